@@ -1,0 +1,54 @@
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "hlslim/util/diagnostics.hpp"
+
+namespace hlslim {
+
+/// A YAML configuration document and where its nodes came from: the file, or a `--set`
+/// override on the command line. Keys are addressed by dotted paths (`train.epochs`,
+/// `models.teacher.layers.0.units`), the same paths `--set` takes.
+class ConfigSource {
+ public:
+  /// Parses a file. Malformed YAML is reported as a positioned diagnostic and leaves an empty
+  /// document; a missing file is reported without a position.
+  static ConfigSource load_file(const std::filesystem::path& path, Diagnostics& diagnostics);
+
+  /// Parses text as if read from `display_name`, with relative paths resolved from `base_dir`.
+  static ConfigSource load_string(const std::string& text, const std::string& display_name,
+                                  const std::filesystem::path& base_dir,
+                                  Diagnostics& diagnostics);
+
+  YAML::Node& root() { return root_; }
+  const YAML::Node& root() const { return root_; }
+
+  /// The name used in diagnostics (the path as given on the command line).
+  const std::string& display_name() const { return display_name_; }
+
+  /// Directory that relative paths in the config are resolved from.
+  const std::filesystem::path& base_dir() const { return base_dir_; }
+
+  /// Records that the node at `path` was set on the command line by `argument`.
+  void mark_override(const std::string& path, const std::string& argument);
+
+  /// Position of a node: its file line and column, or the `--set` argument that produced it
+  /// (or one of its ancestors).
+  SourcePos pos(const YAML::Node& node, const std::string& path) const;
+
+ private:
+  YAML::Node root_;
+  std::string display_name_;
+  std::filesystem::path base_dir_;
+  std::map<std::string, std::string> overrides_;  // path -> "--set path=value"
+};
+
+/// Joins a parent path and a key: join_path("train", "epochs") == "train.epochs".
+std::string join_path(const std::string& parent, const std::string& key);
+
+}  // namespace hlslim

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "hlslim/data/event_store.hpp"
+#include "hlslim/data/simulation_params.hpp"
+
+namespace hlslim::data {
+
+/// Settings of the classical reference estimator.
+struct ClassicalOptions {
+  /// Hits of a station whose sorted columns are at most this far apart form one cluster.
+  std::size_t cluster_gap = 4;
+  /// Estimates are capped here, in GeV: a straight track has an infinite fitted momentum.
+  double max_pt_gev = 100.0;
+};
+
+/// The classical estimate for one event.
+struct ClassicalEstimate {
+  /// Estimated pT in GeV; 0 when no fit was possible (such events never fire).
+  float pt_gev = 0.0f;
+  /// Estimated eta.
+  float eta = 0.0f;
+  /// Estimated charge, +1 or -1; 0 when no fit was possible.
+  int charge = 0;
+  /// Whether a sagitta could be measured (three points, see ClassicalEstimator).
+  bool fitted = false;
+};
+
+/// A non-ML reference: pT and eta from the hits of one event, the way a trigger physicist would
+/// fit them, reading the sparse store directly.
+///
+/// Each station (BI, BM, BO) is reduced to one point (r, z): its best hit cluster
+/// (best_cluster()), averaged per layer (r of the layer, z = r sinh(eta of the column centre)),
+/// then over layers. With all three stations the sagitta s of the middle point with respect to
+/// the chord of the outer two is measured; with two, the interaction point (0, 0) stands in for
+/// the missing one. To first order in the curvature kappa, s = kappa G / cos^3(psi), with psi the
+/// chord's angle to the radial direction and G a lever arm computed analytically from the field
+/// region and the three radii; so p = 0.3 B / |kappa| in the spectrometer, the calorimeter loss
+/// at the estimated eta is added back, and pT = p / cosh(eta). The charge is the sign of
+/// kappa B. eta is that of the BI point seen from the interaction point (else BM, else BO).
+/// With fewer than two stations there is no fit: pT = 0 (never fires), charge 0, eta from the
+/// one station with hits, or the image centre when there are none.
+class ClassicalEstimator {
+ public:
+  /// Throws DataError listing the problems of invalid `params`.
+  explicit ClassicalEstimator(SimulationParams params, ClassicalOptions options = {});
+
+  /// The estimate for `event`. Throws DataError when the store's image shape is not that of
+  /// the params or the index is out of range.
+  ClassicalEstimate estimate(const EventStore& store, std::size_t event) const;
+
+  /// Estimates for every event of `store`, in order. Throws as estimate().
+  std::vector<ClassicalEstimate> estimate_all(const EventStore& store) const;
+
+ private:
+  void check_shape(const EventStore& store) const;
+
+  SimulationParams params_;
+  ClassicalOptions options_;
+  std::vector<std::size_t> station_layers_[3];
+};
+
+}  // namespace hlslim::data

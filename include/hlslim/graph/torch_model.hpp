@@ -1,0 +1,50 @@
+#pragma once
+
+// The only graph header that includes LibTorch: include it only where training happens.
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "hlslim/graph/graph.hpp"
+
+namespace hlslim {
+
+/// A LibTorch module instantiated from a Graph. Layers are registered under their graph names,
+/// so `named_parameters()` reads "conv1.weight". Tensors present in the graph are copied in
+/// bit for bit; layers without weights are initialised with LibTorch's defaults (seed them with
+/// torch::manual_seed for reproducibility).
+class GraphModuleImpl : public torch::nn::Module {
+ public:
+  explicit GraphModuleImpl(const Graph& graph);
+
+  /// Runs the whole chain on a batch [N, ...input_shape].
+  torch::Tensor forward(torch::Tensor x);
+
+  /// Runs the chain and also returns the output of every layer (for hints and reports).
+  std::vector<torch::Tensor> forward_all(torch::Tensor x);
+
+  /// Copies the module's current weights, biases, running statistics and masks into `graph`,
+  /// which must have the architecture this module was built from.
+  void store_weights(Graph& graph) const;
+
+  const Graph& architecture() const { return graph_; }
+
+ private:
+  torch::Tensor apply_layer(std::size_t index, torch::Tensor x);
+
+  // Handles to one layer's registered tensors (they share storage with the parameters).
+  struct Slots {
+    torch::Tensor weight, bias, weight_mask, running_mean, running_var;
+  };
+
+  Graph graph_;              // architecture only; weights live in the registered modules
+  std::vector<Slots> slots_;  // one per layer; all undefined for functional layers
+};
+TORCH_MODULE(GraphModule);
+
+/// Converts between graph tensors and LibTorch tensors (copies).
+torch::Tensor to_torch(const Tensor& tensor);
+Tensor from_torch(const torch::Tensor& tensor);
+
+}  // namespace hlslim

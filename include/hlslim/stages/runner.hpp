@@ -1,0 +1,36 @@
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace hlslim {
+
+class PipelineConfig;
+
+/// How `hlslim run` uses the run directory.
+struct RunOptions {
+  std::filesystem::path output;  ///< overrides the config's `output` when not empty
+  std::string from;              ///< first stage to run; earlier ones must be complete
+  std::string to;                ///< last stage to run
+  bool resume = false;           ///< skip stages completed with identical config and inputs
+  bool force = false;            ///< clear a previous run directory first
+};
+
+/// What a run did.
+struct RunResult {
+  std::filesystem::path run_dir;
+  std::vector<std::string> ran;     ///< stages that ran, in order
+  std::vector<std::string> reused;  ///< stages skipped because an earlier run completed them
+};
+
+/// Runs the pipeline into its run directory: writes the stamped config, run.log, manifest.json
+/// and one numbered directory per stage. Throws hlslim::Error with exit code 3 when the
+/// directory cannot be used as asked, hlslim::Interrupted on SIGINT/SIGTERM (the directory is
+/// left resumable), and hlslim::Error naming the stage when one fails.
+RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options);
+
+/// The directory name of a stage: "01-data".
+std::string stage_dir_name(std::size_t index, const std::string& name);
+
+}  // namespace hlslim

@@ -1,0 +1,56 @@
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "hlslim/cli/cli.hpp"
+#include "hlslim/config/pipeline_config.hpp"
+#include "hlslim/stages/runner.hpp"
+#include "hlslim/util/interrupt.hpp"
+
+namespace hlslim {
+
+void add_run_command(CLI::App& app, CliContext& context) {
+  struct Args {
+    std::string config;
+    std::vector<std::string> overrides;
+    std::string output;
+    std::string from;
+    std::string to;
+    bool resume = false;
+    bool force = false;
+    int threads = -1;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = app.add_subcommand("run", "Run a pipeline config into its run directory.");
+  cmd->add_option("config", args->config, "Pipeline config (YAML).")->required();
+  cmd->add_option("--set", args->overrides,
+                  "Override a config key: --set train.epochs=5 (repeatable).")
+      ->allow_extra_args(false);
+  cmd->add_option("--output", args->output, "Run directory (overrides the config's 'output').");
+  cmd->add_option("--from", args->from, "Start at this stage; earlier ones must be complete.");
+  cmd->add_option("--to", args->to, "Stop after this stage.");
+  auto* resume = cmd->add_flag("--resume", args->resume,
+                               "Continue a run directory: skip stages completed with the same "
+                               "configuration and inputs.");
+  cmd->add_flag("--force", args->force, "Clear a previous run directory and start over.")
+      ->excludes(resume);
+  cmd->add_option("--threads", args->threads, "CPU threads (same as --set threads=N).")
+      ->check(CLI::Range(0, 1024));
+  cmd->callback([args, &context] {
+    auto overrides = args->overrides;
+    if (args->threads >= 0) overrides.push_back("threads=" + std::to_string(args->threads));
+    const PipelineConfig config =
+        PipelineConfig::load(args->config, overrides, *context.registry);
+    RunOptions options;
+    options.output = args->output;
+    options.from = args->from;
+    options.to = args->to;
+    options.resume = args->resume;
+    options.force = args->force;
+    install_interrupt_handlers();
+    const RunResult result = run_pipeline(config, options);
+    spdlog::info("done: {} stage(s) ran, {} reused; outputs in {}", result.ran.size(),
+                 result.reused.size(), result.run_dir.string());
+  });
+}
+
+}  // namespace hlslim

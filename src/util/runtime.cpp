@@ -1,0 +1,34 @@
+#include "hlslim/util/runtime.hpp"
+
+#include <torch/torch.h>
+
+namespace hlslim {
+
+bool cuda_available() { return torch::cuda::is_available(); }
+
+std::string device_problem(const std::string& device) {
+  if (device != "cuda" || cuda_available()) return "";
+  return "device 'cuda' was requested, but no CUDA device is available to this hlslim (its "
+         "LibTorch is CPU-only or no GPU is visible); use 'cpu' or 'auto'";
+}
+
+std::string resolve_device(const std::string& device) {
+  if (device == "auto") return cuda_available() ? "cuda" : "cpu";
+  return device;
+}
+
+int set_torch_threads(int threads) {
+  torch::set_num_threads(threads);
+  // Inter-op threads can only be set once per process, before any parallel work.
+  static const bool inter_op_set = [threads] {
+    try {
+      torch::set_num_interop_threads(threads);
+    } catch (const c10::Error&) {
+    }
+    return true;
+  }();
+  (void)inter_op_set;
+  return torch::get_num_threads();
+}
+
+}  // namespace hlslim
