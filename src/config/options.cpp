@@ -92,9 +92,9 @@ OptionValue OptionSpec::current() const {
 std::string OptionSpec::constraint_text() const {
   std::vector<std::string> parts;
   if (!choices_.empty()) parts.push_back("one of: " + join(choices_, ", "));
-  const bool integral = type_ == OptionType::kInt || type_ == OptionType::kIntList;
-  auto number = [&](double v) {
-    return integral ? std::to_string(static_cast<long long>(v)) : format_double(v);
+  auto number = [](double v) {
+    return std::floor(v) == v && std::abs(v) < 1e15 ? std::to_string(static_cast<long long>(v))
+                                                     : format_double(v);
   };
   if (min_ && max_ && !min_exclusive_) {
     parts.push_back(number(*min_) + " <= value <= " + number(*max_));
@@ -181,18 +181,28 @@ std::optional<OptionValue> OptionSpec::parse(const YAML::Node& node, const Sourc
       std::vector<double> floats;
       std::vector<std::string> strings;
       for (const auto& item : node) {
+        // Point at the offending element itself when it has a place in the file.
+        const SourcePos item_pos = pos.line > 0 && !item.Mark().is_null()
+                                       ? SourcePos{pos.file, item.Mark().line + 1,
+                                                   item.Mark().column + 1}
+                                       : pos;
+        auto wrong_item = [&] {
+          diagnostics.error(item_pos, where + " must be a " + type_name(type_) + ", got " +
+                                          describe_node(item));
+          return std::nullopt;
+        };
         if (type_ == OptionType::kIntList) {
           auto v = scalar_int(item);
-          if (!v) return wrong_type(item);
+          if (!v) return wrong_item();
           if (!check_range(static_cast<double>(*v))) return std::nullopt;
           ints.push_back(*v);
         } else if (type_ == OptionType::kFloatList) {
           auto v = scalar_float(item);
-          if (!v) return wrong_type(item);
+          if (!v) return wrong_item();
           if (!check_range(*v)) return std::nullopt;
           floats.push_back(*v);
         } else {
-          if (!item.IsScalar()) return wrong_type(item);
+          if (!item.IsScalar()) return wrong_item();
           strings.push_back(item.Scalar());
         }
       }
@@ -203,7 +213,9 @@ std::optional<OptionValue> OptionSpec::parse(const YAML::Node& node, const Sourc
     case OptionType::kYaml: {
       if (node.IsNull()) return OptionValue(YAML::Node(YAML::NodeType::Map));
       if (!node.IsMap() && !node.IsSequence()) return wrong_type(node);
-      return OptionValue(YAML::Clone(node));
+      // Not cloned: the owner reports problems inside the block, and only the original nodes
+      // keep their line and column.
+      return OptionValue(node);
     }
   }
   return std::nullopt;
@@ -392,7 +404,13 @@ OptionValues OptionTable::parse(const ConfigSource& source, const YAML::Node& ma
       if (!parsed) continue;
       entry.value = std::move(*parsed);
     }
-    spec.store(entry.value);
+    // Paths are stored resolved against the config's directory; the value keeps the text.
+    const auto* text = std::get_if<std::string>(&entry.value);
+    if (spec.type() == OptionType::kPath && text && !text->empty()) {
+      spec.store((source.base_dir() / *text).lexically_normal().string());
+    } else {
+      spec.store(entry.value);
+    }
     values.order_.push_back(spec.key());
     values.entries_[spec.key()] = std::move(entry);
   }

@@ -1,6 +1,7 @@
 #include "hlslim/data/classical.hpp"
 
 #include <cmath>
+#include <optional>
 
 #include "hlslim/data/error.hpp"
 #include "hlslim/data/hit_clusters.hpp"
@@ -8,14 +9,28 @@
 #include "track_model.hpp"
 
 namespace hlslim::data {
-namespace {
-
-struct Point {
-  double r = 0.0;
-  double z = 0.0;
-};
-
-}  // namespace
+// The station's hits reduced to one point. Each layer is averaged first, so that a wide cluster
+// in one layer does not outweigh the other layers of the station.
+ClassicalEstimator::Point ClassicalEstimator::station_point(PixelRange hits, std::size_t columns,
+                                        const std::vector<std::size_t>& layers,
+                                        const HitCluster& cluster) const {
+  double r_sum = 0.0, z_sum = 0.0;
+  std::size_t n_layers = 0;
+  const auto members = cluster_hits(hits, columns, layers, cluster);
+  for (std::size_t i = 0; i < members.size();) {
+    const std::size_t layer = members[i].first;
+    const double r = params_.layers[layer].radius_m;
+    double z_layer = 0.0;
+    std::size_t n = 0;
+    for (; i < members.size() && members[i].first == layer; ++i, ++n) {
+      z_layer += r * std::sinh(column_centre_eta(params_, members[i].second));
+    }
+    r_sum += r;
+    z_sum += z_layer / static_cast<double>(n);
+    ++n_layers;
+  }
+  return {r_sum / static_cast<double>(n_layers), z_sum / static_cast<double>(n_layers)};
+}
 
 ClassicalEstimator::ClassicalEstimator(SimulationParams params, ClassicalOptions options)
     : params_(std::move(params)), options_(options) {
@@ -48,31 +63,26 @@ ClassicalEstimate ClassicalEstimator::estimate(const EventStore& store, std::siz
                     std::to_string(store.size()) + " events)");
   }
   const PixelRange hits = store.hits(event);
+  std::optional<HitCluster> clusters[3];
+  for (int station = 0; station < 3; ++station) {
+    clusters[station] =
+        best_cluster(hits, store.columns(), station_layers_[station], options_.cluster_gap);
+  }
   Point points[3];
   bool found[3] = {false, false, false};
+  bool usable[3] = {false, false, false};
   for (int station = 0; station < 3; ++station) {
-    const std::vector<std::size_t>& layers = station_layers_[station];
-    const auto cluster = best_cluster(hits, store.columns(), layers, options_.cluster_gap);
-    if (!cluster) continue;
-    // Average within each layer first, so a wide cluster in one layer does not outweigh the
-    // other layers of the station.
-    double r_sum = 0.0, z_sum = 0.0;
-    std::size_t n_layers = 0;
-    const auto members = cluster_hits(hits, store.columns(), layers, *cluster);
-    for (std::size_t i = 0; i < members.size();) {
-      const std::size_t layer = members[i].first;
-      const double r = params_.layers[layer].radius_m;
-      double z_layer = 0.0;
-      std::size_t n = 0;
-      for (; i < members.size() && members[i].first == layer; ++i, ++n) {
-        z_layer += r * std::sinh(column_centre_eta(params_, members[i].second));
-      }
-      r_sum += r;
-      z_sum += z_layer / static_cast<double>(n);
-      ++n_layers;
-    }
-    points[station] = {r_sum / static_cast<double>(n_layers), z_sum / static_cast<double>(n_layers)};
+    if (!clusters[station]) continue;
+    const HitCluster& cluster = *clusters[station];
+    points[station] = station_point(hits, store.columns(), station_layers_[station], cluster);
     found[station] = true;
+    if (cluster.n_layers >= options_.min_station_layers) {
+      usable[station] = true;
+    } else if (station != 1 && clusters[1]) {
+      const std::size_t pivot = clusters[1]->median_column;
+      const std::size_t column = cluster.median_column;
+      usable[station] = (column > pivot ? column - pivot : pivot - column) <= options_.road_columns;
+    }
   }
 
   ClassicalEstimate result;
@@ -83,9 +93,9 @@ ClassicalEstimate ClassicalEstimator::estimate(const EventStore& store, std::siz
 
   Point fit[3];
   std::size_t n_points = 0;
-  if (!(found[0] && found[1] && found[2])) fit[n_points++] = Point{};  // the interaction point
+  if (!(usable[0] && usable[1] && usable[2])) fit[n_points++] = Point{};  // the interaction point
   for (int station = 0; station < 3; ++station) {
-    if (found[station] && n_points < 3) fit[n_points++] = points[station];
+    if (usable[station] && n_points < 3) fit[n_points++] = points[station];
   }
   if (n_points < 3) return result;
 

@@ -122,7 +122,7 @@ NpyReader::NpyReader(const std::string& path) : file_(std::make_unique<File>(pat
   }
   if (bytes < remaining) {
     throw DataError(path + ": " + std::to_string(remaining - bytes) +
-                    " unexpected bytes after the array data");
+                    " bytes of trailing data after the array");
   }
 }
 

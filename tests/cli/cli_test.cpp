@@ -1,0 +1,89 @@
+// The hlslim executable as users and scripts see it: output and exit codes.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+
+#include "hlslim/cli/cli.hpp"
+#include "hlslim/version.hpp"
+#include "support/test_stages.hpp"
+
+namespace hlslim {
+namespace {
+
+struct Output {
+  int code;
+  std::string text;  // stdout and stderr together
+};
+
+Output hlslim(const std::string& args) {
+  const std::string command = std::string(HLSLIM_BINARY) + " " + args + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string text;
+  std::array<char, 4096> buffer;
+  while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) text.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+}
+
+TEST(Cli, VersionNamesTheCommit) {
+  const auto out = hlslim("--version");
+  EXPECT_EQ(out.code, 0);
+  EXPECT_EQ(out.text, std::string("hlslim ") + version() + " (commit " + git_commit() + ")\n");
+}
+
+TEST(Cli, ValidateReportsEveryErrorWithExitCode2) {
+  const auto path = testing::write_text(testing::temp_dir("cli") / "bad.yaml",
+                                        "seed: x\nstages:\n  - stage: buld\n");
+  const auto out = hlslim("validate " + path.string());
+  EXPECT_EQ(out.code, 2);
+  EXPECT_EQ(out.text, path.string() + ":1:7: error: 'seed' must be an integer, got 'x'\n" +
+                          path.string() +
+                          ":3:12: error: unknown stage 'buld' (did you mean 'build'?); available "
+                          "stages: build\n2 errors found; nothing was run.\n");
+}
+
+TEST(Cli, UsageErrorsExitWith2) {
+  EXPECT_EQ(hlslim("").code, 2);
+  EXPECT_EQ(hlslim("frobnicate").code, 2);
+  EXPECT_EQ(hlslim("run").code, 2);
+  EXPECT_EQ(hlslim("validate /nonexistent/x.yaml").text,
+            "/nonexistent/x.yaml: error: cannot read configuration file\n"
+            "1 error found; nothing was run.\n");
+}
+
+TEST(Cli, RunTwiceRefusesWithExitCode3ThenResumes) {
+  const auto dir = testing::temp_dir("cli_run");
+  const auto path = testing::write_text(dir / "p.yaml",
+                                        "output: out\nmodels:\n  m:\n    input: [3]\n"
+                                        "    layers: [{type: dense, units: 1}]\n"
+                                        "stages:\n  - stage: build\n");
+  EXPECT_EQ(hlslim("run -q " + path.string()).code, 0);
+  const auto again = hlslim("run -q " + path.string());
+  EXPECT_EQ(again.code, 3);
+  EXPECT_NE(again.text.find("is not empty; use --resume"), std::string::npos) << again.text;
+  const auto resumed = hlslim("run " + path.string() + " --resume --threads 1");
+  EXPECT_EQ(resumed.code, 0) << resumed.text;
+  EXPECT_NE(resumed.text.find("reusing it"), std::string::npos) << resumed.text;
+  EXPECT_EQ(hlslim("run " + path.string() + " --resume --force").code, 2);
+}
+
+TEST(Cli, InterruptedRunExitsWith128PlusSignal) {
+  const auto dir = testing::temp_dir("cli_interrupt");
+  const auto path = testing::write_text(dir / "p.yaml", "output: out\nstages:\n"
+                                                        "  - {stage: interrupt, signal: 15}\n");
+  const std::string config = path.string();
+  const char* argv[] = {"hlslim", "run", "-q", config.c_str()};
+  EXPECT_EQ(cli_main(4, argv, testing::test_registry()), 143);
+}
+
+TEST(Cli, StagesMarkdownIsTheCommittedReference) {
+  const auto out = hlslim("stages --markdown");
+  EXPECT_EQ(out.code, 0);
+  EXPECT_NE(out.text.find("### `build`"), std::string::npos);
+  EXPECT_EQ(hlslim("stages").code, 0);
+}
+
+}  // namespace
+}  // namespace hlslim

@@ -1,0 +1,62 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "hlslim/util/diagnostics.hpp"
+#include "hlslim/util/files.hpp"
+#include "hlslim/util/text.hpp"
+#include "support/test_stages.hpp"
+
+namespace hlslim {
+namespace {
+
+TEST(Text, EditDistanceAndSuggestions) {
+  EXPECT_EQ(edit_distance("kitten", "sitting"), 3u);
+  EXPECT_EQ(edit_distance("", "abc"), 3u);
+  EXPECT_EQ(did_you_mean("epohcs", {"epochs", "lr"}), " (did you mean 'epochs'?)");
+  EXPECT_EQ(did_you_mean("zzzzzz", {"epochs", "lr"}), "");
+}
+
+TEST(Text, FormatDoubleRoundTripsExactly) {
+  for (double v : {0.1, 1e-5, 3.0, -2.5, 1.0 / 3.0, 123456789.125, 6.02214076e23}) {
+    const std::string text = format_double(v);
+    EXPECT_EQ(std::strtod(text.c_str(), nullptr), v) << text;
+  }
+  EXPECT_EQ(format_double(3.0), "3.0");
+  EXPECT_EQ(format_double(0.1), "0.1");
+}
+
+TEST(Files, Sha256OfKnownVectors) {
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST(Files, AtomicWriteReplacesAndLeavesNoTemporaries) {
+  const auto dir = testing::temp_dir("atomic");
+  write_file_atomic(dir / "a" / "b.txt", "first");
+  write_file_atomic(dir / "a" / "b.txt", "second");
+  EXPECT_EQ(read_file(dir / "a" / "b.txt"), "second");
+  EXPECT_EQ(sha256_file(dir / "a" / "b.txt"), sha256_hex("second"));
+  int entries = 0;
+  for (const auto& item : std::filesystem::directory_iterator(dir / "a")) {
+    (void)item;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1);
+}
+
+TEST(Diagnostics, SortedCompilerStyleWithSummary) {
+  Diagnostics d;
+  d.error({"b.yaml", 3, 1}, "late");
+  d.warning({"a.yaml", 9, 2}, "careful");
+  d.error({"a.yaml", 2, 7}, "early");
+  EXPECT_EQ(d.format(),
+            "a.yaml:2:7: error: early\n"
+            "a.yaml:9:2: warning: careful\n"
+            "b.yaml:3:1: error: late\n"
+            "2 errors found; nothing was run.\n");
+}
+
+}  // namespace
+}  // namespace hlslim
