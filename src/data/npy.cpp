@@ -105,17 +105,12 @@ NpyReader::NpyReader(const std::string& path) : file_(std::make_unique<File>(pat
   header_.data_offset = static_cast<std::size_t>(in.position());
 
   const std::size_t remaining = static_cast<std::size_t>(in.size() - in.position());
-  std::size_t count = 1;
+  std::size_t bytes = header_.item_size;
   bool overflow = false;
-  for (std::size_t extent : header_.shape) {
-    if (extent != 0 && count > remaining / extent) overflow = true;
-    count *= extent;
+  for (std::size_t extent : header_.shape) overflow = overflow || __builtin_mul_overflow(bytes, extent, &bytes);
+  if (overflow) {
+    throw DataError(path + ": truncated data: the shape needs more than 2^64 bytes");
   }
-  if (overflow || count > remaining / header_.item_size) {
-    throw DataError(path + ": truncated data: the shape needs more bytes than the " +
-                    std::to_string(remaining) + " after the header");
-  }
-  const std::size_t bytes = count * header_.item_size;
   if (bytes > remaining) {
     throw DataError(path + ": truncated data: expected " + std::to_string(bytes) +
                     " bytes after the header, found " + std::to_string(remaining));

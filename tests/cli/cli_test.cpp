@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "hlslim/cli/cli.hpp"
+#include "hlslim/util/files.hpp"
 #include "hlslim/version.hpp"
 #include "support/test_stages.hpp"
 
@@ -83,6 +84,22 @@ TEST(Cli, StagesMarkdownIsTheCommittedReference) {
   EXPECT_EQ(out.code, 0);
   EXPECT_NE(out.text.find("### `build`"), std::string::npos);
   EXPECT_EQ(hlslim("stages").code, 0);
+}
+
+}  // namespace
+}  // namespace hlslim
+
+namespace hlslim {
+namespace {
+
+// The smallest complete pipeline runs end to end through the real executable.
+TEST(Cli, SmokePipelineRunsEndToEnd) {
+  const auto out_dir = testing::temp_dir("smoke") / "run";
+  const auto out = hlslim("run " + std::string(HLSLIM_SOURCE_DIR) + "/configs/smoke.yaml --output " +
+                          out_dir.string());
+  ASSERT_EQ(out.code, 0) << out.text;
+  const std::string manifest = read_file(out_dir / "manifest.json");
+  EXPECT_NE(manifest.find("\"status\": \"completed\""), std::string::npos) << manifest;
 }
 
 }  // namespace

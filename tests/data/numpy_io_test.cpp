@@ -78,8 +78,9 @@ class FromNpy : public ::testing::Test {
     write_npy(path, shape, values.data());
     return path;
   }
-  std::string images(const std::vector<std::size_t>& shape, const std::vector<float>& values) {
-    const std::string path = dir_.file("images.npy");
+  std::string images(const std::vector<std::size_t>& shape, const std::vector<float>& values,
+                     const std::string& name = "images.npy") {
+    const std::string path = dir_.file(name);
     write_npy(path, shape, values.data());
     return path;
   }
@@ -113,11 +114,11 @@ TEST_F(FromNpy, Errors) {
             dir_.file("labels.npy") + ": row 1, column 'eta' is NaN");
   EXPECT_EQ(error_of([&] { from_npy(i, labels({3, 1, 1}, {1, 2, 3}), {}, ""); }),
             dir_.file("labels.npy") + ": expected shape N x K or N, got (3, 1, 1)");
-  EXPECT_EQ(error_of([&] { from_npy(images({2}, {1, 0}), "", {}, ""); }),
-            dir_.file("images.npy") + ": expected shape N x H x W or N x W, got (2)");
-  EXPECT_EQ(error_of([&] { from_npy(images({1, 2}, {1, NAN}), "", {}, ""); }),
-            dir_.file("images.npy") + ": event 0 has a NaN pixel");
-  EXPECT_EQ(error_of([&] { from_npy(images({1, 2}, {1, 0}), "", {"pt"}, ""); }),
+  EXPECT_EQ(error_of([&] { from_npy(images({2}, {1, 0}, "flat.npy"), "", {}, ""); }),
+            dir_.file("flat.npy") + ": expected shape N x H x W or N x W, got (2)");
+  EXPECT_EQ(error_of([&] { from_npy(images({1, 2}, {1, NAN}, "nan.npy"), "", {}, ""); }),
+            dir_.file("nan.npy") + ": event 0 has a NaN pixel");
+  EXPECT_EQ(error_of([&] { from_npy(i, "", {"pt"}, ""); }),
             "label columns were named but no labels file was given");
   const std::string json_path = dir_.file("labels.json");
   std::ofstream(json_path) << R"({"columns": ["pt"], "n_events": 4})";
