@@ -22,6 +22,20 @@ std::string default_text(const OptionSpec& spec) {
   return spec.is_required() ? "(required)" : value_text(*spec.default_value());
 }
 
+// Options of nested groups are listed with their dotted key ("simulation.efficiency").
+void markdown_rows(std::ostream& out, const OptionTable& table, const std::string& prefix) {
+  for (const auto& spec : table.specs()) {
+    if (spec.group()) {
+      out << "| `" << prefix << spec.key() << "` | group | | | " << cell(spec.help()) << " |\n";
+      markdown_rows(out, *spec.group(), prefix + spec.key() + ".");
+      continue;
+    }
+    out << "| `" << prefix << spec.key() << "` | " << type_name(spec.type()) << " | `"
+        << cell(default_text(spec)) << "` | " << cell(spec.constraint_text()) << " | "
+        << cell(spec.help()) << " |\n";
+  }
+}
+
 void markdown_table(std::ostream& out, const OptionTable& table) {
   if (table.specs().empty()) {
     out << "No options.\n\n";
@@ -29,17 +43,18 @@ void markdown_table(std::ostream& out, const OptionTable& table) {
   }
   out << "| key | type | default | allowed | description |\n";
   out << "|---|---|---|---|---|\n";
-  for (const auto& spec : table.specs()) {
-    out << "| `" << spec.key() << "` | " << type_name(spec.type()) << " | `"
-        << cell(default_text(spec)) << "` | " << cell(spec.constraint_text()) << " | "
-        << cell(spec.help()) << " |\n";
-  }
+  markdown_rows(out, table, "");
   out << "\n";
 }
 
-void text_table(std::ostream& out, const OptionTable& table) {
+void text_table(std::ostream& out, const OptionTable& table, const std::string& prefix = "") {
   for (const auto& spec : table.specs()) {
-    out << "    " << spec.key() << " (" << type_name(spec.type())
+    if (spec.group()) {
+      out << "    " << prefix << spec.key() << ": " << spec.help() << "\n";
+      text_table(out, *spec.group(), prefix + spec.key() + ".");
+      continue;
+    }
+    out << "    " << prefix << spec.key() << " (" << type_name(spec.type())
         << ", default: " << default_text(spec) << ")";
     if (!spec.constraint_text().empty()) out << " [" << spec.constraint_text() << "]";
     out << "\n        " << spec.help() << "\n";

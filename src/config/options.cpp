@@ -43,6 +43,7 @@ std::string type_name(OptionType type) {
     case OptionType::kFloatList: return "list of numbers";
     case OptionType::kStringList: return "list of strings";
     case OptionType::kYaml: return "mapping";
+    case OptionType::kGroup: return "group";
   }
   return "?";
 }
@@ -217,6 +218,7 @@ std::optional<OptionValue> OptionSpec::parse(const YAML::Node& node, const Sourc
       // keep their line and column.
       return OptionValue(node);
     }
+    case OptionType::kGroup: return OptionValue(node);
   }
   return std::nullopt;
 }
@@ -338,8 +340,17 @@ OptionSpec& OptionTable::add_yaml(const std::string& key, YAML::Node& target, st
 
 YAML::Node OptionTable::current_yaml() const {
   YAML::Node out(YAML::NodeType::Map);
-  for (const auto& spec : specs_) out[spec.key()] = to_yaml(spec.current());
+  for (const auto& spec : specs_) {
+    out[spec.key()] = spec.group() ? spec.group()->current_yaml() : to_yaml(spec.current());
+  }
   return out;
+}
+
+OptionTable& OptionTable::add_group(const std::string& key, std::string help) {
+  OptionSpec spec(key, OptionType::kGroup, std::move(help));
+  spec.default_ = YAML::Node(YAML::NodeType::Map);
+  spec.group_ = std::make_shared<OptionTable>();
+  return *add(std::move(spec)).group_;
 }
 
 const OptionSpec* OptionTable::find(const std::string& key) const {
@@ -389,6 +400,19 @@ OptionValues OptionTable::parse(const ConfigSource& source, const YAML::Node& ma
   for (const auto& spec : specs_) {
     OptionValues::Entry entry;
     auto it = given.find(spec.key());
+    if (spec.type() == OptionType::kGroup) {
+      const bool present = it != given.end() && !it->second.IsNull();
+      const std::string group_path = join_path(path, spec.key());
+      entry.defaulted = !present;
+      entry.pos = present ? source.pos(it->second, group_path) : owner_pos;
+      entry.value = present ? it->second : YAML::Node(YAML::NodeType::Map);
+      entry.group = std::make_shared<OptionValues>(spec.group()->parse(
+          source, present ? it->second : YAML::Node(YAML::NodeType::Map), group_path,
+          "in '" + group_path + "'" + in_context, {}, diagnostics));
+      values.order_.push_back(spec.key());
+      values.entries_[spec.key()] = std::move(entry);
+      continue;
+    }
     if (it == given.end() || (it->second.IsNull() && spec.type() != OptionType::kYaml)) {
       if (spec.is_required()) {
         diagnostics.error(owner_pos, "missing required key '" + spec.key() + "'" + in_context);
@@ -434,7 +458,9 @@ YAML::Node OptionValues::to_yaml(const OptionTable& table,
   for (const auto& key : order_) {
     const auto& value = entries_.at(key).value;
     const OptionSpec* spec = table.find(key);
-    if (spec && spec->type() == OptionType::kPath && !base_dir.empty()) {
+    if (spec && spec->type() == OptionType::kGroup) {
+      out[key] = entries_.at(key).group->to_yaml(*spec->group(), base_dir);
+    } else if (spec && spec->type() == OptionType::kPath && !base_dir.empty()) {
       const std::string& text = std::get<std::string>(value);
       out[key] = text.empty() ? text : (base_dir / text).lexically_normal().string();
     } else {

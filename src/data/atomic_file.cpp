@@ -9,7 +9,9 @@
 
 namespace hlslim::data::detail {
 
-std::string system_reason() { return std::strerror(errno); }
+std::string system_reason() {
+  return std::strerror(errno);
+}
 
 void create_parent_directories(const std::string& path) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();

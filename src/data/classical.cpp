@@ -12,8 +12,8 @@ namespace hlslim::data {
 // The station's hits reduced to one point. Each layer is averaged first, so that a wide cluster
 // in one layer does not outweigh the other layers of the station.
 ClassicalEstimator::Point ClassicalEstimator::station_point(PixelRange hits, std::size_t columns,
-                                        const std::vector<std::size_t>& layers,
-                                        const HitCluster& cluster) const {
+                                                            const std::vector<std::size_t>& layers,
+                                                            const HitCluster& cluster) const {
   double r_sum = 0.0, z_sum = 0.0;
   std::size_t n_layers = 0;
   const auto members = cluster_hits(hits, columns, layers, cluster);
@@ -104,9 +104,9 @@ ClassicalEstimate ClassicalEstimator::estimate(const EventStore& store, std::siz
   const double span = fit[2].r - fit[0].r;
   const double fraction = (fit[1].r - fit[0].r) / span;
   const double sagitta = fit[1].z - fit[0].z - (fit[2].z - fit[0].z) * fraction;
-  const double lever = detail::field_lever(fit[1].r, a, b) - detail::field_lever(fit[0].r, a, b) -
-                       (detail::field_lever(fit[2].r, a, b) - detail::field_lever(fit[0].r, a, b)) *
-                           fraction;
+  const double lever =
+      detail::field_lever(fit[1].r, a, b) - detail::field_lever(fit[0].r, a, b) -
+      (detail::field_lever(fit[2].r, a, b) - detail::field_lever(fit[0].r, a, b)) * fraction;
   if (!(std::abs(lever) > 1e-9) || params_.field_tesla == 0.0) return result;
   const double slope = (fit[2].z - fit[0].z) / span;
   const double cos_chord = 1.0 / std::sqrt(1.0 + slope * slope);

@@ -87,8 +87,7 @@ EventStore EventStore::from_arrays(const std::string& source, std::size_t layers
   return store;
 }
 
-void EventStore::add_event(const std::uint32_t* pixels, std::size_t n_pixels,
-                           const float* labels) {
+void EventStore::add_event(const std::uint32_t* pixels, std::size_t n_pixels, const float* labels) {
   const std::size_t n_image = pixels_per_image();
   for (std::size_t i = 0; i < n_pixels; ++i) {
     if (pixels[i] >= n_image) {
@@ -121,8 +120,8 @@ std::size_t EventStore::label_index(std::string_view name) const {
   for (const std::string& label : label_names_) {
     available += (available.empty() ? "" : ", ") + label;
   }
-  throw DataError("no label column '" + std::string(name) + "' (available: " +
-                  (available.empty() ? "none" : available) + ")");
+  throw DataError("no label column '" + std::string(name) +
+                  "' (available: " + (available.empty() ? "none" : available) + ")");
 }
 
 std::vector<float> EventStore::label_column(std::string_view name) const {

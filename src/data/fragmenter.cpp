@@ -48,17 +48,17 @@ WindowPlacement Fragmenter::place(const EventStore& store, std::size_t event) co
     }
   }
   const std::size_t half = width / 2;
-  placement.start_column = std::min(placement.seed_column - std::min(placement.seed_column, half),
-                                    columns - width);
+  placement.start_column =
+      std::min(placement.seed_column - std::min(placement.seed_column, half), columns - width);
   const double column_width = (options_.eta_max - options_.eta_min) / static_cast<double>(columns);
-  placement.eta_offset = static_cast<float>(
-      options_.eta_min + (static_cast<double>(placement.start_column) + 0.5 * static_cast<double>(width)) *
-                             column_width);
+  placement.eta_offset =
+      static_cast<float>(options_.eta_min + (static_cast<double>(placement.start_column) +
+                                             0.5 * static_cast<double>(width)) *
+                                                column_width);
   return placement;
 }
 
-Windows Fragmenter::cut(const EventStore& store, const std::size_t* indices,
-                        std::size_t n) const {
+Windows Fragmenter::cut(const EventStore& store, const std::size_t* indices, std::size_t n) const {
   Windows windows;
   windows.count = n;
   windows.layers = store.layers();

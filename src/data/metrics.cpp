@@ -22,7 +22,9 @@ double ratio(std::size_t numerator, std::size_t denominator) {
 }
 
 // NaN compares false, so a NaN prediction never fires.
-bool fires(float prediction, double threshold) { return prediction >= threshold; }
+bool fires(float prediction, double threshold) {
+  return prediction >= threshold;
+}
 
 }  // namespace
 
@@ -42,17 +44,18 @@ std::vector<double> MetricsOptions::uniform_edges(double lo, double hi, double w
 TriggerInputs make_trigger_inputs(const EventStore& store, const std::vector<std::size_t>& indices,
                                   const std::vector<float>& pt_pred,
                                   const std::vector<float>& eta_pred) {
-  if (pt_pred.size() != indices.size() || (!eta_pred.empty() && eta_pred.size() != indices.size())) {
+  if (pt_pred.size() != indices.size() ||
+      (!eta_pred.empty() && eta_pred.size() != indices.size())) {
     throw DataError("make_trigger_inputs: " + std::to_string(indices.size()) + " events but " +
                     std::to_string(pt_pred.size()) + " pT and " + std::to_string(eta_pred.size()) +
                     " eta predictions");
   }
   const std::vector<float> pt = store.label_column("pt", indices);
-  const std::vector<float> eta = eta_pred.empty() ? std::vector<float>()
-                                                  : store.label_column("eta", indices);
+  const std::vector<float> eta =
+      eta_pred.empty() ? std::vector<float>() : store.label_column("eta", indices);
   const bool has_flag = store.has_label("is_noise");
-  const std::vector<float> noise = has_flag ? store.label_column("is_noise", indices)
-                                            : std::vector<float>(indices.size(), 0.0f);
+  const std::vector<float> noise =
+      has_flag ? store.label_column("is_noise", indices) : std::vector<float>(indices.size(), 0.0f);
   TriggerInputs inputs;
   for (std::size_t i = 0; i < indices.size(); ++i) {
     if (noise[i] != 0.0f) {
@@ -84,7 +87,8 @@ TriggerMetrics compute_trigger_metrics(const TriggerInputs& inputs, const Metric
   const std::vector<double>& edges = options.turn_on_edges;
   if (edges.size() < 2 || !std::is_sorted(edges.begin(), edges.end()) ||
       std::adjacent_find(edges.begin(), edges.end()) != edges.end()) {
-    throw DataError("trigger metrics: turn-on edges must be at least two strictly ascending values");
+    throw DataError(
+        "trigger metrics: turn-on edges must be at least two strictly ascending values");
   }
 
   TriggerMetrics m;
@@ -112,9 +116,8 @@ TriggerMetrics compute_trigger_metrics(const TriggerInputs& inputs, const Metric
     }
     if (truth >= edges.front() && truth <= edges.back()) {
       const auto upper = std::upper_bound(edges.begin(), edges.end(), truth);
-      const std::size_t bin =
-          std::min<std::size_t>(static_cast<std::size_t>(upper - edges.begin()) - 1,
-                                m.turn_on.size() - 1);
+      const std::size_t bin = std::min<std::size_t>(
+          static_cast<std::size_t>(upper - edges.begin()) - 1, m.turn_on.size() - 1);
       ++m.turn_on[bin].n;
       m.turn_on[bin].n_fired += fired;
     }
@@ -134,9 +137,10 @@ TriggerMetrics compute_trigger_metrics(const TriggerInputs& inputs, const Metric
   m.fake_rate = ratio(fakes, m.n_noise);
   for (TurnOnBin& bin : m.turn_on) {
     bin.efficiency = ratio(bin.n_fired, bin.n);
-    bin.error = bin.n == 0 ? kNaN
-                           : std::sqrt(bin.efficiency * (1.0 - bin.efficiency) /
-                                       static_cast<double>(bin.n));
+    bin.error =
+        bin.n == 0
+            ? kNaN
+            : std::sqrt(bin.efficiency * (1.0 - bin.efficiency) / static_cast<double>(bin.n));
   }
   return m;
 }

@@ -71,7 +71,9 @@ const char* npy_dtype_name(NpyDtype dtype) {
   return "?";
 }
 
-std::size_t NpyHeader::element_count() const { return product(shape); }
+std::size_t NpyHeader::element_count() const {
+  return product(shape);
+}
 
 struct NpyReader::File {
   explicit File(const std::string& path) : input(path) {}
@@ -107,7 +109,9 @@ NpyReader::NpyReader(const std::string& path) : file_(std::make_unique<File>(pat
   const std::size_t remaining = static_cast<std::size_t>(in.size() - in.position());
   std::size_t bytes = header_.item_size;
   bool overflow = false;
-  for (std::size_t extent : header_.shape) overflow = overflow || __builtin_mul_overflow(bytes, extent, &bytes);
+  for (std::size_t extent : header_.shape) {
+    overflow = overflow || __builtin_mul_overflow(bytes, extent, &bytes);
+  }
   if (overflow) {
     throw DataError(path + ": truncated data: the shape needs more than 2^64 bytes");
   }
@@ -123,7 +127,9 @@ NpyReader::NpyReader(const std::string& path) : file_(std::make_unique<File>(pat
 
 NpyReader::~NpyReader() = default;
 
-const std::string& NpyReader::path() const { return file_->input.path(); }
+const std::string& NpyReader::path() const {
+  return file_->input.path();
+}
 
 void NpyReader::read_raw(void* out, std::size_t count) {
   if (count > header_.element_count() - consumed_) {
@@ -202,9 +208,16 @@ NpyWriter::NpyWriter(const std::string& path, const std::vector<std::size_t>& sh
   const std::string text = header_text(shape, descr);
   if (text.size() > 0xFFFF) throw DataError(path + ": shape too long for a .npy header");
   file_ = std::make_unique<File>(path);
-  const unsigned char preamble[10] = {
-      0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, static_cast<unsigned char>(text.size() & 0xFF),
-      static_cast<unsigned char>(text.size() >> 8)};
+  const unsigned char preamble[10] = {0x93,
+                                      'N',
+                                      'U',
+                                      'M',
+                                      'P',
+                                      'Y',
+                                      1,
+                                      0,
+                                      static_cast<unsigned char>(text.size() & 0xFF),
+                                      static_cast<unsigned char>(text.size() >> 8)};
   file_->output.write(preamble, sizeof preamble);
   file_->output.write(text.data(), text.size());
   const std::size_t item_size = descr == "|u1" ? 1 : 4;
@@ -213,7 +226,9 @@ NpyWriter::NpyWriter(const std::string& path, const std::vector<std::size_t>& sh
 
 NpyWriter::~NpyWriter() = default;
 
-void NpyWriter::write(const void* data, std::size_t bytes) { file_->output.write(data, bytes); }
+void NpyWriter::write(const void* data, std::size_t bytes) {
+  file_->output.write(data, bytes);
+}
 
 void NpyWriter::commit() {
   if (file_->output.bytes_written() != expected_) {

@@ -81,7 +81,8 @@ class Parser {
       skip_space();
       const std::size_t start = position_;
       std::size_t value = 0;
-      while (position_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[position_]))) {
+      while (position_ < text_.size() &&
+             std::isdigit(static_cast<unsigned char>(text_[position_]))) {
         const std::size_t digit = static_cast<std::size_t>(text_[position_] - '0');
         if (value > (static_cast<std::size_t>(-1) - digit) / 10) fail("dimension too large");
         value = value * 10 + digit;

@@ -16,8 +16,7 @@ namespace hlslim::data {
 namespace {
 
 // Keys of labels.json that describe the arrays; every other key is the store's metadata.
-const char* const kArrayKeys[] = {"format", "format_version", "columns", "n_events",
-                                  "image_shape"};
+const char* const kArrayKeys[] = {"format", "format_version", "columns", "n_events", "image_shape"};
 
 std::string join_path(const std::string& directory, const char* name) {
   return (std::filesystem::path(directory) / name).string();
@@ -93,8 +92,8 @@ LabelTable resolve_labels(const std::string& labels_path, std::size_t k,
   if (!json_path.empty()) {
     const nlohmann::json json = read_json_file(json_path);
     if (!json.is_object()) throw DataError(json_path + ": expected a JSON object");
-    if (json.contains("n_events") &&
-        (!json["n_events"].is_number_unsigned() || json["n_events"].get<std::size_t>() != n_events)) {
+    if (json.contains("n_events") && (!json["n_events"].is_number_unsigned() ||
+                                      json["n_events"].get<std::size_t>() != n_events)) {
       throw DataError(json_path + ": n_events is " + json["n_events"].dump() + " but " +
                       images_path + " has " + std::to_string(n_events) + " events");
     }
@@ -128,9 +127,10 @@ LabelTable resolve_labels(const std::string& labels_path, std::size_t k,
       while (column < file_names.size() && file_names[column] != wanted) ++column;
       if (column == file_names.size()) {
         std::string available;
-        for (const std::string& name : file_names) available += (available.empty() ? "" : ", ") + name;
-        throw DataError(json_path + ": no label column '" + wanted + "' (available: " +
-                        available + ")");
+        for (const std::string& name : file_names)
+          available += (available.empty() ? "" : ", ") + name;
+        throw DataError(json_path + ": no label column '" + wanted + "' (available: " + available +
+                        ")");
       }
       table.names.push_back(wanted);
       table.source_columns.push_back(column);

@@ -32,7 +32,7 @@ struct Detector {
 
 Detector build_detector(const SimulationParams& params) {
   Detector detector;
-  const double eta_scale = static_cast<double>(params.columns) / (params.eta_max - params.eta_min);
+  const auto columns = static_cast<double>(params.columns);
   for (std::size_t layer = 0; layer < params.layers.size(); ++layer) {
     const double r = params.layers[layer].radius_m;
     const auto first = static_cast<std::int64_t>(
@@ -43,9 +43,10 @@ Detector build_detector(const SimulationParams& params) {
     table.first_strip = first;
     for (std::int64_t k = first; k <= last; ++k) {
       const double eta = std::asinh((static_cast<double>(k) + 0.5) * params.strip_pitch_m / r);
-      const double position = std::floor((eta - params.eta_min) * eta_scale);
+      const double position =
+          std::floor(columns * (eta - params.eta_min) / (params.eta_max - params.eta_min));
       std::int32_t column = -1;
-      if (position >= 0.0 && position < static_cast<double>(params.columns)) {
+      if (position >= 0.0 && position < columns) {
         column = static_cast<std::int32_t>(position);
         detector.noise_pixels.push_back(
             static_cast<std::uint32_t>(layer * params.columns + static_cast<std::size_t>(column)));
@@ -213,8 +214,8 @@ EventStore simulate(const SimulationParams& params, std::size_t n_muon_events,
   auto work = [&](std::size_t t) {
     try {
       chunks[t].reserve((bounds[t + 1] - bounds[t]) * 16);
-      simulate_range(params, detector, n_muon_events, seed, bounds[t], bounds[t + 1],
-                     labels.data(), offsets.data() + 1, chunks[t]);
+      simulate_range(params, detector, n_muon_events, seed, bounds[t], bounds[t + 1], labels.data(),
+                     offsets.data() + 1, chunks[t]);
     } catch (...) {
       failures[t] = std::current_exception();
     }

@@ -138,8 +138,8 @@ void validate_detector(const SimulationParams& p, std::vector<std::string>& prob
   if (!(p.field_r_min_m >= p.calo_radius_m && p.field_r_max_m > p.field_r_min_m &&
         std::isfinite(p.field_r_max_m))) {
     problems.push_back("the field region must satisfy calo_radius_m <= field_r_min_m < " +
-                       std::string("field_r_max_m, got [") + format_number(p.field_r_min_m) +
-                       ", " + format_number(p.field_r_max_m) + "] with calo_radius_m " +
+                       std::string("field_r_max_m, got [") + format_number(p.field_r_min_m) + ", " +
+                       format_number(p.field_r_max_m) + "] with calo_radius_m " +
                        format_number(p.calo_radius_m));
   }
   if (!(p.calo_radius_m > 0.0 && std::isfinite(p.calo_radius_m))) {

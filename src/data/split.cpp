@@ -43,14 +43,15 @@ Split split_events(const EventStore& store, const SplitFractions& fractions, std
   }
   const auto n = static_cast<double>(muons.size());
   const auto n_train = static_cast<std::size_t>(std::floor(fractions.train * n));
-  const auto n_validation = std::min(muons.size() - n_train,
-                                     static_cast<std::size_t>(std::floor(fractions.validation * n)));
+  const auto n_validation = std::min(
+      muons.size() - n_train, static_cast<std::size_t>(std::floor(fractions.validation * n)));
   const auto begin = muons.begin();
   split.train.assign(begin, begin + static_cast<std::ptrdiff_t>(n_train));
   split.validation.assign(begin + static_cast<std::ptrdiff_t>(n_train),
                           begin + static_cast<std::ptrdiff_t>(n_train + n_validation));
   split.test.assign(begin + static_cast<std::ptrdiff_t>(n_train + n_validation), muons.end());
-  for (auto* set : {&split.train, &split.validation, &split.test}) std::sort(set->begin(), set->end());
+  for (auto* set : {&split.train, &split.validation, &split.test})
+    std::sort(set->begin(), set->end());
   return split;
 }
 

@@ -18,7 +18,9 @@ constexpr std::size_t kPreambleBytes = 16;
 // A header describes shape, names and metadata: far below this unless the file is damaged.
 constexpr std::uint32_t kMaxHeaderBytes = 64u << 20;
 
-std::uint64_t padding(std::uint64_t bytes) { return (8 - bytes % 8) % 8; }
+std::uint64_t padding(std::uint64_t bytes) {
+  return (8 - bytes % 8) % 8;
+}
 
 // Everything between the header checksum and the body checksum.
 std::uint64_t body_bytes(std::uint64_t n_events, std::uint64_t n_hits, std::uint64_t n_labels) {
@@ -86,12 +88,10 @@ std::string store_file_path(const std::string& path) {
 
 void write_store(const EventStore& store, const std::string& path) {
   const std::string file = store_file_path(path);
-  const nlohmann::json header = {{"n_events", store.size()},
-                                 {"layers", store.layers()},
-                                 {"columns", store.columns()},
-                                 {"n_hits", store.hit_count()},
-                                 {"labels", store.label_names()},
-                                 {"metadata", store.metadata_json()}};
+  const nlohmann::json header = {
+      {"n_events", store.size()},      {"layers", store.layers()},
+      {"columns", store.columns()},    {"n_hits", store.hit_count()},
+      {"labels", store.label_names()}, {"metadata", store.metadata_json()}};
   const std::string header_text = header.dump();
   if (header_text.size() > kMaxHeaderBytes) {
     throw DataError(file + ": header of " + std::to_string(header_text.size()) +

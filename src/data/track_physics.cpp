@@ -46,8 +46,8 @@ void detail::trace_into(const SimulationParams& params, const MuonTruth& muon,
   trace.p_spectrometer_gev = momentum_after_calorimeter(params, muon.eta, trace.p_initial_gev);
   trace.stopped = !(trace.p_spectrometer_gev > params.min_momentum_gev);
   if (trace.stopped) return;
-  trace.curvature_per_m = muon.charge * detail::kGevPerTeslaMetre * params.field_tesla /
-                          trace.p_spectrometer_gev;
+  trace.curvature_per_m =
+      muon.charge * detail::kGevPerTeslaMetre * params.field_tesla / trace.p_spectrometer_gev;
 
   // Straight from the interaction point to the scattering plane, then kinked by the angle.
   const double s0 = std::tanh(muon.eta);

@@ -82,3 +82,33 @@ TEST(Options, DocsTextForConstraints) {
 
 }  // namespace
 }  // namespace hlslim
+
+namespace hlslim {
+namespace {
+
+TEST(Options, NestedGroupsParseValidateAndDump) {
+  std::int64_t events;
+  double efficiency;
+  double noise;
+  OptionTable table;
+  table.add_int("events", events, 10, "h");
+  OptionTable& sim = table.add_group("simulation", "Physics.");
+  sim.add_float("efficiency", efficiency, 0.95, "h").min(0).max(1);
+  sim.add_float("noise", noise, 1e-3, "h").min(0);
+  auto parsed = parse(table, "simulation:\n  efficiency: 0.9\n  nosie: 2\n");
+  EXPECT_EQ(parsed.errors,
+            "t.yaml:3:3: error: unknown key 'nosie' in 'simulation' (did you mean 'noise'?)\n");
+  EXPECT_DOUBLE_EQ(efficiency, 0.9);
+  parsed = parse(table, "events: 5\n");
+  EXPECT_EQ(parsed.errors, "");
+  EXPECT_DOUBLE_EQ(efficiency, 0.95);
+  YAML::Emitter out;
+  out << parsed.values.to_yaml(table);
+  EXPECT_EQ(std::string(out.c_str()), "events: 5\nsimulation:\n  efficiency: 0.95\n  noise: 0.001");
+  parsed = parse(table, "simulation:\n  efficiency: 2\n");
+  EXPECT_EQ(parsed.errors, "t.yaml:2:15: error: value 2 of 'efficiency' in 'simulation' is out "
+                           "of range (0 <= value <= 1)\n");
+}
+
+}  // namespace
+}  // namespace hlslim

@@ -25,7 +25,8 @@ Response response(const EventStore& store, const std::vector<ClassicalEstimate>&
   std::vector<double> ratios;
   for (std::size_t event = 0; event < store.size(); ++event) {
     const double pt = store.label(event, store.label_index("pt"));
-    if (pt >= lo && pt < hi && estimates[event].fitted) ratios.push_back(estimates[event].pt_gev / pt);
+    if (pt >= lo && pt < hi && estimates[event].fitted)
+      ratios.push_back(estimates[event].pt_gev / pt);
   }
   std::sort(ratios.begin(), ratios.end());
   Response r;

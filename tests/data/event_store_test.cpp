@@ -86,14 +86,16 @@ TEST(EventStore, GatherKeepsOrderAndRepeats) {
   EXPECT_EQ(picked.metadata_json(), store.metadata_json());
   EXPECT_EQ(error_of([&] { store.gather({7}); }),
             "event index 7 out of range (the store has 3 events)");
-  EXPECT_EQ(error_of([&] { store.label_column("pt", {0, 9}); }),
+  EXPECT_EQ(error_of([&] {
+              store.label_column("pt", {0, 9});
+            }),
             "event index 9 out of range (the store has 3 events)");
 }
 
 TEST(EventStore, MemoryBytesCoversTheArrays) {
   const EventStore store = small_store();
-  EXPECT_GE(store.memory_bytes(), 4 * sizeof(std::uint64_t) + 5 * sizeof(std::uint32_t) +
-                                      6 * sizeof(float));
+  EXPECT_GE(store.memory_bytes(),
+            4 * sizeof(std::uint64_t) + 5 * sizeof(std::uint32_t) + 6 * sizeof(float));
 }
 
 TEST(EventStore, FromArraysChecksEveryInvariant) {
@@ -103,15 +105,25 @@ TEST(EventStore, FromArraysChecksEveryInvariant) {
                                    std::move(pixels), std::move(labels));
   };
   EXPECT_EQ(make({0, 2, 3}, {1, 5, 7}, {1.0f, 2.0f}).size(), 2u);
-  EXPECT_EQ(error_of([&] { make({0, 2, 4}, {1, 5, 7}, {1.0f, 2.0f}); }),
+  EXPECT_EQ(error_of([&] {
+              make({0, 2, 4}, {1, 5, 7}, {1.0f, 2.0f});
+            }),
             "x.hlsd: offsets must start at 0 and end at the hit count 3");
-  EXPECT_EQ(error_of([&] { make({0, 2, 3}, {5, 1, 7}, {1.0f, 2.0f}); }),
+  EXPECT_EQ(error_of([&] {
+              make({0, 2, 3}, {5, 1, 7}, {1.0f, 2.0f});
+            }),
             "x.hlsd: event 0: pixels are not strictly ascending");
-  EXPECT_EQ(error_of([&] { make({0, 2, 3}, {1, 5, 8}, {1.0f, 2.0f}); }),
+  EXPECT_EQ(error_of([&] {
+              make({0, 2, 3}, {1, 5, 8}, {1.0f, 2.0f});
+            }),
             "x.hlsd: event 1: pixel 8 outside the 2 x 4 image");
-  EXPECT_EQ(error_of([&] { make({0, 3, 2, 3}, {1, 5, 7}, {1.0f, 2.0f, 3.0f}); }),
+  EXPECT_EQ(error_of([&] {
+              make({0, 3, 2, 3}, {1, 5, 7}, {1.0f, 2.0f, 3.0f});
+            }),
             "x.hlsd: offsets decrease at event 1");
-  EXPECT_EQ(error_of([&] { make({0, 2, 3}, {1, 5, 7}, {1.0f}); }),
+  EXPECT_EQ(error_of([&] {
+              make({0, 2, 3}, {1, 5, 7}, {1.0f});
+            }),
             "x.hlsd: expected 2 label values (2 events x 1 columns), found 1");
 }
 

@@ -131,7 +131,9 @@ TEST(Metrics, TriggerInputsFromAStore) {
   EXPECT_EQ(inputs.pt_pred, (std::vector<float>{5, 13}));
   EXPECT_EQ(inputs.eta_true, (std::vector<float>{0.9f, 0.3f}));
   EXPECT_EQ(inputs.noise_pt_pred, (std::vector<float>{11}));
-  EXPECT_EQ(error_of([&] { make_trigger_inputs(store, {0}, {1, 2}, {}); }),
+  EXPECT_EQ(error_of([&] {
+              make_trigger_inputs(store, {0}, {1, 2}, {});
+            }),
             "make_trigger_inputs: 1 events but 2 pT and 0 eta predictions");
 }
 

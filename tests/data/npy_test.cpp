@@ -56,11 +56,11 @@ class Npy : public ::testing::Test {
 TEST_F(Npy, ReadsEveryIntegerAndFloatDtype) {
   const std::vector<float> expected = {0.0f, 1.0f, 2.0f, 3.0f};
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"|u1", raw<std::uint8_t>({0, 1, 2, 3})},     {"|i1", raw<std::int8_t>({0, 1, 2, 3})},
-      {"|b1", raw<std::uint8_t>({0, 1, 2, 3})},     {"<i2", raw<std::int16_t>({0, 1, 2, 3})},
-      {"<u2", raw<std::uint16_t>({0, 1, 2, 3})},    {"<i4", raw<std::int32_t>({0, 1, 2, 3})},
-      {"<u4", raw<std::uint32_t>({0, 1, 2, 3})},    {"<i8", raw<std::int64_t>({0, 1, 2, 3})},
-      {"<u8", raw<std::uint64_t>({0, 1, 2, 3})},    {"<f4", raw<float>({0, 1, 2, 3})},
+      {"|u1", raw<std::uint8_t>({0, 1, 2, 3})},  {"|i1", raw<std::int8_t>({0, 1, 2, 3})},
+      {"|b1", raw<std::uint8_t>({0, 1, 2, 3})},  {"<i2", raw<std::int16_t>({0, 1, 2, 3})},
+      {"<u2", raw<std::uint16_t>({0, 1, 2, 3})}, {"<i4", raw<std::int32_t>({0, 1, 2, 3})},
+      {"<u4", raw<std::uint32_t>({0, 1, 2, 3})}, {"<i8", raw<std::int64_t>({0, 1, 2, 3})},
+      {"<u8", raw<std::uint64_t>({0, 1, 2, 3})}, {"<f4", raw<float>({0, 1, 2, 3})},
       {"<f8", raw<double>({0, 1, 2, 3})},
   };
   for (const auto& [descr, data] : cases) {
@@ -69,8 +69,7 @@ TEST_F(Npy, ReadsEveryIntegerAndFloatDtype) {
     // bool stores 0/1 only, and numpy writes exactly those bytes; here 2 and 3 read as is.
     EXPECT_EQ(array.data, expected) << descr;
   }
-  EXPECT_EQ(read_npy(put(npy_bytes(dict("<i2", "(3,)"), raw<std::int16_t>({-7, 0, 300}))))
-                .data,
+  EXPECT_EQ(read_npy(put(npy_bytes(dict("<i2", "(3,)"), raw<std::int16_t>({-7, 0, 300})))).data,
             (std::vector<float>{-7.0f, 0.0f, 300.0f}));
 }
 
@@ -115,18 +114,20 @@ TEST_F(Npy, Errors) {
       error_of([&] { read_npy(put(npy_bytes(dict("<f4", "(1, 1)", true), raw<float>({1.0f})))); }),
       p + ": Fortran-order arrays are not supported (save a C-order array, e.g. "
           "numpy.ascontiguousarray)");
-  EXPECT_EQ(error_of([&] { read_npy(put(npy_bytes(dict("<f4", "(2, 2)"), raw<float>({1, 2, 3})))); }),
+  EXPECT_EQ(error_of([&] {
+              read_npy(put(npy_bytes(dict("<f4", "(2, 2)"), raw<float>({1, 2, 3}))));
+            }),
             p + ": truncated data: expected 16 bytes after the header, found 12");
   EXPECT_EQ(error_of([&] { read_npy(put(npy_bytes(dict("|u1", "(2,)"), "abc"))); }),
             p + ": 1 bytes of trailing data after the array");
-  EXPECT_EQ(error_of([&] { read_npy(put(npy_bytes("{'descr': '<f4', 'shape': (1,), }", "abcd"))); }),
-            p + ": malformed header: it needs the keys 'descr', 'fortran_order' and 'shape'");
+  EXPECT_EQ(
+      error_of([&] { read_npy(put(npy_bytes("{'descr': '<f4', 'shape': (1,), }", "abcd"))); }),
+      p + ": malformed header: it needs the keys 'descr', 'fortran_order' and 'shape'");
   EXPECT_EQ(error_of([&] { read_npy(put(npy_bytes("{'descr': '<f4' 'x'}", ""))); }),
             p + ": malformed header: expected '}' at character 16 of \"{'descr': '<f4' 'x'}\"");
   std::string future = npy_bytes(dict("<f4", "(1,)"), raw<float>({1.0f}));
   future[6] = 4;
-  EXPECT_EQ(error_of([&] { read_npy(put(future)); }),
-            p + ": unsupported .npy format version 4.0");
+  EXPECT_EQ(error_of([&] { read_npy(put(future)); }), p + ": unsupported .npy format version 4.0");
   EXPECT_EQ(error_of([&] { read_npy(put(npy_bytes(dict("<f4", "(1,)"), "").substr(0, 9))); }),
             p + ": truncated header");
   EXPECT_EQ(error_of([&] { read_npy(dir_.file("missing.npy")); }),

@@ -1,10 +1,10 @@
 #include "hlslim/data/numpy_io.hpp"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "hlslim/data/npy.hpp"
 #include "hlslim/data/simulation.hpp"
@@ -50,8 +50,8 @@ TEST(NumpyIo, RoundTripThroughNumpyFiles) {
   TempDir dir;
   const EventStore store = simulate(SimulationParams(), 30, 5, 13, 1);
   write_numpy(store, dir.path().string());
-  const EventStore back = from_npy(dir.file("images.npy"), dir.file("labels.npy"), {},
-                                   dir.file("labels.json"));
+  const EventStore back =
+      from_npy(dir.file("images.npy"), dir.file("labels.npy"), {}, dir.file("labels.json"));
   EXPECT_EQ(back.label_names(), store.label_names());
   EXPECT_EQ(back.offsets(), store.offsets());
   EXPECT_EQ(back.pixels(), store.pixels());
@@ -59,8 +59,8 @@ TEST(NumpyIo, RoundTripThroughNumpyFiles) {
   EXPECT_EQ(nlohmann::json::parse(back.metadata_json()),
             nlohmann::json::parse(store.metadata_json()));
 
-  const EventStore picked = from_npy(dir.file("images.npy"), dir.file("labels.npy"),
-                                     {"eta", "pt"}, dir.file("labels.json"));
+  const EventStore picked = from_npy(dir.file("images.npy"), dir.file("labels.npy"), {"eta", "pt"},
+                                     dir.file("labels.json"));
   EXPECT_EQ(picked.label_names(), (std::vector<std::string>{"eta", "pt"}));
   EXPECT_EQ(picked.label(3, 1), store.label(3, store.label_index("pt")));
   EXPECT_EQ(error_of([&] {
@@ -97,8 +97,8 @@ TEST_F(FromNpy, AcceptsAnyImageShapeAndNonZeroValues) {
   EXPECT_EQ(store.offsets(), (std::vector<std::uint64_t>{0, 2, 2}));
   EXPECT_EQ(store.label_names(), (std::vector<std::string>{"pt"}));
 
-  const EventStore unnamed = from_npy(images({1, 2, 3}, {0, 0, 1, 1, 0, 0}),
-                                      labels({1, 2}, {1.0f, 2.0f}), {}, "");
+  const EventStore unnamed =
+      from_npy(images({1, 2, 3}, {0, 0, 1, 1, 0, 0}), labels({1, 2}, {1.0f, 2.0f}), {}, "");
   EXPECT_EQ(unnamed.label_names(), (std::vector<std::string>{"label_0", "label_1"}));
   EXPECT_EQ(unnamed.pixels(), (std::vector<std::uint32_t>{2, 3}));
   EXPECT_EQ(from_npy(images({1, 2, 3}, {0, 0, 1, 1, 0, 0}), "", {}, "").label_count(), 0u);
@@ -106,31 +106,48 @@ TEST_F(FromNpy, AcceptsAnyImageShapeAndNonZeroValues) {
 
 TEST_F(FromNpy, Errors) {
   const std::string i = images({3, 2, 2}, std::vector<float>(12, 0.0f));
-  EXPECT_EQ(error_of([&] { from_npy(i, labels({2, 1}, {1, 2}), {}, ""); }),
+  EXPECT_EQ(error_of([&] {
+              from_npy(i, labels({2, 1}, {1, 2}), {}, "");
+            }),
             dir_.file("labels.npy") + ": 2 rows but " + i + " has 3 events");
-  EXPECT_EQ(error_of([&] { from_npy(i, labels({3, 2}, {1, 2, 3, 4, 5, 6}), {"pt"}, ""); }),
+  EXPECT_EQ(error_of([&] {
+              from_npy(i, labels({3, 2}, {1, 2, 3, 4, 5, 6}), {"pt"}, "");
+            }),
             dir_.file("labels.npy") + ": has 2 columns but 1 label names were given");
-  EXPECT_EQ(error_of([&] { from_npy(i, labels({3, 2}, {1, 2, 3, NAN, 5, 6}), {"pt", "eta"}, ""); }),
+  EXPECT_EQ(error_of([&] {
+              from_npy(i, labels({3, 2}, {1, 2, 3, NAN, 5, 6}), {"pt", "eta"}, "");
+            }),
             dir_.file("labels.npy") + ": row 1, column 'eta' is NaN");
-  EXPECT_EQ(error_of([&] { from_npy(i, labels({3, 1, 1}, {1, 2, 3}), {}, ""); }),
+  EXPECT_EQ(error_of([&] {
+              from_npy(i, labels({3, 1, 1}, {1, 2, 3}), {}, "");
+            }),
             dir_.file("labels.npy") + ": expected shape N x K or N, got (3, 1, 1)");
-  EXPECT_EQ(error_of([&] { from_npy(images({2}, {1, 0}, "flat.npy"), "", {}, ""); }),
+  EXPECT_EQ(error_of([&] {
+              from_npy(images({2}, {1, 0}, "flat.npy"), "", {}, "");
+            }),
             dir_.file("flat.npy") + ": expected shape N x H x W or N x W, got (2)");
-  EXPECT_EQ(error_of([&] { from_npy(images({1, 2}, {1, NAN}, "nan.npy"), "", {}, ""); }),
+  EXPECT_EQ(error_of([&] {
+              from_npy(images({1, 2}, {1, NAN}, "nan.npy"), "", {}, "");
+            }),
             dir_.file("nan.npy") + ": event 0 has a NaN pixel");
   EXPECT_EQ(error_of([&] { from_npy(i, "", {"pt"}, ""); }),
             "label columns were named but no labels file was given");
   const std::string json_path = dir_.file("labels.json");
   std::ofstream(json_path) << R"({"columns": ["pt"], "n_events": 4})";
-  EXPECT_EQ(error_of([&] { from_npy(i, labels({3}, {1, 2, 3}), {}, json_path); }),
+  EXPECT_EQ(error_of([&] {
+              from_npy(i, labels({3}, {1, 2, 3}), {}, json_path);
+            }),
             json_path + ": n_events is 4 but " + i + " has 3 events");
   std::ofstream(json_path) << R"({"columns": ["pt", "eta"]})";
-  EXPECT_EQ(error_of([&] { from_npy(i, labels({3}, {1, 2, 3}), {}, json_path); }),
-            json_path + ": 'columns' lists 2 names but " + dir_.file("labels.npy") +
-                " has 1 columns");
+  EXPECT_EQ(
+      error_of([&] {
+        from_npy(i, labels({3}, {1, 2, 3}), {}, json_path);
+      }),
+      json_path + ": 'columns' lists 2 names but " + dir_.file("labels.npy") + " has 1 columns");
   std::ofstream(json_path) << "{not json";
-  EXPECT_EQ(error_of([&] { from_npy(i, labels({3}, {1, 2, 3}), {}, json_path); })
-                .rfind(json_path + ": invalid JSON: ", 0),
+  EXPECT_EQ(error_of([&] {
+              from_npy(i, labels({3}, {1, 2, 3}), {}, json_path);
+            }).rfind(json_path + ": invalid JSON: ", 0),
             0u);
 }
 

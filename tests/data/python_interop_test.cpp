@@ -2,11 +2,11 @@
 // Skipped when /usr/bin/python3 cannot import numpy.
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "hlslim/data/npy.hpp"
 #include "hlslim/data/numpy_io.hpp"
@@ -19,8 +19,8 @@ namespace {
 using testing::TempDir;
 
 bool numpy_available() {
-  const std::string command = std::string(HLSLIM_DATA_PYTHON) +
-                              " -c 'import numpy' > /dev/null 2>&1";
+  const std::string command =
+      std::string(HLSLIM_DATA_PYTHON) + " -c 'import numpy' > /dev/null 2>&1";
   return std::system(command.c_str()) == 0;
 }
 
@@ -77,17 +77,18 @@ TEST(PythonInterop, WeLoadWhatNumpyWrites) {
   if (!numpy_available()) GTEST_SKIP() << HLSLIM_DATA_PYTHON << " cannot import numpy";
   TempDir dir;
   const std::string script = dir.file("make.py");
-  std::ofstream(script) << "import sys\n"
-                           "import numpy as np\n"
-                           "d = sys.argv[0].rsplit('/', 1)[0]\n"
-                           "images = np.zeros((4, 3, 5), dtype=bool)\n"
-                           "images[0, 0, 0] = images[0, 2, 4] = images[3, 1, 2] = True\n"
-                           "np.save(d + '/images.npy', images)\n"
-                           "np.save(d + '/labels.npy', np.array([[1.5, -1], [2.5, 1], [3.5, -1],"
-                           " [4.5, 1]], dtype=np.float64))\n"
-                           "np.save(d + '/counts.npy', np.arange(6, dtype=np.int16).reshape(2, 3))\n"
-                           "np.save(d + '/fortran.npy', np.asfortranarray(np.ones((2, 3))))\n"
-                           "print('ok')\n";
+  std::ofstream(script)
+      << "import sys\n"
+         "import numpy as np\n"
+         "d = sys.argv[0].rsplit('/', 1)[0]\n"
+         "images = np.zeros((4, 3, 5), dtype=bool)\n"
+         "images[0, 0, 0] = images[0, 2, 4] = images[3, 1, 2] = True\n"
+         "np.save(d + '/images.npy', images)\n"
+         "np.save(d + '/labels.npy', np.array([[1.5, -1], [2.5, 1], [3.5, -1],"
+         " [4.5, 1]], dtype=np.float64))\n"
+         "np.save(d + '/counts.npy', np.arange(6, dtype=np.int16).reshape(2, 3))\n"
+         "np.save(d + '/fortran.npy', np.asfortranarray(np.ones((2, 3))))\n"
+         "print('ok')\n";
   ASSERT_EQ(run_python(script), "ok\n");
   const EventStore store =
       from_npy(dir.file("images.npy"), dir.file("labels.npy"), {"pt", "charge"}, "");

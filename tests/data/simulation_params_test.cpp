@@ -50,7 +50,8 @@ TEST(SimulationParams, ValidateChecksStationOrderAndField) {
   EXPECT_EQ(problems[0],
             "the field region must satisfy calo_radius_m <= field_r_min_m < field_r_max_m, got "
             "[5, 4] with calo_radius_m 3");
-  EXPECT_EQ(problems[1], "stations must run inner to outer, but layer 1 (BI) follows a layer of BO");
+  EXPECT_EQ(problems[1],
+            "stations must run inner to outer, but layer 1 (BI) follows a layer of BO");
 }
 
 TEST(SimulationParams, JsonRoundTrip) {

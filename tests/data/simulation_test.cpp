@@ -3,9 +3,9 @@
 #include "hlslim/data/simulation.hpp"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "test_support.hpp"
 
@@ -140,7 +140,8 @@ TEST(Simulation, NoiseOccupancyMatchesTheSetting) {
   // Strips of a layer inside the image: centres (k + 1/2) pitch with k >= 0 below r sinh(1.05).
   double strips = 0.0;
   for (const Layer& layer : params.layers) {
-    strips += std::floor(layer.radius_m * std::sinh(params.eta_max) / params.strip_pitch_m - 0.5) + 1;
+    strips +=
+        std::floor(layer.radius_m * std::sinh(params.eta_max) / params.strip_pitch_m - 0.5) + 1;
   }
   const double expected = static_cast<double>(n) * strips * params.noise_probability;
   const auto observed = static_cast<double>(store.hit_count());

@@ -57,9 +57,13 @@ TEST(Split, StoreWithoutNoiseFlag) {
 
 TEST(Split, RejectsBadFractions) {
   const EventStore store(1, 4, {});
-  EXPECT_EQ(error_of([&] { split_events(store, {0.7, 0.1, 0.1}, 1); }),
+  EXPECT_EQ(error_of([&] {
+              split_events(store, {0.7, 0.1, 0.1}, 1);
+            }),
             "split fractions must sum to 1, got 0.9");
-  EXPECT_EQ(error_of([&] { split_events(store, {1.2, -0.1, -0.1}, 1); }),
+  EXPECT_EQ(error_of([&] {
+              split_events(store, {1.2, -0.1, -0.1}, 1);
+            }),
             "split fractions must each be in [0, 1], got train 1.2, validation -0.1, test -0.1");
 }
 

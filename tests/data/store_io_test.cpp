@@ -148,8 +148,9 @@ TEST_F(DamagedStore, OtherFormatVersion) {
 
 TEST(StoreIo, MissingFile) {
   TempDir dir;
-  EXPECT_EQ(error_of([&] { read_store(dir.file("nowhere")); }),
-            dir.file("nowhere/events.hlsd") + ": cannot open for reading: No such file or directory");
+  EXPECT_EQ(
+      error_of([&] { read_store(dir.file("nowhere")); }),
+      dir.file("nowhere/events.hlsd") + ": cannot open for reading: No such file or directory");
 }
 
 TEST(StoreIo, UnwritableDestination) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -18,7 +19,7 @@ namespace hlslim {
 
 /// The kinds of value an option can hold. `kPath` is a string resolved relative to the config
 /// file; `kChoice` is a string from a fixed set; `kYaml` is a free-form block that the owner
-/// validates itself.
+/// validates itself; `kGroup` is a nested table of options (`simulation.efficiency`).
 enum class OptionType {
   kBool,
   kInt,
@@ -29,11 +30,14 @@ enum class OptionType {
   kIntList,
   kFloatList,
   kStringList,
-  kYaml
+  kYaml,
+  kGroup
 };
 
 /// Human name of a type for docs and errors ("integer", "list of floats", ...).
 std::string type_name(OptionType type);
+
+class OptionTable;
 
 using OptionValue = std::variant<bool, std::int64_t, double, std::string, std::vector<std::int64_t>,
                                  std::vector<double>, std::vector<std::string>, YAML::Node>;
@@ -63,6 +67,8 @@ class OptionSpec {
   bool is_required() const { return !default_.has_value(); }
   const std::optional<OptionValue>& default_value() const { return default_; }
   const std::vector<std::string>& choices() const { return choices_; }
+  /// The nested table of a kGroup option, else nullptr.
+  const OptionTable* group() const { return group_.get(); }
 
   /// One-line constraint text for docs, e.g. "1 <= value <= 100" or "one of: a, b"; "" if none.
   std::string constraint_text() const;
@@ -92,6 +98,7 @@ class OptionSpec {
   bool min_exclusive_ = false;
   std::optional<std::size_t> size_;
   bool broadcast_scalar_ = false;
+  std::shared_ptr<OptionTable> group_;
   std::function<void(const OptionValue&)> sink_;
   std::function<OptionValue()> source_;
 };
@@ -121,6 +128,9 @@ class OptionTable {
                               std::vector<std::string> fallback, std::string help);
   /// A free-form block; an absent block is an empty map.
   OptionSpec& add_yaml(const std::string& key, YAML::Node& target, std::string help);
+  /// A nested table of options under `key`; declare its options on the returned table. An
+  /// absent block means every nested option takes its default.
+  OptionTable& add_group(const std::string& key, std::string help);
 
   const std::vector<OptionSpec>& specs() const { return specs_; }
   /// The bound members' current values as a YAML mapping, in declaration order.
@@ -148,6 +158,7 @@ class OptionValues {
     OptionValue value;
     SourcePos pos;
     bool defaulted = false;
+    std::shared_ptr<OptionValues> group;  ///< values of a kGroup option
   };
 
   bool has(const std::string& key) const { return entries_.count(key) > 0; }
@@ -156,6 +167,8 @@ class OptionValues {
   const SourcePos& pos(const std::string& key) const;
   bool defaulted(const std::string& key) const;
   const std::vector<std::string>& order() const { return order_; }
+  /// Values of a nested group.
+  const OptionValues& group(const std::string& key) const { return *entries_.at(key).group; }
 
   /// The values as a YAML mapping in declaration order; paths as written, or made absolute
   /// against `base_dir` when it is not empty.

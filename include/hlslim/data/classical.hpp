@@ -41,15 +41,15 @@ struct ClassicalEstimate {
 /// Each station (BI, BM, BO) is reduced to one point (r, z): its best hit cluster
 /// (best_cluster()), averaged per layer (r of the layer, z = r sinh(eta of the column centre)),
 /// then over layers. A cluster on fewer than min_station_layers layers counts only in BI or BO
-/// and only within road_columns of the BM cluster. With all three stations the sagitta s of the middle point with respect to
-/// the chord of the outer two is measured; with two, the interaction point (0, 0) stands in for
-/// the missing one. To first order in the curvature kappa, s = kappa G / cos^3(psi), with psi the
-/// chord's angle to the radial direction and G a lever arm computed analytically from the field
-/// region and the three radii; so p = 0.3 B / |kappa| in the spectrometer, the calorimeter loss
-/// at the estimated eta is added back, and pT = p / cosh(eta). The charge is the sign of
-/// kappa B. eta is that of the BI point seen from the interaction point (else BM, else BO;
-/// single-layer clusters count here). With fewer than two station points there is no fit:
-/// pT = 0 (never fires), charge 0, eta as above, or the image centre without any hit.
+/// and only within road_columns of the BM cluster. With all three stations the sagitta s of the
+/// middle point with respect to the chord of the outer two is measured; with two, the interaction
+/// point (0, 0) stands in for the missing one. To first order in the curvature kappa, s = kappa G /
+/// cos^3(psi), with psi the chord's angle to the radial direction and G a lever arm computed
+/// analytically from the field region and the three radii; so p = 0.3 B / |kappa| in the
+/// spectrometer, the calorimeter loss at the estimated eta is added back, and pT = p / cosh(eta).
+/// The charge is the sign of kappa B. eta is that of the BI point seen from the interaction point
+/// (else BM, else BO; single-layer clusters count here). With fewer than two station points there
+/// is no fit: pT = 0 (never fires), charge 0, eta as above, or the image centre without any hit.
 class ClassicalEstimator {
  public:
   /// Throws DataError listing the problems of invalid `params`.

@@ -11,18 +11,27 @@ namespace hlslim::data {
 
 /// Layers (image rows) and columns of every image of a store.
 struct ImageShape {
+  /// Image rows: detector layers, inner to outer.
   std::size_t layers = 0;
+  /// Image columns: bins of hit pseudorapidity.
   std::size_t columns = 0;
 };
 
 /// The hits of one event: flat pixel indices (layer * columns + column), ascending and unique.
+/// Valid while the store it came from is alive and unmodified.
 struct PixelRange {
+  /// First pixel.
   const std::uint32_t* first = nullptr;
+  /// One past the last pixel.
   const std::uint32_t* last = nullptr;
 
+  /// For range-for loops.
   const std::uint32_t* begin() const { return first; }
+  /// For range-for loops.
   const std::uint32_t* end() const { return last; }
+  /// Number of hits.
   std::size_t size() const { return static_cast<std::size_t>(last - first); }
+  /// Whether the event has no hit.
   bool empty() const { return first == last; }
 };
 

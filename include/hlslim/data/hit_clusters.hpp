@@ -30,8 +30,7 @@ struct HitCluster {
 /// is scattered single strips, so this picks the muon whenever it left hits. std::nullopt when
 /// no hit lies in `layers`. Never throws for valid hits; layers beyond the image are ignored.
 std::optional<HitCluster> best_cluster(PixelRange hits, std::size_t columns,
-                                       const std::vector<std::size_t>& layers,
-                                       std::size_t max_gap);
+                                       const std::vector<std::size_t>& layers, std::size_t max_gap);
 
 /// The hits of `cluster`'s column range that lie in `layers`, as (layer, column) pairs in pixel
 /// order.

@@ -9,8 +9,19 @@
 namespace hlslim::data {
 
 /// Element types the .npy reader accepts.
-enum class NpyDtype { boolean, uint8, int8, uint16, int16, uint32, int32, uint64, int64, float32,
-                      float64 };
+enum class NpyDtype {
+  boolean,
+  uint8,
+  int8,
+  uint16,
+  int16,
+  uint32,
+  int32,
+  uint64,
+  int64,
+  float32,
+  float64
+};
 
 /// "bool", "uint8", ..., "float64".
 const char* npy_dtype_name(NpyDtype dtype);

@@ -64,19 +64,13 @@ class Rng {
     return radius * std::cos(6.283185307179586 * uniform());
   }
 
-  /// A uniform integer in [0, n); n must be positive. Lemire's multiply-shift with rejection, so
+  /// A uniform integer in [0, n); n must be positive. Draws below 2^64 mod n are rejected, so
   /// there is no modulo bias.
   std::uint64_t below(std::uint64_t n) noexcept {
-    unsigned __int128 product = static_cast<unsigned __int128>(next()) * n;
-    auto low = static_cast<std::uint64_t>(product);
-    if (low < n) {
-      const std::uint64_t floor = (0 - n) % n;
-      while (low < floor) {
-        product = static_cast<unsigned __int128>(next()) * n;
-        low = static_cast<std::uint64_t>(product);
-      }
-    }
-    return static_cast<std::uint64_t>(product >> 64);
+    const std::uint64_t reject_below = (0 - n) % n;
+    std::uint64_t x = next();
+    while (x < reject_below) x = next();
+    return x % n;
   }
 
  private:

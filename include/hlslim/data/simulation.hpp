@@ -66,8 +66,7 @@ double momentum_before_calorimeter(const SimulationParams& params, double eta, d
 /// Width (sigma) of the projected multiple-scattering angle in the calorimeters from the
 /// Highland formula, in radians, for a muon of momentum `p_gev` at the calorimeter entry and
 /// `p_out_gev` after it (the mean of the two is used); 0 when the thickness is 0.
-double scattering_width(const SimulationParams& params, double eta, double p_gev,
-                        double p_out_gev);
+double scattering_width(const SimulationParams& params, double eta, double p_gev, double p_out_gev);
 
 /// Propagates `muon` from the interaction point through the calorimeter (energy loss and a
 /// scattering kink of `scattering_angle_rad` in the r-z plane at calo_radius_m) and the field
