@@ -32,8 +32,8 @@ std::size_t peak_rss_bytes() {
 
 template <typename T>
 std::size_t hash_array(const std::vector<T>& values) {
-  return std::hash<std::string_view>()(std::string_view(
-      reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T)));
+  return std::hash<std::string_view>()(
+      std::string_view(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T)));
 }
 
 std::size_t hash_store(const EventStore& store) {

@@ -80,6 +80,11 @@ OptionSpec& OptionSpec::required() {
   default_.reset();
   return *this;
 }
+OptionSpec& OptionSpec::default_to(OptionValue value) {
+  default_ = std::move(value);
+  return *this;
+}
+
 OptionSpec& OptionSpec::broadcast_scalar() {
   broadcast_scalar_ = true;
   return *this;

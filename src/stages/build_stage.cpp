@@ -5,6 +5,8 @@
 #include "hlslim/config/pipeline_config.hpp"
 #include "hlslim/graph/model_file.hpp"
 #include "hlslim/graph/torch_model.hpp"
+#include "hlslim/stages/dataset.hpp"
+#include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/text.hpp"
 
@@ -39,12 +41,22 @@ void BuildStage::check(PipelineSketch& sketch, const SourcePos& pos,
                                  join(defined, ", "));
       continue;
     }
-    if (graph->input_shape.empty()) {
+    Shape input = graph->input_shape;
+    if (input.empty() && sketch.data) input = sketch.data->input_shape;
+    if (input.empty()) {
       diagnostics.error(pos, "stage 'build': model '" + name +
                                  "' needs an 'input' shape (no earlier stage provides data)");
       continue;
     }
-    sketch.models[name] = {graph->input_shape, false};
+    Graph shaped = *graph;
+    shaped.input_shape = input;
+    try {
+      shaped.shapes();
+    } catch (const Error& e) {
+      diagnostics.error(pos, std::string("stage 'build': ") + e.what());
+      continue;
+    }
+    sketch.models[name] = {input, false};
   }
 }
 
@@ -53,6 +65,7 @@ void BuildStage::run(StageContext& context) {
   torch::manual_seed(static_cast<std::uint64_t>(context.settings().seed));
   for (const auto& name : selected(config)) {
     Graph graph = *config.model(name);
+    if (graph.input_shape.empty()) graph.input_shape = context.state().dataset().input_shape();
     {
       GraphModule module(graph);
       module->store_weights(graph);

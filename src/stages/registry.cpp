@@ -1,6 +1,8 @@
 #include "hlslim/stages/registry.hpp"
 
 #include "hlslim/stages/build_stage.hpp"
+#include "hlslim/stages/data_stage.hpp"
+#include "hlslim/stages/reference_stage.hpp"
 #include "hlslim/util/errors.hpp"
 
 namespace hlslim {
@@ -26,6 +28,8 @@ std::vector<std::string> StageRegistry::types() const {
 }
 
 void register_builtin_stages(StageRegistry& registry) {
+  registry.add([] { return std::make_unique<DataStage>(); });
+  registry.add([] { return std::make_unique<ReferenceStage>(); });
   registry.add([] { return std::make_unique<BuildStage>(); });
 }
 

@@ -58,6 +58,8 @@ class OptionSpec {
   OptionSpec& size(std::size_t n);
   /// A value must be given; there is no default.
   OptionSpec& required();
+  /// The value used when the key is absent.
+  OptionSpec& default_to(OptionValue value);
   /// A list option also accepts one scalar, repeated to the list's `size` (`kernel: 3`).
   OptionSpec& broadcast_scalar();
 
@@ -132,6 +134,10 @@ class OptionTable {
   /// absent block means every nested option takes its default.
   OptionTable& add_group(const std::string& key, std::string help);
 
+  /// Adds a spec as built by the caller (bind it with OptionSpec::bind); for members whose
+  /// type the add_* helpers do not cover.
+  OptionSpec& add(OptionSpec spec);
+
   const std::vector<OptionSpec>& specs() const { return specs_; }
   /// The bound members' current values as a YAML mapping, in declaration order.
   YAML::Node current_yaml() const;
@@ -147,7 +153,6 @@ class OptionTable {
                      const std::vector<std::string>& reserved, Diagnostics& diagnostics) const;
 
  private:
-  OptionSpec& add(OptionSpec spec);
   std::vector<OptionSpec> specs_;
 };
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -24,9 +25,15 @@ struct PipelineSketch {
     Shape input_shape;
     bool trained = false;
   };
+  /// The dataset a data stage provides.
+  struct Data {
+    Shape input_shape;                 ///< what networks read, without the batch
+    std::vector<std::string> targets;  ///< label columns networks predict, in output order
+  };
   const PipelineConfig* config = nullptr;
   std::map<std::string, Model> models;  ///< models present in the state
   std::set<std::string> artifacts;      ///< named artifacts present in the state
+  std::optional<Data> data;             ///< set once a data stage has run
 };
 
 /// Everything a running stage may use. A stage writes only inside dir().
