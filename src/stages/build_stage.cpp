@@ -42,7 +42,11 @@ void BuildStage::check(PipelineSketch& sketch, const SourcePos& pos,
       continue;
     }
     Shape input = graph->input_shape;
-    if (input.empty() && sketch.data) input = sketch.data->input_shape;
+    if (input.empty() && sketch.data) {
+      input = sketch.data->input_shape;
+      // The data stage already reported why its shape is unknown.
+      if (input.empty()) continue;
+    }
     if (input.empty()) {
       diagnostics.error(pos, "stage 'build': model '" + name +
                                  "' needs an 'input' shape (no earlier stage provides data)");

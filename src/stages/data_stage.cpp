@@ -81,7 +81,12 @@ void DataStage::check(PipelineSketch& sketch, const SourcePos& pos,
     if (!std::filesystem::exists(file, ec))
       diagnostics.error(pos, "stage 'data': input file '" + file.string() + "' does not exist");
   }
-  if (diagnostics.has_errors()) return;
+  sketch.artifacts.insert("dataset");
+  if (diagnostics.has_errors()) {
+    // Unknown shape: later stages skip their shape checks instead of reporting follow-on errors.
+    sketch.data = PipelineSketch::Data{{}, task_.targets};
+    return;
+  }
   if (source_ == "npy") {
     try {
       const data::NpyReader reader(images_.string());
@@ -101,7 +106,6 @@ void DataStage::check(PipelineSketch& sketch, const SourcePos& pos,
     }
     columns = task_.window;
   }
-  sketch.artifacts.insert("dataset");
   sketch.data = PipelineSketch::Data{{1, layers, columns}, task_.targets};
 }
 

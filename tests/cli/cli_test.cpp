@@ -104,3 +104,36 @@ TEST(Cli, SmokePipelineRunsEndToEnd) {
 
 }  // namespace
 }  // namespace hlslim
+
+namespace hlslim {
+namespace {
+
+TEST(Cli, SimulateWritesADatasetNumPyReads) {
+  const auto dir = testing::temp_dir("simulate");
+  const auto out = hlslim("simulate -q --events 300 --noise-events 20 --seed 4 --output " +
+                          dir.string() + " --set noise_probability=0.002");
+  ASSERT_EQ(out.code, 0) << out.text;
+  EXPECT_TRUE(std::filesystem::exists(dir / "events.hlsd"));
+  if (std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "/usr/bin/python3 has no numpy";
+  }
+  const std::string check =
+      "/usr/bin/python3 -c \"import numpy as np, json, sys; d=sys.argv[1]; "
+      "i=np.load(d+'/images.npy'); l=np.load(d+'/labels.npy'); "
+      "c=json.load(open(d+'/labels.json'))['columns']; "
+      "assert i.shape==(320,9,384) and i.dtype==np.uint8, i.shape; "
+      "assert l.shape==(320,len(c)) and l.dtype==np.float32; "
+      "assert {'pt','eta','phi','charge','n_hits','is_noise'} <= set(c); "
+      "assert l[:300, c.index('is_noise')].sum()==0 and l[300:, c.index('is_noise')].sum()==20\" " +
+      dir.string();
+  EXPECT_EQ(std::system(check.c_str()), 0);
+
+  const auto bad = hlslim("simulate --events 10 --output " + dir.string() +
+                          " --set layer_efficiency=2");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_EQ(bad.text, "--set layer_efficiency=2: error: value 2 of 'layer_efficiency' is out of "
+                      "range (0 <= value <= 1)\n1 error found; nothing was run.\n");
+}
+
+}  // namespace
+}  // namespace hlslim

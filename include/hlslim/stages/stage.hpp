@@ -27,7 +27,7 @@ struct PipelineSketch {
   };
   /// The dataset a data stage provides.
   struct Data {
-    Shape input_shape;                 ///< what networks read, without the batch
+    Shape input_shape;                 ///< what networks read, without the batch; empty if unknown
     std::vector<std::string> targets;  ///< label columns networks predict, in output order
   };
   const PipelineConfig* config = nullptr;

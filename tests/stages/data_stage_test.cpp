@@ -1,0 +1,185 @@
+// The data and reference stages inside a pipeline: shapes flow to the models, datasets reload
+// identically, user data is checked, and the classical reference reports the figures of merit.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "hlslim/config/pipeline_config.hpp"
+#include "hlslim/data/npy.hpp"
+#include "hlslim/stages/dataset.hpp"
+#include "hlslim/stages/runner.hpp"
+#include "hlslim/util/errors.hpp"
+#include "hlslim/util/files.hpp"
+#include "support/test_stages.hpp"
+
+namespace hlslim {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+class DataStageTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = testing::temp_dir("data"); }
+  fs::path config(const std::string& text) { return testing::write_text(dir_ / "p.yaml", text); }
+  std::string config_errors(const fs::path& path) {
+    try {
+      PipelineConfig::load(path, {}, testing::test_registry());
+    } catch (const ConfigError& e) {
+      std::string text = e.what();
+      for (std::size_t at; (at = text.find(dir_.string())) != std::string::npos;)
+        text.replace(at, dir_.string().size(), "DIR");
+      return text;
+    }
+    return "";
+  }
+  fs::path dir_;
+};
+
+constexpr const char* kModels = R"(output: out
+threads: 2
+models:
+  net:
+    layers:
+      - {type: flatten}
+      - {type: dense, units: 2}
+)";
+
+TEST_F(DataStageTest, SimulatedWindowsFeedTheModelsShapeAndReloadIdentically) {
+  const auto path = config(std::string(kModels) + R"(stages:
+  - {stage: data, events: 3000, noise_events: 300, window: 12}
+  - {stage: reference}
+  - {stage: build}
+)");
+  const auto result = run_pipeline(PipelineConfig::load(path, {}, testing::test_registry()), {});
+  ASSERT_EQ(result.ran.size(), 3u);
+  const fs::path out = dir_ / "out";
+  const json metrics = json::parse(read_file(out / "01-data" / "metrics.json"));
+  EXPECT_EQ(metrics["events"], 3300);
+  EXPECT_EQ(metrics["train"], 2400);
+  EXPECT_EQ(metrics["noise_events"], 300);
+  EXPECT_EQ(metrics["input_shape"], json::parse("[1, 9, 12]"));
+
+  const Dataset dataset = Dataset::load(out / "01-data");
+  EXPECT_EQ(dataset.input_shape(), (Shape{1, 9, 12}));
+  EXPECT_EQ(dataset.inputs.size(), 3300u);
+  EXPECT_EQ(dataset.split.validation.size(), 300u);
+  EXPECT_TRUE(dataset.simulated);
+  EXPECT_EQ(dataset.task.targets, (std::vector<std::string>{"pt", "eta"}));
+
+  // The model takes its input shape from the data: 9 x 12 window, flattened.
+  const std::string summary = read_file(out / "03-build" / "net_summary.txt");
+  EXPECT_NE(summary.find("[108]"), std::string::npos) << summary;
+
+  const json reference = json::parse(read_file(out / "02-reference" / "metrics.json"));
+  for (const char* key : {"pt_mae", "pt_spread", "eta_mae", "turn_on", "plateau_eff",
+                          "eff_at_thr_15", "fake_rate"}) {
+    EXPECT_TRUE(reference.contains(key)) << key;
+  }
+  EXPECT_GT(reference["plateau_eff"].get<double>(), 0.9);
+  EXPECT_LT(reference["pt_spread"].get<double>(), 2.0);
+  EXPECT_LT(reference["fake_rate"].get<double>(), 0.05);
+}
+
+TEST_F(DataStageTest, WindowWiderThanTheImageIsAConfigError) {
+  const auto path = config(std::string(kModels) +
+                           "stages:\n  - {stage: data, window: 400}\n  - {stage: build}\n");
+  EXPECT_EQ(config_errors(path),
+            "DIR/p.yaml:9:5: error: stage 'data': window 400 is wider than the images (384 "
+            "columns)\n1 error found; nothing was run.\n");
+}
+
+TEST_F(DataStageTest, UserNpyDataIsCheckedBeforeAndWhileLoading) {
+  // Images N x 4 x 8 and labels N x 2 written with the NumPy writer.
+  const std::size_t n = 50;
+  std::vector<float> images(n * 4 * 8, 0.0f);
+  std::vector<float> labels(n * 2);
+  for (std::size_t i = 0; i < n; ++i) {
+    images[i * 32 + i % 32] = 1.0f;
+    labels[i * 2] = static_cast<float>(i % 7);
+    labels[i * 2 + 1] = 0.5f;
+  }
+  data::write_npy((dir_ / "images.npy").string(), {n, 4, 8}, images.data());
+  data::write_npy((dir_ / "labels.npy").string(), {n, 2}, labels.data());
+  const std::string stages = R"(stages:
+  - stage: data
+    source: npy
+    input: full
+    npy: {images: images.npy, labels: LABELS, columns: [pt, eta]}
+  - {stage: build}
+)";
+  auto with_labels = [&](const std::string& file) {
+    std::string text = std::string(kModels) + stages;
+    text.replace(text.find("LABELS"), 6, file);
+    return config(text);
+  };
+  EXPECT_EQ(config_errors(with_labels("missing.npy")),
+            "DIR/p.yaml:9:5: error: stage 'data': input file 'DIR/missing.npy' does not exist\n"
+            "1 error found; nothing was run.\n");
+
+  const auto good = with_labels("labels.npy");
+  ASSERT_EQ(config_errors(good), "");
+  run_pipeline(PipelineConfig::load(good, {}, testing::test_registry()), {});
+  const Dataset dataset = Dataset::load(dir_ / "out" / "01-data");
+  EXPECT_EQ(dataset.input_shape(), (Shape{1, 4, 8}));
+  EXPECT_FALSE(dataset.simulated);
+  EXPECT_EQ(dataset.split.train.size() + dataset.split.validation.size() +
+                dataset.split.test.size(),
+            n);
+
+  // A labels file with another number of events is a run-time error naming the file.
+  std::vector<float> short_labels(2 * 10, 1.0f);
+  data::write_npy((dir_ / "short.npy").string(), {10, 2}, short_labels.data());
+  RunOptions force;
+  force.force = true;
+  try {
+    run_pipeline(PipelineConfig::load(with_labels("short.npy"), {}, testing::test_registry()),
+                 force);
+    FAIL() << "expected a failure";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), kExitRuntime);
+    EXPECT_NE(std::string(e.what()).find("short.npy"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(DataStageTest, ResumeDoesNotSimulateAgain) {
+  const auto path = config(std::string(kModels) + R"(stages:
+  - {stage: data, events: 1000, noise_events: 100}
+  - {stage: build}
+)");
+  run_pipeline(PipelineConfig::load(path, {}, testing::test_registry()), {});
+  RunOptions resume;
+  resume.resume = true;
+  auto result = run_pipeline(PipelineConfig::load(path, {}, testing::test_registry()), resume);
+  EXPECT_TRUE(result.ran.empty());
+  // Another simulation parameter makes everything run again.
+  result = run_pipeline(
+      PipelineConfig::load(path, {"data.simulation.layer_efficiency=0.9"}, testing::test_registry()),
+      resume);
+  EXPECT_EQ(result.ran, (std::vector<std::string>{"data", "build"}));
+}
+
+TEST_F(DataStageTest, SimulationParameterMistakesArePositioned) {
+  const auto path = config(std::string(kModels) + R"(stages:
+  - stage: data
+    simulation:
+      layer_efficiency: 1.5
+)");
+  EXPECT_EQ(config_errors(path),
+            "DIR/p.yaml:11:25: error: value 1.5 of 'layer_efficiency' in 'data.simulation' in "
+            "stage 'data' is out of range (0 <= value <= 1)\n"
+            "1 error found; nothing was run.\n");
+  const auto layers = config(std::string(kModels) + R"(stages:
+  - stage: data
+    simulation:
+      cluster_size_probabilities: [0.5, 0.2]
+      layer_stations: [BI, BI]
+)");
+  EXPECT_EQ(config_errors(layers),
+            "DIR/p.yaml:11:7: error: in 'simulation': layer_radii_m has 9 entries but "
+            "layer_stations has 2\n"
+            "1 error found; nothing was run.\n");
+}
+
+}  // namespace
+}  // namespace hlslim
