@@ -30,6 +30,9 @@ json attr_to_json(const AttrValue& value) {
       return json::array({"int_list", v});
     }
     json operator()(const std::vector<double>& v) const { return json::array({"float_list", v}); }
+    json operator()(const std::vector<std::string>& v) const {
+      return json::array({"string_list", v});
+    }
   };
   return std::visit(Visitor{}, value);
 }
@@ -43,6 +46,7 @@ AttrValue attr_from_json(const json& j) {
   if (tag == "string") return v.get<std::string>();
   if (tag == "int_list") return v.get<std::vector<std::int64_t>>();
   if (tag == "float_list") return v.get<std::vector<double>>();
+  if (tag == "string_list") return v.get<std::vector<std::string>>();
   throw std::runtime_error("unknown attribute type '" + tag + "'");
 }
 

@@ -146,6 +146,27 @@ std::vector<torch::Tensor> GraphModuleImpl::forward_all(torch::Tensor x) {
   return outputs;
 }
 
+void GraphModuleImpl::load_weights(const Graph& graph) {
+  if (graph.layers.size() != graph_.layers.size()) {
+    throw Error("model '" + graph.name + "': cannot load weights of a different architecture");
+  }
+  torch::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
+    Slots& s = slots_[i];
+    const auto& tensors = graph.layers[i].tensors;
+    const std::pair<const char*, torch::Tensor*> named[] = {{"weight", &s.weight},
+                                                            {"bias", &s.bias},
+                                                            {"weight_mask", &s.weight_mask},
+                                                            {"running_mean", &s.running_mean},
+                                                            {"running_var", &s.running_var}};
+    for (const auto& [name, tensor] : named) {
+      const auto it = tensors.find(name);
+      if (!tensor->defined() || it == tensors.end()) continue;
+      tensor->copy_(to_torch(it->second).view(tensor->sizes()));
+    }
+  }
+}
+
 void GraphModuleImpl::store_weights(Graph& graph) const {
   if (graph.layers.size() != graph_.layers.size()) {
     throw Error("model '" + graph.name + "': cannot store weights into a different architecture");

@@ -3,6 +3,7 @@
 #include "hlslim/stages/build_stage.hpp"
 #include "hlslim/stages/data_stage.hpp"
 #include "hlslim/stages/reference_stage.hpp"
+#include "hlslim/stages/train_stage.hpp"
 #include "hlslim/util/errors.hpp"
 
 namespace hlslim {
@@ -31,6 +32,7 @@ void register_builtin_stages(StageRegistry& registry) {
   registry.add([] { return std::make_unique<DataStage>(); });
   registry.add([] { return std::make_unique<ReferenceStage>(); });
   registry.add([] { return std::make_unique<BuildStage>(); });
+  registry.add([] { return std::make_unique<TrainStage>(); });
 }
 
 const StageRegistry& builtin_stages() {

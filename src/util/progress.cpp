@@ -29,13 +29,14 @@ void Progress::set_plain_interval(std::chrono::milliseconds interval) {
   g_plain_interval = interval;
 }
 
-Progress::Progress(std::string label, std::uint64_t total, std::string unit)
+Progress::Progress(std::string label, std::uint64_t total, std::string unit, bool log_final)
     : label_(std::move(label)),
       unit_(std::move(unit)),
       total_(total),
       start_(std::chrono::steady_clock::now()),
       last_render_(start_),
-      terminal_(g_terminal_mode < 0 ? ::isatty(STDERR_FILENO) == 1 : g_terminal_mode == 1) {}
+      terminal_(g_terminal_mode < 0 ? ::isatty(STDERR_FILENO) == 1 : g_terminal_mode == 1),
+      log_final_(log_final) {}
 
 Progress::~Progress() {
   // A loop left by an exception has not finished: no closing line claiming it did.
@@ -80,7 +81,8 @@ void Progress::render(bool final_line) {
     return;
   }
   if (terminal_) std::fputs("\r\033[K", stderr);
-  spdlog::info("{}: {:.0f}% {}", label_, 100 * fraction, stats);
+  const auto level = final_line && !log_final_ ? spdlog::level::debug : spdlog::level::info;
+  spdlog::log(level, "{}: {:.0f}% {}", label_, 100 * fraction, stats);
 }
 
 }  // namespace hlslim

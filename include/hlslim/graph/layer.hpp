@@ -53,7 +53,7 @@ struct LayerParams {
 
 /// Value of a layer attribute set by a stage (precision, reuse factor, sparsity, ...).
 using AttrValue = std::variant<bool, std::int64_t, double, std::string, std::vector<std::int64_t>,
-                               std::vector<double>>;
+                               std::vector<double>, std::vector<std::string>>;
 using AttrMap = std::map<std::string, AttrValue>;
 
 /// One named layer: its type, architecture parameters, weights and attributes. Tensors use

@@ -28,6 +28,9 @@ class GraphModuleImpl : public torch::nn::Module {
   /// which must have the architecture this module was built from.
   void store_weights(Graph& graph) const;
 
+  /// Copies the tensors of `graph` (same architecture) into the module's parameters and buffers.
+  void load_weights(const Graph& graph);
+
   const Graph& architecture() const { return graph_; }
 
  private:

@@ -11,7 +11,10 @@ namespace hlslim {
 /// `interval`. The final state is always logged once, so logs record how long the work took.
 class Progress {
  public:
-  Progress(std::string label, std::uint64_t total, std::string unit = "it");
+  /// `log_final`: log the closing line at info level (else at debug level, for loops whose
+  /// caller logs its own summary, such as training epochs).
+  Progress(std::string label, std::uint64_t total, std::string unit = "it",
+           bool log_final = true);
   ~Progress();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
@@ -38,6 +41,7 @@ class Progress {
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_render_;
   bool terminal_;
+  bool log_final_;
   bool finished_ = false;
 };
 

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hlslim/config/options.hpp"
+
+namespace hlslim {
+
+/// Everything the training engine does, as options. The train stage exposes them at its top
+/// level; stages that fine-tune (prune, quantize, distill) declare the same table as a group.
+struct TrainOptions {
+  std::string loss = "mae";
+  std::vector<double> loss_weights;  ///< one per output; empty: all 1
+  double huber_delta = 1.0;
+  std::string optimizer = "adam";
+  double learning_rate = 1e-3;
+  double momentum = 0.9;
+  double weight_decay = 0.0;
+  std::string schedule = "constant";
+  std::int64_t step_epochs = 10;
+  double gamma = 0.5;
+  std::int64_t plateau_patience = 3;
+  double min_learning_rate = 1e-6;
+  std::int64_t batch_size = 256;
+  std::int64_t epochs = 20;
+  std::int64_t early_stopping = 0;  ///< patience in epochs; 0: off
+  std::string monitor = "val_loss";
+  double clip_norm = 0.0;
+  double l1 = 0.0;
+  double l2 = 0.0;
+  YAML::Node regularization;  ///< per layer name or type: {l1: x, l2: y}
+  std::int64_t checkpoint_every = 1;
+
+  /// Declares the options, bound to this object's fields.
+  void declare(OptionTable& table);
+
+  /// Checks between options (loss weights against outputs happen in the stage's check()).
+  void configure(const OptionValues& values, Diagnostics& diagnostics) const;
+
+  /// True when a larger value of the monitored metric is better.
+  bool monitor_maximizes() const;
+};
+
+/// Metrics early stopping can monitor: val_loss and the figures of merit on the validation set.
+const std::vector<std::string>& monitorable_metrics();
+
+}  // namespace hlslim

@@ -1,0 +1,130 @@
+#pragma once
+
+// The training engine; includes LibTorch.
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "hlslim/graph/torch_model.hpp"
+#include "hlslim/train/batches.hpp"
+#include "hlslim/train/evaluation.hpp"
+#include "hlslim/train/train_options.hpp"
+
+namespace hlslim {
+
+/// One finished epoch, as written to history.jsonl.
+struct EpochRecord {
+  std::int64_t epoch = 0;  ///< from 1
+  double loss = 0;         ///< mean training loss (without penalties)
+  double val_loss = 0;
+  double learning_rate = 0;
+  double seconds = 0;
+  std::map<std::string, double> metrics;  ///< validation figures (those that are numbers)
+
+  nlohmann::json to_json() const;
+  static EpochRecord from_json(const nlohmann::json& j);
+};
+
+class Trainer;
+
+/// Extension points of the training loop, so that pruning, quantization-aware training and
+/// distillation plug into the same loop instead of copying it.
+class TrainHook {
+ public:
+  virtual ~TrainHook() = default;
+  /// Before the first step (also when resuming).
+  virtual void on_train_begin(Trainer& trainer) { (void)trainer; }
+  /// An extra term added to the batch loss (e.g. distillation); undefined tensor for none.
+  /// `indices` are the samples of the batch, `output` the network's output for them.
+  virtual torch::Tensor extra_loss(Trainer& trainer, const std::vector<std::size_t>& indices,
+                                   const torch::Tensor& output) {
+    (void)trainer;
+    (void)indices;
+    (void)output;
+    return {};
+  }
+  /// After every optimizer step (e.g. re-apply pruning masks, advance a schedule).
+  virtual void after_step(Trainer& trainer) { (void)trainer; }
+  /// After every epoch's validation.
+  virtual void on_epoch_end(Trainer& trainer, EpochRecord& record) {
+    (void)trainer;
+    (void)record;
+  }
+};
+
+/// What the trainer learns from and is judged on.
+struct TrainData {
+  const BatchSource* source = nullptr;
+  std::vector<std::size_t> train;
+  std::vector<std::size_t> validation;
+  Shape input_shape;
+  /// Validation figures for the current weights (may be empty); called once per epoch.
+  std::function<std::map<std::string, double>(const BatchPredictor&)> validation_figures;
+};
+
+/// How training went.
+struct TrainResult {
+  std::vector<EpochRecord> history;
+  std::int64_t best_epoch = 0;
+  double best_value = 0;
+  bool stopped_early = false;
+  double seconds = 0;
+  double samples_per_second = 0;
+};
+
+/// Trains a GraphModule: deterministic shuffling per epoch from the seed, the configured loss,
+/// optimizer and schedule, early stopping on a validation metric keeping the best weights,
+/// gradient clipping, L1/L2 penalties per layer, NaN detection, and checkpoints from which an
+/// interrupted training resumes to exactly the result of an uninterrupted one.
+class Trainer {
+ public:
+  Trainer(GraphModule module, TrainOptions options, std::uint64_t seed);
+
+  void add_hook(TrainHook* hook) { hooks_.push_back(hook); }
+
+  /// Trains. `checkpoint_dir` (may be empty) holds the training checkpoint: if it holds one,
+  /// training continues from it. `on_epoch` is called after every epoch. Throws hlslim::Error
+  /// when the loss becomes NaN or infinite (naming epoch and step; the last checkpoint stays),
+  /// hlslim::Interrupted on a signal (after writing a checkpoint).
+  TrainResult fit(const TrainData& data, const std::filesystem::path& checkpoint_dir,
+                  const std::function<void(const EpochRecord&)>& on_epoch = {});
+
+  GraphModule& module() { return module_; }
+  const TrainOptions& options() const { return options_; }
+  torch::optim::Optimizer& optimizer() { return *optimizer_; }
+  /// Optimizer steps taken so far (over all epochs).
+  std::int64_t global_step() const { return global_step_; }
+
+  /// The batch loss of `output` against `target` (mean over samples and outputs of
+  /// weight * elementwise loss); exposed for tests and hooks.
+  static torch::Tensor loss(const TrainOptions& options, const torch::Tensor& output,
+                            const torch::Tensor& target);
+
+  /// The L1/L2 penalty of the current weights.
+  torch::Tensor penalty();
+
+  /// A predictor running this module in eval mode without gradients.
+  BatchPredictor predictor();
+
+ private:
+  struct LoopState;
+  void save_checkpoint(const std::filesystem::path& dir, const LoopState& state);
+  bool load_checkpoint(const std::filesystem::path& dir, LoopState& state);
+  double learning_rate_for(std::int64_t epoch, double current) const;
+  void set_learning_rate(double lr);
+
+  GraphModule module_;
+  TrainOptions options_;
+  std::uint64_t seed_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::vector<TrainHook*> hooks_;
+  std::vector<std::pair<torch::Tensor, std::pair<double, double>>> penalties_;  // weight, l1, l2
+  std::int64_t global_step_ = 0;
+};
+
+}  // namespace hlslim

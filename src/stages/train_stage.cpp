@@ -1,0 +1,188 @@
+#include "hlslim/stages/train_stage.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "hlslim/config/pipeline_config.hpp"
+#include "hlslim/stages/dataset.hpp"
+#include "hlslim/train/trainer.hpp"
+#include "hlslim/util/errors.hpp"
+#include "hlslim/util/files.hpp"
+#include "hlslim/util/text.hpp"
+
+namespace hlslim {
+namespace {
+
+bool is_classification(const TrainOptions& options) {
+  return options.loss == "bce" || options.loss == "ce";
+}
+
+// The numeric figures of a metrics JSON (nested turn-on curves and counts left out).
+std::map<std::string, double> numbers(const nlohmann::json& figures) {
+  std::map<std::string, double> out;
+  for (const auto& [key, value] : figures.items()) {
+    if (value.is_number() && key != "threshold_gev") out[key] = value.get<double>();
+  }
+  return out;
+}
+
+std::string format_record(const EpochRecord& r, std::int64_t epochs, const std::string& monitor) {
+  std::string text = "epoch " + std::to_string(r.epoch) + "/" + std::to_string(epochs) +
+                     ": loss " + format_double(std::round(r.loss * 1e4) / 1e4) + ", val_loss " +
+                     format_double(std::round(r.val_loss * 1e4) / 1e4);
+  if (monitor != "val_loss" && r.metrics.count(monitor)) {
+    text += ", " + monitor + " " + format_double(std::round(r.metrics.at(monitor) * 1e4) / 1e4);
+  } else if (r.metrics.count("pt_spread")) {
+    text += ", pt_spread " + format_double(std::round(r.metrics.at("pt_spread") * 1e4) / 1e4);
+  }
+  char tail[96];
+  std::snprintf(tail, sizeof(tail), ", lr %.3g, %.1f s", r.learning_rate, r.seconds);
+  return text + tail;
+}
+
+}  // namespace
+
+void TrainStage::declare(OptionTable& t) {
+  t.add_string("model", model_, "", "Model to train (a name under `models:`).").required();
+  train_.declare(t);
+}
+
+void TrainStage::configure(const OptionValues& values, Diagnostics& diagnostics) {
+  train_.configure(values, diagnostics);
+}
+
+void TrainStage::check(PipelineSketch& sketch, const SourcePos& pos,
+                       Diagnostics& diagnostics) const {
+  const PipelineConfig& config = *sketch.config;
+  const std::string who = "stage 'train': ";
+  const Graph* graph = config.model(model_);
+  if (!graph) {
+    std::vector<std::string> defined;
+    for (const auto& g : config.models) defined.push_back(g.name);
+    diagnostics.error(pos, who + "no model named '" + model_ + "'" + did_you_mean(model_, defined) +
+                               (defined.empty() ? "" : "; defined: " + join(defined, ", ")));
+    return;
+  }
+  if (!sketch.data) {
+    diagnostics.error(pos, who + "needs a dataset: put a 'data' stage before it");
+    return;
+  }
+  const auto& data = *sketch.data;
+  Shape input = sketch.models.count(model_) ? sketch.models.at(model_).input_shape
+                                            : graph->input_shape;
+  if (input.empty()) input = data.input_shape;
+  if (data.input_shape.empty() || input.empty()) {
+    sketch.models[model_] = {input, true};
+    return;  // the data stage reported why its shape is unknown
+  }
+  if (input != data.input_shape) {
+    diagnostics.error(pos, who + "model '" + model_ + "' takes input " + shape_str(input) +
+                               " but the data provides " + shape_str(data.input_shape));
+    return;
+  }
+  Graph shaped = *graph;
+  shaped.input_shape = input;
+  Shape output;
+  try {
+    output = shaped.output_shape();
+  } catch (const Error& e) {
+    diagnostics.error(pos, who + e.what());
+    return;
+  }
+  const std::int64_t targets = static_cast<std::int64_t>(data.targets.size());
+  const std::int64_t outputs = output.size() == 1 ? output[0] : -1;
+  if (train_.loss == "ce") {
+    if (targets != 1) {
+      diagnostics.error(pos, who + "loss 'ce' needs exactly one target (the class index), got " +
+                                 std::to_string(targets));
+    }
+  } else if (outputs != targets) {
+    diagnostics.error(pos, who + "model '" + model_ + "' has output " + shape_str(output) +
+                               " but the data has " + std::to_string(targets) + " target(s) (" +
+                               join(data.targets, ", ") + ")");
+  }
+  if (!train_.loss_weights.empty() &&
+      static_cast<std::int64_t>(train_.loss_weights.size()) != outputs) {
+    diagnostics.error(pos, who + "'loss_weights' has " +
+                               std::to_string(train_.loss_weights.size()) +
+                               " entries for a model with " + std::to_string(outputs) +
+                               " outputs");
+  }
+  const bool wants_trigger = train_.monitor.rfind("pt_", 0) == 0 || train_.monitor == "eta_mae" ||
+                             train_.monitor == "plateau_eff" || train_.monitor == "eff_at_thr_15";
+  const bool has_pt =
+      std::find(data.targets.begin(), data.targets.end(), "pt") != data.targets.end();
+  if (wants_trigger && (!has_pt || is_classification(train_))) {
+    diagnostics.error(pos, who + "monitor '" + train_.monitor +
+                               "' needs a regression of the target 'pt'");
+  }
+  if ((train_.monitor == "roc_auc" || train_.monitor == "accuracy") &&
+      !is_classification(train_)) {
+    diagnostics.error(pos, who + "monitor '" + train_.monitor + "' needs loss 'bce' or 'ce'");
+  }
+  sketch.models[model_] = {input, true};
+}
+
+void TrainStage::run(StageContext& context) {
+  const Dataset& dataset = context.state().dataset();
+  const auto seed = static_cast<std::uint64_t>(context.settings().seed);
+  auto& models = context.state().models;
+  Graph graph;
+  if (models.count(model_)) {
+    graph = models.at(model_);
+  } else {
+    graph = *context.config().model(model_);
+    if (graph.input_shape.empty()) graph.input_shape = dataset.input_shape();
+  }
+  const bool classification = is_classification(train_);
+  const auto normalization = TargetNormalization::fit(dataset.inputs, dataset.task.targets,
+                                                      dataset.split.train, !classification);
+  const BatchSource source(dataset.inputs, normalization);
+
+  torch::manual_seed(seed);
+  GraphModule module(graph);
+  Trainer trainer(module, train_, seed);
+  TrainData data;
+  data.source = &source;
+  data.train = dataset.split.train;
+  data.validation = dataset.split.validation;
+  data.input_shape = graph.input_shape;
+  data.validation_figures = [&](const BatchPredictor& predictor) {
+    return numbers(evaluate_figures(predictor, dataset, normalization, dataset.split.validation,
+                                    false, classification));
+  };
+
+  spdlog::info("training '{}' ({} parameters) on {} samples, validating on {}", model_,
+               graph.totals().parameters, data.train.size(), data.validation.size());
+  std::string history;
+  const auto result = trainer.fit(data, context.dir() / "checkpoint", [&](const EpochRecord& r) {
+    spdlog::info("{}", format_record(r, train_.epochs, train_.monitor));
+  });
+  for (const auto& record : result.history) history += record.to_json().dump() + "\n";
+  write_file_atomic(context.dir() / "history.jsonl", history);
+
+  module->store_weights(graph);
+  normalization.store(graph);
+  const auto test = evaluate_figures(trainer.predictor(), dataset, normalization,
+                                     dataset.split.test, true, classification);
+  const LayerSummary totals = graph.totals();
+  context.metrics() = {{"model", model_},
+                       {"parameters", totals.parameters},
+                       {"macs", totals.macs},
+                       {"epochs_run", result.history.size()},
+                       {"best_epoch", result.best_epoch},
+                       {"monitor", train_.monitor},
+                       {"best_value", result.best_value},
+                       {"stopped_early", result.stopped_early},
+                       {"train_seconds", result.seconds},
+                       {"samples_per_second", result.samples_per_second},
+                       {"test", test}};
+  if (test.contains("pt_spread")) {
+    spdlog::info("'{}' on the test set: pt_spread {:.3f} GeV, plateau_eff {:.4f}, fake_rate {:.5f}",
+                 model_, test.value("pt_spread", NAN), test.value("plateau_eff", NAN),
+                 test.value("fake_rate", NAN));
+  }
+  models[model_] = std::move(graph);
+  std::filesystem::remove_all(context.dir() / "checkpoint");
+}
+
+}  // namespace hlslim

@@ -1,0 +1,410 @@
+#include "hlslim/train/trainer.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+#include "hlslim/data/random.hpp"
+#include "hlslim/graph/model_file.hpp"
+#include "hlslim/util/errors.hpp"
+#include "hlslim/util/files.hpp"
+#include "hlslim/util/interrupt.hpp"
+#include "hlslim/util/progress.hpp"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace hlslim {
+
+// Where the loop stands; everything a checkpoint must hold besides weights and optimizer.
+struct Trainer::LoopState {
+  std::int64_t epoch = 0;  // 0-based epoch in progress
+  std::int64_t step = 0;   // next step within it
+  double loss_sum = 0;
+  std::int64_t samples = 0;
+  double learning_rate = 0;
+  double best_value = 0;
+  std::int64_t best_epoch = 0;
+  std::int64_t bad_epochs = 0;
+  std::int64_t plateau_bad = 0;
+  std::int64_t global_step = 0;
+  double train_seconds = 0;
+  std::int64_t trained_samples = 0;
+  bool finished = false;   // early-stopped or out of epochs: resuming trains no further
+  bool stopped_early = false;
+  std::vector<EpochRecord> history;
+  Graph best;  // weights of the best epoch
+};
+
+json EpochRecord::to_json() const {
+  json j = {{"epoch", epoch},
+            {"loss", loss},
+            {"val_loss", val_loss},
+            {"learning_rate", learning_rate},
+            {"seconds", seconds}};
+  for (const auto& [key, value] : metrics) j[key] = value;
+  return j;
+}
+
+EpochRecord EpochRecord::from_json(const json& j) {
+  EpochRecord r;
+  for (const auto& [key, value] : j.items()) {
+    if (key == "epoch") r.epoch = value.get<std::int64_t>();
+    else if (key == "loss") r.loss = value.get<double>();
+    else if (key == "val_loss") r.val_loss = value.get<double>();
+    else if (key == "learning_rate") r.learning_rate = value.get<double>();
+    else if (key == "seconds") r.seconds = value.get<double>();
+    else if (value.is_number()) r.metrics[key] = value.get<double>();
+  }
+  return r;
+}
+
+Trainer::Trainer(GraphModule module, TrainOptions options, std::uint64_t seed)
+    : module_(std::move(module)), options_(std::move(options)), seed_(seed) {
+  const auto params = module_->parameters();
+  if (options_.optimizer == "sgd") {
+    optimizer_ = std::make_unique<torch::optim::SGD>(
+        params, torch::optim::SGDOptions(options_.learning_rate)
+                    .momentum(options_.momentum)
+                    .weight_decay(options_.weight_decay));
+  } else if (options_.optimizer == "adamw") {
+    optimizer_ = std::make_unique<torch::optim::AdamW>(
+        params,
+        torch::optim::AdamWOptions(options_.learning_rate).weight_decay(options_.weight_decay));
+  } else {
+    optimizer_ = std::make_unique<torch::optim::Adam>(
+        params,
+        torch::optim::AdamOptions(options_.learning_rate).weight_decay(options_.weight_decay));
+  }
+  // Per-layer penalties resolve like every per-layer setting: layer name, then type, then the
+  // stage-wide default.
+  const auto named = module_->named_parameters();
+  for (const auto& layer : module_->architecture().layers) {
+    const auto* weight = named.find(layer.name + ".weight");
+    if (!weight || layer.kind == LayerKind::kBatchNorm) continue;
+    double l1 = options_.l1;
+    double l2 = options_.l2;
+    for (const std::string key : {std::string(layer_kind_name(layer.kind)), layer.name}) {
+      if (options_.regularization.IsMap() && options_.regularization[key]) {
+        const YAML::Node entry = options_.regularization[key];
+        if (entry["l1"]) l1 = entry["l1"].as<double>();
+        if (entry["l2"]) l2 = entry["l2"].as<double>();
+      }
+    }
+    if (l1 > 0 || l2 > 0) penalties_.push_back({*weight, {l1, l2}});
+  }
+}
+
+torch::Tensor Trainer::loss(const TrainOptions& options, const torch::Tensor& output,
+                            const torch::Tensor& target) {
+  if (options.loss == "ce") {
+    return torch::nn::functional::cross_entropy(output, target.select(1, 0).to(torch::kLong));
+  }
+  torch::Tensor elementwise;
+  if (options.loss == "mae") {
+    elementwise = (output - target).abs();
+  } else if (options.loss == "mse") {
+    elementwise = (output - target).square();
+  } else if (options.loss == "huber") {
+    elementwise = torch::huber_loss(output, target, at::Reduction::None, options.huber_delta);
+  } else {
+    elementwise = torch::binary_cross_entropy_with_logits(output, target, {}, {},
+                                                          at::Reduction::None);
+  }
+  if (!options.loss_weights.empty()) {
+    elementwise = elementwise * torch::tensor(std::vector<float>(options.loss_weights.begin(),
+                                                                 options.loss_weights.end()));
+  }
+  return elementwise.mean();
+}
+
+torch::Tensor Trainer::penalty() {
+  torch::Tensor total = torch::zeros({});
+  for (const auto& [weight, strength] : penalties_) {
+    if (strength.first > 0) total = total + strength.first * weight.abs().sum();
+    if (strength.second > 0) total = total + strength.second * weight.square().sum();
+  }
+  return total;
+}
+
+BatchPredictor Trainer::predictor() {
+  return [this](const float* x, std::size_t n, float* y) {
+    torch::NoGradGuard no_grad;
+    module_->eval();
+    std::vector<std::int64_t> shape{static_cast<std::int64_t>(n)};
+    const auto& input = module_->architecture().input_shape;
+    shape.insert(shape.end(), input.begin(), input.end());
+    const auto out =
+        module_->forward(torch::from_blob(const_cast<float*>(x), shape, torch::kFloat32))
+            .contiguous();
+    std::memcpy(y, out.data_ptr<float>(), static_cast<std::size_t>(out.numel()) * sizeof(float));
+  };
+}
+
+double Trainer::learning_rate_for(std::int64_t epoch, double current) const {
+  const double lr0 = options_.learning_rate;
+  if (options_.schedule == "step") {
+    return lr0 * std::pow(options_.gamma, static_cast<double>(epoch / options_.step_epochs));
+  }
+  if (options_.schedule == "cosine") {
+    const double t = static_cast<double>(epoch) / static_cast<double>(options_.epochs);
+    return options_.min_learning_rate +
+           (lr0 - options_.min_learning_rate) * 0.5 * (1.0 + std::cos(M_PI * t));
+  }
+  if (options_.schedule == "plateau") return current;
+  return lr0;
+}
+
+void Trainer::set_learning_rate(double lr) {
+  for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
+}
+
+void Trainer::save_checkpoint(const fs::path& dir, const LoopState& state) {
+  const fs::path fresh = dir.string() + ".new";
+  fs::remove_all(fresh);
+  fs::create_directories(fresh);
+  Graph current = module_->architecture();
+  module_->store_weights(current);
+  save_model(current, fresh / "model.hlsm");
+  save_model(state.best, fresh / "best.hlsm");
+  std::ostringstream optimizer_bytes;
+  torch::save(*optimizer_, optimizer_bytes);
+  write_file_atomic(fresh / "optimizer.pt", optimizer_bytes.str());
+  std::ostringstream rng_bytes;
+  torch::save(at::detail::getDefaultCPUGenerator().get_state(), rng_bytes);
+  write_file_atomic(fresh / "rng.pt", rng_bytes.str());
+  json history = json::array();
+  for (const auto& r : state.history) history.push_back(r.to_json());
+  const json j = {{"epoch", state.epoch},         {"step", state.step},
+                  {"loss_sum", state.loss_sum},   {"samples", state.samples},
+                  {"learning_rate", state.learning_rate},
+                  {"best_value", state.best_value}, {"best_epoch", state.best_epoch},
+                  {"bad_epochs", state.bad_epochs}, {"plateau_bad", state.plateau_bad},
+                  {"global_step", state.global_step}, {"train_seconds", state.train_seconds},
+                  {"trained_samples", state.trained_samples}, {"finished", state.finished},
+                  {"stopped_early", state.stopped_early}, {"history", history}};
+  write_file_atomic(fresh / "trainer.json", j.dump(2) + "\n");
+  // Swap in the complete new checkpoint; a crash in between leaves the old one as ".old".
+  const fs::path old = dir.string() + ".old";
+  fs::remove_all(old);
+  if (fs::exists(dir)) fs::rename(dir, old);
+  fs::rename(fresh, dir);
+  fs::remove_all(old);
+}
+
+bool Trainer::load_checkpoint(const fs::path& dir_in, LoopState& state) {
+  fs::path dir = dir_in;
+  if (!fs::exists(dir / "trainer.json")) {
+    dir = dir_in.string() + ".old";
+    if (!fs::exists(dir / "trainer.json")) return false;
+  }
+  try {
+    const json j = json::parse(read_file(dir / "trainer.json"));
+    state.epoch = j.at("epoch");
+    state.step = j.at("step");
+    state.loss_sum = j.at("loss_sum");
+    state.samples = j.at("samples");
+    state.learning_rate = j.at("learning_rate");
+    state.best_value = j.at("best_value");
+    state.best_epoch = j.at("best_epoch");
+    state.bad_epochs = j.at("bad_epochs");
+    state.plateau_bad = j.at("plateau_bad");
+    state.global_step = j.at("global_step");
+    state.train_seconds = j.at("train_seconds");
+    state.trained_samples = j.at("trained_samples");
+    state.finished = j.at("finished");
+    state.stopped_early = j.at("stopped_early");
+    for (const auto& r : j.at("history")) state.history.push_back(EpochRecord::from_json(r));
+  } catch (const json::exception& e) {
+    throw FileFormatError("training checkpoint '" + dir.string() + "' is corrupted: " + e.what());
+  }
+  module_->load_weights(load_model(dir / "model.hlsm"));
+  state.best = load_model(dir / "best.hlsm");
+  std::istringstream optimizer_bytes(read_file(dir / "optimizer.pt"));
+  torch::load(*optimizer_, optimizer_bytes);
+  torch::Tensor rng;
+  std::istringstream rng_bytes(read_file(dir / "rng.pt"));
+  torch::load(rng, rng_bytes);
+  at::Generator generator = at::detail::getDefaultCPUGenerator();
+  generator.set_state(rng);
+  return true;
+}
+
+TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir,
+                         const std::function<void(const EpochRecord&)>& on_epoch) {
+  const BatchSource& source = *data.source;
+  const std::size_t batch = static_cast<std::size_t>(options_.batch_size);
+  const std::size_t k = source.target_count();
+  const bool maximize = options_.monitor_maximizes();
+  std::vector<std::int64_t> x_shape{0};
+  x_shape.insert(x_shape.end(), data.input_shape.begin(), data.input_shape.end());
+
+  LoopState state;
+  state.learning_rate = options_.learning_rate;
+  state.best_value = maximize ? -INFINITY : INFINITY;
+  state.best = module_->architecture();
+  module_->store_weights(state.best);
+  if (!checkpoint_dir.empty() && load_checkpoint(checkpoint_dir, state)) {
+    spdlog::info("resuming training at epoch {}, step {}", state.epoch + 1, state.step);
+  }
+  global_step_ = state.global_step;
+  for (auto* hook : hooks_) hook->on_train_begin(*this);
+
+  std::vector<float> x(batch * source.input_size());
+  std::vector<float> y(batch * k);
+  std::vector<std::size_t> batch_indices(batch);
+  const std::size_t steps =
+      (data.train.size() + batch - 1) / std::max<std::size_t>(batch, 1);
+  TrainResult result;
+
+  for (; state.epoch < options_.epochs && !state.finished; ++state.epoch) {
+    const auto epoch_start = std::chrono::steady_clock::now();
+    if (state.step == 0) {
+      state.learning_rate = learning_rate_for(state.epoch, state.learning_rate);
+      state.loss_sum = 0;
+      state.samples = 0;
+    }
+    set_learning_rate(state.learning_rate);
+    // The order of an epoch depends only on the seed and the epoch, so a resumed run sees the
+    // same batches as an uninterrupted one.
+    std::vector<std::size_t> order = data.train;
+    data::Rng rng(data::event_seed(seed_, static_cast<std::uint64_t>(state.epoch)));
+    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+
+    module_->train();
+    hlslim::Progress bar("epoch " + std::to_string(state.epoch + 1) + "/" +
+                             std::to_string(options_.epochs),
+                         steps, "steps", /*log_final=*/false);
+    bar.advance(static_cast<std::uint64_t>(state.step));
+    for (; state.step < static_cast<std::int64_t>(steps); ++state.step) {
+      if (const int signal_number = pending_signal()) {
+        state.global_step = global_step_;
+        if (!checkpoint_dir.empty()) save_checkpoint(checkpoint_dir, state);
+        throw Interrupted(signal_number);
+      }
+      const std::size_t start = static_cast<std::size_t>(state.step) * batch;
+      const std::size_t n = std::min(batch, order.size() - start);
+      std::copy(order.begin() + static_cast<std::ptrdiff_t>(start),
+                order.begin() + static_cast<std::ptrdiff_t>(start + n), batch_indices.begin());
+      source.fill(batch_indices.data(), n, x.data(), y.data());
+      x_shape[0] = static_cast<std::int64_t>(n);
+      const auto inputs = torch::from_blob(x.data(), x_shape, torch::kFloat32);
+      const auto targets =
+          torch::from_blob(y.data(), {static_cast<std::int64_t>(n), static_cast<std::int64_t>(k)},
+                           torch::kFloat32);
+      const auto output = module_->forward(inputs);
+      auto batch_loss = loss(options_, output, targets);
+      auto total = batch_loss + penalty();
+      const std::vector<std::size_t> used(batch_indices.begin(),
+                                          batch_indices.begin() + static_cast<std::ptrdiff_t>(n));
+      for (auto* hook : hooks_) {
+        const auto extra = hook->extra_loss(*this, used, output);
+        if (extra.defined()) total = total + extra;
+      }
+      const double value = total.item<double>();
+      if (!std::isfinite(value)) {
+        throw Error("the training loss became " + std::string(std::isnan(value) ? "NaN" : "infinite") +
+                    " at epoch " + std::to_string(state.epoch + 1) + ", step " +
+                    std::to_string(state.step + 1) +
+                    (checkpoint_dir.empty() ? std::string()
+                                            : "; the last good checkpoint is in " +
+                                                  checkpoint_dir.string()) +
+                    " (try a lower learning_rate or clip_norm)");
+      }
+      optimizer_->zero_grad();
+      total.backward();
+      if (options_.clip_norm > 0) {
+        torch::nn::utils::clip_grad_norm_(module_->parameters(), options_.clip_norm);
+      }
+      optimizer_->step();
+      ++global_step_;
+      for (auto* hook : hooks_) hook->after_step(*this);
+      state.loss_sum += batch_loss.item<double>() * static_cast<double>(n);
+      state.samples += static_cast<std::int64_t>(n);
+      bar.advance();
+    }
+    bar.finish();
+    const double train_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    state.train_seconds += train_seconds;
+    state.trained_samples += state.samples;
+
+    // Validation: loss and figures of merit with the epoch's final weights.
+    EpochRecord record;
+    record.epoch = state.epoch + 1;
+    record.loss = state.loss_sum / static_cast<double>(std::max<std::int64_t>(state.samples, 1));
+    record.learning_rate = state.learning_rate;
+    {
+      torch::NoGradGuard no_grad;
+      module_->eval();
+      const std::size_t eval_batch = std::max<std::size_t>(batch, 4096);
+      std::vector<float> vx(eval_batch * source.input_size());
+      std::vector<float> vy(eval_batch * k);
+      double sum = 0;
+      for (std::size_t start = 0; start < data.validation.size(); start += eval_batch) {
+        const std::size_t n = std::min(eval_batch, data.validation.size() - start);
+        source.fill(data.validation.data() + start, n, vx.data(), vy.data());
+        x_shape[0] = static_cast<std::int64_t>(n);
+        const auto out = module_->forward(torch::from_blob(vx.data(), x_shape, torch::kFloat32));
+        const auto t = torch::from_blob(
+            vy.data(), {static_cast<std::int64_t>(n), static_cast<std::int64_t>(k)},
+            torch::kFloat32);
+        sum += loss(options_, out, t).item<double>() * static_cast<double>(n);
+      }
+      record.val_loss = sum / static_cast<double>(std::max<std::size_t>(data.validation.size(), 1));
+    }
+    if (data.validation_figures) record.metrics = data.validation_figures(predictor());
+    for (auto* hook : hooks_) hook->on_epoch_end(*this, record);
+    record.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+
+    const double monitored =
+        options_.monitor == "val_loss" ? record.val_loss : record.metrics.count(options_.monitor)
+                                                               ? record.metrics.at(options_.monitor)
+                                                               : NAN;
+    const bool improved = maximize ? monitored > state.best_value : monitored < state.best_value;
+    if (improved) {
+      state.best_value = monitored;
+      state.best_epoch = record.epoch;
+      state.bad_epochs = 0;
+      state.plateau_bad = 0;
+      module_->store_weights(state.best);
+    } else {
+      ++state.bad_epochs;
+      if (options_.schedule == "plateau" && ++state.plateau_bad >= options_.plateau_patience) {
+        state.learning_rate =
+            std::max(state.learning_rate * options_.gamma, options_.min_learning_rate);
+        state.plateau_bad = 0;
+      }
+      if (options_.early_stopping > 0 && state.bad_epochs >= options_.early_stopping) {
+        state.stopped_early = true;
+      }
+    }
+    state.history.push_back(record);
+    if (on_epoch) on_epoch(record);
+    state.step = 0;
+    state.global_step = global_step_;
+    state.finished = state.stopped_early || state.epoch + 1 == options_.epochs;
+    if (!checkpoint_dir.empty() &&
+        ((state.epoch + 1) % options_.checkpoint_every == 0 || state.finished)) {
+      LoopState next = state;
+      ++next.epoch;
+      save_checkpoint(checkpoint_dir, next);
+    }
+    if (state.finished) break;
+  }
+
+  module_->load_weights(state.best);
+  result.history = state.history;
+  result.best_epoch = state.best_epoch;
+  result.best_value = state.best_value;
+  result.stopped_early = state.stopped_early;
+  result.seconds = state.train_seconds;
+  result.samples_per_second =
+      state.train_seconds > 0 ? static_cast<double>(state.trained_samples) / state.train_seconds : 0;
+  return result;
+}
+
+}  // namespace hlslim
