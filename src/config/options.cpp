@@ -499,7 +499,12 @@ YAML::Node to_yaml(const OptionValue& value) {
       n.SetStyle(YAML::EmitterStyle::Flow);
       return n;
     }
-    YAML::Node operator()(const YAML::Node& v) const { return YAML::Clone(v); }
+    YAML::Node operator()(const YAML::Node& v) const {
+      YAML::Node copy = YAML::Clone(v);
+      // Empty blocks print as {} or [] wherever they stand, so a dump dumps to itself.
+      if (copy.size() == 0) copy.SetStyle(YAML::EmitterStyle::Flow);
+      return copy;
+    }
   };
   return std::visit(Visitor{}, value);
 }

@@ -3,10 +3,15 @@
 #include <filesystem>
 #include <system_error>
 
-#include "atomic_file.hpp"
+#include <cerrno>
+#include <cstring>
+
 #include "hlslim/data/error.hpp"
 
 namespace hlslim::data::detail {
+
+std::string system_reason() { return std::strerror(errno); }
+
 
 InputFile::InputFile(std::string path) : path_(std::move(path)) {
   std::error_code error;

@@ -14,6 +14,10 @@
 // Internal to the data layer: a read-only binary file whose failures throw DataError naming it.
 namespace hlslim::data::detail {
 
+// strerror(errno) for messages.
+std::string system_reason();
+
+
 class InputFile {
  public:
   // Opens `path`; throws "<path>: cannot open for reading: <reason>".

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "atomic_file.hpp"
+#include "hlslim/util/atomic_file.hpp"
 #include "hlslim/data/error.hpp"
 #include "input_file.hpp"
 #include "npy_header.hpp"
@@ -196,7 +196,7 @@ NpyArray read_npy(const std::string& path) {
 struct NpyWriter::File {
   explicit File(const std::string& file_path) : path(file_path), output(file_path) {}
   std::string path;
-  detail::AtomicFile output;
+  AtomicFile output;
 };
 
 NpyWriter::NpyWriter(const std::string& path, const std::vector<std::size_t>& shape,

@@ -8,7 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
-#include "atomic_file.hpp"
+#include "hlslim/util/atomic_file.hpp"
+#include "input_file.hpp"
 #include "hlslim/data/error.hpp"
 #include "hlslim/data/npy.hpp"
 
@@ -182,7 +183,7 @@ void write_numpy(const EventStore& store, const std::string& directory) {
   json["n_events"] = n;
   json["image_shape"] = {store.layers(), store.columns()};
   const std::string text = json.dump(2) + "\n";
-  detail::AtomicFile out(join_path(directory, "labels.json"));
+  AtomicFile out(join_path(directory, "labels.json"));
   out.write(text.data(), text.size());
   out.commit();
 }

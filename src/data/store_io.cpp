@@ -3,7 +3,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "atomic_file.hpp"
+#include "hlslim/util/atomic_file.hpp"
 #include "checksum.hpp"
 #include "hlslim/data/error.hpp"
 #include "input_file.hpp"
@@ -32,7 +32,7 @@ std::uint64_t body_bytes(std::uint64_t n_events, std::uint64_t n_hits, std::uint
 
 class Writer {
  public:
-  explicit Writer(detail::AtomicFile& file) : file_(file) {}
+  explicit Writer(AtomicFile& file) : file_(file) {}
   void write(const void* data, std::size_t n) {
     file_.write(data, n);
     checksum_.update(data, n);
@@ -48,7 +48,7 @@ class Writer {
   }
 
  private:
-  detail::AtomicFile& file_;
+  AtomicFile& file_;
   detail::Checksum checksum_;
 };
 
@@ -97,7 +97,7 @@ void write_store(const EventStore& store, const std::string& path) {
     throw DataError(file + ": header of " + std::to_string(header_text.size()) +
                     " bytes exceeds the format's limit of " + std::to_string(kMaxHeaderBytes));
   }
-  detail::AtomicFile out(file);
+  AtomicFile out(file);
   Writer writer(out);
   const auto header_length = static_cast<std::uint32_t>(header_text.size());
   writer.write(kMagic, sizeof kMagic);

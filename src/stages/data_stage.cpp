@@ -45,6 +45,12 @@ void DataStage::declare(OptionTable& t) {
                "What networks read: windows of `window` columns cut around the middle-station "
                "seed, or the full images.");
   t.add_int("window", task_.window, 16, "Window width in columns for input: windows.").min(1);
+  t.add_int("position_rows", task_.position_rows, 2,
+            "Rows added to each window coding where it lies in the full image (thermometer "
+            "codes: the first in W levels, the second W times finer): pT from bending needs "
+            "|eta|, which a window alone does not show. 0: none.")
+      .min(0)
+      .max(2);
   t.add_string_list("targets", task_.targets, {"pt", "eta"},
                     "Label columns networks predict, in output order.");
   t.add_float("threshold", task_.threshold, 10.0,
@@ -105,6 +111,7 @@ void DataStage::check(PipelineSketch& sketch, const SourcePos& pos,
                                  " columns)");
     }
     columns = task_.window;
+    layers += task_.position_rows;
   }
   sketch.data = PipelineSketch::Data{{1, layers, columns}, task_.targets};
 }

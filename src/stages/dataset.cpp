@@ -40,6 +40,36 @@ json split_to_json(const data::Split& split) {
           {"noise", split.noise}};
 }
 
+// Appends `rows` rows to every window coding its start column in the full image as
+// thermometer codes ("further along in eta" is "more pixels"): the first row in W levels over
+// the image, the second W finer levels within the first's level.
+data::EventStore with_position_rows(const data::EventStore& windows, std::size_t image_columns,
+                                    std::size_t rows) {
+  const std::size_t width = windows.columns();
+  const std::size_t first_row = windows.layers();
+  const std::size_t start_column = windows.label_index("window_start");
+  const std::size_t levels = rows == 1 ? width : width * width;
+  const std::size_t span = image_columns > width ? image_columns - width + 1 : 1;
+  std::vector<std::uint64_t> offsets{0};
+  std::vector<std::uint32_t> pixels;
+  pixels.reserve(windows.hit_count() + windows.size() * width * rows);
+  for (std::size_t e = 0; e < windows.size(); ++e) {
+    const auto hits = windows.hits(e);
+    pixels.insert(pixels.end(), hits.begin(), hits.end());
+    const auto start = static_cast<std::size_t>(windows.label(e, start_column));
+    const std::size_t level = std::min(levels - 1, start * levels / span);
+    const std::size_t code[2] = {rows == 1 ? level : level / width, level % width};
+    for (std::size_t r = 0; r < rows; ++r) {
+      for (std::size_t c = 0; c <= code[r]; ++c)
+        pixels.push_back(static_cast<std::uint32_t>((first_row + r) * width + c));
+    }
+    offsets.push_back(pixels.size());
+  }
+  return data::EventStore::from_arrays("windows", first_row + rows, width, windows.label_names(),
+                                       windows.metadata_json(), std::move(offsets),
+                                       std::move(pixels), windows.labels());
+}
+
 }  // namespace
 
 void declare_simulation_options(OptionTable& t, data::SimulationParams& p,
@@ -139,6 +169,10 @@ void Dataset::prepare_inputs() {
     data::Fragmenter fragmenter(
         data::FragmenterOptions::for_simulation(geometry, static_cast<std::size_t>(task.window)));
     inputs = fragmenter.fragment(events);
+    if (task.position_rows > 0) {
+      inputs = with_position_rows(inputs, events.columns(),
+                                  static_cast<std::size_t>(task.position_rows));
+    }
   } catch (const data::DataError& e) {
     throw Error(std::string("cannot cut input windows: ") + e.what());
   }
@@ -175,6 +209,7 @@ void Dataset::save(const fs::path& dir) const {
                      {"simulated", simulated},
                      {"input", task.input},
                      {"window", task.window},
+                     {"position_rows", task.position_rows},
                      {"targets", task.targets},
                      {"threshold", task.threshold},
                      {"geometry", geometry_yaml.c_str()},
@@ -196,6 +231,7 @@ Dataset Dataset::load(const fs::path& dir) {
     dataset.simulated = info.at("simulated").get<bool>();
     dataset.task.input = info.at("input").get<std::string>();
     dataset.task.window = info.at("window").get<std::int64_t>();
+    dataset.task.position_rows = info.at("position_rows").get<std::int64_t>();
     dataset.task.targets = info.at("targets").get<std::vector<std::string>>();
     dataset.task.threshold = info.at("threshold").get<double>();
     std::vector<double> radii;

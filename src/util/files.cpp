@@ -1,10 +1,7 @@
 #include "hlslim/util/files.hpp"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
-#include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -12,6 +9,7 @@
 #include <fstream>
 #include <memory>
 
+#include "hlslim/util/atomic_file.hpp"
 #include "hlslim/util/errors.hpp"
 
 namespace fs = std::filesystem;
@@ -48,36 +46,9 @@ class Sha256 {
 }  // namespace
 
 void write_file_atomic(const fs::path& path, std::string_view content) {
-  std::error_code ec;
-  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-  // Unique per process and call, so concurrent writers never share a temporary.
-  static std::atomic<unsigned> counter{0};
-  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." +
-                       std::to_string(counter.fetch_add(1));
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error("cannot write '" + path.string() + "': " + errno_text());
-  std::size_t written = 0;
-  while (written < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const std::string reason = errno_text();
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      throw Error("cannot write '" + path.string() + "': " + reason);
-    }
-    written += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const std::string reason = errno_text();
-    ::unlink(tmp.c_str());
-    throw Error("cannot write '" + path.string() + "': " + reason);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string reason = errno_text();
-    ::unlink(tmp.c_str());
-    throw Error("cannot write '" + path.string() + "': " + reason);
-  }
+  AtomicFile file(path);
+  file.write(content.data(), content.size());
+  file.commit();
 }
 
 std::string read_file(const fs::path& path) {

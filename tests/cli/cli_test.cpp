@@ -42,7 +42,7 @@ TEST(Cli, ValidateReportsEveryErrorWithExitCode2) {
   EXPECT_EQ(out.text, path.string() + ":1:7: error: 'seed' must be an integer, got 'x'\n" +
                           path.string() +
                           ":3:12: error: unknown stage 'buld' (did you mean 'build'?); available "
-                          "stages: data, reference, build\n2 errors found; nothing was run.\n");
+                          "stages: data, reference, build, train\n2 errors found; nothing was run.\n");
 }
 
 TEST(Cli, UsageErrorsExitWith2) {

@@ -4,34 +4,28 @@
 #include "hlslim/config/pipeline_config.hpp"
 #include "hlslim/graph/graph.hpp"
 #include "hlslim/graph/layer_types.hpp"
+#include "support/builders.hpp"
 #include "support/test_stages.hpp"
 
 namespace hlslim {
 namespace {
 
-Layer make(LayerKind kind, const std::string& name) {
-  Layer layer;
-  layer.kind = kind;
-  layer.name = name;
-  OptionTable table;
-  declare_layer_params(kind, layer.params, table);  // defaults
-  return layer;
-}
+using testing::make_layer;
 
 Graph conv_net() {
   Graph g;
   g.name = "net";
   g.input_shape = {1, 9, 16};
-  Layer conv = make(LayerKind::kConv2d, "conv");
+  Layer conv = make_layer(LayerKind::kConv2d, "conv");
   conv.params.filters = 4;
   conv.params.kernel = {3, 5};
   g.layers.push_back(conv);
-  g.layers.push_back(make(LayerKind::kRelu, "act"));
-  Layer pool = make(LayerKind::kMaxPool2d, "pool");
+  g.layers.push_back(make_layer(LayerKind::kRelu, "act"));
+  Layer pool = make_layer(LayerKind::kMaxPool2d, "pool");
   pool.params.pool = {1, 2};
   g.layers.push_back(pool);
-  g.layers.push_back(make(LayerKind::kFlatten, "flat"));
-  Layer dense = make(LayerKind::kDense, "fc");
+  g.layers.push_back(make_layer(LayerKind::kFlatten, "flat"));
+  Layer dense = make_layer(LayerKind::kDense, "fc");
   dense.params.units = 10;
   g.layers.push_back(dense);
   return g;
@@ -55,7 +49,7 @@ TEST(Graph, ShapesParametersAndMacsByHand) {
 }
 
 TEST(Graph, SamePaddingStridesAndPools) {
-  Layer conv = make(LayerKind::kConv1d, "c");
+  Layer conv = make_layer(LayerKind::kConv1d, "c");
   conv.params.filters = 3;
   conv.params.kernel = {4};
   conv.params.padding = "same";
@@ -65,13 +59,13 @@ TEST(Graph, SamePaddingStridesAndPools) {
   EXPECT_EQ(infer_output_shape(conv, {2, 10}).shape, (Shape{3, 3}));
   conv.params.padding = "same";
   EXPECT_EQ(infer_output_shape(conv, {2, 10}).error, "padding 'same' needs stride 1");
-  Layer gap = make(LayerKind::kGlobalAvgPool, "g");
+  Layer gap = make_layer(LayerKind::kGlobalAvgPool, "g");
   EXPECT_EQ(infer_output_shape(gap, {5, 3, 3}).shape, (Shape{5}));
-  Layer reshape = make(LayerKind::kReshape, "r");
+  Layer reshape = make_layer(LayerKind::kReshape, "r");
   reshape.params.shape = {2, 3};
   EXPECT_EQ(infer_output_shape(reshape, {6}).shape, (Shape{2, 3}));
   EXPECT_EQ(infer_output_shape(reshape, {7}).error, "cannot reshape [7] to [2, 3]");
-  Layer bn = make(LayerKind::kBatchNorm, "bn");
+  Layer bn = make_layer(LayerKind::kBatchNorm, "bn");
   EXPECT_EQ(count_parameters(bn, {6, 4}), 12);  // scale and shift per channel
 }
 
@@ -92,7 +86,7 @@ TEST(Graph, NonzeroParametersHonourMasksAndZeros) {
   Graph g;
   g.name = "m";
   g.input_shape = {3};
-  Layer dense = make(LayerKind::kDense, "fc");
+  Layer dense = make_layer(LayerKind::kDense, "fc");
   dense.params.units = 2;
   dense.tensors["weight"] = Tensor({2, 3}, 1.0f);
   dense.tensors["weight"].values[0] = 0.0f;

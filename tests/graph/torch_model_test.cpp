@@ -8,6 +8,7 @@
 #include "hlslim/graph/layer_types.hpp"
 #include "hlslim/graph/model_file.hpp"
 #include "hlslim/graph/torch_model.hpp"
+#include "support/builders.hpp"
 #include "support/test_stages.hpp"
 
 namespace hlslim {
@@ -15,14 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Layer make(LayerKind kind, const std::string& name) {
-  Layer layer;
-  layer.kind = kind;
-  layer.name = name;
-  OptionTable table;
-  declare_layer_params(kind, layer.params, table);
-  return layer;
-}
+using testing::make_layer;
 
 // Three small networks that together use every layer type.
 std::vector<Graph> every_layer_type() {
@@ -31,72 +25,72 @@ std::vector<Graph> every_layer_type() {
     Graph g;
     g.name = "conv2d_net";
     g.input_shape = {2, 9, 16};
-    Layer c1 = make(LayerKind::kConv2d, "c1");
+    Layer c1 = make_layer(LayerKind::kConv2d, "c1");
     c1.params.filters = 4;
     c1.params.kernel = {3, 3};
     c1.params.padding = "same";
     g.layers.push_back(c1);
-    g.layers.push_back(make(LayerKind::kBatchNorm, "bn"));
-    Layer leaky = make(LayerKind::kLeakyRelu, "lr");
+    g.layers.push_back(make_layer(LayerKind::kBatchNorm, "bn"));
+    Layer leaky = make_layer(LayerKind::kLeakyRelu, "lr");
     leaky.params.alpha = 0.2;
     g.layers.push_back(leaky);
-    Layer p1 = make(LayerKind::kMaxPool2d, "p1");
+    Layer p1 = make_layer(LayerKind::kMaxPool2d, "p1");
     p1.params.pool = {1, 2};
     g.layers.push_back(p1);
-    Layer c2 = make(LayerKind::kConv2d, "c2");
+    Layer c2 = make_layer(LayerKind::kConv2d, "c2");
     c2.params.filters = 3;
     c2.params.kernel = {2, 3};
     c2.params.stride = {2, 1};
     c2.params.bias = false;
     g.layers.push_back(c2);
-    Layer p2 = make(LayerKind::kAvgPool2d, "p2");
+    Layer p2 = make_layer(LayerKind::kAvgPool2d, "p2");
     p2.params.pool = {2, 2};
     g.layers.push_back(p2);
-    g.layers.push_back(make(LayerKind::kGlobalMaxPool, "gmp"));
-    g.layers.push_back(make(LayerKind::kTanh, "th"));
+    g.layers.push_back(make_layer(LayerKind::kGlobalMaxPool, "gmp"));
+    g.layers.push_back(make_layer(LayerKind::kTanh, "th"));
     graphs.push_back(g);
   }
   {
     Graph g;
     g.name = "conv1d_net";
     g.input_shape = {3, 20};
-    Layer c = make(LayerKind::kConv1d, "c");
+    Layer c = make_layer(LayerKind::kConv1d, "c");
     c.params.filters = 5;
     c.params.kernel = {4};
     c.params.stride = {2};
     g.layers.push_back(c);
-    g.layers.push_back(make(LayerKind::kBatchNorm, "bn"));
-    g.layers.push_back(make(LayerKind::kRelu, "r"));
-    Layer mp = make(LayerKind::kMaxPool1d, "mp");
+    g.layers.push_back(make_layer(LayerKind::kBatchNorm, "bn"));
+    g.layers.push_back(make_layer(LayerKind::kRelu, "r"));
+    Layer mp = make_layer(LayerKind::kMaxPool1d, "mp");
     mp.params.pool = {2};
     g.layers.push_back(mp);
-    Layer ap = make(LayerKind::kAvgPool1d, "ap");
+    Layer ap = make_layer(LayerKind::kAvgPool1d, "ap");
     ap.params.pool = {2};
     g.layers.push_back(ap);
-    g.layers.push_back(make(LayerKind::kGlobalAvgPool, "gap"));
-    g.layers.push_back(make(LayerKind::kSigmoid, "s"));
+    g.layers.push_back(make_layer(LayerKind::kGlobalAvgPool, "gap"));
+    g.layers.push_back(make_layer(LayerKind::kSigmoid, "s"));
     graphs.push_back(g);
   }
   {
     Graph g;
     g.name = "dense_net";
     g.input_shape = {24};
-    Layer r = make(LayerKind::kReshape, "r");
+    Layer r = make_layer(LayerKind::kReshape, "r");
     r.params.shape = {4, 6};
     g.layers.push_back(r);
-    g.layers.push_back(make(LayerKind::kFlatten, "f"));
-    Layer d1 = make(LayerKind::kDense, "d1");
+    g.layers.push_back(make_layer(LayerKind::kFlatten, "f"));
+    Layer d1 = make_layer(LayerKind::kDense, "d1");
     d1.params.units = 8;
     g.layers.push_back(d1);
-    g.layers.push_back(make(LayerKind::kBatchNorm, "bn"));
-    Layer drop = make(LayerKind::kDropout, "drop");
+    g.layers.push_back(make_layer(LayerKind::kBatchNorm, "bn"));
+    Layer drop = make_layer(LayerKind::kDropout, "drop");
     drop.params.rate = 0.5;
     g.layers.push_back(drop);
-    g.layers.push_back(make(LayerKind::kRelu, "a"));
-    Layer d2 = make(LayerKind::kDense, "d2");
+    g.layers.push_back(make_layer(LayerKind::kRelu, "a"));
+    Layer d2 = make_layer(LayerKind::kDense, "d2");
     d2.params.units = 4;
     g.layers.push_back(d2);
-    g.layers.push_back(make(LayerKind::kSoftmax, "sm"));
+    g.layers.push_back(make_layer(LayerKind::kSoftmax, "sm"));
     graphs.push_back(g);
   }
   return graphs;
@@ -203,7 +197,7 @@ TEST(TorchModel, MaskedWeightsDoNotContribute) {
   Graph graph;
   graph.name = "m";
   graph.input_shape = {2};
-  Layer d = make(LayerKind::kDense, "d");
+  Layer d = make_layer(LayerKind::kDense, "d");
   d.params.units = 1;
   d.params.bias = false;
   d.tensors["weight"] = Tensor({1, 2}, 3.0f);

@@ -58,18 +58,19 @@ TEST_F(DataStageTest, SimulatedWindowsFeedTheModelsShapeAndReloadIdentically) {
   EXPECT_EQ(metrics["events"], 3300);
   EXPECT_EQ(metrics["train"], 2400);
   EXPECT_EQ(metrics["noise_events"], 300);
-  EXPECT_EQ(metrics["input_shape"], json::parse("[1, 9, 12]"));
+  // 9 detector rows plus 2 position rows, 12 columns.
+  EXPECT_EQ(metrics["input_shape"], json::parse("[1, 11, 12]"));
 
   const Dataset dataset = Dataset::load(out / "01-data");
-  EXPECT_EQ(dataset.input_shape(), (Shape{1, 9, 12}));
+  EXPECT_EQ(dataset.input_shape(), (Shape{1, 11, 12}));
   EXPECT_EQ(dataset.inputs.size(), 3300u);
   EXPECT_EQ(dataset.split.validation.size(), 300u);
   EXPECT_TRUE(dataset.simulated);
   EXPECT_EQ(dataset.task.targets, (std::vector<std::string>{"pt", "eta"}));
 
-  // The model takes its input shape from the data: 9 x 12 window, flattened.
+  // The model takes its input shape from the data: an 11 x 12 window, flattened.
   const std::string summary = read_file(out / "03-build" / "net_summary.txt");
-  EXPECT_NE(summary.find("[108]"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("[132]"), std::string::npos) << summary;
 
   const json reference = json::parse(read_file(out / "02-reference" / "metrics.json"));
   for (const char* key : {"pt_mae", "pt_spread", "eta_mae", "turn_on", "plateau_eff",
@@ -179,6 +180,38 @@ TEST_F(DataStageTest, SimulationParameterMistakesArePositioned) {
             "DIR/p.yaml:11:7: error: in 'simulation': layer_radii_m has 9 entries but "
             "layer_stations has 2\n"
             "1 error found; nothing was run.\n");
+}
+
+}  // namespace
+}  // namespace hlslim
+
+namespace hlslim {
+namespace {
+
+// The position rows code the window's start column: thermometer codes, coarse then fine.
+TEST(PositionRows, CodeTheWindowStartColumn) {
+  const auto dir = testing::temp_dir("position");
+  const auto path = testing::write_text(dir / "p.yaml", R"(output: out
+stages:
+  - {stage: data, events: 500, noise_events: 0}
+)");
+  run_pipeline(PipelineConfig::load(path, {}, testing::test_registry()), {});
+  const Dataset dataset = Dataset::load(dir / "out" / "01-data");
+  const auto& windows = dataset.inputs;
+  ASSERT_EQ(windows.layers(), 11u);
+  const std::size_t start = windows.label_index("window_start");
+  for (std::size_t e = 0; e < windows.size(); ++e) {
+    std::size_t coarse = 0;
+    std::size_t fine = 0;
+    for (std::uint32_t pixel : windows.hits(e)) {
+      if (pixel / 16 == 9) ++coarse;
+      if (pixel / 16 == 10) ++fine;
+    }
+    // 369 possible starts (384 - 16 + 1) mapped onto 16 x 16 levels.
+    const std::size_t level = static_cast<std::size_t>(windows.label(e, start)) * 256 / 369;
+    EXPECT_EQ(coarse, level / 16 + 1) << e;
+    EXPECT_EQ(fine, level % 16 + 1) << e;
+  }
 }
 
 }  // namespace

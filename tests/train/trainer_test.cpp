@@ -10,19 +10,13 @@
 #include "hlslim/train/trainer.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/interrupt.hpp"
+#include "support/builders.hpp"
 #include "support/test_stages.hpp"
 
 namespace hlslim {
 namespace {
 
-Layer make(LayerKind kind, const std::string& name) {
-  Layer layer;
-  layer.kind = kind;
-  layer.name = name;
-  OptionTable table;
-  declare_layer_params(kind, layer.params, table);
-  return layer;
-}
+using testing::make_layer;
 
 TrainOptions quiet_options() {
   TrainOptions o;
@@ -67,8 +61,8 @@ struct OneWeight {
     store.add_event(&pixel, 1, &label);
     graph.name = "w";
     graph.input_shape = {1, 1, 1};
-    graph.layers.push_back(make(LayerKind::kFlatten, "f"));
-    Layer d = make(LayerKind::kDense, "d");
+    graph.layers.push_back(make_layer(LayerKind::kFlatten, "f"));
+    Layer d = make_layer(LayerKind::kDense, "d");
     d.params.units = 1;
     d.params.bias = false;
     d.tensors["weight"] = Tensor({1, 1}, 2.0f);
@@ -164,14 +158,14 @@ struct HitCounting {
     }
     graph.name = "counter";
     graph.input_shape = {1, 4, 6};
-    graph.layers.push_back(make(LayerKind::kFlatten, "f"));
-    Layer d1 = make(LayerKind::kDense, "d1");
+    graph.layers.push_back(make_layer(LayerKind::kFlatten, "f"));
+    Layer d1 = make_layer(LayerKind::kDense, "d1");
     d1.params.units = 8;
     graph.layers.push_back(d1);
-    Layer drop = make(LayerKind::kDropout, "drop");
+    Layer drop = make_layer(LayerKind::kDropout, "drop");
     drop.params.rate = 0.1;
     graph.layers.push_back(drop);
-    Layer d2 = make(LayerKind::kDense, "d2");
+    Layer d2 = make_layer(LayerKind::kDense, "d2");
     d2.params.units = 1;
     graph.layers.push_back(d2);
     for (std::size_t i = 0; i < 500; ++i) data.train.push_back(i);

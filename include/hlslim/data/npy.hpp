@@ -85,7 +85,7 @@ class NpyReader {
 /// Reads a whole .npy file converted to float32. Throws DataError as NpyReader does.
 NpyArray read_npy(const std::string& path);
 
-/// Writes a float32 ('<f4') C-order array atomically (via "<path>.tmp"). `data` holds the product
+/// Writes a float32 ('<f4') C-order array atomically (through a temporary file renamed into place). `data` holds the product
 /// of `shape` elements. Throws DataError naming the file on I/O failure.
 void write_npy(const std::string& path, const std::vector<std::size_t>& shape, const float* data);
 
@@ -96,7 +96,7 @@ void write_npy(const std::string& path, const std::vector<std::size_t>& shape,
 /// Writes a .npy file piece by piece, for arrays too large to hold in memory at once.
 class NpyWriter {
  public:
-  /// Starts "<path>.tmp" with a header for `shape` and `descr` ("|u1" or "<f4").
+  /// Starts a temporary file next to `path` with a header for `shape` and `descr` ("|u1" or "<f4").
   NpyWriter(const std::string& path, const std::vector<std::size_t>& shape,
             const std::string& descr);
   ~NpyWriter();

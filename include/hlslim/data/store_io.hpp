@@ -11,7 +11,7 @@ namespace hlslim::data {
 std::string store_file_path(const std::string& path);
 
 /// Writes `store` to store_file_path(path) in the events.hlsd format (docs/data-format.md),
-/// atomically: the data goes to "<file>.tmp", which is renamed over the file once complete.
+/// atomically: the data goes to a temporary file, renamed over the file once complete.
 /// Creates missing parent directories. Throws DataError naming the file on any I/O failure.
 void write_store(const EventStore& store, const std::string& path);
 

@@ -17,6 +17,10 @@ namespace hlslim {
 struct TaskSpec {
   std::string input = "windows";  ///< "full" images or "windows" cut around a seed
   std::int64_t window = 16;       ///< window width in columns
+  /// Windows get this many extra rows telling where the window lies in the full image: the
+  /// bending in columns depends on |eta|, which a window alone cannot see. Row 1 is a
+  /// thermometer code of the position in W levels; row 2 refines it W times within a level.
+  std::int64_t position_rows = 2;
   std::vector<std::string> targets{"pt", "eta"};
   double threshold = 10.0;        ///< trigger threshold in GeV for the figures of merit
 };
