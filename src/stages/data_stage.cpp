@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -9,6 +10,7 @@
 #include "hlslim/data/error.hpp"
 #include "hlslim/data/npy.hpp"
 #include "hlslim/data/numpy_io.hpp"
+#include "hlslim/data/random.hpp"
 #include "hlslim/data/simulation.hpp"
 #include "hlslim/data/store_io.hpp"
 #include "hlslim/util/errors.hpp"
@@ -56,6 +58,12 @@ void DataStage::declare(OptionTable& t) {
   t.add_float("threshold", task_.threshold, 10.0,
               "Trigger threshold on predicted pT for the figures of merit, GeV.")
       .greater_than(0);
+  t.add_float("noise_training_fraction", noise_training_fraction_, 0.5,
+              "Fraction of the noise-only events (labels all 0: pT 0 never fires) that join "
+              "the training and validation sets, so networks learn not to fire on noise; the "
+              "rest measure the fake rate.")
+      .min(0)
+      .max(1);
   t.add_bool("export_npy", export_npy_, false,
              "Also write images.npy, labels.npy and labels.json into the stage directory.");
 }
@@ -127,6 +135,25 @@ std::vector<std::filesystem::path> DataStage::input_files() const {
   return files;
 }
 
+void DataStage::share_noise(data::Split& split, std::uint64_t seed) const {
+  // A seeded shuffle of the noise events: the first share goes to training and validation in
+  // the ratio of the muon sets, the rest stays for the fake rate.
+  std::vector<std::size_t> noise = split.noise;
+  data::Rng rng(data::event_seed(seed, 0x6e6f697365ULL));
+  for (std::size_t i = noise.size(); i > 1; --i) std::swap(noise[i - 1], noise[rng.below(i)]);
+  const auto shared = static_cast<std::size_t>(noise_training_fraction_ *
+                                               static_cast<double>(noise.size()));
+  const double learn = train_fraction_ + validation_fraction_;
+  const auto to_train = learn > 0 ? static_cast<std::size_t>(static_cast<double>(shared) *
+                                                             train_fraction_ / learn)
+                                  : 0;
+  split.train.insert(split.train.end(), noise.begin(), noise.begin() + to_train);
+  split.validation.insert(split.validation.end(), noise.begin() + to_train,
+                          noise.begin() + shared);
+  split.noise.assign(noise.begin() + shared, noise.end());
+  for (auto* set : {&split.train, &split.validation, &split.noise}) std::sort(set->begin(), set->end());
+}
+
 data::EventStore DataStage::make_events(const StageContext& context) const {
   if (source_ == "simulate") {
     const auto start = std::chrono::steady_clock::now();
@@ -159,6 +186,7 @@ void DataStage::run(StageContext& context) {
     dataset.split = data::split_events(
         dataset.events, {train_fraction_, validation_fraction_, test_fraction_},
         static_cast<std::uint64_t>(context.settings().seed));
+    share_noise(dataset.split, static_cast<std::uint64_t>(context.settings().seed));
     if (export_npy_) data::write_numpy(dataset.events, context.dir().string());
   } catch (const data::DataError& e) {
     throw Error(e.what());
@@ -170,9 +198,7 @@ void DataStage::run(StageContext& context) {
   const double n = static_cast<double>(std::max<std::size_t>(events.size(), 1));
   context.metrics() = {
       {"events", events.size()},
-      {"muon_events", dataset.split.train.size() + dataset.split.validation.size() +
-                          dataset.split.test.size()},
-      {"noise_events", dataset.split.noise.size()},
+      {"noise_events_for_fake_rate", dataset.split.noise.size()},
       {"train", dataset.split.train.size()},
       {"validation", dataset.split.validation.size()},
       {"test", dataset.split.test.size()},
@@ -181,7 +207,8 @@ void DataStage::run(StageContext& context) {
       {"mean_hits_per_event", static_cast<double>(events.hit_count()) / n},
       {"memory_bytes_per_event", static_cast<double>(events.memory_bytes()) / n},
   };
-  spdlog::info("dataset: {} events ({} train, {} validation, {} test, {} noise-only), input {}",
+  spdlog::info("dataset: {} events ({} train, {} validation, {} test, {} noise-only for the fake "
+               "rate), input {}",
                events.size(), dataset.split.train.size(), dataset.split.validation.size(),
                dataset.split.test.size(), dataset.split.noise.size(),
                shape_str(dataset.input_shape()));

@@ -56,15 +56,18 @@ TEST_F(DataStageTest, SimulatedWindowsFeedTheModelsShapeAndReloadIdentically) {
   const fs::path out = dir_ / "out";
   const json metrics = json::parse(read_file(out / "01-data" / "metrics.json"));
   EXPECT_EQ(metrics["events"], 3300);
-  EXPECT_EQ(metrics["train"], 2400);
-  EXPECT_EQ(metrics["noise_events"], 300);
+  // Half the noise-only events join training and validation (8:1), half measure the fake rate.
+  EXPECT_EQ(metrics["train"], 2400 + 133);
+  EXPECT_EQ(metrics["validation"], 300 + 17);
+  EXPECT_EQ(metrics["noise_events_for_fake_rate"], 150);
   // 9 detector rows plus 2 position rows, 12 columns.
   EXPECT_EQ(metrics["input_shape"], json::parse("[1, 11, 12]"));
 
   const Dataset dataset = Dataset::load(out / "01-data");
   EXPECT_EQ(dataset.input_shape(), (Shape{1, 11, 12}));
   EXPECT_EQ(dataset.inputs.size(), 3300u);
-  EXPECT_EQ(dataset.split.validation.size(), 300u);
+  EXPECT_EQ(dataset.split.validation.size(), 317u);
+  EXPECT_EQ(dataset.split.noise.size(), 150u);
   EXPECT_TRUE(dataset.simulated);
   EXPECT_EQ(dataset.task.targets, (std::vector<std::string>{"pt", "eta"}));
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "hlslim/data/simulation_params.hpp"
+#include "hlslim/data/split.hpp"
 #include "hlslim/stages/dataset.hpp"
 #include "hlslim/stages/stage.hpp"
 
@@ -23,6 +24,7 @@ class DataStage : public Stage {
 
  private:
   data::EventStore make_events(const StageContext& context) const;
+  void share_noise(data::Split& split, std::uint64_t seed) const;
 
   std::string source_;
   std::int64_t events_ = 0;
@@ -38,6 +40,7 @@ class DataStage : public Stage {
   double train_fraction_ = 0.8;
   double validation_fraction_ = 0.1;
   double test_fraction_ = 0.1;
+  double noise_training_fraction_ = 0.5;
   bool export_npy_ = false;
   TaskSpec task_;
 };
