@@ -4,9 +4,17 @@
 // both and their ratio.
 //
 // Usage: bench_train [steps (default 300)] [batch (default 256)] [threads (default 2)]
+//                    [rounds (default 5)]
+//
+// Timings on a shared machine vary by tens of percent from run to run, so the two sides are
+// measured alternately, `rounds` times each, and the medians are reported with the median of
+// the per-round ratios.
+//
+// The teacher is the default one (configs/muon_trigger.yaml) on windows without position rows.
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -30,20 +38,20 @@ constexpr const char* kModels = R"(
 teacher:
   input: [1, 9, 16]
   layers:
-    - {type: conv2d, filters: 8, kernel: 3, padding: same}
+    - {type: reshape, shape: [9, 16]}
+    - {type: conv1d, filters: 32, kernel: 3, padding: same}
     - {type: relu}
-    - {type: max_pool2d, pool: [1, 2]}
-    - {type: conv2d, filters: 16, kernel: 3}
+    - {type: conv1d, filters: 32, kernel: 3, padding: same}
     - {type: relu}
     - {type: flatten}
-    - {type: dense, units: 32}
+    - {type: dense, units: 64}
     - {type: relu}
     - {type: dense, units: 2}
 student:
   input: [1, 9, 16]
   layers:
     - {type: flatten}
-    - {type: dense, units: 12}
+    - {type: dense, units: 10}
     - {type: relu}
     - {type: dense, units: 2}
 )";
@@ -64,6 +72,7 @@ int main(int argc, char** argv) {
   const std::int64_t steps = argc > 1 ? std::atoll(argv[1]) : 300;
   const std::int64_t batch = argc > 2 ? std::atoll(argv[2]) : 256;
   const int threads = argc > 3 ? std::atoi(argv[3]) : 2;
+  const int rounds = argc > 4 ? std::max(1, std::atoi(argv[4])) : 5;
   set_torch_threads(threads);
   const fs::path dir = fs::temp_directory_path() / ("hlslim_bench_train_" + std::to_string(getpid()));
   fs::create_directories(dir);
@@ -87,7 +96,12 @@ int main(int argc, char** argv) {
 
   Diagnostics diagnostics;
   const auto source_yaml = ConfigSource::load_string(kModels, "bench", ".", diagnostics);
-  nlohmann::json report = {{"steps", steps}, {"batch", batch}, {"threads", threads}};
+  nlohmann::json report = {
+      {"steps", steps}, {"batch", batch}, {"threads", threads}, {"rounds", rounds}};
+  auto median = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
   for (const char* name : {"teacher", "student"}) {
     Graph graph = parse_architecture(source_yaml, source_yaml.root()[name], name, diagnostics);
     torch::manual_seed(1);
@@ -99,34 +113,42 @@ int main(int argc, char** argv) {
     OptionTable table;
     options.declare(table);
     options.batch_size = batch;
-    // Warm-up epoch, then the measured one: `steps` steps over the same data.
-    TrainData data;
-    data.source = &source;
-    data.input_shape = graph.input_shape;
-    for (std::int64_t i = 0; i < std::min<std::int64_t>(20, steps) * batch; ++i)
-      data.train.push_back(static_cast<std::size_t>(i) % all.size());
     options.epochs = 1;
-    Trainer(module, options, 1).fit(data, {});
+    TrainData warm_up;
+    warm_up.source = &source;
+    warm_up.input_shape = graph.input_shape;
+    for (std::int64_t i = 0; i < std::min<std::int64_t>(20, steps) * batch; ++i)
+      warm_up.train.push_back(static_cast<std::size_t>(i) % all.size());
+    TrainData data = warm_up;
     data.train.clear();
     for (std::int64_t i = 0; i < steps * batch; ++i)
       data.train.push_back(static_cast<std::size_t>(i) % all.size());
-    const auto start = std::chrono::steady_clock::now();
-    Trainer(module, options, 1).fit(data, {});
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double ours = static_cast<double>(steps * batch) / seconds;
 
-    const std::string command = "/usr/bin/python3 " + script.string() + " " +
+    // The Python side gets the BLAS setting hlslim uses (one OpenBLAS thread; LibTorch
+    // parallelises), so both run the same kernels the same way.
+    const std::string command = "OPENBLAS_NUM_THREADS=1 /usr/bin/python3 " + script.string() + " " +
                                 (dir / (std::string(name) + ".hlsm")).string() + " " +
                                 (dir / "x.f32").string() + " " + (dir / "y.f32").string() + " " +
                                 std::to_string(all.size()) + " " + std::to_string(batch) + " " +
                                 std::to_string(steps) + " " + std::to_string(threads);
-    const auto python = nlohmann::json::parse(run_command(command), nullptr, false);
-    const double theirs = python.is_object() ? python.value("samples_per_second", 0.0) : 0.0;
+    std::vector<double> ours, theirs, ratios;
+    for (int round = 0; round < rounds; ++round) {
+      Trainer(module, options, 1).fit(warm_up, {});
+      const auto start = std::chrono::steady_clock::now();
+      Trainer(module, options, 1).fit(data, {});
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      ours.push_back(static_cast<double>(steps * batch) / seconds);
+      const auto python = nlohmann::json::parse(run_command(command), nullptr, false);
+      theirs.push_back(python.is_object() ? python.value("samples_per_second", 0.0) : 0.0);
+      ratios.push_back(theirs.back() > 0 ? ours.back() / theirs.back() : 0.0);
+    }
     report[name] = {{"parameters", graph.totals().parameters},
-                    {"hlslim_samples_per_second", ours},
-                    {"pytorch_python_samples_per_second", theirs},
-                    {"ratio", theirs > 0 ? ours / theirs : 0.0}};
+                    {"hlslim_samples_per_second", median(ours)},
+                    {"pytorch_python_samples_per_second", median(theirs)},
+                    {"ratio", median(ratios)},
+                    {"ratio_min", *std::min_element(ratios.begin(), ratios.end())},
+                    {"ratio_max", *std::max_element(ratios.begin(), ratios.end())}};
   }
   fs::remove_all(dir);
   std::cout << report.dump(2) << std::endl;

@@ -33,6 +33,17 @@ def build(header):
             layers.append(conv)
             with torch.no_grad():
                 shape = list(conv(torch.zeros([1] + shape)).shape[1:])
+        elif kind == "conv1d":
+            padding = "same" if p["padding"] == "same" else 0
+            conv = nn.Conv1d(shape[0], p["filters"], p["kernel"][0], p["stride"][0], padding,
+                             bias=p["bias"])
+            layers.append(conv)
+            with torch.no_grad():
+                shape = list(conv(torch.zeros([1] + shape)).shape[1:])
+        elif kind == "reshape":
+            layers.append(nn.Unflatten(1, p["shape"]) if len(shape) == 1 else
+                          nn.Sequential(nn.Flatten(), nn.Unflatten(1, p["shape"])))
+            shape = list(p["shape"])
         elif kind == "max_pool2d":
             layers.append(nn.MaxPool2d(p["pool"], p["pool"]))
             shape = [shape[0], shape[1] // p["pool"][0], shape[2] // p["pool"][1]]

@@ -252,8 +252,11 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir,
   global_step_ = state.global_step;
   for (auto* hook : hooks_) hook->on_train_begin(*this);
 
-  std::vector<float> x(batch * source.input_size());
-  std::vector<float> y(batch * k);
+  // Batches are filled straight into LibTorch-owned (suitably aligned) buffers, reused every step.
+  x_shape[0] = static_cast<std::int64_t>(batch);
+  const torch::Tensor x_buffer = torch::empty(x_shape);
+  const torch::Tensor y_buffer =
+      torch::empty({static_cast<std::int64_t>(batch), static_cast<std::int64_t>(k)});
   std::vector<std::size_t> batch_indices(batch);
   const std::size_t steps =
       (data.train.size() + batch - 1) / std::max<std::size_t>(batch, 1);
@@ -288,12 +291,9 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir,
       const std::size_t n = std::min(batch, order.size() - start);
       std::copy(order.begin() + static_cast<std::ptrdiff_t>(start),
                 order.begin() + static_cast<std::ptrdiff_t>(start + n), batch_indices.begin());
-      source.fill(batch_indices.data(), n, x.data(), y.data());
-      x_shape[0] = static_cast<std::int64_t>(n);
-      const auto inputs = torch::from_blob(x.data(), x_shape, torch::kFloat32);
-      const auto targets =
-          torch::from_blob(y.data(), {static_cast<std::int64_t>(n), static_cast<std::int64_t>(k)},
-                           torch::kFloat32);
+      source.fill(batch_indices.data(), n, x_buffer.data_ptr<float>(), y_buffer.data_ptr<float>());
+      const auto inputs = x_buffer.narrow(0, 0, static_cast<std::int64_t>(n));
+      const auto targets = y_buffer.narrow(0, 0, static_cast<std::int64_t>(n));
       const auto output = module_->forward(inputs);
       auto batch_loss = loss(options_, output, targets);
       auto total = batch_loss + penalty();
