@@ -317,3 +317,33 @@ TEST(Trainer, InterruptAndResumeEqualsAnUninterruptedRun) {
 
 }  // namespace
 }  // namespace hlslim
+
+namespace hlslim {
+namespace {
+
+// L1/L2 penalties resolve per layer (name > type > default) and apply to weights only.
+TEST(Trainer, PenaltiesPerLayerAgainstHandComputedValues) {
+  Graph graph;
+  graph.name = "p";
+  graph.input_shape = {2};
+  for (const char* name : {"a", "b"}) {
+    Layer d = testing::make_layer(LayerKind::kDense, name);
+    d.params.units = 2;
+    d.tensors["weight"] = Tensor({2, 2}, name[0] == 'a' ? 1.0f : -2.0f);
+    d.tensors["bias"] = Tensor({2}, 100.0f);  // biases are never penalised
+    graph.layers.push_back(d);
+  }
+  auto options = quiet_options();
+  options.l2 = 0.5;                                        // default: every weight
+  options.regularization = YAML::Load("{b: {l1: 0.1}}");  // layer b: L1 0.1, L2 still 0.5
+  GraphModule module(graph);
+  Trainer trainer(module, options, 1);
+  // a: 0.5 * 4 * 1^2 = 2; b: 0.1 * 4 * 2 + 0.5 * 4 * 4 = 0.8 + 8.
+  EXPECT_NEAR(trainer.penalty().item<float>(), 2.0f + 0.8f + 8.0f, 1e-5f);
+  options.regularization = YAML::Load("{dense: {l2: 0}}");  // by type: no L2 anywhere
+  Trainer none(module, options, 1);
+  EXPECT_FLOAT_EQ(none.penalty().item<float>(), 0.0f);
+}
+
+}  // namespace
+}  // namespace hlslim
