@@ -36,11 +36,8 @@ Split split_events(const EventStore& store, const SplitFractions& fractions, std
       muons.push_back(event);
     }
   }
-  // Fisher-Yates with our own generator: std::shuffle's output differs between libraries.
   Rng rng(mix64(seed ^ 0x5EED5EED5EED5EEDULL));
-  for (std::size_t i = muons.size(); i > 1; --i) {
-    std::swap(muons[i - 1], muons[static_cast<std::size_t>(rng.below(i))]);
-  }
+  rng.shuffle(muons);
   const auto n = static_cast<double>(muons.size());
   const auto n_train = static_cast<std::size_t>(std::floor(fractions.train * n));
   const auto n_validation = std::min(

@@ -140,7 +140,7 @@ void DataStage::share_noise(data::Split& split, std::uint64_t seed) const {
   // the ratio of the muon sets, the rest stays for the fake rate.
   std::vector<std::size_t> noise = split.noise;
   data::Rng rng(data::event_seed(seed, 0x6e6f697365ULL));
-  for (std::size_t i = noise.size(); i > 1; --i) std::swap(noise[i - 1], noise[rng.below(i)]);
+  rng.shuffle(noise);
   const auto shared = static_cast<std::size_t>(noise_training_fraction_ *
                                                static_cast<double>(noise.size()));
   const double learn = train_fraction_ + validation_fraction_;

@@ -274,7 +274,7 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir,
     // same batches as an uninterrupted one.
     std::vector<std::size_t> order = data.train;
     data::Rng rng(data::event_seed(seed_, static_cast<std::uint64_t>(state.epoch)));
-    for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+    rng.shuffle(order);
 
     module_->train();
     hlslim::Progress bar("epoch " + std::to_string(state.epoch + 1) + "/" +

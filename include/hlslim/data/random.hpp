@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace hlslim::data {
 
@@ -71,6 +73,15 @@ class Rng {
     std::uint64_t x = next();
     while (x < reject_below) x = next();
     return x % n;
+  }
+
+  /// Shuffles `items` in place (Fisher-Yates with this generator: std::shuffle's output
+  /// differs between standard libraries, this one is the same everywhere).
+  template <typename T>
+  void shuffle(std::vector<T>& items) noexcept {
+    for (std::size_t i = items.size(); i > 1; --i) {
+      std::swap(items[i - 1], items[static_cast<std::size_t>(below(i))]);
+    }
   }
 
  private:
