@@ -167,6 +167,13 @@ void GraphModuleImpl::load_weights(const Graph& graph) {
   }
 }
 
+void GraphModuleImpl::apply_masks() {
+  torch::NoGradGuard no_grad;
+  for (auto& s : slots_) {
+    if (s.weight_mask.defined()) s.weight.mul_(s.weight_mask);
+  }
+}
+
 void GraphModuleImpl::store_weights(Graph& graph) const {
   if (graph.layers.size() != graph_.layers.size()) {
     throw Error("model '" + graph.name + "': cannot store weights into a different architecture");

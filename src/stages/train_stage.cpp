@@ -25,22 +25,6 @@ std::map<std::string, double> numbers(const nlohmann::json& figures) {
   return out;
 }
 
-std::string format_record(const EpochRecord& r, std::int64_t epochs, const std::string& monitor,
-                          double eta_seconds) {
-  std::string text = "epoch " + std::to_string(r.epoch) + "/" + std::to_string(epochs) +
-                     ": loss " + format_double(std::round(r.loss * 1e4) / 1e4) + ", val_loss " +
-                     format_double(std::round(r.val_loss * 1e4) / 1e4);
-  if (monitor != "val_loss" && r.metrics.count(monitor)) {
-    text += ", " + monitor + " " + format_double(std::round(r.metrics.at(monitor) * 1e4) / 1e4);
-  } else if (r.metrics.count("pt_spread")) {
-    text += ", pt_spread " + format_double(std::round(r.metrics.at("pt_spread") * 1e4) / 1e4);
-  }
-  char tail[128];
-  std::snprintf(tail, sizeof(tail), ", lr %.3g, %.1f s, ETA %ldm%02lds", r.learning_rate,
-                r.seconds, static_cast<long>(eta_seconds) / 60, static_cast<long>(eta_seconds) % 60);
-  return text + tail;
-}
-
 }  // namespace
 
 void TrainStage::declare(OptionTable& t) {
@@ -156,16 +140,7 @@ void TrainStage::run(StageContext& context) {
   spdlog::info("training '{}' ({} parameters) on {} samples, validating on {}", model_,
                graph.totals().parameters, data.train.size(), data.validation.size());
   std::string history;
-  double seconds = 0;
-  std::int64_t epochs_seen = 0;
-  const auto result = trainer.fit(data, context.dir() / "checkpoint", [&](const EpochRecord& r) {
-    // ETA from the epochs of this process (a resumed run has no timings of earlier ones).
-    seconds += r.seconds;
-    ++epochs_seen;
-    const double eta = seconds / static_cast<double>(epochs_seen) *
-                       static_cast<double>(train_.epochs - r.epoch);
-    spdlog::info("{}", format_record(r, train_.epochs, train_.monitor, eta));
-  });
+  const auto result = trainer.fit(data, context.dir() / "checkpoint");
   for (const auto& record : result.history) history += record.to_json().dump() + "\n";
   write_file_atomic(context.dir() / "history.jsonl", history);
 

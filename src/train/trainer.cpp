@@ -38,6 +38,31 @@ struct Trainer::LoopState {
   Graph best;  // weights of the best epoch
 };
 
+namespace {
+
+// "epoch 3/20: loss 0.41, val_loss 0.40, pt_spread 1.23, lr 0.001, 4.2 s, ETA 1m10s"
+std::string describe(const EpochRecord& r, std::int64_t epochs, const std::string& monitor,
+                     double eta_seconds) {
+  char text[256];
+  const std::string shown = monitor != "val_loss" && r.metrics.count(monitor) ? monitor
+                            : r.metrics.count("pt_spread")                   ? "pt_spread"
+                                                                             : "";
+  std::snprintf(text, sizeof(text), "epoch %lld/%lld: loss %.4g, val_loss %.4g",
+                static_cast<long long>(r.epoch), static_cast<long long>(epochs), r.loss,
+                r.val_loss);
+  std::string out = text;
+  if (!shown.empty()) {
+    std::snprintf(text, sizeof(text), ", %s %.4g", shown.c_str(), r.metrics.at(shown));
+    out += text;
+  }
+  std::snprintf(text, sizeof(text), ", lr %.3g, %.1f s, ETA %ldm%02lds", r.learning_rate,
+                r.seconds, static_cast<long>(eta_seconds) / 60,
+                static_cast<long>(eta_seconds) % 60);
+  return out + text;
+}
+
+}  // namespace
+
 json EpochRecord::to_json() const {
   json j = {{"epoch", epoch},
             {"loss", loss},
@@ -86,7 +111,7 @@ Trainer::Trainer(GraphModule module, TrainOptions options, std::uint64_t seed)
     if (!weight || layer.kind == LayerKind::kBatchNorm) continue;
     double l1 = options_.l1;
     double l2 = options_.l2;
-    for (const std::string key : {std::string(layer_kind_name(layer.kind)), layer.name}) {
+    for (const std::string& key : {std::string(layer_kind_name(layer.kind)), layer.name}) {
       if (options_.regularization.IsMap() && options_.regularization[key]) {
         const YAML::Node entry = options_.regularization[key];
         if (entry["l1"]) l1 = entry["l1"].as<double>();
@@ -261,6 +286,8 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir,
   const std::size_t steps =
       (data.train.size() + batch - 1) / std::max<std::size_t>(batch, 1);
   TrainResult result;
+  double epoch_seconds = 0;
+  std::int64_t epochs_here = 0;
 
   for (; state.epoch < options_.epochs && !state.finished; ++state.epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
@@ -383,6 +410,12 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir,
       }
     }
     state.history.push_back(record);
+    // ETA from the epochs of this process (a resumed run has no timings of earlier ones).
+    epoch_seconds += record.seconds;
+    ++epochs_here;
+    spdlog::info("{}", describe(record, options_.epochs, options_.monitor,
+                                epoch_seconds / static_cast<double>(epochs_here) *
+                                    static_cast<double>(options_.epochs - record.epoch)));
     if (on_epoch) on_epoch(record);
     state.step = 0;
     state.global_step = global_step_;

@@ -6,7 +6,9 @@
 #include <cstdio>
 
 #include "hlslim/cli/cli.hpp"
+#include "hlslim/stages/registry.hpp"
 #include "hlslim/util/files.hpp"
+#include "hlslim/util/text.hpp"
 #include "hlslim/version.hpp"
 #include "support/test_stages.hpp"
 
@@ -42,7 +44,8 @@ TEST(Cli, ValidateReportsEveryErrorWithExitCode2) {
   EXPECT_EQ(out.text, path.string() + ":1:7: error: 'seed' must be an integer, got 'x'\n" +
                           path.string() +
                           ":3:12: error: unknown stage 'buld' (did you mean 'build'?); available "
-                          "stages: data, reference, build, train\n2 errors found; nothing was run.\n");
+                          "stages: " + join(builtin_stages().types(), ", ") +
+                          "\n2 errors found; nothing was run.\n");
 }
 
 TEST(Cli, UsageErrorsExitWith2) {

@@ -31,6 +31,10 @@ class GraphModuleImpl : public torch::nn::Module {
   /// Copies the tensors of `graph` (same architecture) into the module's parameters and buffers.
   void load_weights(const Graph& graph);
 
+  /// Multiplies every masked weight by its mask in place, so pruned weights are exactly zero
+  /// (the forward pass masks them anyway; optimizers would otherwise move them).
+  void apply_masks();
+
   const Graph& architecture() const { return graph_; }
 
  private:

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include "hlslim/stages/stage.hpp"
+#include "hlslim/train/train_options.hpp"
+
+namespace hlslim {
+
+/// `prune`: magnitude pruning of a trained model's dense and convolution weights, per layer or
+/// globally, one-shot or on a schedule (constant, or polynomial decay from an initial to a
+/// final sparsity) while it is fine-tuned with the training engine; masks keep pruned weights
+/// exactly zero. Reports sparsity, parameters and multiplies per layer and the figures of merit
+/// before and after.
+class PruneStage : public Stage {
+ public:
+  const char* type() const override { return "prune"; }
+  const char* summary() const override {
+    return "Magnitude-prune a model's weights on a schedule while fine-tuning it.";
+  }
+  void declare(OptionTable& options) override;
+  void configure(const OptionValues& values, Diagnostics& diagnostics) override;
+  void check(PipelineSketch& sketch, const SourcePos& pos,
+             Diagnostics& diagnostics) const override;
+  void run(StageContext& context) override;
+
+ private:
+  /// Target sparsity of every pruned layer (name > type > `sparsity`; "exclude" leaves a layer
+  /// out).
+  std::map<std::string, double> targets(const Graph& graph) const;
+
+  std::string model_;
+  double sparsity_ = 0.5;
+  std::string scope_;
+  YAML::Node layers_;
+  std::string schedule_;
+  double initial_sparsity_ = 0.0;
+  std::int64_t begin_step_ = 0;
+  std::int64_t end_step_ = -1;
+  std::int64_t frequency_ = 100;
+  double power_ = 3.0;
+  TrainOptions fine_tune_;
+  SourcePos layers_pos_;
+};
+
+}  // namespace hlslim

@@ -1,0 +1,280 @@
+#include "hlslim/stages/prune_stage.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "hlslim/config/pipeline_config.hpp"
+#include "hlslim/prune/masks.hpp"
+#include "hlslim/stages/dataset.hpp"
+#include "hlslim/train/trainer.hpp"
+#include "hlslim/util/errors.hpp"
+#include "hlslim/util/files.hpp"
+#include "hlslim/util/text.hpp"
+
+namespace hlslim {
+namespace {
+
+// Raises the masks to the scheduled sparsity every `frequency` steps and keeps pruned weights
+// at exactly zero after every optimizer step.
+class PruningHook : public TrainHook {
+ public:
+  PruningHook(Graph scratch, std::function<double(std::int64_t)> schedule,
+              std::function<std::map<std::string, double>(double)> targets, bool global,
+              std::int64_t frequency)
+      : scratch_(std::move(scratch)),
+        schedule_(std::move(schedule)),
+        targets_(std::move(targets)),
+        global_(global),
+        frequency_(frequency) {}
+
+  void after_step(Trainer& trainer) override {
+    const std::int64_t step = trainer.global_step();
+    if (step % frequency_ == 0) {
+      const double target = schedule_(step);
+      if (target != current_) {
+        trainer.module()->store_weights(scratch_);
+        apply_magnitude_masks(scratch_, targets_(target), global_);
+        trainer.module()->load_weights(scratch_);
+        current_ = target;
+      }
+    }
+    trainer.module()->apply_masks();
+  }
+
+  void set_current(double sparsity) { current_ = sparsity; }
+
+ private:
+  Graph scratch_;
+  std::function<double(std::int64_t)> schedule_;
+  std::function<std::map<std::string, double>(double)> targets_;
+  bool global_;
+  std::int64_t frequency_;
+  double current_ = -1.0;
+};
+
+nlohmann::json layer_report(const Graph& graph) {
+  nlohmann::json layers = nlohmann::json::array();
+  const auto rows = graph.summary();
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (!is_prunable(graph.layers[i])) continue;
+    layers.push_back({{"name", rows[i].name},
+                      {"type", rows[i].type},
+                      {"parameters", rows[i].parameters},
+                      {"nonzero_parameters", rows[i].nonzero_parameters},
+                      {"macs", rows[i].macs},
+                      {"weight_sparsity", weight_sparsity(graph.layers[i])}});
+  }
+  return layers;
+}
+
+}  // namespace
+
+void PruneStage::declare(OptionTable& t) {
+  t.add_string("model", model_, "", "Model to prune (trained by an earlier stage).").required();
+  t.add_float("sparsity", sparsity_, 0.5, "Final fraction of weights to remove.").min(0).max(0.99);
+  t.add_choice("scope", scope_, "layer", {"layer", "global"},
+               "'layer': every layer reaches its own target; 'global': one magnitude threshold "
+               "across the pruned layers, reaching `sparsity` over all of them.");
+  t.add_yaml("layers", layers_,
+             "Per-layer targets by layer name or type (name wins), a fraction or 'exclude': "
+             "{out: exclude, conv1d: 0.3}. Other dense/conv layers use `sparsity`.");
+  t.add_choice("schedule", schedule_, "polynomial", {"one_shot", "constant", "polynomial"},
+               "'one_shot': prune once before fine-tuning; 'constant': re-prune to `sparsity` "
+               "every `frequency` steps; 'polynomial': from `initial_sparsity` at `begin_step` to "
+               "`sparsity` at `end_step`, (1 - progress)^`power`.");
+  t.add_float("initial_sparsity", initial_sparsity_, 0.0, "Polynomial schedule: starting "
+                                                           "sparsity.")
+      .min(0)
+      .max(0.99);
+  t.add_int("begin_step", begin_step_, 0, "Step at which pruning starts.").min(0);
+  t.add_int("end_step", end_step_, -1,
+            "Polynomial schedule: step at which `sparsity` is reached; -1: two thirds of "
+            "fine-tuning.")
+      .min(-1);
+  t.add_int("frequency", frequency_, 100, "Steps between mask updates.").min(1);
+  t.add_float("power", power_, 3.0, "Polynomial schedule exponent.").greater_than(0);
+  fine_tune_.declare(t.add_group("fine_tune", "Training options of the fine-tuning (as the "
+                                              "train stage's)."));
+}
+
+void PruneStage::configure(const OptionValues& values, Diagnostics& diagnostics) {
+  fine_tune_.configure(values.group("fine_tune"), diagnostics);
+  layers_pos_ = values.pos("layers");
+  if (!layers_.IsMap()) {
+    diagnostics.error(layers_pos_, "'layers' must map layer names or types to a fraction or "
+                                   "'exclude'");
+    return;
+  }
+  for (const auto& item : layers_) {
+    double fraction = 0;
+    const bool excluded = item.second.IsScalar() && item.second.Scalar() == "exclude";
+    if (!excluded && (!item.second.IsScalar() ||
+                      !YAML::convert<double>::decode(item.second, fraction) || fraction < 0 ||
+                      fraction > 0.99)) {
+      diagnostics.error(layers_pos_, "target of layer '" + item.first.Scalar() +
+                                         "' must be a fraction from 0 to 0.99 or 'exclude', "
+                                         "got " + describe_node(item.second));
+    }
+  }
+  if (scope_ == "global") {
+    for (const auto& item : layers_) {
+      if (!(item.second.IsScalar() && item.second.Scalar() == "exclude")) {
+        diagnostics.error(layers_pos_, "scope 'global' takes only 'exclude' in 'layers' (one "
+                                       "threshold for all); got a target for '" +
+                                           item.first.Scalar() + "'");
+      }
+    }
+  }
+}
+
+void PruneStage::check(PipelineSketch& sketch, const SourcePos& pos,
+                       Diagnostics& diagnostics) const {
+  if (!sketch.data) {
+    diagnostics.error(pos, "stage 'prune' needs a dataset: put a 'data' stage before it");
+    return;
+  }
+  if (!sketch.models.count(model_)) {
+    diagnostics.error(pos, "stage 'prune': model '" + model_ +
+                               "' is not built or trained by an earlier stage");
+    return;
+  }
+  const Graph* graph = sketch.config->model(model_);
+  if (!graph) return;
+  std::vector<std::string> names;
+  for (const auto& layer : graph->layers) names.push_back(layer.name);
+  names.insert(names.end(), {"dense", "conv1d", "conv2d"});
+  if (layers_.IsMap()) {
+    for (const auto& item : layers_) {
+      const std::string key = item.first.Scalar();
+      if (std::find(names.begin(), names.end(), key) == names.end()) {
+        diagnostics.error(layers_pos_, "stage 'prune': model '" + model_ +
+                                           "' has no layer or prunable type '" + key + "'" +
+                                           did_you_mean(key, names));
+      }
+    }
+  }
+}
+
+std::map<std::string, double> PruneStage::targets(const Graph& graph) const {
+  std::map<std::string, double> out;
+  for (const auto& layer : graph.layers) {
+    if (!is_prunable(layer)) continue;
+    double fraction = sparsity_;
+    bool excluded = false;
+    for (const std::string& key : {std::string(layer_kind_name(layer.kind)), layer.name}) {
+      if (!layers_.IsMap() || !layers_[key]) continue;
+      excluded = layers_[key].Scalar() == "exclude";
+      if (!excluded) fraction = layers_[key].as<double>();
+    }
+    if (!excluded) out[layer.name] = fraction;
+  }
+  return out;
+}
+
+void PruneStage::run(StageContext& context) {
+  const Dataset& dataset = context.state().dataset();
+  Graph graph = context.state().models.at(model_);
+  const bool classification = fine_tune_.loss == "bce" || fine_tune_.loss == "ce";
+  const auto normalization =
+      TargetNormalization::from(graph).value_or(TargetNormalization::fit(
+          dataset.inputs, dataset.task.targets, dataset.split.train, !classification));
+  const BatchSource source(dataset.inputs, normalization);
+  const auto seed = static_cast<std::uint64_t>(context.settings().seed);
+
+  nlohmann::json before_layers = layer_report(graph);
+  const LayerSummary before_totals = graph.totals();
+  const auto figures = [&](GraphModule& module) {
+    Trainer evaluator(module, fine_tune_, seed);
+    return evaluate_figures(evaluator.predictor(), dataset, normalization, dataset.split.test,
+                            true, classification);
+  };
+  nlohmann::json before_figures;
+  {
+    GraphModule module(graph);
+    before_figures = figures(module);
+  }
+
+  // Scale a target map to the scheduled overall level: each layer keeps its ratio to `sparsity`.
+  const auto layer_targets = targets(graph);
+  const bool global = scope_ == "global";
+  auto targets_at = [&](double level) {
+    std::map<std::string, double> out;
+    for (const auto& [name, fraction] : layer_targets)
+      out[name] = sparsity_ > 0 ? fraction * level / sparsity_ : 0.0;
+    return out;
+  };
+  const std::int64_t steps_per_epoch =
+      (static_cast<std::int64_t>(dataset.split.train.size()) + fine_tune_.batch_size - 1) /
+      fine_tune_.batch_size;
+  const std::int64_t total_steps = steps_per_epoch * fine_tune_.epochs;
+  const std::int64_t end = end_step_ >= 0 ? end_step_ : total_steps * 2 / 3;
+  std::function<double(std::int64_t)> schedule;
+  if (schedule_ == "polynomial") {
+    schedule = [=](std::int64_t step) {
+      if (step < begin_step_) return 0.0;
+      return polynomial_sparsity(initial_sparsity_, sparsity_, begin_step_, end, power_, step);
+    };
+  } else {
+    schedule = [=](std::int64_t step) { return step < begin_step_ ? 0.0 : sparsity_; };
+  }
+
+  // Masks exist from the start (all ones until the schedule prunes), so the module has them.
+  const double first = schedule_ == "polynomial" ? 0.0 : schedule(0);
+  apply_magnitude_masks(graph, targets_at(first), global);
+  torch::manual_seed(seed);
+  GraphModule module(graph);
+  Trainer trainer(module, fine_tune_, seed);
+  PruningHook hook(graph,
+                   schedule_ == "one_shot" ? std::function<double(std::int64_t)>(
+                                                 [first](std::int64_t) { return first; })
+                                           : schedule,
+                   targets_at, global, frequency_);
+  hook.set_current(first);
+  trainer.add_hook(&hook);
+  TrainData data;
+  data.source = &source;
+  data.train = dataset.split.train;
+  data.validation = dataset.split.validation;
+  data.input_shape = graph.input_shape;
+  data.validation_figures = [&](const BatchPredictor& predictor) {
+    std::map<std::string, double> out;
+    const auto json = evaluate_figures(predictor, dataset, normalization,
+                                       dataset.split.validation, false, classification);
+    for (const auto& [key, value] : json.items())
+      if (value.is_number() && key != "threshold_gev") out[key] = value.get<double>();
+    return out;
+  };
+  spdlog::info("pruning '{}' to sparsity {} ({} schedule, {} scope) over {} fine-tuning steps",
+               model_, sparsity_, schedule_, scope_, total_steps);
+  const auto result = trainer.fit(data, context.dir() / "checkpoint");
+  // The best epoch may come before the schedule ended: enforce the final masks on it, so the
+  // model leaving this stage has the sparsity it was asked for.
+  module->store_weights(graph);
+  apply_magnitude_masks(graph, targets_at(sparsity_), global);
+  module->load_weights(graph);
+  const auto after_figures = figures(module);
+  normalization.store(graph);
+
+  std::string history;
+  for (const auto& record : result.history) history += record.to_json().dump() + "\n";
+  write_file_atomic(context.dir() / "history.jsonl", history);
+  const LayerSummary after_totals = graph.totals();
+  context.metrics() = {{"model", model_},
+                       {"sparsity", sparsity_},
+                       {"parameters", after_totals.parameters},
+                       {"nonzero_parameters_before", before_totals.nonzero_parameters},
+                       {"nonzero_parameters", after_totals.nonzero_parameters},
+                       {"macs", after_totals.macs},
+                       {"layers_before", before_layers},
+                       {"layers", layer_report(graph)},
+                       {"test_before", before_figures},
+                       {"test", after_figures}};
+  if (after_figures.contains("pt_spread")) {
+    spdlog::info("'{}' pruned: {} of {} weights left; pt_spread {:.3f} -> {:.3f} GeV", model_,
+                 after_totals.nonzero_parameters, after_totals.parameters,
+                 before_figures.value("pt_spread", NAN), after_figures.value("pt_spread", NAN));
+  }
+  context.state().models[model_] = std::move(graph);
+  std::filesystem::remove_all(context.dir() / "checkpoint");
+}
+
+}  // namespace hlslim
