@@ -309,7 +309,9 @@ std::string PipelineConfig::stage_fingerprint_text(std::size_t index) const {
   node["seed"] = settings.seed;
   node["device"] = settings.device;
   YAML::Node models_node(YAML::NodeType::Map);
-  for (const auto& graph : models) models_node[graph.name] = architecture_to_yaml(graph);
+  for (const auto& name : entry.stage->models_read(*this)) {
+    if (const Graph* graph = model(name)) models_node[name] = architecture_to_yaml(*graph);
+  }
   node["models"] = models_node;
   return emit(node);
 }

@@ -16,4 +16,10 @@ StageContext::StageContext(PipelineState& state, const PipelineConfig& config,
 
 const RunSettings& StageContext::settings() const { return config_.settings; }
 
+std::vector<std::string> Stage::models_read(const PipelineConfig& config) const {
+  std::vector<std::string> names;
+  for (const auto& graph : config.models) names.push_back(graph.name);
+  return names;
+}
+
 }  // namespace hlslim

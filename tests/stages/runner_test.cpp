@@ -241,3 +241,34 @@ TEST_F(Runner, FromNeedsTheEarlierStagesComplete) {
 
 }  // namespace
 }  // namespace hlslim
+
+namespace hlslim {
+namespace {
+
+// A changed architecture reruns only the stages from the first one that reads it.
+TEST(RunnerFingerprints, OnlyStagesReadingAChangedModelRunAgain) {
+  const auto dir = testing::temp_dir("models");
+  const auto path = testing::write_text(dir / "p.yaml", R"(output: out
+models:
+  m: {input: [3], layers: [{type: dense, units: 2}]}
+  n: {input: [3], layers: [{type: dense, units: 2}]}
+stages:
+  - {stage: build, name: bm, models: [m]}
+  - {stage: build, name: bn, models: [n]}
+)");
+  run_pipeline(PipelineConfig::load(path, {}, testing::test_registry()), {});
+  RunOptions resume;
+  resume.resume = true;
+  auto result = run_pipeline(
+      PipelineConfig::load(path, {"models.n.layers.0.units=4"}, testing::test_registry()), resume);
+  EXPECT_EQ(result.reused, (std::vector<std::string>{"bm"}));
+  EXPECT_EQ(result.ran, (std::vector<std::string>{"bn"}));
+  result = run_pipeline(
+      PipelineConfig::load(path, {"models.m.layers.0.units=4", "models.n.layers.0.units=4"},
+                           testing::test_registry()),
+      resume);
+  EXPECT_EQ(result.ran, (std::vector<std::string>{"bm", "bn"}));
+}
+
+}  // namespace
+}  // namespace hlslim

@@ -57,7 +57,7 @@ class PipelineConfig {
   std::string dump(bool absolute_paths = false, const std::filesystem::path& run_dir = {}) const;
 
   /// Canonical text of everything a stage's result depends on in the config: its type, name
-  /// and options, the seed and device, and every model architecture.
+  /// and options, the seed and device, and the architectures of the models it reads.
   std::string stage_fingerprint_text(std::size_t index) const;
 
  private:

@@ -16,6 +16,9 @@ class BuildStage : public Stage {
   void declare(OptionTable& options) override;
   void check(PipelineSketch& sketch, const SourcePos& pos,
              Diagnostics& diagnostics) const override;
+  std::vector<std::string> models_read(const PipelineConfig& config) const override {
+    return selected(config);
+  }
   void run(StageContext& context) override;
 
  private:

@@ -20,6 +20,7 @@ class DataStage : public Stage {
   void check(PipelineSketch& sketch, const SourcePos& pos,
              Diagnostics& diagnostics) const override;
   std::vector<std::filesystem::path> input_files() const override;
+  std::vector<std::string> models_read(const PipelineConfig&) const override { return {}; }
   void run(StageContext& context) override;
 
  private:

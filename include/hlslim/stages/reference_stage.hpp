@@ -16,6 +16,7 @@ class ReferenceStage : public Stage {
   void declare(OptionTable& options) override;
   void check(PipelineSketch& sketch, const SourcePos& pos,
              Diagnostics& diagnostics) const override;
+  std::vector<std::string> models_read(const PipelineConfig&) const override { return {}; }
   void run(StageContext& context) override;
 
  private:

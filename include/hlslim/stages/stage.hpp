@@ -92,6 +92,11 @@ class Stage {
   virtual void check(PipelineSketch& sketch, const SourcePos& pos,
                      Diagnostics& diagnostics) const = 0;
 
+  /// Names of the model architectures (under `models:`) the stage reads; they are part of its
+  /// fingerprint, so changing one architecture reruns only the stages from the first that reads
+  /// it. The default, every model, is always safe.
+  virtual std::vector<std::string> models_read(const PipelineConfig& config) const;
+
   /// Files outside the run directory that the stage reads; their contents are part of its
   /// fingerprint, so a changed input file makes `--resume` run the stage again.
   virtual std::vector<std::filesystem::path> input_files() const { return {}; }
