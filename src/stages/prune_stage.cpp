@@ -173,7 +173,7 @@ std::map<std::string, double> PruneStage::targets(const Graph& graph) const {
 void PruneStage::run(StageContext& context) {
   const Dataset& dataset = context.state().dataset();
   Graph graph = context.state().models.at(model_);
-  const bool classification = fine_tune_.loss == "bce" || fine_tune_.loss == "ce";
+  const bool classification = fine_tune_.is_classification();
   const auto normalization =
       TargetNormalization::from(graph).value_or(TargetNormalization::fit(
           dataset.inputs, dataset.task.targets, dataset.split.train, !classification));
@@ -230,19 +230,8 @@ void PruneStage::run(StageContext& context) {
                    targets_at, global, frequency_);
   hook.set_current(first);
   trainer.add_hook(&hook);
-  TrainData data;
-  data.source = &source;
-  data.train = dataset.split.train;
-  data.validation = dataset.split.validation;
-  data.input_shape = graph.input_shape;
-  data.validation_figures = [&](const BatchPredictor& predictor) {
-    std::map<std::string, double> out;
-    const auto json = evaluate_figures(predictor, dataset, normalization,
-                                       dataset.split.validation, false, classification);
-    for (const auto& [key, value] : json.items())
-      if (value.is_number() && key != "threshold_gev") out[key] = value.get<double>();
-    return out;
-  };
+  const TrainData data =
+      split_training_data(dataset, source, normalization, classification, graph.input_shape);
   spdlog::info("pruning '{}' to sparsity {} ({} schedule, {} scope) over {} fine-tuning steps",
                model_, sparsity_, schedule_, scope_, total_steps);
   const auto result = trainer.fit(data, context.dir() / "checkpoint");
@@ -254,9 +243,7 @@ void PruneStage::run(StageContext& context) {
   const auto after_figures = figures(module);
   normalization.store(graph);
 
-  std::string history;
-  for (const auto& record : result.history) history += record.to_json().dump() + "\n";
-  write_file_atomic(context.dir() / "history.jsonl", history);
+  result.write_history(context.dir() / "history.jsonl");
   const LayerSummary after_totals = graph.totals();
   context.metrics() = {{"model", model_},
                        {"sparsity", sparsity_},

@@ -10,22 +10,6 @@
 #include "hlslim/util/text.hpp"
 
 namespace hlslim {
-namespace {
-
-bool is_classification(const TrainOptions& options) {
-  return options.loss == "bce" || options.loss == "ce";
-}
-
-// The numeric figures of a metrics JSON (nested turn-on curves and counts left out).
-std::map<std::string, double> numbers(const nlohmann::json& figures) {
-  std::map<std::string, double> out;
-  for (const auto& [key, value] : figures.items()) {
-    if (value.is_number() && key != "threshold_gev") out[key] = value.get<double>();
-  }
-  return out;
-}
-
-}  // namespace
 
 void TrainStage::declare(OptionTable& t) {
   t.add_string("model", model_, "", "Model to train (a name under `models:`).").required();
@@ -97,12 +81,12 @@ void TrainStage::check(PipelineSketch& sketch, const SourcePos& pos,
                              train_.monitor == "plateau_eff" || train_.monitor == "eff_at_thr_15";
   const bool has_pt =
       std::find(data.targets.begin(), data.targets.end(), "pt") != data.targets.end();
-  if (wants_trigger && (!has_pt || is_classification(train_))) {
+  if (wants_trigger && (!has_pt || train_.is_classification())) {
     diagnostics.error(pos, who + "monitor '" + train_.monitor +
                                "' needs a regression of the target 'pt'");
   }
   if ((train_.monitor == "roc_auc" || train_.monitor == "accuracy") &&
-      !is_classification(train_)) {
+      !train_.is_classification()) {
     diagnostics.error(pos, who + "monitor '" + train_.monitor + "' needs loss 'bce' or 'ce'");
   }
   sketch.models[model_] = {input, true};
@@ -119,7 +103,7 @@ void TrainStage::run(StageContext& context) {
     graph = *context.config().model(model_);
     if (graph.input_shape.empty()) graph.input_shape = dataset.input_shape();
   }
-  const bool classification = is_classification(train_);
+  const bool classification = train_.is_classification();
   const auto normalization = TargetNormalization::fit(dataset.inputs, dataset.task.targets,
                                                       dataset.split.train, !classification);
   const BatchSource source(dataset.inputs, normalization);
@@ -127,22 +111,13 @@ void TrainStage::run(StageContext& context) {
   torch::manual_seed(seed);
   GraphModule module(graph);
   Trainer trainer(module, train_, seed);
-  TrainData data;
-  data.source = &source;
-  data.train = dataset.split.train;
-  data.validation = dataset.split.validation;
-  data.input_shape = graph.input_shape;
-  data.validation_figures = [&](const BatchPredictor& predictor) {
-    return numbers(evaluate_figures(predictor, dataset, normalization, dataset.split.validation,
-                                    false, classification));
-  };
+  const TrainData data =
+      split_training_data(dataset, source, normalization, classification, graph.input_shape);
 
   spdlog::info("training '{}' ({} parameters) on {} samples, validating on {}", model_,
                graph.totals().parameters, data.train.size(), data.validation.size());
-  std::string history;
   const auto result = trainer.fit(data, context.dir() / "checkpoint");
-  for (const auto& record : result.history) history += record.to_json().dump() + "\n";
-  write_file_atomic(context.dir() / "history.jsonl", history);
+  result.write_history(context.dir() / "history.jsonl");
 
   module->store_weights(graph);
   normalization.store(graph);

@@ -8,6 +8,7 @@
 
 #include "hlslim/data/random.hpp"
 #include "hlslim/graph/model_file.hpp"
+#include "hlslim/stages/dataset.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/interrupt.hpp"
@@ -84,6 +85,33 @@ EpochRecord EpochRecord::from_json(const json& j) {
     else if (value.is_number()) r.metrics[key] = value.get<double>();
   }
   return r;
+}
+
+TrainData split_training_data(const Dataset& dataset, const BatchSource& source,
+                              const TargetNormalization& normalization, bool classification,
+                              const Shape& input_shape) {
+  TrainData data;
+  data.source = &source;
+  data.train = dataset.split.train;
+  data.validation = dataset.split.validation;
+  data.input_shape = input_shape;
+  data.validation_figures = [&dataset, normalization, classification](
+                                const BatchPredictor& predictor) {
+    std::map<std::string, double> out;
+    const auto figures = evaluate_figures(predictor, dataset, normalization,
+                                          dataset.split.validation, false, classification);
+    for (const auto& [key, value] : figures.items()) {
+      if (value.is_number() && key != "threshold_gev") out[key] = value.get<double>();
+    }
+    return out;
+  };
+  return data;
+}
+
+void TrainResult::write_history(const fs::path& path) const {
+  std::string lines;
+  for (const auto& record : history) lines += record.to_json().dump() + "\n";
+  write_file_atomic(path, lines);
 }
 
 Trainer::Trainer(GraphModule module, TrainOptions options, std::uint64_t seed)
@@ -257,8 +285,7 @@ bool Trainer::load_checkpoint(const fs::path& dir_in, LoopState& state) {
   return true;
 }
 
-TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir,
-                         const std::function<void(const EpochRecord&)>& on_epoch) {
+TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir) {
   const BatchSource& source = *data.source;
   const std::size_t batch = static_cast<std::size_t>(options_.batch_size);
   const std::size_t k = source.target_count();
@@ -416,7 +443,6 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir,
     spdlog::info("{}", describe(record, options_.epochs, options_.monitor,
                                 epoch_seconds / static_cast<double>(epochs_here) *
                                     static_cast<double>(options_.epochs - record.epoch)));
-    if (on_epoch) on_epoch(record);
     state.step = 0;
     state.global_step = global_step_;
     state.finished = state.stopped_early || state.epoch + 1 == options_.epochs;

@@ -43,6 +43,9 @@ struct TrainOptions {
 
   /// True when a larger value of the monitored metric is better.
   bool monitor_maximizes() const;
+
+  /// True for the classification losses (bce, ce), whose targets are not standardised.
+  bool is_classification() const { return loss == "bce" || loss == "ce"; }
 };
 
 /// Metrics early stopping can monitor: val_loss and the figures of merit on the validation set.

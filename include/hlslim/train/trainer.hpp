@@ -67,6 +67,12 @@ struct TrainData {
   std::function<std::map<std::string, double>(const BatchPredictor&)> validation_figures;
 };
 
+/// Training data from a dataset's split: its training and validation events, with the
+/// validation figures of merit computed every epoch.
+TrainData split_training_data(const Dataset& dataset, const BatchSource& source,
+                              const TargetNormalization& normalization, bool classification,
+                              const Shape& input_shape);
+
 /// How training went.
 struct TrainResult {
   std::vector<EpochRecord> history;
@@ -75,6 +81,9 @@ struct TrainResult {
   bool stopped_early = false;
   double seconds = 0;
   double samples_per_second = 0;
+
+  /// Writes the history as JSON lines (one epoch a line), atomically.
+  void write_history(const std::filesystem::path& path) const;
 };
 
 /// Trains a GraphModule: deterministic shuffling per epoch from the seed, the configured loss,
@@ -88,11 +97,10 @@ class Trainer {
   void add_hook(TrainHook* hook) { hooks_.push_back(hook); }
 
   /// Trains. `checkpoint_dir` (may be empty) holds the training checkpoint: if it holds one,
-  /// training continues from it. `on_epoch` is called after every epoch. Throws hlslim::Error
+  /// training continues from it. Every epoch is logged with an ETA. Throws hlslim::Error
   /// when the loss becomes NaN or infinite (naming epoch and step; the last checkpoint stays),
   /// hlslim::Interrupted on a signal (after writing a checkpoint).
-  TrainResult fit(const TrainData& data, const std::filesystem::path& checkpoint_dir,
-                  const std::function<void(const EpochRecord&)>& on_epoch = {});
+  TrainResult fit(const TrainData& data, const std::filesystem::path& checkpoint_dir);
 
   GraphModule& module() { return module_; }
   const TrainOptions& options() const { return options_; }
