@@ -183,8 +183,7 @@ void PruneStage::run(StageContext& context) {
   nlohmann::json before_layers = layer_report(graph);
   const LayerSummary before_totals = graph.totals();
   const auto figures = [&](GraphModule& module) {
-    Trainer evaluator(module, fine_tune_, seed);
-    return evaluate_figures(evaluator.predictor(), dataset, normalization, dataset.split.test,
+    return evaluate_figures(torch_predictor(module), dataset, normalization, dataset.split.test,
                             true, classification);
   };
   nlohmann::json before_figures;

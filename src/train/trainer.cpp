@@ -182,15 +182,17 @@ torch::Tensor Trainer::penalty() {
   return total;
 }
 
-BatchPredictor Trainer::predictor() {
-  return [this](const float* x, std::size_t n, float* y) {
+BatchPredictor Trainer::predictor() { return torch_predictor(module_); }
+
+BatchPredictor torch_predictor(GraphModule module) {
+  return [module](const float* x, std::size_t n, float* y) mutable {
     torch::NoGradGuard no_grad;
-    module_->eval();
+    module->eval();
     std::vector<std::int64_t> shape{static_cast<std::int64_t>(n)};
-    const auto& input = module_->architecture().input_shape;
+    const auto& input = module->architecture().input_shape;
     shape.insert(shape.end(), input.begin(), input.end());
     const auto out =
-        module_->forward(torch::from_blob(const_cast<float*>(x), shape, torch::kFloat32))
+        module->forward(torch::from_blob(const_cast<float*>(x), shape, torch::kFloat32))
             .contiguous();
     std::memcpy(y, out.data_ptr<float>(), static_cast<std::size_t>(out.numel()) * sizeof(float));
   };

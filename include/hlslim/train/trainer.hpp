@@ -67,6 +67,9 @@ struct TrainData {
   std::function<std::map<std::string, double>(const BatchPredictor&)> validation_figures;
 };
 
+/// A predictor running `module` in eval mode without gradients.
+BatchPredictor torch_predictor(GraphModule module);
+
 /// Training data from a dataset's split: its training and validation events, with the
 /// validation figures of merit computed every epoch.
 TrainData split_training_data(const Dataset& dataset, const BatchSource& source,
