@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "hlslim/graph/layer_types.hpp"
+#include "hlslim/train/fake_quant.hpp"
 #include "hlslim/util/errors.hpp"
 
 namespace hlslim {
@@ -14,7 +15,8 @@ struct LayerTensorsImpl : torch::nn::Module {};
 TORCH_MODULE(LayerTensors);
 
 bool is_buffer(const std::string& name) {
-  return name == "running_mean" || name == "running_var" || name == "weight_mask";
+  return name == "running_mean" || name == "running_var" || name == "weight_mask" ||
+         name == "bias_mask";
 }
 
 // LibTorch's own default initialisation for Linear and ConvNd (Kaiming-uniform weights with
@@ -89,6 +91,9 @@ GraphModuleImpl::GraphModuleImpl(const Graph& graph) : graph_(graph) {
     if (auto mask = layer.tensors.find("weight_mask"); mask != layer.tensors.end()) {
       slots.weight_mask = holder->register_buffer("weight_mask", to_torch(mask->second));
     }
+    if (auto mask = layer.tensors.find("bias_mask"); mask != layer.tensors.end()) {
+      slots.bias_mask = holder->register_buffer("bias_mask", to_torch(mask->second));
+    }
     register_module(layer.name, holder);
   }
 }
@@ -97,21 +102,40 @@ torch::Tensor GraphModuleImpl::apply_layer(std::size_t index, torch::Tensor x) {
   const Layer& layer = graph_.layers[index];
   const LayerParams& p = layer.params;
   const Slots& s = slots_[index];
-  auto weight = [&]() { return s.weight_mask.defined() ? s.weight * s.weight_mask : s.weight; };
+  const LayerPrecision* q = precision_ ? &precision_->layers[index] : nullptr;
+  auto weight = [&]() {
+    torch::Tensor w = s.weight_mask.defined() ? s.weight * s.weight_mask : s.weight;
+    return q && q->weight ? fake_quantize(w, *q->weight) : w;
+  };
+  auto bias = [&]() {
+    if (!s.bias.defined()) return s.bias;
+    torch::Tensor b = s.bias_mask.defined() ? s.bias * s.bias_mask : s.bias;
+    return q && q->bias ? fake_quantize(b, *q->bias) : b;
+  };
+  // Every layer that declares a result type rounds and overflows its output into it.
+  auto result = [&](torch::Tensor y) {
+    return q && q->result ? fake_quantize(y, *q->result) : y;
+  };
+  if (q && layer.kind == LayerKind::kBatchNorm) return result(quantized_batch_norm(index, x));
+  if (q && layer.kind == LayerKind::kLeakyRelu) {
+    const torch::Tensor alpha = torch::full({}, p.alpha, x.options());
+    const torch::Tensor a = q->weight ? quantize_values(alpha, *q->weight) : alpha;
+    return result(torch::where(x >= 0, x, x * a));
+  }
   switch (layer.kind) {
-    case LayerKind::kDense: return torch::linear(x, weight(), s.bias);
+    case LayerKind::kDense: return result(torch::linear(x, weight(), bias()));
     case LayerKind::kConv1d:
-      if (p.padding == "same") return torch::conv1d(x, weight(), s.bias, p.stride, "same");
-      return torch::conv1d(x, weight(), s.bias, p.stride);
+      if (p.padding == "same") return result(torch::conv1d(x, weight(), bias(), p.stride, "same"));
+      return result(torch::conv1d(x, weight(), bias(), p.stride));
     case LayerKind::kConv2d:
-      if (p.padding == "same") return torch::conv2d(x, weight(), s.bias, p.stride, "same");
-      return torch::conv2d(x, weight(), s.bias, p.stride);
-    case LayerKind::kMaxPool1d: return torch::max_pool1d(x, p.pool, p.pool);
-    case LayerKind::kMaxPool2d: return torch::max_pool2d(x, p.pool, p.pool);
-    case LayerKind::kAvgPool1d: return torch::avg_pool1d(x, p.pool, p.pool);
-    case LayerKind::kAvgPool2d: return torch::avg_pool2d(x, p.pool, p.pool);
-    case LayerKind::kGlobalMaxPool: return std::get<0>(x.flatten(2).max(2));
-    case LayerKind::kGlobalAvgPool: return x.flatten(2).mean(2);
+      if (p.padding == "same") return result(torch::conv2d(x, weight(), bias(), p.stride, "same"));
+      return result(torch::conv2d(x, weight(), bias(), p.stride));
+    case LayerKind::kMaxPool1d: return result(torch::max_pool1d(x, p.pool, p.pool));
+    case LayerKind::kMaxPool2d: return result(torch::max_pool2d(x, p.pool, p.pool));
+    case LayerKind::kAvgPool1d: return result(torch::avg_pool1d(x, p.pool, p.pool));
+    case LayerKind::kAvgPool2d: return result(torch::avg_pool2d(x, p.pool, p.pool));
+    case LayerKind::kGlobalMaxPool: return result(std::get<0>(x.flatten(2).max(2)));
+    case LayerKind::kGlobalAvgPool: return result(x.flatten(2).mean(2));
     case LayerKind::kFlatten: return x.flatten(1);
     case LayerKind::kReshape: {
       std::vector<std::int64_t> shape{x.size(0)};
@@ -122,16 +146,41 @@ torch::Tensor GraphModuleImpl::apply_layer(std::size_t index, torch::Tensor x) {
       return torch::batch_norm(x, s.weight, s.bias, s.running_mean, s.running_var, is_training(),
                                p.momentum, p.eps, /*cudnn_enabled=*/false);
     case LayerKind::kDropout: return torch::dropout(x, p.rate, is_training());
-    case LayerKind::kRelu: return torch::relu(x);
-    case LayerKind::kLeakyRelu: return torch::leaky_relu(x, p.alpha);
-    case LayerKind::kTanh: return torch::tanh(x);
-    case LayerKind::kSigmoid: return torch::sigmoid(x);
-    case LayerKind::kSoftmax: return torch::softmax(x, 1);
+    case LayerKind::kRelu: return result(torch::relu(x));
+    case LayerKind::kLeakyRelu: return result(torch::leaky_relu(x, p.alpha));
+    case LayerKind::kTanh: return result(torch::tanh(x));
+    case LayerKind::kSigmoid: return result(torch::sigmoid(x));
+    case LayerKind::kSoftmax: return result(torch::softmax(x, 1));
   }
   throw Error("layer '" + layer.name + "': unsupported type");
 }
 
+torch::Tensor GraphModuleImpl::quantized_batch_norm(std::size_t index,
+                                                    const torch::Tensor& x) const {
+  // The engine's batch norm: y = scale * x + shift with the frozen statistics, scale and
+  // shift quantized to the layer's weight and bias types.
+  const Slots& s = slots_[index];
+  const LayerPrecision& q = precision_->layers[index];
+  torch::Tensor scale = s.weight / torch::sqrt(s.running_var + graph_.layers[index].params.eps);
+  torch::Tensor shift = s.bias - s.running_mean * scale;
+  if (q.weight) scale = fake_quantize(scale, *q.weight);
+  if (q.bias) shift = fake_quantize(shift, *q.bias);
+  std::vector<std::int64_t> shape(static_cast<std::size_t>(x.dim()), 1);
+  shape[1] = -1;
+  return x * scale.view(shape) + shift.view(shape);
+}
+
+void GraphModuleImpl::set_fake_quant(std::optional<ModelPrecision> precision) {
+  if (precision && precision->layers.size() != graph_.layers.size()) {
+    throw Error("model '" + graph_.name + "': precisions for " +
+                std::to_string(precision->layers.size()) + " layers, the model has " +
+                std::to_string(graph_.layers.size()));
+  }
+  precision_ = std::move(precision);
+}
+
 torch::Tensor GraphModuleImpl::forward(torch::Tensor x) {
+  if (precision_) x = fake_quantize(x, precision_->input);
   for (std::size_t i = 0; i < graph_.layers.size(); ++i) x = apply_layer(i, x);
   return x;
 }
@@ -139,6 +188,7 @@ torch::Tensor GraphModuleImpl::forward(torch::Tensor x) {
 std::vector<torch::Tensor> GraphModuleImpl::forward_all(torch::Tensor x) {
   std::vector<torch::Tensor> outputs;
   outputs.reserve(graph_.layers.size());
+  if (precision_) x = fake_quantize(x, precision_->input);
   for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
     x = apply_layer(i, x);
     outputs.push_back(x);
@@ -157,6 +207,7 @@ void GraphModuleImpl::load_weights(const Graph& graph) {
     const std::pair<const char*, torch::Tensor*> named[] = {{"weight", &s.weight},
                                                             {"bias", &s.bias},
                                                             {"weight_mask", &s.weight_mask},
+                                                            {"bias_mask", &s.bias_mask},
                                                             {"running_mean", &s.running_mean},
                                                             {"running_var", &s.running_var}};
     for (const auto& [name, tensor] : named) {
@@ -171,6 +222,7 @@ void GraphModuleImpl::apply_masks() {
   torch::NoGradGuard no_grad;
   for (auto& s : slots_) {
     if (s.weight_mask.defined()) s.weight.mul_(s.weight_mask);
+    if (s.bias_mask.defined()) s.bias.mul_(s.bias_mask);
   }
 }
 
@@ -185,6 +237,7 @@ void GraphModuleImpl::store_weights(Graph& graph) const {
         {"weight", &s.weight},
         {"bias", &s.bias},
         {"weight_mask", &s.weight_mask},
+        {"bias_mask", &s.bias_mask},
         {"running_mean", &s.running_mean},
         {"running_var", &s.running_var}};
     for (const auto& [name, tensor] : named) {

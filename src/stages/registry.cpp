@@ -3,6 +3,7 @@
 #include "hlslim/stages/build_stage.hpp"
 #include "hlslim/stages/data_stage.hpp"
 #include "hlslim/stages/prune_stage.hpp"
+#include "hlslim/stages/quantize_stage.hpp"
 #include "hlslim/stages/reference_stage.hpp"
 #include "hlslim/stages/train_stage.hpp"
 #include "hlslim/util/errors.hpp"
@@ -35,6 +36,7 @@ void register_builtin_stages(StageRegistry& registry) {
   registry.add([] { return std::make_unique<BuildStage>(); });
   registry.add([] { return std::make_unique<TrainStage>(); });
   registry.add([] { return std::make_unique<PruneStage>(); });
+  registry.add([] { return std::make_unique<QuantizeStage>(); });
 }
 
 const StageRegistry& builtin_stages() {

@@ -3,9 +3,11 @@
 // The only graph header that includes LibTorch: include it only where training happens.
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "hlslim/engine/precision.hpp"
 #include "hlslim/graph/graph.hpp"
 
 namespace hlslim {
@@ -31,9 +33,17 @@ class GraphModuleImpl : public torch::nn::Module {
   /// Copies the tensors of `graph` (same architecture) into the module's parameters and buffers.
   void load_weights(const Graph& graph);
 
-  /// Multiplies every masked weight by its mask in place, so pruned weights are exactly zero
+  /// Multiplies every masked weight (and masked bias: "bias_mask") by its mask in place, so pruned weights are exactly zero
   /// (the forward pass masks them anyway; optimizers would otherwise move them).
   void apply_masks();
+
+  /// Quantization-aware forward: with a precision set, the input, every weight and bias and
+  /// every layer result are fake-quantized to their ap_fixed types (straight-through
+  /// gradients), and batch norm acts as the frozen affine map the engine computes. Accumulators
+  /// are not modelled: LibTorch sums in floating point (docs/quantization.md says when that
+  /// differs from the fixed-point engine). std::nullopt restores the float forward.
+  void set_fake_quant(std::optional<ModelPrecision> precision);
+  bool fake_quant() const { return precision_.has_value(); }
 
   const Graph& architecture() const { return graph_; }
 
@@ -42,9 +52,12 @@ class GraphModuleImpl : public torch::nn::Module {
 
   // Handles to one layer's registered tensors (they share storage with the parameters).
   struct Slots {
-    torch::Tensor weight, bias, weight_mask, running_mean, running_var;
+    torch::Tensor weight, bias, weight_mask, bias_mask, running_mean, running_var;
   };
 
+  torch::Tensor quantized_batch_norm(std::size_t index, const torch::Tensor& x) const;
+
+  std::optional<ModelPrecision> precision_;  // set for quantization-aware training
   Graph graph_;              // architecture only; weights live in the registered modules
   std::vector<Slots> slots_;  // one per layer; all undefined for functional layers
 };

@@ -1,0 +1,83 @@
+// Batch-norm folding: the folded model computes what the original computes in evaluation mode.
+#include "hlslim/quantize/fold_batch_norm.hpp"
+
+#include <gtest/gtest.h>
+
+#include "hlslim/graph/torch_model.hpp"
+#include "support/builders.hpp"
+
+namespace hlslim {
+namespace {
+
+using testing::make_layer;
+
+// A trained-looking graph: random weights, and batch norms with non-trivial statistics.
+Graph with_statistics(Graph graph) {
+  torch::manual_seed(3);
+  GraphModule module(graph);
+  module->store_weights(graph);
+  for (auto& layer : graph.layers) {
+    if (layer.kind != LayerKind::kBatchNorm) continue;
+    for (auto& [name, tensor] : layer.tensors) {
+      for (auto& v : tensor.values) {
+        const float r = torch::rand({}).item<float>();
+        v = name == "running_var" ? 0.2f + r : (r - 0.5f) * 2.0f;
+      }
+    }
+  }
+  return graph;
+}
+
+torch::Tensor eval_forward(const Graph& graph, const torch::Tensor& x) {
+  GraphModule module(graph);
+  module->eval();
+  torch::NoGradGuard no_grad;
+  return module->forward(x);
+}
+
+TEST(FoldBatchNorm, FoldedModelEqualsTheOriginal) {
+  Graph graph;
+  graph.name = "net";
+  graph.input_shape = {3, 10};
+  Layer conv = make_layer(LayerKind::kConv1d, "conv");
+  conv.params.filters = 4;
+  conv.params.kernel = {3};
+  conv.params.padding = "same";
+  conv.params.bias = false;  // gains one
+  Layer dense = make_layer(LayerKind::kDense, "fc");
+  dense.params.units = 5;
+  graph.layers = {conv,
+                  make_layer(LayerKind::kBatchNorm, "bn1"),
+                  make_layer(LayerKind::kRelu, "relu1"),
+                  make_layer(LayerKind::kFlatten, "flat"),
+                  dense,
+                  make_layer(LayerKind::kBatchNorm, "bn2"),
+                  make_layer(LayerKind::kRelu, "relu2"),
+                  make_layer(LayerKind::kBatchNorm, "bn3")};  // not after a weighted layer
+  graph = with_statistics(graph);
+  // A masked weight must stay zero.
+  Tensor mask(graph.layers[4].tensors.at("weight").shape, 1.0f);
+  mask.values[7] = 0.0f;
+  graph.layers[4].tensors["weight_mask"] = mask;
+  graph.layers[4].tensors["weight"].values[7] = 0.0f;
+
+  Graph folded = graph;
+  const auto pairs = fold_batch_norms(folded);
+  ASSERT_EQ(pairs.size(), 2u);
+  EXPECT_EQ(pairs[0], (std::pair<std::string, std::string>{"conv", "bn1"}));
+  EXPECT_EQ(pairs[1], (std::pair<std::string, std::string>{"fc", "bn2"}));
+  ASSERT_EQ(folded.layers.size(), 6u);
+  EXPECT_EQ(folded.layers[5].name, "bn3");
+  EXPECT_TRUE(folded.layers[0].params.bias);
+  EXPECT_EQ(folded.layers[3].tensors.at("weight").values[7], 0.0f);
+  EXPECT_LT(folded.totals().parameters, graph.totals().parameters);
+
+  const torch::Tensor x = torch::randn({64, 3, 10});
+  const torch::Tensor want = eval_forward(graph, x);
+  const torch::Tensor got = eval_forward(folded, x);
+  EXPECT_TRUE(torch::allclose(got, want, 1e-5, 1e-5))
+      << "largest difference " << (got - want).abs().max().item<float>();
+}
+
+}  // namespace
+}  // namespace hlslim
