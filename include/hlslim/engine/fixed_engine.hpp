@@ -20,8 +20,8 @@ namespace hlslim {
 /// What the engine saw in one layer over the events it ran, for calibration and reports.
 struct LayerStats {
   std::string name;
-  /// Smallest and largest exact value before its conversion to the result type (the
-  /// accumulator of dense/conv, the input of an activation, ...), over all values computed.
+  /// Smallest and largest exact value converted to the result type (the accumulator of
+  /// dense/conv, max(0, x) of a ReLU, the pooled value, ...), over all values computed.
   double min_seen = std::numeric_limits<double>::infinity();
   double max_seen = -std::numeric_limits<double>::infinity();
   std::int64_t values = 0;            ///< result values computed
