@@ -181,9 +181,24 @@ void GraphModuleImpl::set_fake_quant(std::optional<ModelPrecision> precision) {
 
 torch::Tensor GraphModuleImpl::forward(torch::Tensor x) {
   if (precision_) x = fake_quantize(x, precision_->input);
-  for (std::size_t i = 0; i < graph_.layers.size(); ++i) x = apply_layer(i, x);
+  for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
+    x = apply_layer(i, x);
+    if (!taps_.empty()) {
+      if (auto it = taps_.find(i); it != taps_.end()) it->second = x;
+    }
+  }
   return x;
 }
+
+void GraphModuleImpl::set_taps(std::vector<std::size_t> layers) {
+  taps_.clear();
+  for (std::size_t i : layers) {
+    if (i >= graph_.layers.size()) throw Error("model '" + graph_.name + "': no layer " + std::to_string(i));
+    taps_[i] = torch::Tensor();
+  }
+}
+
+const torch::Tensor& GraphModuleImpl::tap(std::size_t layer) const { return taps_.at(layer); }
 
 std::vector<torch::Tensor> GraphModuleImpl::forward_all(torch::Tensor x) {
   std::vector<torch::Tensor> outputs;

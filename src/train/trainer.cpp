@@ -71,6 +71,7 @@ json EpochRecord::to_json() const {
             {"learning_rate", learning_rate},
             {"seconds", seconds}};
   for (const auto& [key, value] : metrics) j[key] = value;
+  if (!selectable) j["selectable"] = false;
   return j;
 }
 
@@ -82,6 +83,7 @@ EpochRecord EpochRecord::from_json(const json& j) {
     else if (key == "val_loss") r.val_loss = value.get<double>();
     else if (key == "learning_rate") r.learning_rate = value.get<double>();
     else if (key == "seconds") r.seconds = value.get<double>();
+    else if (key == "selectable") r.selectable = value.get<bool>();
     else if (value.is_number()) r.metrics[key] = value.get<double>();
   }
   return r;
@@ -183,6 +185,11 @@ torch::Tensor Trainer::penalty() {
 }
 
 BatchPredictor Trainer::predictor() { return torch_predictor(module_); }
+
+void Trainer::add_parameters(const std::vector<torch::Tensor>& parameters) {
+  optimizer_->add_param_group(torch::optim::OptimizerParamGroup(
+      parameters, optimizer_->param_groups().front().options().clone()));
+}
 
 BatchPredictor torch_predictor(GraphModule module) {
   return [module](const float* x, std::size_t n, float* y) mutable {
@@ -352,7 +359,7 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir) 
       const auto targets = y_buffer.narrow(0, 0, static_cast<std::int64_t>(n));
       const auto output = module_->forward(inputs);
       auto batch_loss = loss(options_, output, targets);
-      auto total = batch_loss + penalty();
+      auto total = (truth_weight_ == 1.0 ? batch_loss : truth_weight_ * batch_loss) + penalty();
       const std::vector<std::size_t> used(batch_indices.begin(),
                                           batch_indices.begin() + static_cast<std::ptrdiff_t>(n));
       for (auto* hook : hooks_) {
@@ -421,7 +428,9 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir) 
                                                                ? record.metrics.at(options_.monitor)
                                                                : NAN;
     const bool improved = maximize ? monitored > state.best_value : monitored < state.best_value;
-    if (improved) {
+    if (!record.selectable) {
+      // Not a candidate: neither the best nor a reason to stop.
+    } else if (improved) {
       state.best_value = monitored;
       state.best_epoch = record.epoch;
       state.bad_epochs = 0;

@@ -3,6 +3,7 @@
 // The only graph header that includes LibTorch: include it only where training happens.
 #include <torch/torch.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,11 @@ class GraphModuleImpl : public torch::nn::Module {
   /// (the forward pass masks them anyway; optimizers would otherwise move them).
   void apply_masks();
 
+  /// Keeps the outputs of these layers (indices into the graph) from every forward pass, with
+  /// their autograd history, for hint losses; read them with tap().
+  void set_taps(std::vector<std::size_t> layers);
+  const torch::Tensor& tap(std::size_t layer) const;
+
   /// Quantization-aware forward: with a precision set, the input, every weight and bias and
   /// every layer result are fake-quantized to their ap_fixed types (straight-through
   /// gradients), and batch norm acts as the frozen affine map the engine computes. Accumulators
@@ -58,6 +64,7 @@ class GraphModuleImpl : public torch::nn::Module {
   torch::Tensor quantized_batch_norm(std::size_t index, const torch::Tensor& x) const;
 
   std::optional<ModelPrecision> precision_;  // set for quantization-aware training
+  std::map<std::size_t, torch::Tensor> taps_;  // layer index -> its last output
   Graph graph_;              // architecture only; weights live in the registered modules
   std::vector<Slots> slots_;  // one per layer; all undefined for functional layers
 };

@@ -2,7 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "hlslim/quantize/precision_plan.hpp"
+#include "hlslim/stages/quantize_options.hpp"
 #include "hlslim/stages/stage.hpp"
 #include "hlslim/train/train_options.hpp"
 
@@ -33,17 +33,8 @@ class QuantizeStage : public Stage {
  private:
   std::string model_;
   std::string method_;
-  std::map<std::string, std::string> default_text_;  // role -> precision string
-  YAML::Node layers_;
-  bool fold_batch_norm_ = true;
-  std::int64_t calibration_events_ = 20000;
-  double margin_ = 0.1;
+  QuantizeOptions quantize_;
   TrainOptions fine_tune_;
-
-  // Filled by configure().
-  PrecisionRequest request_;
-  SourcePos layers_pos_;
-  std::map<std::string, SourcePos> layer_key_pos_;  // layer name/type key -> its position
 };
 
 }  // namespace hlslim

@@ -25,6 +25,10 @@ struct EpochRecord {
   double learning_rate = 0;
   double seconds = 0;
   std::map<std::string, double> metrics;  ///< validation figures (those that are numbers)
+  /// False when a hook says this epoch's weights may not become the result (e.g. compression
+  /// had not reached its final state yet): such epochs neither become the best nor count
+  /// toward early stopping.
+  bool selectable = true;
 
   nlohmann::json to_json() const;
   static EpochRecord from_json(const nlohmann::json& j);
@@ -99,6 +103,14 @@ class Trainer {
 
   void add_hook(TrainHook* hook) { hooks_.push_back(hook); }
 
+  /// Weight of the loss against the true targets in the batch loss (distillation mixes it
+  /// with its own term); 1 by default. The reported loss stays the unweighted truth loss.
+  void set_truth_weight(double weight) { truth_weight_ = weight; }
+
+  /// Trains these tensors too (e.g. a hook's adapters), with the same optimizer and learning
+  /// rate; call before fit() so that a checkpoint restores their optimizer state.
+  void add_parameters(const std::vector<torch::Tensor>& parameters);
+
   /// Trains. `checkpoint_dir` (may be empty) holds the training checkpoint: if it holds one,
   /// training continues from it. Every epoch is logged with an ETA. Throws hlslim::Error
   /// when the loss becomes NaN or infinite (naming epoch and step; the last checkpoint stays),
@@ -136,6 +148,7 @@ class Trainer {
   std::vector<TrainHook*> hooks_;
   std::vector<std::pair<torch::Tensor, std::pair<double, double>>> penalties_;  // weight, l1, l2
   std::int64_t global_step_ = 0;
+  double truth_weight_ = 1.0;
 };
 
 }  // namespace hlslim
