@@ -4,6 +4,7 @@
 
 #include "hlslim/config/pipeline_config.hpp"
 #include "hlslim/prune/masks.hpp"
+#include "hlslim/prune/structured.hpp"
 #include "hlslim/stages/dataset.hpp"
 #include "hlslim/train/trainer.hpp"
 #include "hlslim/util/errors.hpp"
@@ -13,18 +14,24 @@
 namespace hlslim {
 namespace {
 
-// Raises the masks to the scheduled sparsity every `frequency` steps and keeps pruned weights
-// at exactly zero after every optimizer step.
+// Raises the masks to the scheduled level every `frequency` steps and keeps pruned weights
+// (and the biases of pruned units) at exactly zero after every optimizer step.
 class PruningHook : public TrainHook {
  public:
   PruningHook(Graph scratch, std::function<double(std::int64_t)> schedule,
-              std::function<std::map<std::string, double>(double)> targets, bool global,
-              std::int64_t frequency)
+              std::function<void(Graph&, double)> prune, std::int64_t frequency, double first)
       : scratch_(std::move(scratch)),
         schedule_(std::move(schedule)),
-        targets_(std::move(targets)),
-        global_(global),
-        frequency_(frequency) {}
+        prune_(std::move(prune)),
+        frequency_(frequency),
+        current_(first) {}
+
+  // A resumed training continues from the masks of the last update before the interruption;
+  // knowing their level avoids recomputing them when the schedule has not moved since.
+  void on_train_begin(Trainer& trainer) override {
+    const std::int64_t last = trainer.global_step() / frequency_ * frequency_;
+    if (last > 0) current_ = schedule_(last);
+  }
 
   void after_step(Trainer& trainer) override {
     const std::int64_t step = trainer.global_step();
@@ -32,7 +39,7 @@ class PruningHook : public TrainHook {
       const double target = schedule_(step);
       if (target != current_) {
         trainer.module()->store_weights(scratch_);
-        apply_magnitude_masks(scratch_, targets_(target), global_);
+        prune_(scratch_, target);
         trainer.module()->load_weights(scratch_);
         current_ = target;
       }
@@ -40,15 +47,12 @@ class PruningHook : public TrainHook {
     trainer.module()->apply_masks();
   }
 
-  void set_current(double sparsity) { current_ = sparsity; }
-
  private:
   Graph scratch_;
   std::function<double(std::int64_t)> schedule_;
-  std::function<std::map<std::string, double>(double)> targets_;
-  bool global_;
+  std::function<void(Graph&, double)> prune_;
   std::int64_t frequency_;
-  double current_ = -1.0;
+  double current_;
 };
 
 nlohmann::json layer_report(const Graph& graph) {
@@ -66,14 +70,45 @@ nlohmann::json layer_report(const Graph& graph) {
   return layers;
 }
 
+// Per dense and convolution layer: units, parameters and multiplies before and after the
+// structured pruning removed units (a layer loses parameters also when only its inputs go).
+nlohmann::json units_report(const Graph& before, const Graph& after) {
+  nlohmann::json layers = nlohmann::json::array();
+  const auto rows_before = before.summary();
+  const auto rows_after = after.summary();
+  for (std::size_t i = 0; i < rows_before.size(); ++i) {
+    if (!is_prunable(before.layers[i])) continue;
+    layers.push_back({{"name", rows_before[i].name},
+                      {"type", rows_before[i].type},
+                      {"units_before", unit_count(before.layers[i])},
+                      {"units_after", unit_count(after.layers[i])},
+                      {"parameters_before", rows_before[i].parameters},
+                      {"parameters_after", rows_after[i].parameters},
+                      {"macs_before", rows_before[i].macs},
+                      {"macs_after", rows_after[i].macs}});
+  }
+  return layers;
+}
+
 }  // namespace
 
 void PruneStage::declare(OptionTable& t) {
   t.add_string("model", model_, "", "Model to prune (trained by an earlier stage).").required();
-  t.add_float("sparsity", sparsity_, 0.5, "Final fraction of weights to remove.").min(0).max(0.99);
+  t.add_choice("method", method_, "magnitude", {"magnitude", "structured"},
+               "'magnitude': mask single weights of smallest magnitude; 'structured': mask whole "
+               "neurons (dense) and filters (conv) of smallest norm and remove them at the end, "
+               "with the inputs they fed, so that the layers become smaller.");
+  t.add_choice("criterion", criterion_, "l2", {"l1", "l2"},
+               "Method 'structured': the norm of a unit's weights that ranks the units.");
+  t.add_float("sparsity", sparsity_, 0.5,
+              "Final fraction of weights (method 'magnitude') or of each layer's units (method "
+              "'structured') to remove.")
+      .min(0)
+      .max(0.99);
   t.add_choice("scope", scope_, "layer", {"layer", "global"},
                "'layer': every layer reaches its own target; 'global': one magnitude threshold "
-               "across the pruned layers, reaching `sparsity` over all of them.");
+               "across the pruned layers, reaching `sparsity` over all of them (method "
+               "'magnitude' only).");
   t.add_yaml("layers", layers_,
              "Per-layer targets by layer name or type (name wins), a fraction or 'exclude': "
              "{out: exclude, conv1d: 0.3}. Other dense/conv layers use `sparsity`.");
@@ -81,8 +116,7 @@ void PruneStage::declare(OptionTable& t) {
                "'one_shot': prune once before fine-tuning; 'constant': re-prune to `sparsity` "
                "every `frequency` steps; 'polynomial': from `initial_sparsity` at `begin_step` to "
                "`sparsity` at `end_step`, (1 - progress)^`power`.");
-  t.add_float("initial_sparsity", initial_sparsity_, 0.0, "Polynomial schedule: starting "
-                                                           "sparsity.")
+  t.add_float("initial_sparsity", initial_sparsity_, 0.0, "Polynomial schedule: starting sparsity.")
       .min(0)
       .max(0.99);
   t.add_int("begin_step", begin_step_, 0, "Step at which pruning starts.").min(0);
@@ -92,35 +126,42 @@ void PruneStage::declare(OptionTable& t) {
       .min(-1);
   t.add_int("frequency", frequency_, 100, "Steps between mask updates.").min(1);
   t.add_float("power", power_, 3.0, "Polynomial schedule exponent.").greater_than(0);
-  fine_tune_.declare(t.add_group("fine_tune", "Training options of the fine-tuning (as the "
-                                              "train stage's)."));
+  fine_tune_.declare(
+      t.add_group("fine_tune", "Training options of the fine-tuning (as the train stage's)."));
 }
 
 void PruneStage::configure(const OptionValues& values, Diagnostics& diagnostics) {
   fine_tune_.configure(values.group("fine_tune"), diagnostics);
+  if (scope_ == "global" && method_ == "structured") {
+    diagnostics.error(values.pos("scope"),
+                      "scope 'global' does not apply to method 'structured': every layer "
+                      "removes its own fraction of units; use scope 'layer'");
+  }
   layers_pos_ = values.pos("layers");
   if (!layers_.IsMap()) {
-    diagnostics.error(layers_pos_, "'layers' must map layer names or types to a fraction or "
-                                   "'exclude'");
+    diagnostics.error(layers_pos_,
+                      "'layers' must map layer names or types to a fraction or 'exclude'");
     return;
   }
   for (const auto& item : layers_) {
     double fraction = 0;
     const bool excluded = item.second.IsScalar() && item.second.Scalar() == "exclude";
-    if (!excluded && (!item.second.IsScalar() ||
-                      !YAML::convert<double>::decode(item.second, fraction) || fraction < 0 ||
-                      fraction > 0.99)) {
+    if (!excluded &&
+        (!item.second.IsScalar() || !YAML::convert<double>::decode(item.second, fraction) ||
+         fraction < 0 || fraction > 0.99)) {
       diagnostics.error(layers_pos_, "target of layer '" + item.first.Scalar() +
                                          "' must be a fraction from 0 to 0.99 or 'exclude', "
-                                         "got " + describe_node(item.second));
+                                         "got " +
+                                         describe_node(item.second));
     }
   }
   if (scope_ == "global") {
     for (const auto& item : layers_) {
       if (!(item.second.IsScalar() && item.second.Scalar() == "exclude")) {
-        diagnostics.error(layers_pos_, "scope 'global' takes only 'exclude' in 'layers' (one "
-                                       "threshold for all); got a target for '" +
-                                           item.first.Scalar() + "'");
+        diagnostics.error(layers_pos_,
+                          "scope 'global' takes only 'exclude' in 'layers' (one "
+                          "threshold for all); got a target for '" +
+                              item.first.Scalar() + "'");
       }
     }
   }
@@ -133,8 +174,8 @@ void PruneStage::check(PipelineSketch& sketch, const SourcePos& pos,
     return;
   }
   if (!sketch.models.count(model_)) {
-    diagnostics.error(pos, "stage 'prune': model '" + model_ +
-                               "' is not built or trained by an earlier stage");
+    diagnostics.error(
+        pos, "stage 'prune': model '" + model_ + "' is not built or trained by an earlier stage");
     return;
   }
   const Graph* graph = sketch.config->model(model_);
@@ -152,12 +193,30 @@ void PruneStage::check(PipelineSketch& sketch, const SourcePos& pos,
       }
     }
   }
+  if (method_ != "structured" || !layers_.IsMap()) return;
+  // An explicit structured target on a layer whose units cannot be removed is an error; type
+  // and model targets simply pass over such layers (targets()).
+  for (std::size_t i = 0; i < graph->layers.size(); ++i) {
+    const Layer& layer = graph->layers[i];
+    const YAML::Node target = layers_[layer.name];
+    if (!target || !is_prunable(layer) || (target.IsScalar() && target.Scalar() == "exclude"))
+      continue;
+    const std::string blocker = removal_blocker(*graph, i);
+    if (!blocker.empty()) {
+      diagnostics.error(layers_pos_, "stage 'prune': cannot remove units of layer '" + layer.name +
+                                         "' (" + layer_kind_name(layer.kind) + ") of model '" +
+                                         model_ + "': " + blocker +
+                                         "; exclude it or use method 'magnitude'");
+    }
+  }
 }
 
 std::map<std::string, double> PruneStage::targets(const Graph& graph) const {
   std::map<std::string, double> out;
-  for (const auto& layer : graph.layers) {
+  for (std::size_t i = 0; i < graph.layers.size(); ++i) {
+    const Layer& layer = graph.layers[i];
     if (!is_prunable(layer)) continue;
+    if (method_ == "structured" && !removal_blocker(graph, i).empty()) continue;
     double fraction = sparsity_;
     bool excluded = false;
     for (const std::string& key : {std::string(layer_kind_name(layer.kind)), layer.name}) {
@@ -173,10 +232,10 @@ std::map<std::string, double> PruneStage::targets(const Graph& graph) const {
 void PruneStage::run(StageContext& context) {
   const Dataset& dataset = context.state().dataset();
   Graph graph = context.state().models.at(model_);
+  const Graph incoming = graph;
   const bool classification = fine_tune_.is_classification();
-  const auto normalization =
-      TargetNormalization::from(graph).value_or(TargetNormalization::fit(
-          dataset.inputs, dataset.task.targets, dataset.split.train, !classification));
+  const auto normalization = TargetNormalization::from(graph).value_or(TargetNormalization::fit(
+      dataset.inputs, dataset.task.targets, dataset.split.train, !classification));
   const BatchSource source(dataset.inputs, normalization);
   const auto seed = static_cast<std::uint64_t>(context.settings().seed);
 
@@ -192,14 +251,27 @@ void PruneStage::run(StageContext& context) {
     before_figures = figures(module);
   }
 
-  // Scale a target map to the scheduled overall level: each layer keeps its ratio to `sparsity`.
+  // Scale a target map to the scheduled overall level: each layer keeps its ratio to `sparsity`
+  // (and reaches its own target exactly at the final level).
   const auto layer_targets = targets(graph);
   const bool global = scope_ == "global";
+  const bool structured = method_ == "structured";
+  const UnitNorm norm = parse_unit_norm(criterion_).value_or(UnitNorm::kL2);
   auto targets_at = [&](double level) {
     std::map<std::string, double> out;
-    for (const auto& [name, fraction] : layer_targets)
-      out[name] = sparsity_ > 0 ? fraction * level / sparsity_ : 0.0;
+    for (const auto& [name, fraction] : layer_targets) {
+      out[name] = level == sparsity_ ? fraction
+                  : sparsity_ > 0    ? fraction * level / sparsity_
+                                     : 0.0;
+    }
     return out;
+  };
+  auto prune = [&](Graph& g, double level) {
+    if (structured) {
+      apply_structured_masks(g, targets_at(level), norm);
+    } else {
+      apply_magnitude_masks(g, targets_at(level), global);
+    }
   };
   const std::int64_t steps_per_epoch =
       (static_cast<std::int64_t>(dataset.split.train.size()) + fine_tune_.batch_size - 1) /
@@ -216,9 +288,10 @@ void PruneStage::run(StageContext& context) {
     schedule = [=](std::int64_t step) { return step < begin_step_ ? 0.0 : sparsity_; };
   }
 
-  // Masks exist from the start (all ones until the schedule prunes), so the module has them.
+  // Masks exist from the start (all ones until the schedule prunes), so the module has them
+  // and its checkpoints hold them.
   const double first = schedule_ == "polynomial" ? 0.0 : schedule(0);
-  apply_magnitude_masks(graph, targets_at(first), global);
+  prune(graph, first);
   torch::manual_seed(seed);
   GraphModule module(graph);
   Trainer trainer(module, fine_tune_, seed);
@@ -226,34 +299,60 @@ void PruneStage::run(StageContext& context) {
                    schedule_ == "one_shot" ? std::function<double(std::int64_t)>(
                                                  [first](std::int64_t) { return first; })
                                            : schedule,
-                   targets_at, global, frequency_);
-  hook.set_current(first);
+                   prune, frequency_, first);
   trainer.add_hook(&hook);
   const TrainData data =
       split_training_data(dataset, source, normalization, classification, graph.input_shape);
-  spdlog::info("pruning '{}' to sparsity {} ({} schedule, {} scope) over {} fine-tuning steps",
-               model_, sparsity_, schedule_, scope_, total_steps);
+  if (structured) {
+    spdlog::info(
+        "pruning units of '{}' to fraction {} ({} norm, {} schedule) over {} "
+        "fine-tuning steps",
+        model_, sparsity_, criterion_, schedule_, total_steps);
+  } else {
+    spdlog::info("pruning '{}' to sparsity {} ({} schedule, {} scope) over {} fine-tuning steps",
+                 model_, sparsity_, schedule_, scope_, total_steps);
+  }
   const auto result = trainer.fit(data, context.dir() / "checkpoint");
   // The best epoch may come before the schedule ended: enforce the final masks on it, so the
   // model leaving this stage has the sparsity it was asked for.
   module->store_weights(graph);
-  apply_magnitude_masks(graph, targets_at(sparsity_), global);
-  module->load_weights(graph);
-  const auto after_figures = figures(module);
+  prune(graph, sparsity_);
+  nlohmann::json after_figures;
+  nlohmann::json units;
+  if (structured) {
+    // The masked units output exactly zero, so removing them keeps the model's function.
+    for (const auto& removed : remove_pruned_units(graph)) {
+      spdlog::info("'{}': {} of {} units removed, with their inputs to '{}'", removed.layer,
+                   removed.removed.size(), removed.units_before, removed.consumer);
+    }
+    units = units_report(incoming, graph);
+    GraphModule smaller(graph);
+    after_figures = figures(smaller);
+  } else {
+    module->load_weights(graph);
+    after_figures = figures(module);
+  }
   normalization.store(graph);
 
   result.write_history(context.dir() / "history.jsonl");
   const LayerSummary after_totals = graph.totals();
   context.metrics() = {{"model", model_},
+                       {"method", method_},
                        {"sparsity", sparsity_},
+                       {"parameters_before", before_totals.parameters},
                        {"parameters", after_totals.parameters},
                        {"nonzero_parameters_before", before_totals.nonzero_parameters},
                        {"nonzero_parameters", after_totals.nonzero_parameters},
+                       {"macs_before", before_totals.macs},
                        {"macs", after_totals.macs},
                        {"layers_before", before_layers},
                        {"layers", layer_report(graph)},
                        {"test_before", before_figures},
                        {"test", after_figures}};
+  if (structured) {
+    context.metrics()["criterion"] = criterion_;
+    context.metrics()["units"] = units;
+  }
   if (after_figures.contains("pt_spread")) {
     spdlog::info("'{}' pruned: {} of {} weights left; pt_spread {:.3f} -> {:.3f} GeV", model_,
                  after_totals.nonzero_parameters, after_totals.parameters,

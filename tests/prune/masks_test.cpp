@@ -1,6 +1,7 @@
+#include "hlslim/prune/masks.hpp"
+
 #include <gtest/gtest.h>
 
-#include "hlslim/prune/masks.hpp"
 #include "hlslim/util/errors.hpp"
 #include "support/builders.hpp"
 

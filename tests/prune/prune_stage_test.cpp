@@ -57,8 +57,7 @@ TEST(PruneStage, SparsityHoldsThroughFineTuningAsExactZeros) {
         EXPECT_EQ(weight[i], 0.0f) << name << " weight " << i;
       }
     }
-    EXPECT_EQ(masked, static_cast<std::size_t>(0.8 * static_cast<double>(weight.size())))
-        << name;
+    EXPECT_EQ(masked, static_cast<std::size_t>(0.8 * static_cast<double>(weight.size()))) << name;
   }
   EXPECT_FALSE(model.find("out")->tensors.count("weight_mask"));
 
@@ -80,9 +79,10 @@ TEST(PruneStage, UnknownLayerIsAPositionedConfigError) {
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
-              path.string() + ":21:13: error: stage 'prune': model 'net' has no layer or "
-                              "prunable type 'ot' (did you mean 'out'?)\n"
-                              "1 error found; nothing was run.\n");
+              path.string() +
+                  ":21:13: error: stage 'prune': model 'net' has no layer or "
+                  "prunable type 'ot' (did you mean 'out'?)\n"
+                  "1 error found; nothing was run.\n");
   }
 }
 
