@@ -3,7 +3,11 @@
 #include <algorithm>
 #include <limits>
 
+#include <spdlog/spdlog.h>
+
 #include "hlslim/engine/precision.hpp"
+#include "hlslim/util/errors.hpp"
+#include "hlslim/util/files.hpp"
 #include "hlslim/util/text.hpp"
 
 namespace hlslim {
@@ -173,6 +177,76 @@ ModelPrecision QuantizeOptions::calibrate(GraphModule& module, const Graph& grap
     indices.resize(static_cast<std::size_t>(calibration_events_));
   }
   return resolve_precision(graph, request_, value_ranges(module, source, indices));
+}
+
+QuantizeDuringTraining::QuantizeDuringTraining(const QuantizeOptions& options,
+                                               const BatchSource& source,
+                                               std::vector<std::size_t> calibration,
+                                               std::int64_t float_epochs)
+    : options_(options),
+      source_(source),
+      calibration_(std::move(calibration)),
+      float_epochs_(float_epochs) {}
+
+void QuantizeDuringTraining::on_train_begin(Trainer& trainer) {
+  if (precision_) trainer.module()->set_fake_quant(*precision_);  // resumed after it started
+}
+
+void QuantizeDuringTraining::on_epoch_end(Trainer& trainer, EpochRecord& record) {
+  if (precision_) return;
+  record.selectable = false;  // trained and validated in float
+  if (record.epoch < float_epochs_) return;
+  GraphModule& module = trainer.module();
+  Graph graph = module->architecture();
+  module->store_weights(graph);
+  precision_ = options_.calibrate(module, graph, source_, calibration_);
+  module->set_fake_quant(*precision_);
+  spdlog::info("quantization-aware training from epoch {} on", record.epoch + 1);
+}
+
+void QuantizeDuringTraining::save_state(const std::filesystem::path& dir) {
+  if (precision_) write_file_atomic(dir / "precision.json", precision_to_json(*precision_).dump(1));
+}
+
+void QuantizeDuringTraining::load_state(const std::filesystem::path& dir) {
+  if (!std::filesystem::exists(dir / "precision.json")) return;
+  try {
+    precision_ = precision_from_json(nlohmann::json::parse(read_file(dir / "precision.json")));
+  } catch (const nlohmann::json::exception& e) {
+    throw FileFormatError("training checkpoint '" + dir.string() +
+                          "': precision.json is corrupted: " + e.what());
+  }
+}
+
+nlohmann::json precision_to_json(const ModelPrecision& precision) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const LayerPrecision& layer : precision.layers) {
+    nlohmann::json entry = nlohmann::json::object();
+    for (const char* role : {"weight", "bias", "accum", "result"}) {
+      if (const auto& type = *layer.role(role)) entry[role] = type->to_string();
+    }
+    layers.push_back(entry);
+  }
+  return {{"input", precision.input.to_string()}, {"layers", layers}};
+}
+
+ModelPrecision precision_from_json(const nlohmann::json& j) {
+  const auto parse = [](const std::string& text) {
+    const auto parsed = parse_fixed_type(text);
+    if (!parsed) throw Error("precision '" + text + "': " + parsed.error);
+    return *parsed.type;
+  };
+  ModelPrecision out;
+  out.input = parse(j.at("input").get<std::string>());
+  for (const auto& entry : j.at("layers")) {
+    LayerPrecision& layer = out.layers.emplace_back();
+    for (const auto& [role, text] : entry.items()) {
+      auto* slot = layer.role(role);
+      if (!slot) throw Error("unknown precision role '" + role + "'");
+      *slot = parse(text.get<std::string>());
+    }
+  }
+  return out;
 }
 
 ValueRanges value_ranges(GraphModule& module, const BatchSource& source,

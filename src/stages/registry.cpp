@@ -2,6 +2,7 @@
 
 #include "hlslim/stages/build_stage.hpp"
 #include "hlslim/stages/data_stage.hpp"
+#include "hlslim/stages/distill_stage.hpp"
 #include "hlslim/stages/prune_stage.hpp"
 #include "hlslim/stages/quantize_stage.hpp"
 #include "hlslim/stages/reference_stage.hpp"
@@ -37,6 +38,7 @@ void register_builtin_stages(StageRegistry& registry) {
   registry.add([] { return std::make_unique<TrainStage>(); });
   registry.add([] { return std::make_unique<PruneStage>(); });
   registry.add([] { return std::make_unique<QuantizeStage>(); });
+  registry.add([] { return std::make_unique<DistillStage>(); });
 }
 
 const StageRegistry& builtin_stages() {

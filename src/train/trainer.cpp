@@ -248,6 +248,7 @@ void Trainer::save_checkpoint(const fs::path& dir, const LoopState& state) {
                   {"trained_samples", state.trained_samples}, {"finished", state.finished},
                   {"stopped_early", state.stopped_early}, {"history", history}};
   write_file_atomic(fresh / "trainer.json", j.dump(2) + "\n");
+  for (auto* hook : hooks_) hook->save_state(fresh);
   // Swap in the complete new checkpoint; a crash in between leaves the old one as ".old".
   const fs::path old = dir.string() + ".old";
   fs::remove_all(old);
@@ -291,6 +292,7 @@ bool Trainer::load_checkpoint(const fs::path& dir_in, LoopState& state) {
   torch::load(rng, rng_bytes);
   at::Generator generator = at::detail::getDefaultCPUGenerator();
   generator.set_state(rng);
+  for (auto* hook : hooks_) hook->load_state(dir);
   return true;
 }
 

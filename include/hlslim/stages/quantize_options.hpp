@@ -12,6 +12,7 @@
 #include "hlslim/graph/torch_model.hpp"
 #include "hlslim/quantize/precision_plan.hpp"
 #include "hlslim/train/batches.hpp"
+#include "hlslim/train/trainer.hpp"
 #include "hlslim/util/diagnostics.hpp"
 
 namespace hlslim {
@@ -46,6 +47,34 @@ class QuantizeOptions {
   SourcePos layers_pos_;
   std::map<std::string, SourcePos> layer_key_pos_;
 };
+
+/// Quantization while a model trains: float for the first `float_epochs` epochs, then
+/// calibrated on the current weights and fake-quantized for the rest. Epochs before that are
+/// not selectable as the result. The resolved precision travels with checkpoints.
+class QuantizeDuringTraining : public TrainHook {
+ public:
+  QuantizeDuringTraining(const QuantizeOptions& options, const BatchSource& source,
+                         std::vector<std::size_t> calibration, std::int64_t float_epochs);
+
+  void on_train_begin(Trainer& trainer) override;
+  void on_epoch_end(Trainer& trainer, EpochRecord& record) override;
+  void save_state(const std::filesystem::path& dir) override;
+  void load_state(const std::filesystem::path& dir) override;
+
+  /// The precision once quantization started.
+  const std::optional<ModelPrecision>& precision() const { return precision_; }
+
+ private:
+  const QuantizeOptions& options_;
+  const BatchSource& source_;
+  std::vector<std::size_t> calibration_;
+  std::int64_t float_epochs_;
+  std::optional<ModelPrecision> precision_;
+};
+
+/// Precisions as JSON (hls4ml strings per layer and role) and back.
+nlohmann::json precision_to_json(const ModelPrecision& precision);
+ModelPrecision precision_from_json(const nlohmann::json& j);
 
 /// Ranges of the input and of every layer's output of a float model on `indices`.
 ValueRanges value_ranges(GraphModule& module, const BatchSource& source,

@@ -59,6 +59,11 @@ class TrainHook {
     (void)trainer;
     (void)record;
   }
+  /// Writes the hook's own state (adapters, schedules, ...) into a checkpoint being written in
+  /// `dir`, and reads it back when training resumes from that checkpoint, so that a resumed
+  /// training ends exactly where an uninterrupted one would.
+  virtual void save_state(const std::filesystem::path& dir) { (void)dir; }
+  virtual void load_state(const std::filesystem::path& dir) { (void)dir; }
 };
 
 /// What the trainer learns from and is judged on.

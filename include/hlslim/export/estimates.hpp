@@ -1,0 +1,103 @@
+#pragma once
+
+// Resource and latency estimates of the generated HLS design before synthesis
+// (docs/estimates.md gives the model behind every number, its assumptions and its known error).
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "hlslim/export/hls_project.hpp"
+#include "hlslim/export/reuse_factor.hpp"
+#include "hlslim/graph/graph.hpp"
+
+namespace hlslim {
+
+/// What the estimates know of a target part: its DSP block (signed multiplier port widths) and
+/// its totals (0 when the part is not in the table: no utilisation is given then).
+struct FpgaPart {
+  std::string part;
+  std::string family;     ///< "UltraScale+", "UltraScale", "7 series", "Versal", "unknown"
+  std::string dsp_block;  ///< "DSP48E2", "DSP48E1", "DSP58"
+  int dsp_a_bits = 27;    ///< the wider signed multiplier port
+  int dsp_b_bits = 18;    ///< the narrower one
+  std::int64_t dsp = 0, lut = 0, ff = 0, bram_18k = 0;
+};
+
+/// The part's family and totals from its name (case-insensitive prefix, e.g.
+/// "xcvu13p-flga2577-2-e"); unknown names get family "unknown" and the DSP48E2.
+FpgaPart fpga_part(const std::string& part);
+
+/// The constants of the estimate model (docs/estimates.md, "Model"); the defaults describe an
+/// UltraScale+ part of speed grade -2 and Vitis HLS with the project's 12.5 % clock uncertainty.
+struct EstimateModel {
+  /// A product goes to a DSP only when both operands have at least this many bits; narrower
+  /// products are built from LUTs (hls4ml's Vivado DSP estimator: weights below 9 bits use none).
+  int dsp_min_bits = 9;
+  /// Fraction of the clock period HLS keeps free for routing when it chains operations.
+  double clock_uncertainty = 0.125;
+  /// Register stages of a product in a DSP at these clock rates.
+  int dsp_cycles = 3;
+  /// Delay of an n-bit adder: adder_ns + adder_ns_per_bit * n (carry chain).
+  double adder_ns = 0.6;
+  double adder_ns_per_bit = 0.02;
+  /// A two-way select or saturation after a comparison.
+  double mux_ns = 0.3;
+  /// Block RAM of 18 Kb: 36 bits wide, 512 deep (hls4ml's weight-BRAM estimate uses 36).
+  int bram_width = 36;
+  int bram_depth = 512;
+};
+
+/// One layer's estimate. "Multiplies" are the products of nonzero weights one inference
+/// computes; "multipliers" the multiplier instances of the design: at reuse factor 1 the
+/// multiplies that are not mere shifts (weights +-2^k), at reuse factor R > 1 the products
+/// (zero weights included: they are not removed then) divided by R.
+struct LayerEstimate {
+  std::string name, type;
+  std::int64_t multiplies = 0;
+  std::int64_t nonzero_weights = 0;
+  std::int64_t weights = 0;
+  std::int64_t weight_bits = 0;  ///< width of the weight type (0 without weights)
+  std::int64_t input_bits = 0;   ///< width of the values the layer reads
+  std::int64_t multipliers = 0;
+  std::int64_t shift_multiplies = 0;  ///< multiplies by +-2^k (reuse factor 1): wiring only
+  std::int64_t dsp_multipliers = 0;   ///< multipliers mapped to DSPs
+  std::int64_t lut_multipliers = 0;   ///< multipliers built from LUTs
+  std::int64_t dsp = 0, lut = 0, ff = 0, bram_18k = 0;
+  double bops = 0;
+  std::int64_t latency_cycles = 0;
+  double path_ns = 0;  ///< the layer's combinational critical path (DSP stages excluded)
+  std::int64_t reuse_factor = 1;
+};
+
+/// The whole model's estimate: per layer and in total.
+struct ModelEstimate {
+  std::string model;
+  FpgaPart device;
+  double clock_period_ns = 0;
+  EstimateModel constants;
+  std::vector<LayerEstimate> layers;
+  std::int64_t multiplies = 0, nonzero_weights = 0, weights = 0, multipliers = 0;
+  std::int64_t dsp = 0, lut = 0, ff = 0, bram_18k = 0;
+  double bops = 0;
+  std::int64_t latency_cycles = 0;
+  double latency_ns = 0;
+  std::int64_t initiation_interval = 1;
+
+  /// Every field, per layer and in total, with the part's totals and utilisation (fractions)
+  /// where the part is known.
+  nlohmann::json to_json() const;
+  /// A fixed-width table for logs and reports, one row per layer that has a cost, a total row,
+  /// then latency, interval and utilisation lines.
+  std::string table() const;
+};
+
+/// Estimates the io_parallel design write_hls_project() generates for `quantized_graph`
+/// (the same analysis: precisions, quantized weights, reuse factors). Throws hlslim::Error as
+/// write_hls_project() does (unusable options, invalid reuse factors, unsupported layers,
+/// missing precisions).
+ModelEstimate estimate_resources(const Graph& quantized_graph, const HlsProjectOptions& options,
+                                 const EstimateModel& constants = {});
+
+}  // namespace hlslim

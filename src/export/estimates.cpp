@@ -1,0 +1,351 @@
+// Resource and latency estimates of the generated io_parallel design (docs/estimates.md).
+
+#include "hlslim/export/estimates.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "hls_project_model.hpp"
+
+namespace hlslim {
+namespace {
+
+using hls_detail::HlsLayer;
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
+  return (a + b - 1) / b;
+}
+
+int ceil_log2(std::int64_t n) {
+  int bits = 0;
+  while ((std::int64_t{1} << bits) < n) ++bits;
+  return bits;
+}
+
+// Canonical signed digits of |v|: how many nonzero digits, and the distance between the
+// highest and the lowest (a constant multiplication by v is digits - 1 shifted additions).
+struct Csd {
+  int digits = 0;
+  int span = 0;
+};
+
+Csd csd(std::int64_t v) {
+  unsigned __int128 n = static_cast<unsigned __int128>(v < 0 ? -static_cast<__int128>(v) : v);
+  Csd c;
+  int position = 0, lowest = -1, highest = 0;
+  while (n != 0) {
+    if ((n & 1) != 0) {
+      const bool minus = (n & 3) == 3;  // ...11: digit -1, carry up
+      n = minus ? n + 1 : n - 1;
+      ++c.digits;
+      if (lowest < 0) lowest = position;
+      highest = position;
+    }
+    n >>= 1;
+    ++position;
+  }
+  c.span = lowest < 0 ? 0 : highest - lowest;
+  return c;
+}
+
+// Bits of a type as a signed multiplier operand.
+int signed_bits(const FixedType& t) {
+  return t.width + (t.is_signed ? 0 : 1);
+}
+
+// DSP blocks for one product, the operands oriented to use the fewest.
+std::int64_t dsp_tiles(int a, int b, const FpgaPart& part) {
+  const std::int64_t one = ceil_div(a, part.dsp_a_bits) * ceil_div(b, part.dsp_b_bits);
+  const std::int64_t other = ceil_div(b, part.dsp_a_bits) * ceil_div(a, part.dsp_b_bits);
+  return std::min(one, other);
+}
+
+// Precision lost when `from_fraction` bits go into `to`: a rounding adder unless truncating.
+bool rounds(int from_fraction, const FixedType& to) {
+  return from_fraction > to.fraction_bits() && to.quant != QuantMode::kTrn;
+}
+
+bool saturates(const FixedType& t) {
+  return t.overflow != OverflowMode::kWrap;
+}
+
+// The critical path, cycle by cycle: operations chain within a cycle while they fit in the
+// clock period less its uncertainty; a longer one spans cycles; DSP stages are registers.
+class Schedule {
+ public:
+  explicit Schedule(double usable_ns) : usable_(usable_ns) {}
+  void chain(double ns) {
+    if (ns <= 0) return;
+    path_ += ns;
+    if (used_ > 0 && used_ + ns > usable_) {
+      ++cycles_;
+      used_ = 0;
+    }
+    used_ += ns;
+    while (used_ > usable_) {
+      ++cycles_;
+      used_ -= usable_;
+    }
+  }
+  void registers(int stages) {
+    cycles_ += stages;
+    used_ = 0;
+  }
+  std::int64_t cycles() const { return cycles_; }
+  /// Closes the last, partly used cycle (the output register).
+  void finish() {
+    if (used_ > 0) ++cycles_;
+    used_ = 0;
+  }
+  double path() const { return path_; }
+
+ private:
+  double usable_;
+  double used_ = 0;
+  double path_ = 0;
+  std::int64_t cycles_ = 0;
+};
+
+struct Context {
+  const EstimateModel& k;
+  const FpgaPart& part;
+  double add_ns(int bits) const { return k.adder_ns + k.adder_ns_per_bit * bits; }
+};
+
+// A sum of `terms` values of `acc` bits: a balanced tree under WRAP (HLS may reassociate
+// modular additions), a chain with a saturation after each addition otherwise.
+void sum_path(const Context& c, Schedule& s, std::int64_t terms, const FixedType& acc) {
+  if (terms <= 1) return;
+  if (!saturates(acc)) {
+    for (int level = 0; level < ceil_log2(terms); ++level) s.chain(c.add_ns(acc.width));
+    return;
+  }
+  for (std::int64_t i = 1; i < terms; ++i) s.chain(c.add_ns(acc.width) + c.k.mux_ns);
+}
+
+// Assigning a value of `from_fraction` fraction bits to `to`: rounding adder, saturation.
+void convert_path(const Context& c, Schedule& s, int from_fraction, const FixedType& to,
+                  LayerEstimate* e, std::int64_t values) {
+  if (rounds(from_fraction, to)) {
+    s.chain(c.add_ns(to.width));
+    if (e) e->lut += values * to.width;
+  }
+  if (saturates(to)) {
+    s.chain(c.k.mux_ns);
+    if (e) e->lut += values * to.width;
+  }
+}
+
+void linear(const Context& c, const HlsLayer& l, Schedule& s, LayerEstimate& e) {
+  const FixedType& w = *l.precision.weight;
+  const FixedType& acc = *l.precision.accum;
+  const FixedType& x = l.in_type;
+  const int product_fraction = w.fraction_bits() + x.fraction_bits();
+  const bool dsp = std::min(w.width, x.width) >= c.k.dsp_min_bits;
+  const std::int64_t tiles = dsp_tiles(signed_bits(w), signed_bits(x), c.part);
+  const std::int64_t bias = l.has_bias ? 1 : 0;
+  std::int64_t most_terms = 0;
+  for (std::int32_t n : l.products_per_out) most_terms = std::max<std::int64_t>(most_terms, n);
+  const std::int64_t rf = l.reuse_factor;
+  double slowest_mult = 0;
+  if (rf == 1) {
+    // Constants: powers of two are wiring, others shift-and-add in LUTs or a DSP each.
+    std::vector<std::int64_t> uses(l.nonzero_raws.size(), 0);
+    for (const hls_detail::Product& p : l.products) ++uses[static_cast<std::size_t>(p.weight)];
+    for (std::size_t i = 0; i < uses.size(); ++i) {
+      const Csd d = csd(l.nonzero_raws[i]);
+      if (d.digits <= 1) {
+        e.shift_multiplies += uses[i];
+      } else if (dsp) {
+        e.dsp_multipliers += uses[i];
+        e.dsp += uses[i] * tiles;
+      } else {
+        e.lut_multipliers += uses[i];
+        e.lut += uses[i] * (d.digits - 1) * (x.width + d.span);
+        if (uses[i] > 0)
+          slowest_mult = std::max(slowest_mult, ceil_log2(d.digits) * c.add_ns(x.width + d.span));
+      }
+    }
+    e.multipliers = e.dsp_multipliers + e.lut_multipliers;
+    // Accumulation: terms - 1 adders per output (the bias is the first term).
+    std::int64_t adds = 0;
+    for (std::int32_t n : l.products_per_out) adds += std::max<std::int64_t>(0, n + bias - 1);
+    e.lut += adds * acc.width * (saturates(acc) ? 2 : 1);
+    if (rounds(product_fraction, acc))
+      e.lut += static_cast<std::int64_t>(l.products.size()) * acc.width;
+  } else {
+    e.multipliers = ceil_div(l.dense_products, rf);
+    (dsp ? e.dsp_multipliers : e.lut_multipliers) = e.multipliers;
+    if (dsp) {
+      e.dsp = e.multipliers * tiles;
+    } else {
+      e.lut += e.multipliers * w.width * x.width;
+      slowest_mult = ceil_log2(std::min(w.width, x.width)) * c.add_ns(w.width + x.width);
+    }
+    // Operand selection (RF:1 multiplexers of LUT6 = 4:1) and one accumulating adder each.
+    e.lut += e.multipliers * x.width * ceil_div(rf - 1, 3);
+    e.lut += e.multipliers * acc.width * (saturates(acc) ? 2 : 1);
+    if (rounds(product_fraction, acc)) e.lut += e.multipliers * acc.width;
+    // The weights: a ROM rf deep and block weights wide, read once per cycle; block RAM from
+    // hls_detail::kBramMinDepth on (the generated code binds it so), else LUT RAM of 64 x 1
+    // per LUT.
+    const std::int64_t block = ceil_div(static_cast<std::int64_t>(l.weights.size()), rf);
+    if (rf >= hls_detail::kBramMinDepth) {
+      e.bram_18k = ceil_div(block * w.width, c.k.bram_width) * ceil_div(rf, c.k.bram_depth);
+    } else {
+      e.lut += block * w.width * ceil_div(rf, 64);
+    }
+    e.ff += l.out_size * acc.width + l.in_size * x.width + e.multipliers * (w.width + x.width);
+    s.registers(static_cast<int>(rf - 1));
+    most_terms = ceil_div(most_terms, rf) + 1;  // per cycle: the block plus the running sum
+  }
+  if (e.dsp_multipliers > 0) {
+    s.registers(c.k.dsp_cycles);
+  } else {
+    s.chain(slowest_mult);
+  }
+  if (rounds(product_fraction, acc)) s.chain(c.add_ns(acc.width));
+  sum_path(c, s, most_terms + (rf == 1 ? bias : 0), acc);
+  convert_path(c, s, acc.fraction_bits(), l.out_type, &e, l.out_size);
+}
+
+void other(const Context& c, const HlsLayer& l, Schedule& s, LayerEstimate& e) {
+  const FixedType& x = l.in_type;
+  const FixedType& y = l.out_type;
+  switch (l.kind) {
+    case LayerKind::kRelu:
+      s.chain(c.k.mux_ns);
+      e.lut += l.out_size * y.width;
+      convert_path(c, s, x.fraction_bits(), y, &e, l.out_size);
+      return;
+    case LayerKind::kLeakyRelu:
+    case LayerKind::kBatchNorm: {
+      const FixedType& w = *l.precision.weight;
+      const std::vector<std::int64_t> constants =
+          l.kind == LayerKind::kLeakyRelu ? std::vector<std::int64_t>{l.alpha} : l.scale;
+      const std::int64_t per = l.kind == LayerKind::kLeakyRelu ? l.in_size : l.plane;
+      double slowest = 0;
+      for (std::int64_t k : constants) {
+        const Csd d = csd(k);
+        if (d.digits <= 1) {
+          e.shift_multiplies += per;
+        } else if (std::min(w.width, x.width) >= c.k.dsp_min_bits) {
+          e.dsp_multipliers += per;
+          e.dsp += per * dsp_tiles(signed_bits(w), signed_bits(x), c.part);
+        } else {
+          e.lut_multipliers += per;
+          e.lut += per * (d.digits - 1) * (x.width + d.span);
+          slowest = std::max(slowest, ceil_log2(d.digits) * c.add_ns(x.width + d.span));
+        }
+      }
+      e.multiplies = l.in_size;
+      e.multipliers = e.dsp_multipliers + e.lut_multipliers;
+      e.weight_bits = w.width;
+      e.bops = static_cast<double>(l.in_size) * w.width * x.width;
+      if (e.dsp_multipliers > 0) {
+        s.registers(c.k.dsp_cycles);
+      } else {
+        s.chain(slowest);
+      }
+      const int fraction = w.fraction_bits() + x.fraction_bits();
+      if (l.kind == LayerKind::kBatchNorm) {
+        const int bits = std::max(w.width + x.width, l.precision.bias->width) + 1;
+        s.chain(c.add_ns(bits));
+        e.lut += l.out_size * bits;
+        convert_path(c, s, std::max(fraction, l.precision.bias->fraction_bits()), y, &e,
+                     l.out_size);
+      } else {
+        s.chain(c.k.mux_ns);
+        e.lut += l.out_size * y.width;
+        convert_path(c, s, fraction, y, &e, l.out_size);
+      }
+      return;
+    }
+    default:
+      break;
+  }
+  // Pools: a comparison tree, or a sum and an exact shift.
+  const std::int64_t window = l.geometry.kernel_size();
+  if (l.is_average_pool()) {
+    const FixedType& acc = *l.precision.accum;
+    sum_path(c, s, window, acc);
+    e.lut += l.out_size * (window - 1) * acc.width * (saturates(acc) ? 2 : 1);
+    convert_path(c, s, acc.fraction_bits() + l.pool_shift, y, &e, l.out_size);
+  } else {
+    for (int level = 0; level < ceil_log2(window); ++level) s.chain(c.add_ns(x.width) + c.k.mux_ns);
+    e.lut += l.out_size * (window - 1) * 2 * x.width;
+    convert_path(c, s, x.fraction_bits(), y, &e, l.out_size);
+  }
+}
+
+}  // namespace
+
+ModelEstimate estimate_resources(const Graph& graph, const HlsProjectOptions& options,
+                                 const EstimateModel& constants) {
+  const hls_detail::HlsModel model = hls_detail::build_hls_model(graph, options);
+  ModelEstimate m;
+  m.model = graph.name;
+  m.device = fpga_part(options.part);
+  m.clock_period_ns = options.clock_period_ns;
+  m.constants = constants;
+  m.initiation_interval = model.max_reuse_factor;
+  const Context c{constants, m.device};
+  Schedule s(options.clock_period_ns * (1 - constants.clock_uncertainty));
+  std::size_t last = model.layers.size();  // the last computing layer
+  for (const HlsLayer& l : model.layers) {
+    LayerEstimate e;
+    e.name = l.layer->name;
+    e.type = layer_kind_name(l.kind);
+    e.input_bits = l.in_type.width;
+    e.reuse_factor = l.reuse_factor;
+    const std::int64_t start = s.cycles();
+    const double start_path = s.path();
+    if (l.is_linear()) {
+      e.multiplies = static_cast<std::int64_t>(l.products.size());
+      e.nonzero_weights = static_cast<std::int64_t>(l.nonzero_raws.size());
+      e.weights = static_cast<std::int64_t>(l.weights.size());
+      e.weight_bits = l.precision.weight->width;
+      // BOPs (Baskin et al., as used by Hawks et al. 2021): per output of n = C k^2 terms,
+      // (1 - f_pruned) n b_a b_w + n (b_a + b_w + log2 n).
+      const double n_terms = static_cast<double>(l.geometry.channels * l.geometry.kernel_size());
+      e.bops = static_cast<double>(e.multiplies) * e.weight_bits * e.input_bits +
+               static_cast<double>(l.dense_products) *
+                   (e.weight_bits + e.input_bits + std::log2(std::max(1.0, n_terms)));
+      linear(c, l, s, e);
+    } else if (!l.passthrough) {
+      other(c, l, s, e);
+    }
+    // Registers between cycles: the layer's outputs at every cycle boundary it spans.
+    const std::int64_t cycles = s.cycles() - start;
+    const int held = l.is_linear() ? l.precision.accum->width : l.out_type.width;
+    if (l.reuse_factor == 1) e.ff += cycles * l.out_size * held;
+    e.latency_cycles = cycles;
+    e.path_ns = s.path() - start_path;
+    m.layers.push_back(e);
+    if (!l.passthrough) last = m.layers.size() - 1;
+  }
+  // The outputs are registered: the last, partly used cycle counts.
+  const std::int64_t before = s.cycles();
+  s.finish();
+  if (last < m.layers.size()) {
+    m.layers[last].latency_cycles += s.cycles() - before;
+    m.layers[last].ff += (s.cycles() - before) * model.output_size * model.output_type.width;
+  }
+  for (const LayerEstimate& e : m.layers) {
+    m.multiplies += e.multiplies;
+    m.nonzero_weights += e.nonzero_weights;
+    m.weights += e.weights;
+    m.multipliers += e.multipliers;
+    m.dsp += e.dsp;
+    m.lut += e.lut;
+    m.ff += e.ff;
+    m.bram_18k += e.bram_18k;
+    m.bops += e.bops;
+    m.latency_cycles += e.latency_cycles;
+  }
+  m.latency_ns = static_cast<double>(m.latency_cycles) * options.clock_period_ns;
+  return m;
+}
+
+}  // namespace hlslim

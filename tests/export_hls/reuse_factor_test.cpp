@@ -1,0 +1,121 @@
+// Reuse factors: hls4ml's validity rule, the nearest valid values, per-layer resolution and the
+// problem texts.
+
+#include "hlslim/export/reuse_factor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "export_test_support.hpp"
+#include "hlslim/util/errors.hpp"
+
+namespace hlslim {
+namespace {
+
+// hls4ml's FPGABackend._validate_reuse_factor, transcribed with its floating-point ceil.
+bool hls4ml_rule(std::int64_t n_in, std::int64_t n_out, std::int64_t rf) {
+  const std::int64_t mult_factor = std::min(n_in, rf);
+  const auto limit = static_cast<std::int64_t>(
+      std::ceil(static_cast<double>(n_in * n_out) / static_cast<double>(mult_factor)));
+  bool ok = (limit % n_out == 0) || (rf >= n_in);
+  ok = ok && ((rf % n_in == 0) || (rf < n_in));
+  return ok && ((n_in * n_out) % rf == 0);
+}
+
+TEST(HlsReuseFactor, MatchesHls4mlsRuleEverywhere) {
+  for (std::int64_t n_in = 1; n_in <= 40; ++n_in) {
+    for (std::int64_t n_out = 1; n_out <= 24; ++n_out) {
+      std::vector<std::int64_t> expected;
+      for (std::int64_t rf = 1; rf <= n_in * n_out; ++rf) {
+        ASSERT_EQ(is_valid_reuse_factor(n_in, n_out, rf), hls4ml_rule(n_in, n_out, rf))
+            << n_in << " x " << n_out << ", rf " << rf;
+        if (hls4ml_rule(n_in, n_out, rf)) expected.push_back(rf);
+      }
+      ASSERT_EQ(valid_reuse_factors(n_in, n_out), expected) << n_in << " x " << n_out;
+    }
+  }
+}
+
+TEST(HlsReuseFactor, ValidValuesOfASmallLayer) {
+  // Below n_in a reuse factor must divide n_in; above, be n_in times a divisor of n_out.
+  EXPECT_EQ(valid_reuse_factors(6, 4), (std::vector<std::int64_t>{1, 2, 3, 6, 12, 24}));
+  EXPECT_FALSE(is_valid_reuse_factor(6, 4, 4));
+  EXPECT_FALSE(is_valid_reuse_factor(6, 4, 0));
+  EXPECT_FALSE(is_valid_reuse_factor(0, 4, 1));
+  EXPECT_EQ(valid_reuse_factors(176, 10).size(), 13u);  // 9 divisors below 176, 176 x {1, 2, 5, 10}
+}
+
+TEST(HlsReuseFactor, NearestValidValues) {
+  EXPECT_EQ(nearest_valid_reuse_factors(6, 4, 3), (std::vector<std::int64_t>{3}));
+  EXPECT_EQ(nearest_valid_reuse_factors(6, 4, 4), (std::vector<std::int64_t>{3, 6}));
+  EXPECT_EQ(nearest_valid_reuse_factors(6, 4, 100), (std::vector<std::int64_t>{24}));
+  EXPECT_EQ(nearest_valid_reuse_factors(6, 4, 0), (std::vector<std::int64_t>{1}));
+  EXPECT_EQ(closest_reuse_factor(6, 4, 4), 3);
+  EXPECT_EQ(closest_reuse_factor(6, 4, 5), 6);
+  EXPECT_EQ(closest_reuse_factor(6, 4, 9), 6);  // a tie: the smaller, as hls4ml
+  EXPECT_EQ(closest_reuse_factor(6, 4, 1000), 24);
+}
+
+TEST(HlsReuseFactor, DimensionsOfDenseAndConvolutionLayers) {
+  const Layer fc = export_test::dense("fc", 12, std::vector<float>(36, 1.0f));
+  EXPECT_EQ(reuse_dims(fc, {12})->n_in, 12);
+  EXPECT_EQ(reuse_dims(fc, {12})->n_out, 3);
+  const Layer c = export_test::conv("c", LayerKind::kConv2d, 3, {3, 2}, {1, 1}, "valid",
+                                    std::vector<float>(4 * 3 * 6, 1.0f));
+  EXPECT_EQ(reuse_dims(c, {3, 8, 8})->n_in, 18);
+  EXPECT_EQ(reuse_dims(c, {3, 8, 8})->n_out, 4);
+  EXPECT_FALSE(reuse_dims(export_test::layer("r", LayerKind::kRelu), {4}));
+}
+
+Graph two_dense() {
+  return export_test::quantized_chain(
+      "m", {6},
+      {export_test::dense("fc1", 6, std::vector<float>(24, 0.5f)),
+       export_test::layer("relu", LayerKind::kRelu),
+       export_test::dense("fc2", 4, std::vector<float>(8, 0.5f))},
+      "fixed<8,3>",
+      {export_test::roles("fixed<6,2>", nullptr, "fixed<16,6>", "fixed<8,3>"),
+       export_test::roles(nullptr, nullptr, nullptr, "ufixed<8,3>"),
+       export_test::roles("fixed<6,2>", nullptr, "fixed<16,6>", "fixed<8,3>")});
+}
+
+TEST(HlsReuseFactor, ResolvesByLayerNameThenTypeThenModelThenOptions) {
+  Graph g = two_dense();
+  HlsProjectOptions options;
+  options.reuse_factor = 2;
+  EXPECT_EQ(layer_reuse_factor(g, g.layers[0], options), 2);
+  EXPECT_EQ(layer_reuse_factor(g, g.layers[1], options), 1);  // relu: no weights
+  g.default_attrs["reuse_factor"] = std::int64_t{3};
+  EXPECT_EQ(layer_reuse_factor(g, g.layers[0], options), 3);
+  g.type_attrs["dense"]["reuse_factor"] = std::int64_t{6};
+  EXPECT_EQ(layer_reuse_factor(g, g.layers[0], options), 6);
+  g.layers[0].attrs["reuse_factor"] = 12.0;  // a whole double is accepted
+  EXPECT_EQ(layer_reuse_factor(g, g.layers[0], options), 12);
+  EXPECT_EQ(layer_reuse_factor(g, g.layers[2], options), 6);
+  g.layers[0].attrs["reuse_factor"] = std::string("two");
+  try {
+    layer_reuse_factor(g, g.layers[0], options);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "layer 'fc1': attribute reuse_factor must be an integer");
+    EXPECT_EQ(e.exit_code(), kExitConfig);
+  }
+}
+
+TEST(HlsReuseFactor, ProblemsNameTheLayerAndTheNearestValidValues) {
+  Graph g = two_dense();
+  HlsProjectOptions options;
+  EXPECT_TRUE(reuse_factor_problems(g, options).empty());
+  g.layers[0].attrs["reuse_factor"] = std::int64_t{4};
+  g.layers[2].attrs["reuse_factor"] = std::int64_t{5};
+  EXPECT_EQ(reuse_factor_problems(g, options),
+            (std::vector<std::string>{
+                "layer 'fc1': reuse factor 4 is not valid for 6 inputs x 4 outputs (nearest "
+                "valid: 3, 6)",
+                "layer 'fc2': reuse factor 5 is not valid for 4 inputs x 2 outputs (nearest "
+                "valid: 4, 8)"}));
+}
+
+}  // namespace
+}  // namespace hlslim
