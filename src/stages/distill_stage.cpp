@@ -6,6 +6,7 @@
 
 #include "hlslim/config/pipeline_config.hpp"
 #include "hlslim/engine/fixed_engine.hpp"
+#include "hlslim/prune/structured.hpp"
 #include "hlslim/stages/dataset.hpp"
 #include "hlslim/stages/quantize_report.hpp"
 #include "hlslim/train/distillation.hpp"
@@ -101,6 +102,10 @@ void DistillStage::declare(OptionTable& t) {
              "Also train the same student on the truth alone (same epochs, same compression), "
              "and report both.");
   train_.declare(t);
+  OptionTable& p = t.add_group("prune", "Pruning of the student while it trains, with the prune "
+                                        "stage's options (sparsity 0: none); epochs before the "
+                                        "final sparsity cannot become the result.");
+  prune_.declare(p, /*default_sparsity=*/0.0);
   OptionTable& q = t.add_group("quantize", "Quantization-aware training of the student, with "
                                            "the quantize stage's options.");
   q.add_bool("enabled", quantize_enabled_, false, "Quantize the student while it trains.");
@@ -114,6 +119,7 @@ void DistillStage::configure(const OptionValues& values, Diagnostics& diagnostic
   const std::string who = "stage 'distill': ";
   train_.configure(values, diagnostics);
   quantize_.configure(values.group("quantize"), diagnostics, who + "quantize.");
+  prune_.configure(values.group("prune"), diagnostics, who + "prune.");
   for (const auto& loss : distill_losses_) {
     if (loss != "mae" && loss != "mse" && loss != "huber") {
       diagnostics.error(values.pos("distill_loss"),
@@ -202,7 +208,10 @@ void DistillStage::check(PipelineSketch& sketch, const SourcePos& pos,
                                         hint.student + "'" + did_you_mean(hint.student, names));
     }
   }
-  if (quantize_enabled_) quantize_.check_model(*student, student_, pos, diagnostics, who + "quantize.");
+  if (quantize_enabled_) {
+    quantize_.check_model(*student, student_, pos, diagnostics, who + "quantize.");
+  }
+  prune_.check_model(*student, student_, diagnostics, who + "prune.");
   sketch.models[student_] = {shaped.input_shape, true};
 }
 
@@ -219,6 +228,15 @@ DistillStage::Outcome DistillStage::train_student(StageContext& context, const G
 
   Outcome out;
   out.model = initial;
+  // Pruning masks go into the graph before the module is built, so the module has them.
+  std::unique_ptr<PruningHook> pruning;
+  if (prune_.active()) {
+    const std::int64_t steps_per_epoch =
+        (static_cast<std::int64_t>(dataset.split.train.size()) + train_.batch_size - 1) /
+        train_.batch_size;
+    pruning = prune_.start(out.model, steps_per_epoch * train_.epochs,
+                           /*final_only_selectable=*/true);
+  }
   // Same seed for every student: the distilled and the baseline student start identical.
   torch::manual_seed(seed);
   GraphModule module(out.model);
@@ -254,6 +272,7 @@ DistillStage::Outcome DistillStage::train_student(StageContext& context, const G
   }
   MaskHook masks;
   trainer.add_hook(&masks);
+  if (pruning) trainer.add_hook(pruning.get());
   std::unique_ptr<QuantizeDuringTraining> quantize;
   if (quantize_enabled_) {
     const std::int64_t float_epochs = float_epochs_ >= 0 ? float_epochs_ : train_.epochs / 2;
@@ -269,6 +288,15 @@ DistillStage::Outcome DistillStage::train_student(StageContext& context, const G
   out.result = trainer.fit(data, context.dir() / ("checkpoint-" + label));
   out.result.write_history(context.dir() / ("history-" + label + ".jsonl"));
   module->store_weights(out.model);
+  if (prune_.active()) {
+    prune_.finish(out.model);
+    if (prune_.structured()) {
+      for (const auto& removed : remove_pruned_units(out.model)) {
+        spdlog::info("'{}': {} of {} units removed", removed.layer, removed.removed.size(),
+                     removed.units_before);
+      }
+    }
+  }
   normalization.store(out.model);
   if (quantize) {
     if (!quantize->precision()) {

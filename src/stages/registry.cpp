@@ -3,6 +3,7 @@
 #include "hlslim/stages/build_stage.hpp"
 #include "hlslim/stages/data_stage.hpp"
 #include "hlslim/stages/distill_stage.hpp"
+#include "hlslim/stages/export_stage.hpp"
 #include "hlslim/stages/prune_stage.hpp"
 #include "hlslim/stages/quantize_stage.hpp"
 #include "hlslim/stages/reference_stage.hpp"
@@ -39,6 +40,7 @@ void register_builtin_stages(StageRegistry& registry) {
   registry.add([] { return std::make_unique<PruneStage>(); });
   registry.add([] { return std::make_unique<QuantizeStage>(); });
   registry.add([] { return std::make_unique<DistillStage>(); });
+  registry.add([] { return std::make_unique<ExportStage>(); });
 }
 
 const StageRegistry& builtin_stages() {

@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "hlslim/stages/prune_options.hpp"
 #include "hlslim/stages/quantize_options.hpp"
 #include "hlslim/stages/stage.hpp"
 #include "hlslim/train/train_options.hpp"
@@ -50,6 +51,7 @@ class DistillStage : public Stage {
   double cache_mb_ = 1024;
   bool baseline_ = true;
   TrainOptions train_;
+  PruneOptions prune_;
   bool quantize_enabled_ = false;
   std::int64_t float_epochs_ = -1;
   QuantizeOptions quantize_;

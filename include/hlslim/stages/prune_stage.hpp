@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "hlslim/stages/prune_options.hpp"
 #include "hlslim/stages/stage.hpp"
 #include "hlslim/train/train_options.hpp"
 
@@ -27,24 +28,9 @@ class PruneStage : public Stage {
   void run(StageContext& context) override;
 
  private:
-  /// Target fraction of every pruned layer (name > type > `sparsity`; "exclude" leaves a layer
-  /// out). With method 'structured', layers whose units cannot be removed are left out too.
-  std::map<std::string, double> targets(const Graph& graph) const;
-
   std::string model_;
-  std::string method_;
-  std::string criterion_;
-  double sparsity_ = 0.5;
-  std::string scope_;
-  YAML::Node layers_;
-  std::string schedule_;
-  double initial_sparsity_ = 0.0;
-  std::int64_t begin_step_ = 0;
-  std::int64_t end_step_ = -1;
-  std::int64_t frequency_ = 100;
-  double power_ = 3.0;
+  PruneOptions prune_;
   TrainOptions fine_tune_;
-  SourcePos layers_pos_;
 };
 
 }  // namespace hlslim

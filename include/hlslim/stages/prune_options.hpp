@@ -1,0 +1,89 @@
+#pragma once
+
+// The pruning option block, shared by the prune stage and the distill stage (which prunes its
+// student while training it), and the training hook that applies it.
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "hlslim/config/options.hpp"
+#include "hlslim/graph/graph.hpp"
+#include "hlslim/train/trainer.hpp"
+#include "hlslim/util/diagnostics.hpp"
+
+namespace hlslim {
+
+/// Raises the masks to the scheduled level every `frequency` steps and keeps pruned weights
+/// (and the biases of pruned units) at exactly zero after every optimizer step. With
+/// `final_only_selectable`, epochs that end before the final level are not selectable as the
+/// training's result.
+class PruningHook : public TrainHook {
+ public:
+  PruningHook(Graph scratch, std::function<double(std::int64_t)> schedule,
+              std::function<void(Graph&, double)> prune, std::int64_t frequency, double first,
+              double final_level, bool final_only_selectable);
+
+  void on_train_begin(Trainer& trainer) override;
+  void after_step(Trainer& trainer) override;
+  void on_epoch_end(Trainer& trainer, EpochRecord& record) override;
+
+ private:
+  Graph scratch_;
+  std::function<double(std::int64_t)> schedule_;
+  std::function<void(Graph&, double)> prune_;
+  std::int64_t frequency_;
+  double current_;
+  double final_;
+  bool final_only_selectable_;
+};
+
+class PruneOptions {
+ public:
+  void declare(OptionTable& t, double default_sparsity = 0.5);
+  /// `who` prefixes messages of this block (empty for the prune stage's own keys).
+  void configure(const OptionValues& values, Diagnostics& diagnostics, const std::string& who);
+  /// Layer names of `layers` exist; explicit structured targets are removable.
+  void check_model(const Graph& graph, const std::string& model, Diagnostics& diagnostics,
+                   const std::string& who) const;
+
+  /// Target fraction of every pruned layer (name > type > `sparsity`; "exclude" leaves a layer
+  /// out). With method 'structured', layers whose units cannot be removed are left out too.
+  std::map<std::string, double> targets(const Graph& graph) const;
+
+  /// Prepares pruning of `graph` over a training of `total_steps`: puts the initial masks in
+  /// the graph (so the module has them from the start) and returns the hook that follows the
+  /// schedule.
+  std::unique_ptr<PruningHook> start(Graph& graph, std::int64_t total_steps,
+                                     bool final_only_selectable) const;
+  /// Enforces the final masks (the best epoch may predate the end of the schedule).
+  void finish(Graph& graph) const;
+
+  bool structured() const { return method_ == "structured"; }
+  bool active() const { return sparsity_ > 0; }
+  double sparsity() const { return sparsity_; }
+  const std::string& method() const { return method_; }
+  const std::string& criterion() const { return criterion_; }
+  const std::string& schedule() const { return schedule_; }
+  const std::string& scope() const { return scope_; }
+
+ private:
+  void prune(Graph& graph, double level, const std::map<std::string, double>& targets) const;
+
+  std::string method_;
+  std::string criterion_;
+  double sparsity_ = 0.5;
+  std::string scope_;
+  YAML::Node layers_;
+  std::string schedule_;
+  double initial_sparsity_ = 0.0;
+  std::int64_t begin_step_ = 0;
+  std::int64_t end_step_ = -1;
+  std::int64_t frequency_ = 100;
+  double power_ = 3.0;
+  SourcePos layers_pos_;
+};
+
+}  // namespace hlslim

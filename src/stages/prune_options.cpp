@@ -1,0 +1,216 @@
+#include "hlslim/stages/prune_options.hpp"
+
+#include <algorithm>
+
+#include "hlslim/prune/masks.hpp"
+#include "hlslim/prune/structured.hpp"
+#include "hlslim/util/text.hpp"
+
+namespace hlslim {
+
+PruningHook::PruningHook(Graph scratch, std::function<double(std::int64_t)> schedule,
+                         std::function<void(Graph&, double)> prune, std::int64_t frequency,
+                         double first, double final_level, bool final_only_selectable)
+    : scratch_(std::move(scratch)),
+      schedule_(std::move(schedule)),
+      prune_(std::move(prune)),
+      frequency_(frequency),
+      current_(first),
+      final_(final_level),
+      final_only_selectable_(final_only_selectable) {}
+
+// A resumed training continues from the masks of the last update before the interruption;
+// knowing their level avoids recomputing them when the schedule has not moved since.
+void PruningHook::on_train_begin(Trainer& trainer) {
+  const std::int64_t last = trainer.global_step() / frequency_ * frequency_;
+  if (last > 0) current_ = schedule_(last);
+}
+
+void PruningHook::after_step(Trainer& trainer) {
+  const std::int64_t step = trainer.global_step();
+  if (step % frequency_ == 0) {
+    const double target = schedule_(step);
+    if (target != current_) {
+      trainer.module()->store_weights(scratch_);
+      prune_(scratch_, target);
+      trainer.module()->load_weights(scratch_);
+      current_ = target;
+    }
+  }
+  trainer.module()->apply_masks();
+}
+
+void PruningHook::on_epoch_end(Trainer& trainer, EpochRecord& record) {
+  (void)trainer;
+  if (final_only_selectable_ && current_ != final_) record.selectable = false;
+}
+
+void PruneOptions::declare(OptionTable& t, double default_sparsity) {
+  t.add_choice("method", method_, "magnitude", {"magnitude", "structured"},
+               "'magnitude': mask single weights of smallest magnitude; 'structured': mask whole "
+               "neurons (dense) and filters (conv) of smallest norm and remove them at the end, "
+               "with the inputs they fed, so that the layers become smaller.");
+  t.add_choice("criterion", criterion_, "l2", {"l1", "l2"},
+               "Method 'structured': the norm of a unit's weights that ranks the units.");
+  t.add_float("sparsity", sparsity_, default_sparsity,
+              "Final fraction of weights (method 'magnitude') or of each layer's units (method "
+              "'structured') to remove.")
+      .min(0)
+      .max(0.99);
+  t.add_choice("scope", scope_, "layer", {"layer", "global"},
+               "'layer': every layer reaches its own target; 'global': one magnitude threshold "
+               "across the pruned layers, reaching `sparsity` over all of them (method "
+               "'magnitude' only).");
+  t.add_yaml("layers", layers_,
+             "Per-layer targets by layer name or type (name wins), a fraction or 'exclude': "
+             "{out: exclude, conv1d: 0.3}. Other dense/conv layers use `sparsity`.");
+  t.add_choice("schedule", schedule_, "polynomial", {"one_shot", "constant", "polynomial"},
+               "'one_shot': prune once before fine-tuning; 'constant': re-prune to `sparsity` "
+               "every `frequency` steps; 'polynomial': from `initial_sparsity` at `begin_step` to "
+               "`sparsity` at `end_step`, (1 - progress)^`power`.");
+  t.add_float("initial_sparsity", initial_sparsity_, 0.0, "Polynomial schedule: starting sparsity.")
+      .min(0)
+      .max(0.99);
+  t.add_int("begin_step", begin_step_, 0, "Step at which pruning starts.").min(0);
+  t.add_int("end_step", end_step_, -1,
+            "Polynomial schedule: step at which `sparsity` is reached; -1: two thirds of "
+            "training.")
+      .min(-1);
+  t.add_int("frequency", frequency_, 100, "Steps between mask updates.").min(1);
+  t.add_float("power", power_, 3.0, "Polynomial schedule exponent.").greater_than(0);
+}
+
+void PruneOptions::configure(const OptionValues& values, Diagnostics& diagnostics,
+                             const std::string& who) {
+  if (scope_ == "global" && method_ == "structured") {
+    diagnostics.error(values.pos("scope"),
+                      who + "scope 'global' does not apply to method 'structured': every layer "
+                            "removes its own fraction of units; use scope 'layer'");
+  }
+  layers_pos_ = values.pos("layers");
+  if (!layers_.IsMap()) {
+    diagnostics.error(layers_pos_,
+                      who + "'layers' must map layer names or types to a fraction or 'exclude'");
+    return;
+  }
+  for (const auto& item : layers_) {
+    double fraction = 0;
+    const bool excluded = item.second.IsScalar() && item.second.Scalar() == "exclude";
+    if (!excluded &&
+        (!item.second.IsScalar() || !YAML::convert<double>::decode(item.second, fraction) ||
+         fraction < 0 || fraction > 0.99)) {
+      diagnostics.error(layers_pos_, who + "target of layer '" + item.first.Scalar() +
+                                         "' must be a fraction from 0 to 0.99 or 'exclude', "
+                                         "got " +
+                                         describe_node(item.second));
+    }
+  }
+  if (scope_ == "global") {
+    for (const auto& item : layers_) {
+      if (!(item.second.IsScalar() && item.second.Scalar() == "exclude")) {
+        diagnostics.error(layers_pos_,
+                          who + "scope 'global' takes only 'exclude' in 'layers' (one "
+                                "threshold for all); got a target for '" +
+                              item.first.Scalar() + "'");
+      }
+    }
+  }
+}
+
+void PruneOptions::check_model(const Graph& graph, const std::string& model,
+                               Diagnostics& diagnostics, const std::string& who) const {
+  std::vector<std::string> names;
+  for (const auto& layer : graph.layers) names.push_back(layer.name);
+  names.insert(names.end(), {"dense", "conv1d", "conv2d"});
+  if (layers_.IsMap()) {
+    for (const auto& item : layers_) {
+      const std::string key = item.first.Scalar();
+      if (std::find(names.begin(), names.end(), key) == names.end()) {
+        diagnostics.error(layers_pos_, who + "model '" + model +
+                                           "' has no layer or prunable type '" + key + "'" +
+                                           did_you_mean(key, names));
+      }
+    }
+  }
+  if (method_ != "structured" || !layers_.IsMap()) return;
+  // An explicit structured target on a layer whose units cannot be removed is an error; type
+  // and model targets simply pass over such layers (targets()).
+  for (std::size_t i = 0; i < graph.layers.size(); ++i) {
+    const Layer& layer = graph.layers[i];
+    const YAML::Node target = layers_[layer.name];
+    if (!target || !is_prunable(layer) || (target.IsScalar() && target.Scalar() == "exclude"))
+      continue;
+    const std::string blocker = removal_blocker(graph, i);
+    if (!blocker.empty()) {
+      diagnostics.error(layers_pos_, who + "cannot remove units of layer '" + layer.name +
+                                         "' (" + layer_kind_name(layer.kind) + ") of model '" +
+                                         model + "': " + blocker +
+                                         "; exclude it or use method 'magnitude'");
+    }
+  }
+}
+
+std::map<std::string, double> PruneOptions::targets(const Graph& graph) const {
+  std::map<std::string, double> out;
+  for (std::size_t i = 0; i < graph.layers.size(); ++i) {
+    const Layer& layer = graph.layers[i];
+    if (!is_prunable(layer)) continue;
+    if (method_ == "structured" && !removal_blocker(graph, i).empty()) continue;
+    double fraction = sparsity_;
+    bool excluded = false;
+    for (const std::string& key : {std::string(layer_kind_name(layer.kind)), layer.name}) {
+      if (!layers_.IsMap() || !layers_[key]) continue;
+      excluded = layers_[key].Scalar() == "exclude";
+      if (!excluded) fraction = layers_[key].as<double>();
+    }
+    if (!excluded) out[layer.name] = fraction;
+  }
+  return out;
+}
+
+void PruneOptions::prune(Graph& graph, double level,
+                         const std::map<std::string, double>& layer_targets) const {
+  // Scale the targets to the scheduled overall level: each layer keeps its ratio to `sparsity`
+  // (and reaches its own target exactly at the final level).
+  std::map<std::string, double> at_level;
+  for (const auto& [name, fraction] : layer_targets) {
+    at_level[name] = level == sparsity_ ? fraction
+                     : sparsity_ > 0    ? fraction * level / sparsity_
+                                        : 0.0;
+  }
+  if (method_ == "structured") {
+    apply_structured_masks(graph, at_level, parse_unit_norm(criterion_).value_or(UnitNorm::kL2));
+  } else {
+    apply_magnitude_masks(graph, at_level, scope_ == "global");
+  }
+}
+
+std::unique_ptr<PruningHook> PruneOptions::start(Graph& graph, std::int64_t total_steps,
+                                                 bool final_only_selectable) const {
+  const auto layer_targets = targets(graph);
+  const std::int64_t end = end_step_ >= 0 ? end_step_ : total_steps * 2 / 3;
+  std::function<double(std::int64_t)> schedule;
+  if (schedule_ == "polynomial") {
+    schedule = [=, begin = begin_step_, initial = initial_sparsity_, final = sparsity_,
+                power = power_](std::int64_t step) {
+      if (step < begin) return 0.0;
+      return polynomial_sparsity(initial, final, begin, end, power, step);
+    };
+  } else {
+    schedule = [begin = begin_step_, final = sparsity_](std::int64_t step) {
+      return step < begin ? 0.0 : final;
+    };
+  }
+  // Masks exist from the start (all ones until the schedule prunes), so the module has them
+  // and its checkpoints hold them.
+  const double first = schedule_ == "polynomial" ? 0.0 : schedule(0);
+  prune(graph, first, layer_targets);
+  if (schedule_ == "one_shot") schedule = [first](std::int64_t) { return first; };
+  auto apply = [this, layer_targets](Graph& g, double level) { prune(g, level, layer_targets); };
+  return std::make_unique<PruningHook>(graph, schedule, apply, frequency_, first, sparsity_,
+                                       final_only_selectable);
+}
+
+void PruneOptions::finish(Graph& graph) const { prune(graph, sparsity_, targets(graph)); }
+
+}  // namespace hlslim
