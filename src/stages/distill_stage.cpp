@@ -231,6 +231,10 @@ DistillStage::Outcome DistillStage::train_student(StageContext& context, const G
   // Pruning masks go into the graph before the module is built, so the module has them.
   std::unique_ptr<PruningHook> pruning;
   if (prune_.active()) {
+    if (!out.model.has_weights()) {  // initialised as the training below would
+      torch::manual_seed(seed);
+      GraphModule(out.model)->store_weights(out.model);
+    }
     const std::int64_t steps_per_epoch =
         (static_cast<std::int64_t>(dataset.split.train.size()) + train_.batch_size - 1) /
         train_.batch_size;

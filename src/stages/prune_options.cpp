@@ -28,8 +28,10 @@ void PruningHook::on_train_begin(Trainer& trainer) {
 
 void PruningHook::after_step(Trainer& trainer) {
   const std::int64_t step = trainer.global_step();
-  if (step % frequency_ == 0) {
-    const double target = schedule_(step);
+  // Updates every `frequency` steps, and as soon as the schedule reaches its final level (so a
+  // short training does not end below it).
+  const double target = schedule_(step);
+  if (step % frequency_ == 0 || (target == final_ && current_ != final_)) {
     if (target != current_) {
       trainer.module()->store_weights(scratch_);
       prune_(scratch_, target);

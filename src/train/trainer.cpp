@@ -468,7 +468,12 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir) 
     if (state.finished) break;
   }
 
-  module_->load_weights(state.best);
+  if (state.best_epoch > 0) {
+    module_->load_weights(state.best);
+  } else {
+    spdlog::warn("no epoch was selectable as the result (compression never reached its final "
+                 "state during validation); keeping the last epoch's weights");
+  }
   result.history = state.history;
   result.best_epoch = state.best_epoch;
   result.best_value = state.best_value;
