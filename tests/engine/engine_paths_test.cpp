@@ -20,7 +20,7 @@ using engine_test::dense;
 using engine_test::fx;
 using engine_test::layer;
 using engine_test::model_precision;
-using engine_test::precision;
+using engine_test::roles;
 using engine_test::run_one;
 
 FixedType random_type(std::mt19937_64& rng, int min_width, int max_width) {
@@ -202,7 +202,7 @@ TEST(EngineFastPath, OnlyWhereNothingCanRoundOrOverflow) {
   r.in_shape = {2};
   r.layer = g.layers[0];
   r.in_type = fx("fixed<8,4>");  // |x| <= 8
-  r.precision = precision("fixed<8,4>", "fixed<8,4>", "fixed<16,8>", "fixed<8,4>");
+  r.precision = roles("fixed<8,4>", "fixed<8,4>", "fixed<16,8>", "fixed<8,4>");
   EXPECT_TRUE(build_step(g, r)->uses_fast_path());  // 0.25 + 3.5 * 8 < 128
   r.precision.accum = fx("fixed<16,5>");            // 28.25 > 16
   EXPECT_FALSE(build_step(g, r)->uses_fast_path());
@@ -221,7 +221,7 @@ TEST(EngineFastPath, NotWhenAProductAloneOverflows) {
   r.in_shape = {1};
   r.layer = g.layers[0];
   r.in_type = fx("ufixed<8,4>");
-  r.precision = precision("fixed<8,4>", "fixed<8,5>", "fixed<13,5,TRN,SAT>", "fixed<16,6>");
+  r.precision = roles("fixed<8,4>", "fixed<8,5>", "fixed<13,5,TRN,SAT>", "fixed<16,6>");
   EXPECT_FALSE(build_step(g, r)->uses_fast_path());
   const FixedEngine engine(g, model_precision("ufixed<8,4>", {r.precision}));
   EXPECT_EQ(run_one(engine, {255}), std::vector<std::int64_t>{6140});
@@ -271,9 +271,9 @@ Graph student() {
 ModelPrecision student_precision() {
   return model_precision(
       "fixed<10,4,RND,SAT>",
-      {LayerPrecision{}, precision("fixed<8,2>", "fixed<8,2>", "fixed<12,5>", "fixed<8,3,RND,SAT>"),
-       precision(nullptr, nullptr, nullptr, "ufixed<6,2>"),
-       precision("fixed<6,2>", nullptr, "fixed<24,10>", "fixed<12,4>")});
+      {LayerPrecision{}, roles("fixed<8,2>", "fixed<8,2>", "fixed<12,5>", "fixed<8,3,RND,SAT>"),
+       roles(nullptr, nullptr, nullptr, "ufixed<6,2>"),
+       roles("fixed<6,2>", nullptr, "fixed<24,10>", "fixed<12,4>")});
 }
 
 TEST(EngineRun, FloatsRawsTracesAndStatsAgree) {

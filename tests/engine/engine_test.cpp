@@ -16,7 +16,7 @@ using engine_test::fx;
 using engine_test::layer;
 using engine_test::model_precision;
 using engine_test::pool;
-using engine_test::precision;
+using engine_test::roles;
 using engine_test::run_one;
 using Raws = std::vector<std::int64_t>;
 
@@ -26,7 +26,7 @@ using Raws = std::vector<std::int64_t>;
 Raws dense_rounding(const char* accum) {
   const Graph g = chain({2}, {dense("fc", 2, {0.375f, 0.15625f})});
   const FixedEngine engine(
-      g, model_precision("fixed<8,4>", {precision("fixed<8,2>", nullptr, accum, "fixed<16,6>")}));
+      g, model_precision("fixed<8,4>", {roles("fixed<8,2>", nullptr, accum, "fixed<16,6>")}));
   return run_one(engine, {3, -5});
 }
 
@@ -42,8 +42,9 @@ TEST(EngineDense, ResultRoundsByItsMode) {
   // 0.1875 * 0.375 = 0.0703125 = 72 * 2^-10; to fixed<8,4> (step 1/16): 1.125 steps.
   const Graph g = chain({1}, {dense("fc", 1, {0.375f}, {0.0f})});
   auto run = [&](const char* result, std::int64_t x) {
-    const FixedEngine engine(g, model_precision("fixed<8,4>", {precision("fixed<8,2>", "fixed<8,4>",
-                                                                         "fixed<24,10>", result)}));
+    const FixedEngine engine(
+        g,
+        model_precision("fixed<8,4>", {roles("fixed<8,2>", "fixed<8,4>", "fixed<24,10>", result)}));
     return run_one(engine, {x});
   };
   EXPECT_EQ(run("fixed<8,4,TRN>", 3), Raws{1});
@@ -62,7 +63,7 @@ TEST(EngineDense, ResultRoundsByItsMode) {
 Raws accumulate(const char* accum, EngineStats* stats = nullptr) {
   const Graph g = chain({4}, {dense("fc", 4, {3, 3, 3, -3})});
   const FixedEngine engine(
-      g, model_precision("fixed<8,4>", {precision("fixed<8,4>", nullptr, accum, "fixed<16,8>")}));
+      g, model_precision("fixed<8,4>", {roles("fixed<8,4>", nullptr, accum, "fixed<16,8>")}));
   return run_one(engine, {64, 64, 64, 64}, stats);
 }
 
@@ -85,8 +86,8 @@ TEST(EngineDense, MaskedWeightsAndBiasesCountAsZero) {
   fc.tensors["weight_mask"] = engine_test::tensor({1, 2}, {0.0f, 1.0f});
   fc.tensors["bias_mask"] = engine_test::tensor({1}, {0.0f});
   const FixedEngine engine(chain({2}, {fc}),
-                           model_precision("fixed<8,4>", {precision("fixed<8,3>", "fixed<8,3>",
-                                                                    "fixed<16,8>", "fixed<8,4>")}));
+                           model_precision("fixed<8,4>", {roles("fixed<8,3>", "fixed<8,3>",
+                                                                "fixed<16,8>", "fixed<8,4>")}));
   EXPECT_EQ(run_one(engine, {16, 16}), Raws{8});
 }
 
@@ -94,8 +95,8 @@ const char* const kIntTypes[] = {"fixed<8,8>", "fixed<8,8>", "fixed<16,16>", "fi
 
 FixedEngine integer_engine(const Shape& input, const Layer& l) {
   return FixedEngine(chain(input, {l}),
-                     model_precision("fixed<8,8>", {precision(kIntTypes[0], kIntTypes[1],
-                                                              kIntTypes[2], kIntTypes[3])}));
+                     model_precision("fixed<8,8>", {roles(kIntTypes[0], kIntTypes[1], kIntTypes[2],
+                                                          kIntTypes[3])}));
 }
 
 TEST(EngineConv, Conv1dValidSameAndStride) {
@@ -145,7 +146,7 @@ TEST(EngineActivation, ReluRoundsAndOverflowsIntoTheResult) {
   auto run = [&](const char* result, EngineStats* stats) {
     const FixedEngine engine(
         chain({5}, {layer("r", LayerKind::kRelu)}),
-        model_precision("fixed<8,4>", {precision(nullptr, nullptr, nullptr, result)}));
+        model_precision("fixed<8,4>", {roles(nullptr, nullptr, nullptr, result)}));
     return run_one(engine, x, stats);
   };
   EngineStats stats;
@@ -168,7 +169,7 @@ TEST(EngineActivation, LeakyReluMultipliesByTheQuantizedSlope) {
   auto run = [&](const char* result) {
     const FixedEngine engine(
         chain({4}, {leaky}),
-        model_precision("fixed<8,4>", {precision("fixed<8,1>", nullptr, nullptr, result)}));
+        model_precision("fixed<8,4>", {roles("fixed<8,1>", nullptr, nullptr, result)}));
     return run_one(engine, {-16, 20, 0, -1});
   };
   EXPECT_EQ(run("fixed<8,4>"), (Raws{-2, 20, 0, -1}));
@@ -179,25 +180,25 @@ TEST(EngineBatchNorm, ScaleAndShiftPerChannel) {
   // Channel 0: scale 2/sqrt(3+1) = 1, shift 1 - 0.5 = 0.5. Channel 1: scale 1/2, shift -0.5.
   // x = 1.25, -0.25 in both: 1.75, 0.25 and 0.125, -0.625 (raws of 1/16).
   const Layer bn = batch_norm("bn", {2, 1}, {1, 0}, {0.5f, 1}, {3, 3}, 1.0);
-  const FixedEngine engine(chain({2, 2}, {bn}),
-                           model_precision("fixed<8,4>", {precision("fixed<8,4>", "fixed<8,4>",
-                                                                    nullptr, "fixed<8,4>")}));
+  const FixedEngine engine(
+      chain({2, 2}, {bn}),
+      model_precision("fixed<8,4>", {roles("fixed<8,4>", "fixed<8,4>", nullptr, "fixed<8,4>")}));
   EXPECT_EQ(run_one(engine, {20, -4, 20, -4}), (Raws{28, 4, 2, -10}));
 }
 
 TEST(EngineBatchNorm, QuantizedScaleRounds) {
   // scale 1/3 in fixed<8,1> truncates to 42/128; x = 1.0: 42/128 = 0.328125 = 5.25 steps -> 5.
   const Layer bn = batch_norm("bn", {1}, {0}, {0}, {9}, 0.0);
-  const FixedEngine engine(chain({1}, {bn}),
-                           model_precision("fixed<8,4>", {precision("fixed<8,1>", "fixed<8,4>",
-                                                                    nullptr, "fixed<8,4>")}));
+  const FixedEngine engine(
+      chain({1}, {bn}),
+      model_precision("fixed<8,4>", {roles("fixed<8,1>", "fixed<8,4>", nullptr, "fixed<8,4>")}));
   EXPECT_EQ(run_one(engine, {16}), Raws{5});
 }
 
 FixedEngine pool_engine(const Shape& input, const Layer& l, const char* result,
                         const char* accum = "fixed<16,8>") {
   return FixedEngine(chain(input, {l}),
-                     model_precision("fixed<8,4>", {precision(nullptr, nullptr, accum, result)}));
+                     model_precision("fixed<8,4>", {roles(nullptr, nullptr, accum, result)}));
 }
 
 TEST(EnginePool, MaxPool) {
@@ -268,7 +269,7 @@ TEST(EngineErrors, LookupTableActivationsAreRefused) {
   const Graph g = chain({4}, {layer("sm", LayerKind::kSoftmax)});
   try {
     FixedEngine engine(
-        g, model_precision("fixed<8,4>", {precision(nullptr, nullptr, nullptr, "fixed<8,4>")}));
+        g, model_precision("fixed<8,4>", {roles(nullptr, nullptr, nullptr, "fixed<8,4>")}));
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(),
@@ -281,8 +282,7 @@ TEST(EngineErrors, MissingPrecisionNamesTheLayerAndRole) {
   const Graph g = chain({2}, {dense("fc1", 2, {1, 1})});
   try {
     FixedEngine engine(
-        g,
-        model_precision("fixed<8,4>", {precision("fixed<8,4>", nullptr, nullptr, "fixed<8,4>")}));
+        g, model_precision("fixed<8,4>", {roles("fixed<8,4>", nullptr, nullptr, "fixed<8,4>")}));
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(), "model 'm', layer 'fc1': precision.accum missing");
@@ -292,7 +292,7 @@ TEST(EngineErrors, MissingPrecisionNamesTheLayerAndRole) {
 TEST(EngineErrors, RawInputsOutsideTheInputTypeAreRefused) {
   const FixedEngine engine(
       chain({1}, {layer("r", LayerKind::kRelu)}),
-      model_precision("fixed<4,2>", {precision(nullptr, nullptr, nullptr, "fixed<4,2>")}));
+      model_precision("fixed<4,2>", {roles(nullptr, nullptr, nullptr, "fixed<4,2>")}));
   EXPECT_THROW(run_one(engine, {8}), Error);
   EXPECT_EQ(run_one(engine, {7}), Raws{7});
 }

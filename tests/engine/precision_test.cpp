@@ -15,7 +15,7 @@ using engine_test::dense;
 using engine_test::fx;
 using engine_test::layer;
 using engine_test::model_precision;
-using engine_test::precision;
+using engine_test::roles;
 
 // fc1 (dense 2 -> 2) -> act (relu) -> flat (flatten) -> fc2 (dense 2 -> 1, no bias).
 Graph small_graph() {
@@ -85,9 +85,9 @@ TEST(Precision, StoreWritesConcreteLayerAttributesAndReadsBack) {
   g.type_attrs["dense"]["precision.accum"] = std::string("fixed<20,8>");
   const ModelPrecision p = model_precision(
       "fixed<10,4,RND,SAT>",
-      {precision("fixed<8,2>", "fixed<10,3>", "fixed<24,8>", "fixed<16,6,RND_CONV,SAT>"),
-       precision(nullptr, nullptr, nullptr, "ufixed<8,4>"), LayerPrecision{},
-       precision("fixed<8,1>", nullptr, "fixed<20,6>", "fixed<12,4>")});
+      {roles("fixed<8,2>", "fixed<10,3>", "fixed<24,8>", "fixed<16,6,RND_CONV,SAT>"),
+       roles(nullptr, nullptr, nullptr, "ufixed<8,4>"), LayerPrecision{},
+       roles("fixed<8,1>", nullptr, "fixed<20,6>", "fixed<12,4>")});
   store_precision(g, p);
   EXPECT_EQ(g.default_attrs.count("precision.result"), 0u);
   EXPECT_EQ(g.type_attrs["dense"].count("precision.accum"), 0u);
@@ -110,9 +110,8 @@ TEST(Precision, StoreWritesConcreteLayerAttributesAndReadsBack) {
 TEST(Precision, StoreKeepsWhatUnsupportedLayersResolvedTo) {
   Graph g = chain({2}, {layer("act", LayerKind::kRelu), layer("sm", LayerKind::kSoftmax)});
   g.default_attrs["precision.result"] = std::string("fixed<18,8>");
-  store_precision(
-      g, model_precision("fixed<8,4>",
-                         {precision(nullptr, nullptr, nullptr, "fixed<8,4>"), LayerPrecision{}}));
+  store_precision(g, model_precision("fixed<8,4>", {roles(nullptr, nullptr, nullptr, "fixed<8,4>"),
+                                                    LayerPrecision{}}));
   EXPECT_EQ(attr(g, "act", "precision.result"), "fixed<8,4>");
   EXPECT_EQ(attr(g, "sm", "precision.result"), "fixed<18,8>");
   EXPECT_EQ(g.default_attrs.count("precision.result"), 0u);
