@@ -12,7 +12,7 @@ packages=(
   libssl-dev libgtest-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(python3-torch python3-numpy libsystemc-dev)
+  packages+=(python3-torch python3-numpy libsystemc-dev nodejs npm)
 fi
 
 missing=()

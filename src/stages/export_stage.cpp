@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <variant>
 
 #include "hlslim/config/pipeline_config.hpp"
 #include "hlslim/engine/fixed_engine.hpp"
@@ -40,6 +41,21 @@ SourcePos nested_pos(const SourcePos& option, const YAML::Node& node) {
 
 bool contains(const std::vector<std::string>& items, const std::string& item) {
   return std::find(items.begin(), items.end(), item) != items.end();
+}
+
+// True when a prune stage with method 'structured' on `model` comes before `self`: it removes
+// units, so the layer sizes are known only when the export runs.
+bool structurally_pruned_before(const PipelineConfig& config, const Stage* self,
+                                const std::string& model) {
+  for (const StageEntry& entry : config.stages) {
+    if (entry.stage.get() == self) return false;
+    if (entry.type != "prune" || !entry.values.has("method") || !entry.values.has("model"))
+      continue;
+    const auto* method = std::get_if<std::string>(&entry.values.value("method"));
+    const auto* name = std::get_if<std::string>(&entry.values.value("model"));
+    if (method && name && *method == "structured" && *name == model) return true;
+  }
+  return false;
 }
 
 std::string finding_text(const ExportFinding& f) {
@@ -109,8 +125,9 @@ void ExportStage::configure(const OptionValues& values, Diagnostics& diagnostics
   }
   if (wants("hls4ml") && !wants("qonnx")) {
     diagnostics.error(values.pos("formats"),
-                      kWho + "format 'hls4ml' needs 'qonnx' too: the hls4ml configuration "
-                             "points to the QONNX file");
+                      kWho +
+                          "format 'hls4ml' needs 'qonnx' too: the hls4ml configuration "
+                          "points to the QONNX file");
   }
 
   model_reuse_factor_pos_ = values.pos("reuse_factor");
@@ -119,9 +136,10 @@ void ExportStage::configure(const OptionValues& values, Diagnostics& diagnostics
   reuse_factor_pos_.clear();
   reuse_key_pos_.clear();
   if (!reuse_factors_node_.IsMap()) {
-    diagnostics.error(reuse_factors_pos_, kWho + "'reuse_factors' must map layer names or types "
-                                                 "to reuse factors, got " +
-                                                 describe_node(reuse_factors_node_));
+    diagnostics.error(reuse_factors_pos_, kWho +
+                                              "'reuse_factors' must map layer names or types "
+                                              "to reuse factors, got " +
+                                              describe_node(reuse_factors_node_));
     return;
   }
   for (const auto& item : reuse_factors_node_) {
@@ -164,8 +182,8 @@ void ExportStage::check(PipelineSketch& sketch, const SourcePos& pos,
     const SourcePos& key_pos = reuse_key_pos_.at(key);
     if (const Layer* layer = architecture->find(key)) {
       if (!reuse_dims(*layer, Shape{1})) {
-        diagnostics.error(key_pos, kWho + "reuse_factors." + key + ": layer '" + key +
-                                       "' is a " + layer_kind_name(layer->kind) +
+        diagnostics.error(key_pos, kWho + "reuse_factors." + key + ": layer '" + key + "' is a " +
+                                       layer_kind_name(layer->kind) +
                                        " layer, which multiplies no weights (reuse factors "
                                        "apply to dense and convolution layers)");
       }
@@ -181,8 +199,9 @@ void ExportStage::check(PipelineSketch& sketch, const SourcePos& pos,
     }
   }
 
-  // Every reuse factor against the layer sizes of the architecture as declared. Structured
-  // pruning may still shrink them: run() checks the model it receives again.
+  // Every reuse factor against the layer sizes of the architecture as declared, unless a
+  // structured prune stage changes them first; run() checks the model it receives again.
+  if (structurally_pruned_before(*sketch.config, this, model_)) return;
   Graph shaped = *architecture;
   shaped.input_shape = sketch.models.at(model_).input_shape;
   if (shaped.input_shape.empty()) shaped.input_shape = sketch.data->input_shape;
@@ -199,7 +218,13 @@ void ExportStage::check(PipelineSketch& sketch, const SourcePos& pos,
     const Layer& layer = shaped.layers[i];
     const std::optional<ReuseDims> dims = reuse_dims(layer, shapes[i]);
     if (!dims) continue;
-    const std::int64_t rf = layer_reuse_factor(shaped, layer, options);
+    std::int64_t rf = 0;
+    try {
+      rf = layer_reuse_factor(shaped, layer, options);
+    } catch (const Error& e) {
+      diagnostics.error(pos, kWho + "model '" + model_ + "': " + e.what());
+      continue;
+    }
     if (is_valid_reuse_factor(dims->n_in, dims->n_out, rf)) continue;
     SourcePos where = model_reuse_factor_pos_;
     if (reuse_factors_.count(layer.name)) {
@@ -213,14 +238,16 @@ void ExportStage::check(PipelineSketch& sketch, const SourcePos& pos,
     diagnostics.error(where, kWho + "model '" + model_ + "', layer '" + layer.name +
                                  "': reuse factor " + std::to_string(rf) + " is not valid for " +
                                  std::to_string(dims->n_in) + " inputs x " +
-                                 std::to_string(dims->n_out) + " outputs (nearest valid: " +
-                                 join(nearest, ", ") +
-                                 "); sizes as declared under 'models:' (structured pruning may "
-                                 "shrink them; the export checks the pruned model again)");
+                                 std::to_string(dims->n_out) +
+                                 " outputs (nearest valid: " + join(nearest, ", ") +
+                                 "); sizes as declared under 'models:' (after a structured "
+                                 "prune stage, the export checks the pruned sizes when it runs)");
   }
 }
 
-bool ExportStage::wants(const std::string& format) const { return contains(formats_, format); }
+bool ExportStage::wants(const std::string& format) const {
+  return contains(formats_, format);
+}
 
 HlsProjectOptions ExportStage::hls_options() const {
   HlsProjectOptions options;
@@ -258,7 +285,8 @@ void ExportStage::run(StageContext& context) {
   const fs::path& dir = context.dir();
   Graph graph = context.state().models.at(model_);
   if (!has_precision(graph)) {
-    throw Error("model '" + model_ + "' is not quantized: put a quantize stage (or a distill "
+    throw Error("model '" + model_ +
+                "' is not quantized: put a quantize stage (or a distill "
                 "stage with quantize.enabled) for it before the export");
   }
   apply_reuse_factors(graph);
@@ -288,9 +316,9 @@ void ExportStage::run(StageContext& context) {
   write_file_atomic(dir / "readiness.json", findings_json.dump(2) + "\n");
   written.push_back(dir / "readiness.json");
   if (!errors.empty() && (wants("qonnx") || wants("hls4ml"))) {
-    throw Error("model '" + model_ + "' cannot be handed to hls4ml: " +
-                std::to_string(errors.size()) + " readiness error(s) (readiness.json): " +
-                join(errors, "; "));
+    throw Error("model '" + model_ +
+                "' cannot be handed to hls4ml: " + std::to_string(errors.size()) +
+                " readiness error(s) (readiness.json): " + join(errors, "; "));
   }
 
   // Test vectors: the first test-set events and what the fixed-point engine computes for them.
@@ -368,11 +396,12 @@ void ExportStage::run(StageContext& context) {
   m["writer_findings"] = writer_findings;
   m["estimates"] = estimate_json.at("total");
   if (estimate_json.contains("utilisation")) m["utilisation"] = estimate_json.at("utilisation");
-  spdlog::info("'{}' exported to {}: {} files, {} readiness warning(s); estimate {} LUT, {} FF, "
-               "{} DSP, {} BRAM, {} cycles ({:.1f} ns), II {}",
-               model_, dir.string(), written.size(), warnings, estimate.lut, estimate.ff,
-               estimate.dsp, estimate.bram_18k, estimate.latency_cycles, estimate.latency_ns,
-               estimate.initiation_interval);
+  spdlog::info(
+      "'{}' exported to {}: {} files, {} readiness warning(s); estimate {} LUT, {} FF, "
+      "{} DSP, {} BRAM, {} cycles ({:.1f} ns), II {}",
+      model_, dir.string(), written.size(), warnings, estimate.lut, estimate.ff, estimate.dsp,
+      estimate.bram_18k, estimate.latency_cycles, estimate.latency_ns,
+      estimate.initiation_interval);
 }
 
 }  // namespace hlslim

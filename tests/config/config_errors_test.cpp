@@ -60,8 +60,8 @@ TEST(ConfigErrors, PlantedMistakesAreAllReportedWithPositions) {
             "c.yaml:10:1: error: unknown key 'threds' (did you mean 'threads'?)\n"
             "c.yaml:13:13: error: 'models' in stage 'build' must be a list of strings, got '3'\n"
             "c.yaml:14:12: error: unknown stage 'recrd' (did you mean 'record'?); available "
-            "stages: data, reference, build, train, prune, quantize, distill, record, interrupt, "
-            "fail, needs_model\n"
+            "stages: data, reference, build, train, prune, quantize, distill, export, record, "
+            "interrupt, fail, needs_model\n"
             "c.yaml:16:12: error: 'value' in stage 'record' must be a string, got a list\n"
             "6 errors found; nothing was run.\n");
 }
@@ -153,8 +153,8 @@ TEST(ConfigErrors, WrongDocumentShapes) {
             "1 error found; nothing was run.\n");
   EXPECT_EQ(errors_of("seed: 1\n"),
             "c.yaml:1:1: error: the config needs a non-empty list 'stages'; available stages: "
-            "data, reference, build, train, prune, quantize, distill, record, interrupt, fail, "
-            "needs_model\n"
+            "data, reference, build, train, prune, quantize, distill, export, record, interrupt, "
+            "fail, needs_model\n"
             "1 error found; nothing was run.\n");
 }
 

@@ -30,11 +30,8 @@ class ExportStage : public Stage {
   }
   void declare(OptionTable& options) override;
   void configure(const OptionValues& values, Diagnostics& diagnostics) override;
-  void check(PipelineSketch& sketch, const SourcePos& pos,
-             Diagnostics& diagnostics) const override;
-  std::vector<std::string> models_read(const PipelineConfig&) const override {
-    return {model_};
-  }
+  void check(PipelineSketch& sketch, const SourcePos& pos, Diagnostics& diagnostics) const override;
+  std::vector<std::string> models_read(const PipelineConfig&) const override { return {model_}; }
   void run(StageContext& context) override;
 
  private:

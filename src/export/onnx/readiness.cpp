@@ -10,6 +10,7 @@
 
 #include "export_common.hpp"
 #include "hlslim/engine/precision.hpp"
+#include "hlslim/export/reuse_factor.hpp"
 #include "hlslim/quant/fixed_point.hpp"
 #include "hlslim/util/errors.hpp"
 #include "onnx_builder.hpp"
@@ -40,36 +41,6 @@ std::string list(const std::vector<std::int64_t>& values, std::size_t limit) {
   return out;
 }
 
-// hls4ml's FPGABackend._validate_reuse_factor. (hlslim_export_hls implements the same rule in
-// reuse_factor.cpp for the HLS project writer; this library does not link that one.)
-bool hls4ml_reuse_factor_valid(std::int64_t n_in, std::int64_t n_out, std::int64_t rf) {
-  if (n_in < 1 || n_out < 1 || rf < 1) return false;
-  const std::int64_t mult_factor = std::min(n_in, rf);
-  const std::int64_t multiplier_limit = (n_in * n_out + mult_factor - 1) / mult_factor;
-  bool ok = multiplier_limit % n_out == 0 || rf >= n_in;
-  ok = ok && (rf % n_in == 0 || rf < n_in);
-  return ok && (n_in * n_out) % rf == 0;
-}
-
-std::vector<std::int64_t> valid_reuse_factors(std::int64_t n_in, std::int64_t n_out) {
-  std::vector<std::int64_t> valid;
-  for (std::int64_t rf = 1; rf <= n_in * n_out; ++rf) {
-    if (hls4ml_reuse_factor_valid(n_in, n_out, rf)) valid.push_back(rf);
-  }
-  return valid;
-}
-
-// FPGABackend.get_closest_reuse_factor: the closest valid value, the smaller one on a tie.
-std::int64_t hls4ml_closest_reuse_factor(std::int64_t n_in, std::int64_t n_out, std::int64_t rf) {
-  const std::vector<std::int64_t> valid = valid_reuse_factors(n_in, n_out);
-  if (valid.empty()) return rf;
-  const auto after = std::lower_bound(valid.begin(), valid.end(), rf);
-  if (after == valid.begin()) return valid.front();
-  if (after == valid.end()) return valid.back();
-  const std::int64_t before = *(after - 1);
-  return *after - rf < rf - before ? *after : before;
-}
-
 class Checker {
  public:
   Checker(const Graph& graph, const Hls4mlOptions& options) : graph_(graph), options_(options) {}
@@ -85,7 +56,7 @@ class Checker {
   std::string context(std::size_t i) const { return "layer '" + graph_.layers[i].name + "'"; }
 
   void check_options();
-  void check_reuse_factor(std::size_t i, std::int64_t n_in, std::int64_t n_out);
+  void check_reuse_factor(std::size_t i);
   void check_constants(std::size_t i, const char* role, const std::vector<double>& values);
   void check_accumulation_order(std::size_t i, const FixedType& input);
 
@@ -124,9 +95,13 @@ void Checker::check_options() {
 }
 
 // FPGABackend.set_closest_reuse_factor, which hls4ml applies to dense and convolution layers
-// under the Resource strategies (and never under Latency).
-void Checker::check_reuse_factor(std::size_t i, std::int64_t n_in, std::int64_t n_out) {
+// under the Resource strategies (and never under Latency). The rule and the replacement are
+// reuse_factor.hpp's (hls4ml's _validate_reuse_factor and get_closest_reuse_factor).
+void Checker::check_reuse_factor(std::size_t i) {
   const Layer& layer = graph_.layers[i];
+  const std::optional<ReuseDims> dims = reuse_dims(layer, shapes_[i]);
+  if (!dims) return;
+  const std::int64_t n_in = dims->n_in, n_out = dims->n_out;
   const std::int64_t rf = onnx_export::layer_reuse_factor(graph_, layer, options_.reuse_factor);
   if (rf < 1) {
     error(names_[i], context(i) + ": reuse factor " + std::to_string(rf) + " must be at least 1");
@@ -143,7 +118,7 @@ void Checker::check_reuse_factor(std::size_t i, std::int64_t n_in, std::int64_t 
   std::vector<std::int64_t> valid = valid_reuse_factors(n_in, n_out);
   if (strategy_ == "resource_unrolled" && valid.size() > 1) valid.pop_back();
   if (std::find(valid.begin(), valid.end(), rf) != valid.end()) return;
-  const std::int64_t closest = hls4ml_closest_reuse_factor(n_in, n_out, rf);
+  const std::int64_t closest = closest_reuse_factor(n_in, n_out, rf);
   warning(names_[i], context(i) + ": reuse factor " + std::to_string(rf) + " is not valid for " +
                          std::to_string(n_in) + " inputs x " + std::to_string(n_out) +
                          " outputs under the " + options_.strategy + " strategy; hls4ml will " +
@@ -244,7 +219,7 @@ std::vector<ExportFinding> Checker::run() {
     const Shape& in = shapes_[i];
     switch (layer.kind) {
       case LayerKind::kDense: {
-        check_reuse_factor(i, in[0], layer.params.units);
+        check_reuse_factor(i);
         const onnx_export::QuantSpec spec = onnx_export::quant_spec(*p.result);
         if (!spec.mismatches.empty()) {
           // hls4ml folds the bias Add into the Dense layer only while its result type is open,
@@ -259,7 +234,7 @@ std::vector<ExportFinding> Checker::run() {
       }
       case LayerKind::kConv1d:
       case LayerKind::kConv2d:
-        check_reuse_factor(i, in[0] * shape_numel(layer.params.kernel), layer.params.filters);
+        check_reuse_factor(i);
         break;
       case LayerKind::kAvgPool1d:
       case LayerKind::kAvgPool2d:
