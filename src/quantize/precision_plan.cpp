@@ -18,9 +18,10 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// What plain `auto` means per role: wide results and inputs rounded to nearest and saturating,
-// 8-bit weights and biases rounded to nearest even. Signedness of inputs and results follows
-// the data (unsigned after a ReLU).
+// What plain `auto` means per role: 16-bit results and inputs, 8-bit weights and biases, all
+// rounded to nearest even and saturating (the modes a QONNX Quant node expresses exactly, so
+// the hand-off to hls4ml loses nothing). Signedness of inputs and results follows the data
+// (unsigned after a ReLU).
 FixedType auto_base(const std::string& role) {
   FixedType t;
   if (role == "weight" || role == "bias") {
@@ -29,7 +30,7 @@ FixedType auto_base(const std::string& role) {
     t.overflow = OverflowMode::kSat;
   } else {
     t.width = 16;
-    t.quant = QuantMode::kRnd;
+    t.quant = QuantMode::kRndConv;
     t.overflow = OverflowMode::kSat;
   }
   return t;

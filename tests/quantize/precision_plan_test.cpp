@@ -94,13 +94,13 @@ TEST(ResolvePrecision, AutoCalibratesResultsAndSizesAccumulatorsForEverySum) {
   ranges.layers = {{-3.0, 1.5}, {0.0, 1.5}, {-0.2, 5.0}};
   const ModelPrecision p = resolve_precision(graph, request, ranges);
   // input [0, 1.1]: unsigned 16 bits with one integer bit, rounded and saturating
-  EXPECT_EQ(p.input, type("ufixed<16,1,RND,SAT>"));
+  EXPECT_EQ(p.input, type("ufixed<16,1,RND_CONV,SAT>"));
   // weights of fc1 span [-1.25, 0.75]: signed 8 bits, I = 2 ([-2, 1.984])
   EXPECT_EQ(*p.layers[0].weight, type("fixed<8,2,RND_CONV,SAT>"));
   EXPECT_EQ(*p.layers[0].bias, type("fixed<8,3,RND_CONV,SAT>"));  // -2.5 needs [-4, 3.97]
   // fc1's result [-3.3, 1.65] -> fixed<16,3>; the relu's [0, 1.65] -> ufixed<16,1>
-  EXPECT_EQ(*p.layers[0].result, type("fixed<16,3,RND,SAT>"));
-  EXPECT_EQ(*p.layers[1].result, type("ufixed<16,1,RND,SAT>"));
+  EXPECT_EQ(*p.layers[0].result, type("fixed<16,3,RND_CONV,SAT>"));
+  EXPECT_EQ(*p.layers[1].result, type("ufixed<16,1,RND_CONV,SAT>"));
   // Accumulator of fc1: fraction bits of an exact product (15 + 6), integer bits of the worst
   // case over units, |b| + sum |w| max|x| = 0.25 + 2.5 * 1.99998 = 5.25 -> 4 (range [-8, 8)).
   const FixedType acc = *p.layers[0].accum;
