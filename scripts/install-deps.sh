@@ -12,7 +12,10 @@ packages=(
   libssl-dev libgtest-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(python3-torch python3-numpy libsystemc-dev nodejs npm)
+  packages+=(python3-torch python3-numpy libsystemc-dev nodejs)
+  # Debian ships npm as its own package; NodeSource's nodejs package includes it (and conflicts
+  # with Debian's npm), so ask for the package only when there is no npm command.
+  command -v npm >/dev/null || packages+=(npm)
 fi
 
 missing=()
