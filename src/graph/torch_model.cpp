@@ -38,8 +38,7 @@ torch::Tensor initial_value(const Layer& layer, const std::string& name, const S
 }  // namespace
 
 torch::Tensor to_torch(const Tensor& tensor) {
-  return torch::from_blob(const_cast<float*>(tensor.values.data()), tensor.shape,
-                          torch::kFloat32)
+  return torch::from_blob(const_cast<float*>(tensor.values.data()), tensor.shape, torch::kFloat32)
       .clone();
 }
 
@@ -113,9 +112,7 @@ torch::Tensor GraphModuleImpl::apply_layer(std::size_t index, torch::Tensor x) {
     return q && q->bias ? fake_quantize(b, *q->bias) : b;
   };
   // Every layer that declares a result type rounds and overflows its output into it.
-  auto result = [&](torch::Tensor y) {
-    return q && q->result ? fake_quantize(y, *q->result) : y;
-  };
+  auto result = [&](torch::Tensor y) { return q && q->result ? fake_quantize(y, *q->result) : y; };
   if (q && layer.kind == LayerKind::kBatchNorm) return result(quantized_batch_norm(index, x));
   if (q && layer.kind == LayerKind::kLeakyRelu) {
     const torch::Tensor alpha = torch::full({}, p.alpha, x.options());
@@ -123,20 +120,28 @@ torch::Tensor GraphModuleImpl::apply_layer(std::size_t index, torch::Tensor x) {
     return result(torch::where(x >= 0, x, x * a));
   }
   switch (layer.kind) {
-    case LayerKind::kDense: return result(torch::linear(x, weight(), bias()));
+    case LayerKind::kDense:
+      return result(torch::linear(x, weight(), bias()));
     case LayerKind::kConv1d:
       if (p.padding == "same") return result(torch::conv1d(x, weight(), bias(), p.stride, "same"));
       return result(torch::conv1d(x, weight(), bias(), p.stride));
     case LayerKind::kConv2d:
       if (p.padding == "same") return result(torch::conv2d(x, weight(), bias(), p.stride, "same"));
       return result(torch::conv2d(x, weight(), bias(), p.stride));
-    case LayerKind::kMaxPool1d: return result(torch::max_pool1d(x, p.pool, p.pool));
-    case LayerKind::kMaxPool2d: return result(torch::max_pool2d(x, p.pool, p.pool));
-    case LayerKind::kAvgPool1d: return result(torch::avg_pool1d(x, p.pool, p.pool));
-    case LayerKind::kAvgPool2d: return result(torch::avg_pool2d(x, p.pool, p.pool));
-    case LayerKind::kGlobalMaxPool: return result(std::get<0>(x.flatten(2).max(2)));
-    case LayerKind::kGlobalAvgPool: return result(x.flatten(2).mean(2));
-    case LayerKind::kFlatten: return x.flatten(1);
+    case LayerKind::kMaxPool1d:
+      return result(torch::max_pool1d(x, p.pool, p.pool));
+    case LayerKind::kMaxPool2d:
+      return result(torch::max_pool2d(x, p.pool, p.pool));
+    case LayerKind::kAvgPool1d:
+      return result(torch::avg_pool1d(x, p.pool, p.pool));
+    case LayerKind::kAvgPool2d:
+      return result(torch::avg_pool2d(x, p.pool, p.pool));
+    case LayerKind::kGlobalMaxPool:
+      return result(std::get<0>(x.flatten(2).max(2)));
+    case LayerKind::kGlobalAvgPool:
+      return result(x.flatten(2).mean(2));
+    case LayerKind::kFlatten:
+      return x.flatten(1);
     case LayerKind::kReshape: {
       std::vector<std::int64_t> shape{x.size(0)};
       shape.insert(shape.end(), p.shape.begin(), p.shape.end());
@@ -145,12 +150,18 @@ torch::Tensor GraphModuleImpl::apply_layer(std::size_t index, torch::Tensor x) {
     case LayerKind::kBatchNorm:
       return torch::batch_norm(x, s.weight, s.bias, s.running_mean, s.running_var, is_training(),
                                p.momentum, p.eps, /*cudnn_enabled=*/false);
-    case LayerKind::kDropout: return torch::dropout(x, p.rate, is_training());
-    case LayerKind::kRelu: return result(torch::relu(x));
-    case LayerKind::kLeakyRelu: return result(torch::leaky_relu(x, p.alpha));
-    case LayerKind::kTanh: return result(torch::tanh(x));
-    case LayerKind::kSigmoid: return result(torch::sigmoid(x));
-    case LayerKind::kSoftmax: return result(torch::softmax(x, 1));
+    case LayerKind::kDropout:
+      return torch::dropout(x, p.rate, is_training());
+    case LayerKind::kRelu:
+      return result(torch::relu(x));
+    case LayerKind::kLeakyRelu:
+      return result(torch::leaky_relu(x, p.alpha));
+    case LayerKind::kTanh:
+      return result(torch::tanh(x));
+    case LayerKind::kSigmoid:
+      return result(torch::sigmoid(x));
+    case LayerKind::kSoftmax:
+      return result(torch::softmax(x, 1));
   }
   throw Error("layer '" + layer.name + "': unsupported type");
 }
@@ -193,12 +204,15 @@ torch::Tensor GraphModuleImpl::forward(torch::Tensor x) {
 void GraphModuleImpl::set_taps(std::vector<std::size_t> layers) {
   taps_.clear();
   for (std::size_t i : layers) {
-    if (i >= graph_.layers.size()) throw Error("model '" + graph_.name + "': no layer " + std::to_string(i));
+    if (i >= graph_.layers.size())
+      throw Error("model '" + graph_.name + "': no layer " + std::to_string(i));
     taps_[i] = torch::Tensor();
   }
 }
 
-const torch::Tensor& GraphModuleImpl::tap(std::size_t layer) const { return taps_.at(layer); }
+const torch::Tensor& GraphModuleImpl::tap(std::size_t layer) const {
+  return taps_.at(layer);
+}
 
 std::vector<torch::Tensor> GraphModuleImpl::forward_all(torch::Tensor x) {
   std::vector<torch::Tensor> outputs;
@@ -248,13 +262,12 @@ void GraphModuleImpl::store_weights(Graph& graph) const {
   for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
     const Slots& s = slots_[i];
     auto& tensors = graph.layers[i].tensors;
-    const std::pair<const char*, const torch::Tensor*> named[] = {
-        {"weight", &s.weight},
-        {"bias", &s.bias},
-        {"weight_mask", &s.weight_mask},
-        {"bias_mask", &s.bias_mask},
-        {"running_mean", &s.running_mean},
-        {"running_var", &s.running_var}};
+    const std::pair<const char*, const torch::Tensor*> named[] = {{"weight", &s.weight},
+                                                                  {"bias", &s.bias},
+                                                                  {"weight_mask", &s.weight_mask},
+                                                                  {"bias_mask", &s.bias_mask},
+                                                                  {"running_mean", &s.running_mean},
+                                                                  {"running_var", &s.running_var}};
     for (const auto& [name, tensor] : named) {
       if (tensor->defined()) tensors[name] = from_torch(*tensor);
     }

@@ -120,6 +120,12 @@ void DistillStage::configure(const OptionValues& values, Diagnostics& diagnostic
   train_.configure(values, diagnostics);
   quantize_.configure(values.group("quantize"), diagnostics, who + "quantize.");
   prune_.configure(values.group("prune"), diagnostics, who + "prune.");
+  if (quantize_enabled_ && float_epochs_ >= train_.epochs) {
+    diagnostics.error(values.group("quantize").pos("float_epochs"),
+                      who + "quantize.float_epochs (" + std::to_string(float_epochs_) +
+                          ") must be below epochs (" + std::to_string(train_.epochs) +
+                          "), or quantization never starts");
+  }
   for (const auto& loss : distill_losses_) {
     if (loss != "mae" && loss != "mse" && loss != "huber") {
       diagnostics.error(values.pos("distill_loss"),

@@ -22,8 +22,7 @@ torch::Tensor soft_label_loss(const torch::Tensor& student_logits,
 torch::Tensor regression_distillation_loss(const torch::Tensor& student,
                                            const torch::Tensor& teacher,
                                            const std::vector<std::string>& losses,
-                                           const std::vector<double>& weights,
-                                           double huber_delta) {
+                                           const std::vector<double>& weights, double huber_delta) {
   std::vector<torch::Tensor> columns;
   for (std::int64_t j = 0; j < student.size(1); ++j) {
     const torch::Tensor s = student.select(1, j);
@@ -55,7 +54,8 @@ TeacherCache::TeacherCache(GraphModule teacher, const BatchSource& source,
     bytes_per_sample += static_cast<std::size_t>(shape_numel(shapes.at(layer + 1))) * sizeof(float);
   }
   features_cached_ = bytes_per_sample * indices.size() <= cache_bytes;
-  const std::size_t largest = indices.empty() ? 0 : *std::max_element(indices.begin(), indices.end());
+  const std::size_t largest =
+      indices.empty() ? 0 : *std::max_element(indices.begin(), indices.end());
   rows_.assign(largest + 1, -1);
   for (std::size_t i = 0; i < indices.size(); ++i) rows_[indices[i]] = static_cast<std::int64_t>(i);
   const auto computed = run(indices, features_cached_ ? hint_layers_ : std::vector<std::size_t>{});

@@ -33,7 +33,7 @@ struct Trainer::LoopState {
   std::int64_t global_step = 0;
   double train_seconds = 0;
   std::int64_t trained_samples = 0;
-  bool finished = false;   // early-stopped or out of epochs: resuming trains no further
+  bool finished = false;  // early-stopped or out of epochs: resuming trains no further
   bool stopped_early = false;
   std::vector<EpochRecord> history;
   Graph best;  // weights of the best epoch
@@ -46,8 +46,8 @@ std::string describe(const EpochRecord& r, std::int64_t epochs, const std::strin
                      double eta_seconds) {
   char text[256];
   const std::string shown = monitor != "val_loss" && r.metrics.count(monitor) ? monitor
-                            : r.metrics.count("pt_spread")                   ? "pt_spread"
-                                                                             : "";
+                            : r.metrics.count("pt_spread")                    ? "pt_spread"
+                                                                              : "";
   std::snprintf(text, sizeof(text), "epoch %lld/%lld: loss %.4g, val_loss %.4g",
                 static_cast<long long>(r.epoch), static_cast<long long>(epochs), r.loss,
                 r.val_loss);
@@ -56,9 +56,8 @@ std::string describe(const EpochRecord& r, std::int64_t epochs, const std::strin
     std::snprintf(text, sizeof(text), ", %s %.4g", shown.c_str(), r.metrics.at(shown));
     out += text;
   }
-  std::snprintf(text, sizeof(text), ", lr %.3g, %.1f s, ETA %ldm%02lds", r.learning_rate,
-                r.seconds, static_cast<long>(eta_seconds) / 60,
-                static_cast<long>(eta_seconds) % 60);
+  std::snprintf(text, sizeof(text), ", lr %.3g, %.1f s, ETA %ldm%02lds", r.learning_rate, r.seconds,
+                static_cast<long>(eta_seconds) / 60, static_cast<long>(eta_seconds) % 60);
   return out + text;
 }
 
@@ -78,13 +77,20 @@ json EpochRecord::to_json() const {
 EpochRecord EpochRecord::from_json(const json& j) {
   EpochRecord r;
   for (const auto& [key, value] : j.items()) {
-    if (key == "epoch") r.epoch = value.get<std::int64_t>();
-    else if (key == "loss") r.loss = value.get<double>();
-    else if (key == "val_loss") r.val_loss = value.get<double>();
-    else if (key == "learning_rate") r.learning_rate = value.get<double>();
-    else if (key == "seconds") r.seconds = value.get<double>();
-    else if (key == "selectable") r.selectable = value.get<bool>();
-    else if (value.is_number()) r.metrics[key] = value.get<double>();
+    if (key == "epoch")
+      r.epoch = value.get<std::int64_t>();
+    else if (key == "loss")
+      r.loss = value.get<double>();
+    else if (key == "val_loss")
+      r.val_loss = value.get<double>();
+    else if (key == "learning_rate")
+      r.learning_rate = value.get<double>();
+    else if (key == "seconds")
+      r.seconds = value.get<double>();
+    else if (key == "selectable")
+      r.selectable = value.get<bool>();
+    else if (value.is_number())
+      r.metrics[key] = value.get<double>();
   }
   return r;
 }
@@ -97,8 +103,8 @@ TrainData split_training_data(const Dataset& dataset, const BatchSource& source,
   data.train = dataset.split.train;
   data.validation = dataset.split.validation;
   data.input_shape = input_shape;
-  data.validation_figures = [&dataset, normalization, classification](
-                                const BatchPredictor& predictor) {
+  data.validation_figures = [&dataset, normalization,
+                             classification](const BatchPredictor& predictor) {
     std::map<std::string, double> out;
     const auto figures = evaluate_figures(predictor, dataset, normalization,
                                           dataset.split.validation, false, classification);
@@ -120,10 +126,10 @@ Trainer::Trainer(GraphModule module, TrainOptions options, std::uint64_t seed)
     : module_(std::move(module)), options_(std::move(options)), seed_(seed) {
   const auto params = module_->parameters();
   if (options_.optimizer == "sgd") {
-    optimizer_ = std::make_unique<torch::optim::SGD>(
-        params, torch::optim::SGDOptions(options_.learning_rate)
-                    .momentum(options_.momentum)
-                    .weight_decay(options_.weight_decay));
+    optimizer_ =
+        std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(options_.learning_rate)
+                                                        .momentum(options_.momentum)
+                                                        .weight_decay(options_.weight_decay));
   } else if (options_.optimizer == "adamw") {
     optimizer_ = std::make_unique<torch::optim::AdamW>(
         params,
@@ -165,8 +171,8 @@ torch::Tensor Trainer::loss(const TrainOptions& options, const torch::Tensor& ou
   } else if (options.loss == "huber") {
     elementwise = torch::huber_loss(output, target, at::Reduction::None, options.huber_delta);
   } else {
-    elementwise = torch::binary_cross_entropy_with_logits(output, target, {}, {},
-                                                          at::Reduction::None);
+    elementwise =
+        torch::binary_cross_entropy_with_logits(output, target, {}, {}, at::Reduction::None);
   }
   if (!options.loss_weights.empty()) {
     elementwise = elementwise * torch::tensor(std::vector<float>(options.loss_weights.begin(),
@@ -184,7 +190,9 @@ torch::Tensor Trainer::penalty() {
   return total;
 }
 
-BatchPredictor Trainer::predictor() { return torch_predictor(module_); }
+BatchPredictor Trainer::predictor() {
+  return torch_predictor(module_);
+}
 
 void Trainer::add_parameters(const std::vector<torch::Tensor>& parameters) {
   optimizer_->add_param_group(torch::optim::OptimizerParamGroup(
@@ -239,14 +247,21 @@ void Trainer::save_checkpoint(const fs::path& dir, const LoopState& state) {
   write_file_atomic(fresh / "rng.pt", rng_bytes.str());
   json history = json::array();
   for (const auto& r : state.history) history.push_back(r.to_json());
-  const json j = {{"epoch", state.epoch},         {"step", state.step},
-                  {"loss_sum", state.loss_sum},   {"samples", state.samples},
+  const json j = {{"epoch", state.epoch},
+                  {"step", state.step},
+                  {"loss_sum", state.loss_sum},
+                  {"samples", state.samples},
                   {"learning_rate", state.learning_rate},
-                  {"best_value", state.best_value}, {"best_epoch", state.best_epoch},
-                  {"bad_epochs", state.bad_epochs}, {"plateau_bad", state.plateau_bad},
-                  {"global_step", state.global_step}, {"train_seconds", state.train_seconds},
-                  {"trained_samples", state.trained_samples}, {"finished", state.finished},
-                  {"stopped_early", state.stopped_early}, {"history", history}};
+                  {"best_value", state.best_value},
+                  {"best_epoch", state.best_epoch},
+                  {"bad_epochs", state.bad_epochs},
+                  {"plateau_bad", state.plateau_bad},
+                  {"global_step", state.global_step},
+                  {"train_seconds", state.train_seconds},
+                  {"trained_samples", state.trained_samples},
+                  {"finished", state.finished},
+                  {"stopped_early", state.stopped_early},
+                  {"history", history}};
   write_file_atomic(fresh / "trainer.json", j.dump(2) + "\n");
   for (auto* hook : hooks_) hook->save_state(fresh);
   // Swap in the complete new checkpoint; a crash in between leaves the old one as ".old".
@@ -321,8 +336,7 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir) 
   const torch::Tensor y_buffer =
       torch::empty({static_cast<std::int64_t>(batch), static_cast<std::int64_t>(k)});
   std::vector<std::size_t> batch_indices(batch);
-  const std::size_t steps =
-      (data.train.size() + batch - 1) / std::max<std::size_t>(batch, 1);
+  const std::size_t steps = (data.train.size() + batch - 1) / std::max<std::size_t>(batch, 1);
   TrainResult result;
   double epoch_seconds = 0;
   std::int64_t epochs_here = 0;
@@ -342,9 +356,9 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir) 
     rng.shuffle(order);
 
     module_->train();
-    hlslim::Progress bar("epoch " + std::to_string(state.epoch + 1) + "/" +
-                             std::to_string(options_.epochs),
-                         steps, "steps", /*log_final=*/false);
+    hlslim::Progress bar(
+        "epoch " + std::to_string(state.epoch + 1) + "/" + std::to_string(options_.epochs), steps,
+        "steps", /*log_final=*/false);
     bar.advance(static_cast<std::uint64_t>(state.step));
     for (; state.step < static_cast<std::int64_t>(steps); ++state.step) {
       if (const int signal_number = pending_signal()) {
@@ -370,12 +384,12 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir) 
       }
       const double value = total.item<double>();
       if (!std::isfinite(value)) {
-        throw Error("the training loss became " + std::string(std::isnan(value) ? "NaN" : "infinite") +
-                    " at epoch " + std::to_string(state.epoch + 1) + ", step " +
-                    std::to_string(state.step + 1) +
-                    (checkpoint_dir.empty() ? std::string()
-                                            : "; the last good checkpoint is in " +
-                                                  checkpoint_dir.string()) +
+        throw Error("the training loss became " +
+                    std::string(std::isnan(value) ? "NaN" : "infinite") + " at epoch " +
+                    std::to_string(state.epoch + 1) + ", step " + std::to_string(state.step + 1) +
+                    (checkpoint_dir.empty()
+                         ? std::string()
+                         : "; the last good checkpoint is in " + checkpoint_dir.string()) +
                     " (try a lower learning_rate or clip_norm)");
       }
       optimizer_->zero_grad();
@@ -425,10 +439,10 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir) 
     record.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
 
-    const double monitored =
-        options_.monitor == "val_loss" ? record.val_loss : record.metrics.count(options_.monitor)
-                                                               ? record.metrics.at(options_.monitor)
-                                                               : NAN;
+    const double monitored = options_.monitor == "val_loss" ? record.val_loss
+                             : record.metrics.count(options_.monitor)
+                                 ? record.metrics.at(options_.monitor)
+                                 : NAN;
     const bool improved = maximize ? monitored > state.best_value : monitored < state.best_value;
     if (!record.selectable) {
       // Not a candidate: neither the best nor a reason to stop.
@@ -471,16 +485,18 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir) 
   if (state.best_epoch > 0) {
     module_->load_weights(state.best);
   } else {
-    spdlog::warn("no epoch was selectable as the result (compression never reached its final "
-                 "state during validation); keeping the last epoch's weights");
+    spdlog::warn(
+        "no epoch was selectable as the result (compression never reached its final "
+        "state during validation); keeping the last epoch's weights");
   }
   result.history = state.history;
   result.best_epoch = state.best_epoch;
   result.best_value = state.best_value;
   result.stopped_early = state.stopped_early;
   result.seconds = state.train_seconds;
-  result.samples_per_second =
-      state.train_seconds > 0 ? static_cast<double>(state.trained_samples) / state.train_seconds : 0;
+  result.samples_per_second = state.train_seconds > 0
+                                  ? static_cast<double>(state.trained_samples) / state.train_seconds
+                                  : 0;
   return result;
 }
 

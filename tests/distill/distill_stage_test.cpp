@@ -107,5 +107,25 @@ TEST(DistillStage, QuantizesTheStudentWhileItTrains) {
   EXPECT_GE(m["student"]["best_epoch"].get<int>(), 2);
 }
 
+TEST(DistillStage, QuantizationThatWouldNeverStartIsAConfigError) {
+  const auto path = testing::write_text(testing::temp_dir("never") / "d.yaml",
+                                        std::string(kModels) + R"(  - stage: distill
+    teacher: teacher
+    student: student
+    epochs: 2
+    quantize: {enabled: true, float_epochs: 2}
+)");
+  try {
+    PipelineConfig::load(path, {}, testing::test_registry());
+    FAIL() << "expected a config error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              path.string() +
+                  ":26:45: error: stage 'distill': quantize.float_epochs (2) must be below "
+                  "epochs (2), or quantization never starts\n"
+                  "1 error found; nothing was run.\n");
+  }
+}
+
 }  // namespace
 }  // namespace hlslim

@@ -1,14 +1,16 @@
 // Distillation losses against hand-computed values, including the temperature limits.
-#include "hlslim/train/distillation.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 
+#include "hlslim/train/distillation.hpp"
+
 namespace hlslim {
 namespace {
 
-double value(const torch::Tensor& t) { return t.item<double>(); }
+double value(const torch::Tensor& t) {
+  return t.item<double>();
+}
 
 TEST(DistillationLoss, BinarySoftLabelsAtTemperature) {
   // Both logits 0: the soft target is 1/2 and the loss ln 2, times T^2.
@@ -48,9 +50,11 @@ TEST(DistillationLoss, RegressionUsesTheLossAndWeightOfEachOutput) {
   const torch::Tensor teacher = torch::tensor({{0.0f, 0.0f}, {1.0f, 1.0f}});
   // mae on output 0: |1|, |2|; mse on output 1 weighted 0.5: 0.5 * 4, 0.5 * 4.
   // Mean over the 4 entries: (1 + 2 + 2 + 2) / 4.
-  EXPECT_NEAR(value(regression_distillation_loss(student, teacher, {"mae", "mse"}, {1.0, 0.5}, 1.0)),
-              7.0 / 4.0, 1e-6);
-  // huber with delta 1: |d| = 1 -> 0.5, |d| = 2 -> 1.5; on both outputs: (0.5 + 1.5 + 1.5 + 1.5) / 4.
+  EXPECT_NEAR(
+      value(regression_distillation_loss(student, teacher, {"mae", "mse"}, {1.0, 0.5}, 1.0)),
+      7.0 / 4.0, 1e-6);
+  // huber with delta 1: |d| = 1 -> 0.5, |d| = 2 -> 1.5; on both outputs: (0.5 + 1.5 + 1.5 + 1.5)
+  // / 4.
   EXPECT_NEAR(value(regression_distillation_loss(student, teacher, {"huber", "huber"}, {}, 1.0)),
               5.0 / 4.0, 1e-6);
 }

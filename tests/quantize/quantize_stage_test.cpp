@@ -70,9 +70,9 @@ TEST(QuantizeStage, PostTrainingQuantizationReportsEveryLayerAndSavesThePrecisio
   EXPECT_EQ(precision.layers.size(), model.layers.size());
   EXPECT_EQ(model.find("out")->attrs.at(precision_attr("result")),
             AttrValue(std::string("fixed<16,6>")));
-  EXPECT_EQ(std::get<std::string>(model.find("fc")->attrs.at(precision_attr("weight")))
-                .substr(0, 8),
-            "fixed<8,");
+  EXPECT_EQ(
+      std::get<std::string>(model.find("fc")->attrs.at(precision_attr("weight"))).substr(0, 8),
+      "fixed<8,");
 
   const json m = json::parse(read_file(dir / "out" / "03-quantize" / "metrics.json"));
   EXPECT_EQ(m["folded_batch_norms"], json::parse(R"([["conv", "bn"]])"));
@@ -96,9 +96,9 @@ TEST(QuantizeStage, QuantizationAwareTrainingKeepsPrunedWeightsAtZero) {
                               "  - {stage: prune, model: net, sparsity: 0.5, schedule: one_shot, "
                               "fine_tune: {epochs: 1}}\n  - stage: quantize\n");
   yaml += "    method: qat\n    fine_tune: {epochs: 1}\n";
-  run_pipeline(PipelineConfig::load(testing::write_text(dir / "q.yaml", yaml), {},
-                                    testing::test_registry()),
-               {});
+  run_pipeline(
+      PipelineConfig::load(testing::write_text(dir / "q.yaml", yaml), {}, testing::test_registry()),
+      {});
   const Graph model = load_model(dir / "out" / "04-quantize" / "state" / "net.hlsm");
   const Layer& fc = *model.find("fc");
   const auto& mask = fc.tensors.at("weight_mask").values;
@@ -153,8 +153,7 @@ TEST(QuantizeStage, FakeQuantForwardMatchesTheEngineUnlessTheAccumulatorIsNarrow
     std::vector<float> got(500 * 2);
     engine.run(x.contiguous().data_ptr<float>(), 500, got.data());
     int differ = 0;
-    for (std::size_t i = 0; i < got.size(); ++i)
-      differ += got[i] != want.data_ptr<float>()[i];
+    for (std::size_t i = 0; i < got.size(); ++i) differ += got[i] != want.data_ptr<float>()[i];
     return differ;
   };
   EXPECT_EQ(compare(p), 0);
@@ -173,7 +172,8 @@ TEST(QuantizeStage, BadPrecisionsAreConfigErrorsWithPositions) {
             "unknown rounding mode 'RND_UP' (expected one of: TRN, TRN_ZERO, RND, "
             "RND_ZERO, RND_MIN_INF, RND_INF, RND_CONV)\n1 error found; nothing was "
             "run.\n");
-  EXPECT_EQ(load_error(replaced(kConfig, "'fixed<16,6>'", "'fixed<80,6>'")), "21:21: error: stage 'quantize': layers.out.result 'fixed<80,6>': total "
+  EXPECT_EQ(load_error(replaced(kConfig, "'fixed<16,6>'", "'fixed<80,6>'")),
+            "21:21: error: stage 'quantize': layers.out.result 'fixed<80,6>': total "
             "bits must be at most 64, got 80 (raw values are held in int64_t)\n1 "
             "error found; nothing was run.\n");
   EXPECT_EQ(load_error(replaced(kConfig, "{result: 'fixed<16,6>'}", "{weigth: 'fixed<8,3>'}")),
@@ -183,7 +183,8 @@ TEST(QuantizeStage, BadPrecisionsAreConfigErrorsWithPositions) {
   EXPECT_EQ(load_error(replaced(kConfig, "out: {result:", "relu: {weight: 'fixed<8,1>', result:")),
             "21:7: error: stage 'quantize': layers.relu: a relu layer has no weight "
             "precision (it has: result)\n1 error found; nothing was run.\n");
-  EXPECT_EQ(load_error(replaced(kConfig, "out: {", "ot: {")), "21:7: error: stage 'quantize': model 'net' has no layer or layer type "
+  EXPECT_EQ(load_error(replaced(kConfig, "out: {", "ot: {")),
+            "21:7: error: stage 'quantize': model 'net' has no layer or layer type "
             "'ot' (did you mean 'out'?)\n1 error found; nothing was run.\n");
   EXPECT_EQ(load_error(replaced(kConfig, "      - {type: dense, name: out, units: 2}\n",
                                 "      - {type: dense, name: out, units: 2}\n"

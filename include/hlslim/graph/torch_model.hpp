@@ -34,8 +34,9 @@ class GraphModuleImpl : public torch::nn::Module {
   /// Copies the tensors of `graph` (same architecture) into the module's parameters and buffers.
   void load_weights(const Graph& graph);
 
-  /// Multiplies every masked weight (and masked bias: "bias_mask") by its mask in place, so pruned weights are exactly zero
-  /// (the forward pass masks them anyway; optimizers would otherwise move them).
+  /// Multiplies every masked weight (and masked bias: "bias_mask") by its mask in place, so pruned
+  /// weights are exactly zero (the forward pass masks them anyway; optimizers would otherwise move
+  /// them).
   void apply_masks();
 
   /// Keeps the outputs of these layers (indices into the graph) from every forward pass, with
@@ -63,9 +64,9 @@ class GraphModuleImpl : public torch::nn::Module {
 
   torch::Tensor quantized_batch_norm(std::size_t index, const torch::Tensor& x) const;
 
-  std::optional<ModelPrecision> precision_;  // set for quantization-aware training
+  std::optional<ModelPrecision> precision_;    // set for quantization-aware training
   std::map<std::size_t, torch::Tensor> taps_;  // layer index -> its last output
-  Graph graph_;              // architecture only; weights live in the registered modules
+  Graph graph_;               // architecture only; weights live in the registered modules
   std::vector<Slots> slots_;  // one per layer; all undefined for functional layers
 };
 TORCH_MODULE(GraphModule);

@@ -35,7 +35,8 @@ PrecisionSpecResult parse_precision_spec(std::string_view text);
 /// layer type and by layer name (name > type > model).
 struct PrecisionRequest {
   std::map<std::string, PrecisionSpec> defaults;  ///< role ("input", "weight", ...) -> spec
-  std::map<std::string, std::map<std::string, PrecisionSpec>> layers;  ///< name/type -> role -> spec
+  std::map<std::string, std::map<std::string, PrecisionSpec>>
+      layers;           ///< name/type -> role -> spec
   double margin = 0.1;  ///< calibrated ranges are widened by this fraction before fitting
 
   /// The spec for a layer's role.
