@@ -23,12 +23,6 @@ struct DistillStage::Outcome {
 
 namespace {
 
-// Keeps pruned weights at exactly zero while the student trains.
-class MaskHook : public TrainHook {
- public:
-  void after_step(Trainer& trainer) override { trainer.module()->apply_masks(); }
-};
-
 std::size_t layer_index(const Graph& graph, const std::string& name) {
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     if (graph.layers[i].name == name) return i;
@@ -43,9 +37,8 @@ nlohmann::json test_figures(const Graph& model, const Dataset& dataset, bool cla
   nlohmann::json figures;
   if (has_precision(model)) {
     const FixedEngine engine(model);
-    figures = evaluate_figures(
-        [&engine](const float* x, std::size_t n, float* y) { engine.run(x, n, y); }, dataset,
-        normalization, dataset.split.test, true, classification);
+    figures = evaluate_figures(engine_predictor(engine), dataset, normalization,
+                               dataset.split.test, true, classification);
   } else {
     figures = evaluate_figures(torch_predictor(GraphModule(model)), dataset, normalization,
                                dataset.split.test, true, classification);

@@ -13,19 +13,6 @@
 #include "hlslim/util/errors.hpp"
 
 namespace hlslim {
-namespace {
-
-// Keeps pruned weights at exactly zero while quantization-aware training moves the others.
-class MaskHook : public TrainHook {
- public:
-  void after_step(Trainer& trainer) override { trainer.module()->apply_masks(); }
-};
-
-BatchPredictor engine_predictor(const FixedEngine& engine, EngineStats* stats) {
-  return [&engine, stats](const float* x, std::size_t n, float* y) { engine.run(x, n, y, stats); };
-}
-
-}  // namespace
 
 void QuantizeStage::declare(OptionTable& t) {
   t.add_string("model", model_, "", "Model to quantize (trained by an earlier stage).").required();

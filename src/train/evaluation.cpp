@@ -6,10 +6,15 @@
 #include "hlslim/data/error.hpp"
 #include "hlslim/data/fragmenter.hpp"
 #include "hlslim/data/metrics.hpp"
+#include "hlslim/engine/fixed_engine.hpp"
 #include "hlslim/stages/dataset.hpp"
 #include "hlslim/util/errors.hpp"
 
 namespace hlslim {
+
+BatchPredictor engine_predictor(const FixedEngine& engine, EngineStats* stats) {
+  return [&engine, stats](const float* x, std::size_t n, float* y) { engine.run(x, n, y, stats); };
+}
 
 std::vector<std::vector<float>> predict(const BatchPredictor& predictor, const BatchSource& source,
                                         const std::vector<std::size_t>& indices,

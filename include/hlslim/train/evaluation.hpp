@@ -10,10 +10,16 @@
 namespace hlslim {
 
 class Dataset;
+class FixedEngine;
+struct EngineStats;
 
 /// Computes raw network outputs for n inputs: x is n x input_size, y receives n x outputs. Any
 /// engine can stand behind it: LibTorch in training, the fixed-point engine after quantization.
 using BatchPredictor = std::function<void(const float* x, std::size_t n, float* y)>;
+
+/// A predictor running the bit-accurate fixed-point engine (which must outlive it), adding to
+/// `stats` when given.
+BatchPredictor engine_predictor(const FixedEngine& engine, EngineStats* stats = nullptr);
 
 /// Predictions in physical units, one vector per target, for events `indices`.
 std::vector<std::vector<float>> predict(const BatchPredictor& predictor, const BatchSource& source,

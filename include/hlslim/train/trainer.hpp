@@ -156,4 +156,11 @@ class Trainer {
   double truth_weight_ = 1.0;
 };
 
+/// Keeps masked weights (and masked biases) at exactly zero after every optimizer step, for
+/// trainings of a pruned model that prune nothing further themselves.
+class MaskHook : public TrainHook {
+ public:
+  void after_step(Trainer& trainer) override { trainer.module()->apply_masks(); }
+};
+
 }  // namespace hlslim
