@@ -12,7 +12,9 @@ packages=(
   libssl-dev libgtest-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(python3-torch python3-numpy libsystemc-dev nodejs)
+  # python3-torch, systemc, onnxruntime (via npm): independent references for numbers and files;
+  # chromium renders the HTML report; slurm-wlm + munge run a one-node cluster for the sweep test.
+  packages+=(python3-torch python3-numpy libsystemc-dev nodejs chromium slurm-wlm munge)
   # Debian ships npm as its own package; NodeSource's nodejs package includes it (and conflicts
   # with Debian's npm), so ask for the package only when there is no npm command.
   command -v npm >/dev/null || packages+=(npm)
