@@ -28,6 +28,9 @@ int cli_main(int argc, const char* const* argv, const StageRegistry& registry) {
   add_dump_config_command(app, context);
   add_stages_command(app, context);
   add_simulate_command(app, context);
+  add_report_command(app, context);
+  add_sweep_command(app, context);
+  add_collect_command(app, context);
   app.parse_complete_callback([&] {
     init_console_logging(quiet ? Verbosity::kQuiet
                                : verbose ? Verbosity::kVerbose : Verbosity::kNormal);

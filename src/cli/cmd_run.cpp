@@ -1,12 +1,32 @@
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "hlslim/cli/cli.hpp"
 #include "hlslim/config/pipeline_config.hpp"
+#include "hlslim/report/report.hpp"
 #include "hlslim/stages/runner.hpp"
+#include "hlslim/util/errors.hpp"
 #include "hlslim/util/interrupt.hpp"
 
 namespace hlslim {
+namespace {
+
+// Writes RUN_DIR/report/index.html and prints its summary. The report is a by-product: a
+// failure to write it is a warning, never the run's failure.
+void write_run_report(const std::filesystem::path& run_dir, bool print_summary) {
+  try {
+    const report::ReportResult result = report::write_report(run_dir);
+    if (print_summary && spdlog::get_level() <= spdlog::level::info) {
+      std::cout << "\n" << result.markdown << std::flush;
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("the run report was not written: {}", e.what());
+  }
+}
+
+}  // namespace
 
 void add_run_command(CLI::App& app, CliContext& context) {
   struct Args {
@@ -38,8 +58,7 @@ void add_run_command(CLI::App& app, CliContext& context) {
   cmd->callback([args, &context] {
     auto overrides = args->overrides;
     if (args->threads >= 0) overrides.push_back("threads=" + std::to_string(args->threads));
-    const PipelineConfig config =
-        PipelineConfig::load(args->config, overrides, *context.registry);
+    const PipelineConfig config = PipelineConfig::load(args->config, overrides, *context.registry);
     RunOptions options;
     options.output = args->output;
     options.from = args->from;
@@ -47,9 +66,23 @@ void add_run_command(CLI::App& app, CliContext& context) {
     options.resume = args->resume;
     options.force = args->force;
     install_interrupt_handlers();
-    const RunResult result = run_pipeline(config, options);
+    RunResult result;
+    try {
+      result = run_pipeline(config, options);
+    } catch (const Error& e) {
+      // A failed or interrupted stage leaves a partial run: report what it has. Errors before
+      // any stage ran (configuration, run directory) leave nothing to report.
+      if (e.exit_code() == kExitRuntime || dynamic_cast<const Interrupted*>(&e)) {
+        const std::filesystem::path run_dir =
+            args->output.empty() ? config.settings.output_dir(config.source.base_dir())
+                                 : std::filesystem::path(args->output);
+        if (std::filesystem::exists(run_dir / "manifest.json")) write_run_report(run_dir, false);
+      }
+      throw;
+    }
     spdlog::info("done: {} stage(s) ran, {} reused; outputs in {}", result.ran.size(),
                  result.reused.size(), result.run_dir.string());
+    write_run_report(result.run_dir, true);
   });
 }
 

@@ -12,7 +12,7 @@
 namespace hlslim {
 namespace {
 
-const std::vector<std::string> kSectionKeys = {"models", "stages"};
+const std::vector<std::string> kSectionKeys = {"models", "stages", "sweep"};
 
 std::vector<std::string> split_path(const std::string& path) {
   std::vector<std::string> parts;
@@ -49,7 +49,54 @@ std::string emit(const YAML::Node& node) {
   return std::string(out.c_str()) + "\n";
 }
 
+// Loads every point of a sweep and reports each problem once, with the points it occurs in:
+// "sweep point 3: ..." or "sweep points 0-3: ...".
+void check_sweep_points(const std::filesystem::path& path,
+                        const std::vector<std::string>& overrides, const SweepSpec& spec,
+                        const StageRegistry& registry) {
+  struct Problem {
+    Diagnostic diagnostic;
+    std::vector<std::size_t> points;
+  };
+  std::vector<Problem> problems;
+  const auto points = expand_sweep(spec);
+  for (const auto& point : points) {
+    try {
+      PipelineConfig::load_point(path, overrides, sweep_assignments(spec, point), registry);
+    } catch (const ConfigError& e) {
+      for (const auto& d : e.diagnostics().all()) {
+        if (d.severity != Severity::kError) continue;
+        auto it = std::find_if(problems.begin(), problems.end(), [&](const Problem& p) {
+          return p.diagnostic.message == d.message && p.diagnostic.pos.str() == d.pos.str();
+        });
+        if (it == problems.end()) {
+          problems.push_back({d, {}});
+          it = problems.end() - 1;
+        }
+        it->points.push_back(point.index);
+      }
+    }
+  }
+  if (problems.empty()) return;
+  Diagnostics diagnostics;
+  for (const auto& p : problems) {
+    const std::string which = p.points.size() == 1 ? "sweep point " : "sweep points ";
+    diagnostics.error(p.diagnostic.pos,
+                      which + index_ranges(p.points) + ": " + p.diagnostic.message);
+  }
+  throw ConfigError(diagnostics);
+}
+
 }  // namespace
+
+std::vector<ConfigAssignment> sweep_assignments(const SweepSpec& spec, const SweepPoint& point) {
+  std::vector<ConfigAssignment> out;
+  for (std::size_t i = 0; i < spec.parameters.size(); ++i) {
+    out.push_back({spec.parameters[i].key, YAML::Clone(point.values[i]), spec.parameters[i].key_pos,
+                   point.origins[i]});
+  }
+  return out;
+}
 
 PipelineConfig::PipelineConfig() = default;
 PipelineConfig::~PipelineConfig() = default;
@@ -66,13 +113,6 @@ void apply_override(ConfigSource& source, const std::string& argument,
   }
   const std::string path = argument.substr(0, eq);
   const std::string text = argument.substr(eq + 1);
-  const auto parts = split_path(path);
-  for (const auto& part : parts) {
-    if (part.empty()) {
-      diagnostics.error(pos, "malformed key path '" + path + "'");
-      return;
-    }
-  }
   YAML::Node value;
   try {
     value = YAML::Load(text);
@@ -80,6 +120,21 @@ void apply_override(ConfigSource& source, const std::string& argument,
     diagnostics.error(pos, "malformed value '" + text + "': " + e.msg);
     return;
   }
+  set_config_value(source, {path, value, pos, pos}, top_keys, diagnostics);
+}
+
+void set_config_value(ConfigSource& source, const ConfigAssignment& assignment,
+                      const std::vector<std::string>& top_keys, Diagnostics& diagnostics) {
+  const SourcePos& pos = assignment.key_pos;
+  const std::string& path = assignment.path;
+  const auto parts = split_path(path);
+  for (const auto& part : parts) {
+    if (part.empty()) {
+      diagnostics.error(pos, "malformed key path '" + path + "'");
+      return;
+    }
+  }
+  const YAML::Node& value = assignment.value;
 
   YAML::Node& root = source.root();
   const auto stage_names = raw_stage_names(root);
@@ -142,12 +197,28 @@ void apply_override(ConfigSource& source, const std::string& argument,
     return;
   }
   current[parts.back()] = value;
-  source.mark_override(path, pos.file);
+  source.mark_override(path, assignment.value_pos);
 }
 
 PipelineConfig PipelineConfig::load(const std::filesystem::path& path,
                                     const std::vector<std::string>& overrides,
                                     const StageRegistry& registry) {
+  PipelineConfig config = parse(path, overrides, nullptr, registry);
+  if (config.sweep) check_sweep_points(path, overrides, *config.sweep, registry);
+  return config;
+}
+
+PipelineConfig PipelineConfig::load_point(const std::filesystem::path& path,
+                                          const std::vector<std::string>& overrides,
+                                          const std::vector<ConfigAssignment>& assignments,
+                                          const StageRegistry& registry) {
+  return parse(path, overrides, &assignments, registry);
+}
+
+PipelineConfig PipelineConfig::parse(const std::filesystem::path& path,
+                                     const std::vector<std::string>& overrides,
+                                     const std::vector<ConfigAssignment>* assignments,
+                                     const StageRegistry& registry) {
   Diagnostics diagnostics;
   PipelineConfig config;
   config.source = ConfigSource::load_file(path, diagnostics);
@@ -164,6 +235,14 @@ PipelineConfig PipelineConfig::load(const std::filesystem::path& path,
   std::vector<std::string> top_keys = config.settings_table_.keys();
   top_keys.insert(top_keys.end(), kSectionKeys.begin(), kSectionKeys.end());
   for (const auto& argument : overrides) apply_override(source, argument, top_keys, diagnostics);
+  if (assignments) {
+    // A sweep point: the sweep block is not part of it, and its values come last.
+    source.root().remove("sweep");
+    for (const auto& assignment : *assignments)
+      set_config_value(source, assignment, top_keys, diagnostics);
+  } else if (const YAML::Node sweep = source.root()["sweep"]; sweep && !sweep.IsNull()) {
+    config.sweep = parse_sweep(source, sweep, "sweep", diagnostics);
+  }
 
   const YAML::Node& root = source.root();
   config.settings_values_ =
@@ -297,6 +376,7 @@ std::string PipelineConfig::dump(bool absolute_paths, const std::filesystem::pat
     stages_node.push_back(item);
   }
   root["stages"] = stages_node;
+  if (sweep) root["sweep"] = sweep->node;
   return emit(root);
 }
 

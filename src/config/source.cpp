@@ -61,20 +61,24 @@ ConfigSource ConfigSource::load_file(const std::filesystem::path& path, Diagnost
 }
 
 void ConfigSource::mark_override(const std::string& path, const std::string& argument) {
-  overrides_[path] = argument;
+  overrides_[path] = SourcePos{argument};
+}
+
+void ConfigSource::mark_override(const std::string& path, const SourcePos& origin) {
+  overrides_[path] = origin;
 }
 
 SourcePos ConfigSource::pos(const YAML::Node& node, const std::string& path) const {
   // The most specific override that covers this path wins.
-  const std::string* argument = nullptr;
+  const SourcePos* origin = nullptr;
   std::size_t best = 0;
-  for (const auto& [override_path, text] : overrides_) {
+  for (const auto& [override_path, where] : overrides_) {
     if (is_within(path, override_path) && override_path.size() + 1 > best) {
       best = override_path.size() + 1;
-      argument = &text;
+      origin = &where;
     }
   }
-  if (argument) return {*argument};
+  if (origin) return *origin;
   if (node.IsDefined() && !node.Mark().is_null()) {
     return {display_name_, node.Mark().line + 1, node.Mark().column + 1};
   }

@@ -1,7 +1,9 @@
 #include "hlslim/data/event_store.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <numeric>
 
 #include "hlslim/data/error.hpp"
 
@@ -31,6 +33,10 @@ void check_shape_and_names(const std::string& source, std::size_t layers, std::s
   }
 }
 
+bool all_ones(const float* first, const float* last) {
+  return std::all_of(first, last, [](float v) { return v == 1.0f; });
+}
+
 }  // namespace
 
 EventStore::EventStore(std::size_t layers, std::size_t columns,
@@ -45,7 +51,8 @@ EventStore::EventStore(std::size_t layers, std::size_t columns,
 EventStore EventStore::from_arrays(const std::string& source, std::size_t layers,
                                    std::size_t columns, std::vector<std::string> label_names,
                                    std::string metadata_json, std::vector<std::uint64_t> offsets,
-                                   std::vector<std::uint32_t> pixels, std::vector<float> labels) {
+                                   std::vector<std::uint32_t> pixels, std::vector<float> labels,
+                                   std::vector<float> values) {
   check_shape_and_names(source, layers, columns, label_names);
   const std::string prefix = source + ": ";
   if (offsets.empty() || offsets.front() != 0 || offsets.back() != pixels.size()) {
@@ -58,6 +65,10 @@ EventStore EventStore::from_arrays(const std::string& source, std::size_t layers
                     " label values (" + std::to_string(n) + " events x " +
                     std::to_string(label_names.size()) + " columns), found " +
                     std::to_string(labels.size()));
+  }
+  if (!values.empty() && values.size() != pixels.size()) {
+    throw DataError(prefix + "expected " + std::to_string(pixels.size()) +
+                    " hit values (one per hit), found " + std::to_string(values.size()));
   }
   const std::uint64_t n_pixels = static_cast<std::uint64_t>(layers) * columns;
   for (std::size_t event = 0; event < n; ++event) {
@@ -74,6 +85,11 @@ EventStore EventStore::from_arrays(const std::string& source, std::size_t layers
         throw DataError(prefix + "event " + std::to_string(event) +
                         ": pixels are not strictly ascending");
       }
+      if (!values.empty() && !std::isfinite(values[h])) {
+        throw DataError(prefix + "event " + std::to_string(event) + ": pixel " +
+                        std::to_string(pixels[h]) + " has the value " +
+                        (std::isnan(values[h]) ? "NaN" : "infinity"));
+      }
     }
   }
   EventStore store;
@@ -84,21 +100,59 @@ EventStore EventStore::from_arrays(const std::string& source, std::size_t layers
   store.offsets_ = std::move(offsets);
   store.pixels_ = std::move(pixels);
   store.labels_ = std::move(labels);
+  store.values_ = std::move(values);
+  store.drop_values_if_binary();
   return store;
 }
 
-void EventStore::add_event(const std::uint32_t* pixels, std::size_t n_pixels, const float* labels) {
+void EventStore::drop_values_if_binary() {
+  if (all_ones(values_.data(), values_.data() + values_.size())) {
+    values_.clear();
+    values_.shrink_to_fit();
+  }
+}
+
+void EventStore::add_event(const std::uint32_t* pixels, std::size_t n_pixels, const float* labels,
+                           const float* values) {
   const std::size_t n_image = pixels_per_image();
+  const auto event = [this] { return "event " + std::to_string(size()) + ": "; };
   for (std::size_t i = 0; i < n_pixels; ++i) {
     if (pixels[i] >= n_image) {
-      throw DataError("event " + std::to_string(size()) + ": pixel " + std::to_string(pixels[i]) +
-                      " outside the " + shape_text(layers_, columns_) + " image");
+      throw DataError(event() + "pixel " + std::to_string(pixels[i]) + " outside the " +
+                      shape_text(layers_, columns_) + " image");
+    }
+    if (values && !std::isfinite(values[i])) {
+      throw DataError(event() + "pixel " + std::to_string(pixels[i]) + " has the value " +
+                      (std::isnan(values[i]) ? "NaN" : "infinity"));
+    }
+  }
+  std::vector<std::size_t> order;
+  if (values) {
+    order.resize(n_pixels);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(),
+              [pixels](std::size_t a, std::size_t b) { return pixels[a] < pixels[b]; });
+    for (std::size_t i = 1; i < n_pixels; ++i) {
+      if (pixels[order[i]] == pixels[order[i - 1]]) {
+        throw DataError(event() + "pixel " + std::to_string(pixels[order[i]]) +
+                        " is given twice with values");
+      }
     }
   }
   const std::size_t start = pixels_.size();
-  pixels_.insert(pixels_.end(), pixels, pixels + n_pixels);
-  std::sort(pixels_.begin() + start, pixels_.end());
-  pixels_.erase(std::unique(pixels_.begin() + start, pixels_.end()), pixels_.end());
+  if (!values || (values_.empty() && all_ones(values, values + n_pixels))) {
+    pixels_.insert(pixels_.end(), pixels, pixels + n_pixels);
+    std::sort(pixels_.begin() + start, pixels_.end());
+    pixels_.erase(std::unique(pixels_.begin() + start, pixels_.end()), pixels_.end());
+    if (!values_.empty()) values_.resize(pixels_.size(), 1.0f);
+  } else {
+    // The first event with a value other than 1 makes every earlier hit's value an explicit 1.
+    if (values_.empty()) values_.assign(start, 1.0f);
+    for (std::size_t i : order) {
+      pixels_.push_back(pixels[i]);
+      values_.push_back(values[i]);
+    }
+  }
   offsets_.push_back(pixels_.size());
   labels_.insert(labels_.end(), labels, labels + label_names_.size());
 }
@@ -106,6 +160,7 @@ void EventStore::add_event(const std::uint32_t* pixels, std::size_t n_pixels, co
 void EventStore::reserve(std::size_t events, std::size_t hits) {
   offsets_.reserve(offsets_.size() + events);
   pixels_.reserve(pixels_.size() + hits);
+  if (!values_.empty()) values_.reserve(values_.size() + hits);
   labels_.reserve(labels_.size() + events * label_names_.size());
 }
 
@@ -155,7 +210,12 @@ void EventStore::fill_dense(const std::size_t* indices, std::size_t n, float* ou
   std::memset(out, 0, n * image * sizeof(float));
   for (std::size_t i = 0; i < n; ++i) {
     float* target = out + i * image;
-    for (std::uint32_t pixel : hits(indices[i])) target[pixel] = 1.0f;
+    const PixelRange range = hits(indices[i]);
+    if (const float* values = hit_values(indices[i])) {
+      for (std::size_t h = 0; h < range.size(); ++h) target[range.first[h]] = values[h];
+    } else {
+      for (std::uint32_t pixel : range) target[pixel] = 1.0f;
+    }
   }
 }
 
@@ -172,22 +232,27 @@ EventStore EventStore::gather(const std::size_t* indices, std::size_t n) const {
   result.metadata_json_ = metadata_json_;
   result.offsets_.reserve(n + 1);
   result.pixels_.reserve(total);
+  if (has_values()) result.values_.reserve(total);
   result.labels_.reserve(n * label_count());
   for (std::size_t i = 0; i < n; ++i) {
     const PixelRange range = hits(indices[i]);
     result.pixels_.insert(result.pixels_.end(), range.begin(), range.end());
+    if (const float* values = hit_values(indices[i])) {
+      result.values_.insert(result.values_.end(), values, values + range.size());
+    }
     result.offsets_.push_back(result.pixels_.size());
     const float* row = label_row(indices[i]);
     result.labels_.insert(result.labels_.end(), row, row + label_count());
   }
+  result.drop_values_if_binary();
   return result;
 }
 
 std::size_t EventStore::memory_bytes() const {
   std::size_t bytes = offsets_.capacity() * sizeof(std::uint64_t) +
                       pixels_.capacity() * sizeof(std::uint32_t) +
-                      labels_.capacity() * sizeof(float) + metadata_json_.capacity() +
-                      label_names_.capacity() * sizeof(std::string);
+                      values_.capacity() * sizeof(float) + labels_.capacity() * sizeof(float) +
+                      metadata_json_.capacity() + label_names_.capacity() * sizeof(std::string);
   for (const std::string& name : label_names_) bytes += name.capacity();
   return bytes;
 }

@@ -70,12 +70,16 @@ Windows Fragmenter::cut(const EventStore& store, const std::size_t* indices, std
     const WindowPlacement placement = place(store, indices[i]);
     windows.placements.push_back(placement);
     float* target = windows.images.data() + i * windows.layers * windows.width;
-    for (std::uint32_t pixel : store.hits(indices[i])) {
+    const PixelRange hits = store.hits(indices[i]);
+    const float* values = store.hit_values(indices[i]);
+    for (std::size_t h = 0; h < hits.size(); ++h) {
+      const std::uint32_t pixel = hits.first[h];
       const std::size_t column = pixel % columns;
       if (column < placement.start_column || column >= placement.start_column + windows.width) {
         continue;
       }
-      target[(pixel / columns) * windows.width + (column - placement.start_column)] = 1.0f;
+      target[(pixel / columns) * windows.width + (column - placement.start_column)] =
+          values ? values[h] : 1.0f;
     }
   }
   return windows;
@@ -101,24 +105,31 @@ EventStore Fragmenter::fragment(const EventStore& store) const {
   result.reserve(store.size(), store.hit_count());
   const std::size_t columns = store.columns();
   std::vector<std::uint32_t> pixels;
+  std::vector<float> pixel_values;
   std::vector<float> row(k + 2);
   for (std::size_t event = 0; event < store.size(); ++event) {
     const WindowPlacement placement = place(store, event);
     pixels.clear();
-    for (std::uint32_t pixel : store.hits(event)) {
+    pixel_values.clear();
+    const PixelRange hits = store.hits(event);
+    const float* values = store.hit_values(event);
+    for (std::size_t h = 0; h < hits.size(); ++h) {
+      const std::uint32_t pixel = hits.first[h];
       const std::size_t column = pixel % columns;
       if (column < placement.start_column || column >= placement.start_column + options_.width) {
         continue;
       }
       pixels.push_back(static_cast<std::uint32_t>((pixel / columns) * options_.width +
                                                   (column - placement.start_column)));
+      if (values) pixel_values.push_back(values[h]);
     }
     std::memcpy(row.data(), store.label_row(event), k * sizeof(float));
     const bool noise = has_flag && row[flag] != 0.0f;
     if (has_eta && !noise) row[eta] -= placement.eta_offset;
     row[k] = static_cast<float>(placement.start_column);
     row[k + 1] = placement.eta_offset;
-    result.add_event(pixels.data(), pixels.size(), row.data());
+    result.add_event(pixels.data(), pixels.size(), row.data(),
+                     values ? pixel_values.data() : nullptr);
   }
   return result;
 }

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <string>
+#include <utility>
 
 #include "hlslim/data/error.hpp"
 
@@ -92,6 +94,8 @@ TriggerMetrics compute_trigger_metrics(const TriggerInputs& inputs, const Metric
   }
 
   TriggerMetrics m;
+  m.pt_residual = Histogram::with_edges(options.pt_residual_edges, "pT residual");
+  m.eta_residual = Histogram::with_edges(options.eta_residual_edges, "eta residual");
   m.threshold_gev = options.threshold_gev;
   m.n_muon = n;
   double sum_all = 0.0, sum_spread = 0.0, sum_eta = 0.0;
@@ -102,6 +106,7 @@ TriggerMetrics compute_trigger_metrics(const TriggerInputs& inputs, const Metric
     const double error = std::abs(static_cast<double>(inputs.pt_pred[i]) - truth);
     const bool fired = fires(inputs.pt_pred[i], options.threshold_gev);
     sum_all += error;
+    if (truth != 0.0) m.pt_residual.fill((static_cast<double>(inputs.pt_pred[i]) - truth) / truth);
     if (truth >= options.spread_min_gev && truth <= options.spread_max_gev) {
       sum_spread += error;
       ++m.n_spread;
@@ -124,7 +129,9 @@ TriggerMetrics compute_trigger_metrics(const TriggerInputs& inputs, const Metric
   }
   m.n_eta = inputs.eta_true.size();
   for (std::size_t i = 0; i < m.n_eta; ++i) {
-    sum_eta += std::abs(static_cast<double>(inputs.eta_pred[i]) - inputs.eta_true[i]);
+    const double residual = static_cast<double>(inputs.eta_pred[i]) - inputs.eta_true[i];
+    sum_eta += std::abs(residual);
+    m.eta_residual.fill(residual);
   }
   m.pt_mae = n == 0 ? kNaN : sum_all / static_cast<double>(n);
   m.pt_spread = m.n_spread == 0 ? kNaN : sum_spread / static_cast<double>(m.n_spread);
@@ -143,6 +150,35 @@ TriggerMetrics compute_trigger_metrics(const TriggerInputs& inputs, const Metric
             : std::sqrt(bin.efficiency * (1.0 - bin.efficiency) / static_cast<double>(bin.n));
   }
   return m;
+}
+
+Histogram Histogram::with_edges(std::vector<double> edges, const char* what) {
+  if (edges.size() < 2 || !std::is_sorted(edges.begin(), edges.end()) ||
+      std::adjacent_find(edges.begin(), edges.end()) != edges.end()) {
+    throw DataError(std::string("trigger metrics: ") + what +
+                    " edges must be at least two strictly ascending values");
+  }
+  Histogram h;
+  h.counts.assign(edges.size() - 1, 0);
+  h.edges = std::move(edges);
+  return h;
+}
+
+void Histogram::fill(double value) {
+  if (std::isnan(value) || edges.size() < 2) return;
+  if (value < edges.front()) {
+    ++underflow;
+  } else if (value > edges.back()) {
+    ++overflow;
+  } else {
+    const auto upper = std::upper_bound(edges.begin(), edges.end(), value);
+    ++counts[std::min<std::size_t>(static_cast<std::size_t>(upper - edges.begin()) - 1,
+                                   counts.size() - 1)];
+  }
+}
+
+nlohmann::json Histogram::to_json() const {
+  return {{"edges", edges}, {"counts", counts}, {"underflow", underflow}, {"overflow", overflow}};
 }
 
 nlohmann::json TriggerMetrics::to_json() const {
@@ -169,7 +205,10 @@ nlohmann::json TriggerMetrics::to_json() const {
             {"eta", n_eta},
             {"plateau", n_plateau},
             {"thr_15", n_high},
-            {"noise", n_noise}}}};
+            {"noise", n_noise}}},
+          {"residuals",
+           {{"pt", pt_residual.to_json()},
+            {"eta", n_eta == 0 ? nlohmann::json(nullptr) : eta_residual.to_json()}}}};
 }
 
 ClassificationMetrics compute_classification_metrics(const std::vector<float>& scores,

@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
-#include "hlslim/util/atomic_file.hpp"
-#include "input_file.hpp"
 #include "hlslim/data/error.hpp"
 #include "hlslim/data/npy.hpp"
+#include "hlslim/util/atomic_file.hpp"
+#include "input_file.hpp"
 
 namespace hlslim::data {
 namespace {
@@ -29,42 +29,52 @@ std::string shape_text(const std::vector<std::size_t>& shape) {
   return text + ")";
 }
 
-// Appends the flat indices of the non-zero elements of one image to `pixels`.
+// Appends the flat indices and the values of the non-zero elements of one image.
 template <typename T>
 void collect_hits(const unsigned char* raw, std::size_t count, const std::string& path,
-                  std::size_t event, std::vector<std::uint32_t>& pixels) {
+                  std::size_t event, std::vector<std::uint32_t>& pixels,
+                  std::vector<float>& values) {
   for (std::size_t i = 0; i < count; ++i) {
     T value;
     std::memcpy(&value, raw + i * sizeof(T), sizeof(T));
     if constexpr (std::is_floating_point_v<T>) {
-      if (std::isnan(value)) {
-        throw DataError(path + ": event " + std::to_string(event) + " has a NaN pixel");
+      if (!std::isfinite(value)) {
+        throw DataError(path + ": event " + std::to_string(event) + " has " +
+                        (std::isnan(value) ? "a NaN" : "an infinite") + " pixel");
       }
     }
-    if (value != T{0}) pixels.push_back(static_cast<std::uint32_t>(i));
+    if (value != T{0}) {
+      pixels.push_back(static_cast<std::uint32_t>(i));
+      values.push_back(static_cast<float>(value));
+    }
   }
 }
 
 void collect_hits(NpyDtype dtype, const unsigned char* raw, std::size_t count,
-                  const std::string& path, std::size_t event, std::vector<std::uint32_t>& pixels) {
+                  const std::string& path, std::size_t event, std::vector<std::uint32_t>& pixels,
+                  std::vector<float>& values) {
   switch (dtype) {
     case NpyDtype::boolean:
     case NpyDtype::uint8:
+      return collect_hits<std::uint8_t>(raw, count, path, event, pixels, values);
     case NpyDtype::int8:
-      return collect_hits<std::uint8_t>(raw, count, path, event, pixels);
+      return collect_hits<std::int8_t>(raw, count, path, event, pixels, values);
     case NpyDtype::uint16:
+      return collect_hits<std::uint16_t>(raw, count, path, event, pixels, values);
     case NpyDtype::int16:
-      return collect_hits<std::uint16_t>(raw, count, path, event, pixels);
+      return collect_hits<std::int16_t>(raw, count, path, event, pixels, values);
     case NpyDtype::uint32:
+      return collect_hits<std::uint32_t>(raw, count, path, event, pixels, values);
     case NpyDtype::int32:
-      return collect_hits<std::uint32_t>(raw, count, path, event, pixels);
+      return collect_hits<std::int32_t>(raw, count, path, event, pixels, values);
     case NpyDtype::uint64:
+      return collect_hits<std::uint64_t>(raw, count, path, event, pixels, values);
     case NpyDtype::int64:
-      return collect_hits<std::uint64_t>(raw, count, path, event, pixels);
+      return collect_hits<std::int64_t>(raw, count, path, event, pixels, values);
     case NpyDtype::float32:
-      return collect_hits<float>(raw, count, path, event, pixels);
+      return collect_hits<float>(raw, count, path, event, pixels, values);
     case NpyDtype::float64:
-      return collect_hits<double>(raw, count, path, event, pixels);
+      return collect_hits<double>(raw, count, path, event, pixels, values);
   }
 }
 
@@ -149,18 +159,35 @@ void write_numpy(const EventStore& store, const std::string& directory) {
   const std::size_t n = store.size();
   const std::size_t image = store.pixels_per_image();
   {
+    // Binary images as 0/1 bytes; images with values as float32.
+    const std::size_t item = store.has_values() ? sizeof(float) : 1;
     NpyWriter images(join_path(directory, "images.npy"), {n, store.layers(), store.columns()},
-                     "|u1");
+                     store.has_values() ? "<f4" : "|u1");
     constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
-    const std::size_t chunk = std::max<std::size_t>(1, kChunkBytes / image);
-    std::vector<std::uint8_t> buffer(std::min(chunk, std::max<std::size_t>(n, 1)) * image);
+    const std::size_t chunk = std::max<std::size_t>(1, kChunkBytes / (image * item));
+    std::vector<std::uint8_t> bytes;
+    std::vector<float> floats;
+    const std::size_t buffer = std::min(chunk, std::max<std::size_t>(n, 1)) * image;
+    if (store.has_values()) {
+      floats.resize(buffer);
+    } else {
+      bytes.resize(buffer);
+    }
+    std::vector<std::size_t> indices;
     for (std::size_t first = 0; first < n; first += chunk) {
       const std::size_t count = std::min(chunk, n - first);
-      std::fill(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(count * image), 0);
-      for (std::size_t i = 0; i < count; ++i) {
-        for (std::uint32_t pixel : store.hits(first + i)) buffer[i * image + pixel] = 1;
+      if (store.has_values()) {
+        indices.resize(count);
+        for (std::size_t i = 0; i < count; ++i) indices[i] = first + i;
+        store.fill_dense(indices.data(), count, floats.data());
+        images.write(floats.data(), count * image * sizeof(float));
+        continue;
       }
-      images.write(buffer.data(), count * image);
+      std::fill(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(count * image), 0);
+      for (std::size_t i = 0; i < count; ++i) {
+        for (std::uint32_t pixel : store.hits(first + i)) bytes[i * image + pixel] = 1;
+      }
+      images.write(bytes.data(), count * image);
     }
     images.commit();
   }
@@ -239,15 +266,17 @@ EventStore from_npy(const std::string& images_path, const std::string& labels_pa
   std::vector<std::uint64_t> offsets(1, 0);
   offsets.reserve(n + 1);
   std::vector<std::uint32_t> pixels;
+  std::vector<float> hit_values;  // dropped by from_arrays when every hit is 1 (binary images)
   std::vector<unsigned char> raw(image * images.header().item_size);
   for (std::size_t event = 0; event < n; ++event) {
     images.read_raw(raw.data(), image);
-    collect_hits(images.header().dtype, raw.data(), image, images_path, event, pixels);
+    collect_hits(images.header().dtype, raw.data(), image, images_path, event, pixels, hit_values);
     offsets.push_back(pixels.size());
   }
   pixels.shrink_to_fit();
   return EventStore::from_arrays(images_path, layers, columns, table.names, table.metadata,
-                                 std::move(offsets), std::move(pixels), std::move(values));
+                                 std::move(offsets), std::move(pixels), std::move(values),
+                                 std::move(hit_values));
 }
 
 }  // namespace hlslim::data

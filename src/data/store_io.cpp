@@ -3,9 +3,9 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "hlslim/util/atomic_file.hpp"
 #include "checksum.hpp"
 #include "hlslim/data/error.hpp"
+#include "hlslim/util/atomic_file.hpp"
 #include "input_file.hpp"
 
 namespace hlslim::data {
@@ -13,7 +13,10 @@ namespace {
 
 constexpr char kMagic[8] = {'\x89', 'H', 'L', 'S', 'D', '\r', '\n', '\x1a'};
 constexpr char kEndMagic[8] = {'H', 'L', 'S', 'D', 'E', 'N', 'D', '\n'};
-constexpr std::uint32_t kVersion = 1;
+// Version 1: binary images (pixels only). Version 2 adds one float32 value per hit; it is written
+// only for stores with values, so binary stores stay version 1, byte for byte.
+constexpr std::uint32_t kBinaryVersion = 1;
+constexpr std::uint32_t kValuesVersion = 2;
 constexpr std::size_t kPreambleBytes = 16;
 // A header describes shape, names and metadata: far below this unless the file is damaged.
 constexpr std::uint32_t kMaxHeaderBytes = 64u << 20;
@@ -23,8 +26,9 @@ std::uint64_t padding(std::uint64_t bytes) {
 }
 
 // Everything between the header checksum and the body checksum.
-std::uint64_t body_bytes(std::uint64_t n_events, std::uint64_t n_hits, std::uint64_t n_labels) {
-  const std::uint64_t pixel_bytes = 4 * n_hits;
+std::uint64_t body_bytes(std::uint64_t n_events, std::uint64_t n_hits, std::uint64_t n_labels,
+                         bool values) {
+  const std::uint64_t pixel_bytes = (values ? 8 : 4) * n_hits;
   const std::uint64_t label_bytes = 4 * n_events * n_labels;
   return 8 * (n_events + 1) + pixel_bytes + padding(pixel_bytes) + label_bytes +
          padding(label_bytes);
@@ -100,14 +104,16 @@ void write_store(const EventStore& store, const std::string& path) {
   AtomicFile out(file);
   Writer writer(out);
   const auto header_length = static_cast<std::uint32_t>(header_text.size());
+  const std::uint32_t version = store.has_values() ? kValuesVersion : kBinaryVersion;
   writer.write(kMagic, sizeof kMagic);
-  writer.write(&kVersion, sizeof kVersion);
+  writer.write(&version, sizeof version);
   writer.write(&header_length, sizeof header_length);
   writer.write(header_text.data(), header_text.size());
   writer.pad();
   writer.write_checksum();
   writer.write(store.offsets().data(), store.offsets().size() * sizeof(std::uint64_t));
   writer.write(store.pixels().data(), store.pixels().size() * sizeof(std::uint32_t));
+  writer.write(store.values().data(), store.values().size() * sizeof(float));
   writer.pad();
   writer.write(store.labels().data(), store.labels().size() * sizeof(float));
   writer.pad();
@@ -140,10 +146,11 @@ EventStore read_store(const std::string& path) {
   }
   in.read(&version, sizeof version, "the version");
   in.read(&header_length, sizeof header_length, "the header length");
-  if (version != kVersion) {
+  if (version != kBinaryVersion && version != kValuesVersion) {
     throw DataError(file + ": unsupported format version " + std::to_string(version) +
-                    " (this build reads version " + std::to_string(kVersion) + ")");
+                    " (this build reads versions 1 and 2)");
   }
+  const bool has_values = version == kValuesVersion;
   if (header_length > kMaxHeaderBytes) {
     throw DataError(file + ": corrupted header (length " + std::to_string(header_length) +
                     " exceeds the format's limit)");
@@ -184,7 +191,7 @@ EventStore read_store(const std::string& path) {
     throw DataError(file + ": invalid header: implausible sizes");
   }
   const std::uint64_t expected =
-      in.position() + body_bytes(n_events, n_hits, label_names.size()) + 16;
+      in.position() + body_bytes(n_events, n_hits, label_names.size(), has_values) + 16;
   if (in.size() != expected) {
     throw DataError(file + (in.size() < expected ? ": truncated: " : ": ") +
                     "the header describes " + std::to_string(expected) +
@@ -196,8 +203,10 @@ EventStore read_store(const std::string& path) {
   std::vector<std::uint64_t> offsets;
   std::vector<std::uint32_t> pixels;
   std::vector<float> labels;
+  std::vector<float> values;
   read_array(in, checksum, offsets, n_events + 1, "the offsets");
   read_array(in, checksum, pixels, n_hits, "the hits");
+  if (has_values) read_array(in, checksum, values, n_hits, "the hit values");
   skip_padding(in, checksum);
   read_array(in, checksum, labels, n_events * label_names.size(), "the labels");
   skip_padding(in, checksum);
@@ -210,7 +219,7 @@ EventStore read_store(const std::string& path) {
   }
   return EventStore::from_arrays(file, layers, columns, std::move(label_names),
                                  header["metadata"].get<std::string>(), std::move(offsets),
-                                 std::move(pixels), std::move(labels));
+                                 std::move(pixels), std::move(labels), std::move(values));
 }
 
 }  // namespace hlslim::data

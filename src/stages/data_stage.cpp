@@ -31,7 +31,9 @@ void DataStage::declare(OptionTable& t) {
                                                        "(docs/simulation.md)."),
                              simulation_, layer_radii_, layer_stations_);
   OptionTable& npy = t.add_group("npy", "User data for source: npy.");
-  npy.add_path("images", images_, "", "Images: N x H x W (or N x W), non-zero means a hit.");
+  npy.add_path("images", images_, "",
+               "Inputs: N x H x W images or N x F features (read as 1 x F). Zero elements are "
+               "left out; 0/1 arrays are binary hit images, other values are kept as they are.");
   npy.add_path("labels", labels_, "", "Labels: N x K float array.");
   npy.add_path("labels_json", labels_json_, "",
                "JSON naming the K label columns (a list, or an object with 'columns').");
@@ -111,6 +113,13 @@ void DataStage::check(PipelineSketch& sketch, const SourcePos& pos,
       diagnostics.error(pos, std::string("stage 'data': ") + e.what());
       return;
     }
+  }
+  if (task_.input == "windows" && layers != static_cast<std::int64_t>(simulation_.layers.size())) {
+    diagnostics.error(pos, "stage 'data': input 'windows' needs detector images of " +
+                               std::to_string(simulation_.layers.size()) + " layers, got " +
+                               std::to_string(layers) + "; use input: full");
+    sketch.data = PipelineSketch::Data{{}, task_.targets};
+    return;
   }
   if (task_.input == "windows") {
     if (task_.window > columns) {
@@ -205,13 +214,15 @@ void DataStage::run(StageContext& context) {
       {"image_shape", {events.layers(), events.columns()}},
       {"input_shape", dataset.input_shape()},
       {"mean_hits_per_event", static_cast<double>(events.hit_count()) / n},
+      {"hit_values", events.has_values()},
       {"memory_bytes_per_event", static_cast<double>(events.memory_bytes()) / n},
   };
   spdlog::info("dataset: {} events ({} train, {} validation, {} test, {} noise-only for the fake "
-               "rate), input {}",
+               "rate), input {}{}",
                events.size(), dataset.split.train.size(), dataset.split.validation.size(),
                dataset.split.test.size(), dataset.split.noise.size(),
-               shape_str(dataset.input_shape()));
+               shape_str(dataset.input_shape()),
+               events.has_values() ? " with values" : " (binary)");
   context.state().artifacts["dataset"] = context.dir();
   context.state().dataset_cache = std::make_shared<const Dataset>(std::move(dataset));
 }

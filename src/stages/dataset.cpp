@@ -52,10 +52,12 @@ data::EventStore with_position_rows(const data::EventStore& windows, std::size_t
   const std::size_t span = image_columns > width ? image_columns - width + 1 : 1;
   std::vector<std::uint64_t> offsets{0};
   std::vector<std::uint32_t> pixels;
+  std::vector<float> values;  // hit values, when the windows have them (position pixels are 1)
   pixels.reserve(windows.hit_count() + windows.size() * width * rows);
   for (std::size_t e = 0; e < windows.size(); ++e) {
     const auto hits = windows.hits(e);
     pixels.insert(pixels.end(), hits.begin(), hits.end());
+    if (const float* v = windows.hit_values(e)) values.insert(values.end(), v, v + hits.size());
     const auto start = static_cast<std::size_t>(windows.label(e, start_column));
     const std::size_t level = std::min(levels - 1, start * levels / span);
     const std::size_t code[2] = {rows == 1 ? level : level / width, level % width};
@@ -63,11 +65,12 @@ data::EventStore with_position_rows(const data::EventStore& windows, std::size_t
       for (std::size_t c = 0; c <= code[r]; ++c)
         pixels.push_back(static_cast<std::uint32_t>((first_row + r) * width + c));
     }
+    if (windows.has_values()) values.resize(pixels.size(), 1.0f);
     offsets.push_back(pixels.size());
   }
   return data::EventStore::from_arrays("windows", first_row + rows, width, windows.label_names(),
                                        windows.metadata_json(), std::move(offsets),
-                                       std::move(pixels), windows.labels());
+                                       std::move(pixels), windows.labels(), std::move(values));
 }
 
 }  // namespace

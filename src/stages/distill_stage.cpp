@@ -177,7 +177,7 @@ void DistillStage::check(PipelineSketch& sketch, const SourcePos& pos,
       const Shape out = shaped.output_shape();
       const std::int64_t targets = static_cast<std::int64_t>(sketch.data->targets.size());
       const std::int64_t outputs = out.size() == 1 ? out[0] : -1;
-      if (train_.loss != "ce" && outputs != targets) {
+      if (outputs != targets) {
         diagnostics.error(pos, who + "student '" + student_ + "' has output " + shape_str(out) +
                                    " but the data has " + std::to_string(targets) +
                                    " target(s)");

@@ -24,6 +24,7 @@ json to_json(const StageRecord& r) {
             {"seconds", r.seconds},
             {"artifacts", artifacts}};
   if (!r.error.empty()) j["error"] = r.error;
+  if (!r.shared.empty()) j["shared"] = r.shared;
   return j;
 }
 
@@ -38,6 +39,7 @@ StageRecord stage_from_json(const json& j) {
   r.ended = j.value("ended", "");
   r.seconds = j.value("seconds", 0.0);
   r.error = j.value("error", "");
+  r.shared = j.value("shared", "");
   for (const auto& a : j.at("artifacts")) {
     r.artifacts.push_back({a.at("path").get<std::string>(), a.at("sha256").get<std::string>(),
                            a.at("bytes").get<std::uint64_t>()});

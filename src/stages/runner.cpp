@@ -39,22 +39,6 @@ int stage_option(const PipelineConfig& config, const std::string& flag,
   return index;
 }
 
-// Fingerprint of each stage: its configuration and input files, chained with the fingerprint of
-// the stage before, so a change anywhere invalidates everything after it.
-std::vector<std::string> fingerprints(const PipelineConfig& config) {
-  std::vector<std::string> out;
-  std::string previous;
-  for (std::size_t i = 0; i < config.stages.size(); ++i) {
-    std::string text = previous + "\n" + config.stage_fingerprint_text(i);
-    for (const auto& file : config.stages[i].stage->input_files()) {
-      text += "input " + file.string() + " " + sha256_file(file) + "\n";
-    }
-    previous = sha256_hex(text);
-    out.push_back(previous);
-  }
-  return out;
-}
-
 // A completed stage can be reused only if everything it wrote is still there, unchanged.
 bool outputs_intact(const StageRecord& record, const fs::path& run_dir) {
   for (const auto& artifact : record.artifacts) {
@@ -74,6 +58,15 @@ void clear_directory(const fs::path& dir) {
   for (const auto& item : fs::directory_iterator(dir)) fs::remove_all(item.path());
 }
 
+// Replaces whatever is at `link` by a relative symlink to `target`, unless it already is one.
+void link_directory(const fs::path& target, const fs::path& link) {
+  const fs::path relative = target.lexically_relative(link.parent_path());
+  std::error_code ec;
+  if (fs::is_symlink(link, ec) && fs::read_symlink(link, ec) == relative) return;
+  fs::remove_all(link);
+  fs::create_directory_symlink(relative, link);
+}
+
 class RunLogGuard {
  public:
   explicit RunLogGuard(const fs::path& path) { attach_run_log(path); }
@@ -81,6 +74,22 @@ class RunLogGuard {
 };
 
 }  // namespace
+
+// Fingerprint of each stage: its configuration and input files, chained with the fingerprint of
+// the stage before, so a change anywhere invalidates everything after it.
+std::vector<std::string> stage_fingerprints(const PipelineConfig& config) {
+  std::vector<std::string> out;
+  std::string previous;
+  for (std::size_t i = 0; i < config.stages.size(); ++i) {
+    std::string text = previous + "\n" + config.stage_fingerprint_text(i);
+    for (const auto& file : config.stages[i].stage->input_files()) {
+      text += "input " + file.string() + " " + sha256_file(file) + "\n";
+    }
+    previous = sha256_hex(text);
+    out.push_back(previous);
+  }
+  return out;
+}
 
 std::string stage_dir_name(std::size_t index, const std::string& name) {
   std::string number = std::to_string(index + 1);
@@ -130,9 +139,27 @@ RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) 
   const bool have_previous = !options.force && has_manifest;
   if (have_previous) previous = Manifest::load(run_dir / "manifest.json");
 
-  // The prefix of stages that can be reused from the earlier run.
-  const auto prints = fingerprints(config);
-  std::size_t start = 0;
+  // The prefix of stages that another run directory completed (a sweep's shared inputs), then
+  // the stages after it that can be reused from the earlier run.
+  const auto prints = stage_fingerprints(config);
+  const fs::path shared_dir =
+      options.shared.empty() ? fs::path() : fs::absolute(options.shared).lexically_normal();
+  Manifest shared;
+  std::size_t linked = 0;
+  if (!shared_dir.empty() && fs::exists(shared_dir / "manifest.json", ec)) {
+    shared = Manifest::load(shared_dir / "manifest.json");
+    while (linked < n && linked < shared.stages.size()) {
+      const StageRecord& record = shared.stages[linked];
+      const StageEntry& entry = config.stages[linked];
+      if (record.name != entry.name || record.type != entry.type ||
+          record.fingerprint != prints[linked] || record.status != "completed" ||
+          !record.shared.empty() || !outputs_intact(record, shared_dir)) {
+        break;
+      }
+      ++linked;
+    }
+  }
+  std::size_t start = linked;
   if (have_previous && reuse) {
     while (start < n && start < previous.stages.size()) {
       const StageRecord& old = previous.stages[start];
@@ -154,6 +181,7 @@ RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) 
     }
     start = first;
   }
+  linked = std::min(linked, start);
   if (start > last) {
     spdlog::info("every stage up to '{}' is complete with the current configuration; nothing to "
                  "run",
@@ -172,6 +200,15 @@ RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) 
   manifest.git_commit = git_commit();
   manifest.created = have_previous ? previous.created : utc_timestamp();
   for (std::size_t i = 0; i < n; ++i) {
+    if (i < linked) {
+      StageRecord record = shared.stages[i];
+      record.shared = shared_dir.lexically_relative(run_dir).generic_string();
+      link_directory(shared_dir / record.dir, run_dir / record.dir);
+      spdlog::info("stage {} '{}' is linked read-only from {}", i + 1, record.name,
+                   (shared_dir / record.dir).string());
+      manifest.stages.push_back(record);
+      continue;
+    }
     if (i < start) {
       manifest.stages.push_back(previous.stages[i]);
       continue;
@@ -209,6 +246,7 @@ RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) 
     StageEvent event{i, config.stages[i], manifest.stages[i], run_dir / manifest.stages[i].dir};
     for (auto* o : observers) o->on_stage_reused(event);
     result.reused.push_back(config.stages[i].name);
+    if (i < linked) result.linked.push_back(config.stages[i].name);
   }
 
   for (std::size_t i = start; i <= last; ++i) {

@@ -60,12 +60,7 @@ void TrainStage::check(PipelineSketch& sketch, const SourcePos& pos,
   }
   const std::int64_t targets = static_cast<std::int64_t>(data.targets.size());
   const std::int64_t outputs = output.size() == 1 ? output[0] : -1;
-  if (train_.loss == "ce") {
-    if (targets != 1) {
-      diagnostics.error(pos, who + "loss 'ce' needs exactly one target (the class index), got " +
-                                 std::to_string(targets));
-    }
-  } else if (outputs != targets) {
+  if (outputs != targets) {
     diagnostics.error(pos, who + "model '" + model_ + "' has output " + shape_str(output) +
                                " but the data has " + std::to_string(targets) + " target(s) (" +
                                join(data.targets, ", ") + ")");
@@ -87,7 +82,7 @@ void TrainStage::check(PipelineSketch& sketch, const SourcePos& pos,
   }
   if ((train_.monitor == "roc_auc" || train_.monitor == "accuracy") &&
       !train_.is_classification()) {
-    diagnostics.error(pos, who + "monitor '" + train_.monitor + "' needs loss 'bce' or 'ce'");
+    diagnostics.error(pos, who + "monitor '" + train_.monitor + "' needs loss 'bce'");
   }
   sketch.models[model_] = {input, true};
 }

@@ -19,9 +19,11 @@ bool TrainOptions::monitor_maximizes() const {
 }
 
 void TrainOptions::declare(OptionTable& t) {
-  t.add_choice("loss", loss, "mae", {"mae", "mse", "huber", "bce", "ce"},
-               "Loss: mean absolute or squared error, Huber, binary cross-entropy on logits, or "
-               "cross-entropy on class logits.");
+  // Multi-class cross-entropy ("ce", Trainer::loss) is not offered: the figures of merit read
+  // one output per target column, and a C-class model has C outputs for one class column.
+  t.add_choice("loss", loss, "mae", {"mae", "mse", "huber", "bce"},
+               "Loss: mean absolute or squared error, Huber, or binary cross-entropy on logits "
+               "(one 0/1 target column per output).");
   t.add_float_list("loss_weights", loss_weights, {},
                    "Weight of each output in the loss (e.g. pT and eta); empty: all 1.")
       .min(0);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "test_support.hpp"
 
 namespace hlslim::data {
@@ -125,6 +127,81 @@ TEST(EventStore, FromArraysChecksEveryInvariant) {
               make({0, 2, 3}, {1, 5, 7}, {1.0f});
             }),
             "x.hlsd: expected 2 label values (2 events x 1 columns), found 1");
+}
+
+// Hit values: real-valued images (tabular features) next to binary ones.
+
+TEST(EventStore, ValuesFollowTheirPixelsAndReachDenseImages) {
+  EventStore store(2, 3, {"y"});
+  const std::uint32_t a[] = {4, 0, 2};
+  const float va[] = {-2.5f, 7.25f, 0.0f};
+  const float la[] = {1.0f};
+  store.add_event(a, 3, la, va);
+  EXPECT_TRUE(store.has_values());
+  EXPECT_EQ(store.pixels(), (std::vector<std::uint32_t>{0, 2, 4}));
+  EXPECT_EQ(store.values(), (std::vector<float>{7.25f, 0.0f, -2.5f}));
+  // An event without values has hits of value 1.
+  const std::uint32_t b[] = {5, 1};
+  store.add_event(b, 2, la);
+  EXPECT_EQ(store.values(), (std::vector<float>{7.25f, 0.0f, -2.5f, 1.0f, 1.0f}));
+  EXPECT_EQ(store.hit_values(1)[0], 1.0f);
+
+  const std::size_t indices[] = {1, 0};
+  std::vector<float> dense(2 * 6, -1.0f);
+  store.fill_dense(indices, 2, dense.data());
+  EXPECT_EQ(dense, (std::vector<float>{0, 1, 0, 0, 0, 1, 7.25f, 0, 0, 0, -2.5f, 0}));
+}
+
+TEST(EventStore, BinaryImagesStoreNoValues) {
+  EventStore store = small_store();
+  const std::size_t before = store.memory_bytes();
+  const std::uint32_t pixels[] = {1, 2};
+  const float ones[] = {1.0f, 1.0f};
+  const float labels[] = {1.0f, 2.0f};
+  store.add_event(pixels, 2, labels, ones);
+  EXPECT_FALSE(store.has_values());
+  EXPECT_EQ(store.hit_values(0), nullptr);
+  EXPECT_GE(store.memory_bytes(), before);
+  // Values that are all 1 are dropped by from_arrays and gather as well.
+  const EventStore adopted =
+      EventStore::from_arrays("x", 1, 4, {}, "{}", {0, 2}, {0, 3}, {}, {1.0f, 1.0f});
+  EXPECT_FALSE(adopted.has_values());
+  EventStore mixed(1, 4, {});
+  const std::uint32_t p[] = {1, 3};
+  const float v[] = {1.0f, 0.5f};
+  mixed.add_event(p, 2, nullptr);
+  mixed.add_event(p, 2, nullptr, v);
+  EXPECT_TRUE(mixed.has_values());
+  EXPECT_FALSE(mixed.gather({0}).has_values());
+  EXPECT_EQ(mixed.gather({1, 0}).values(), (std::vector<float>{1.0f, 0.5f, 1.0f, 1.0f}));
+  EXPECT_GT(mixed.memory_bytes(), mixed.gather({0}).memory_bytes());
+}
+
+TEST(EventStore, ValueErrorsLeaveTheStoreUnchanged) {
+  EventStore store(1, 4, {});
+  const std::uint32_t twice[] = {2, 1, 2};
+  const float values[] = {0.5f, 2.0f, 3.0f};
+  EXPECT_EQ(error_of([&] { store.add_event(twice, 3, nullptr, values); }),
+            "event 0: pixel 2 is given twice with values");
+  const std::uint32_t p[] = {0, 1};
+  const float nan[] = {0.5f, NAN};
+  EXPECT_EQ(error_of([&] { store.add_event(p, 2, nullptr, nan); }),
+            "event 0: pixel 1 has the value NaN");
+  EXPECT_EQ(store.size(), 0u);
+  EXPECT_FALSE(store.has_values());
+  // Without values a repeated pixel is simply on.
+  store.add_event(twice, 3, nullptr);
+  EXPECT_EQ(store.pixels(), (std::vector<std::uint32_t>{1, 2}));
+
+  EXPECT_EQ(error_of([&] {
+              EventStore::from_arrays("x.hlsd", 1, 4, {}, "{}", {0, 2}, {0, 3}, {}, {1.0f});
+            }),
+            "x.hlsd: expected 2 hit values (one per hit), found 1");
+  EXPECT_EQ(
+      error_of([&] {
+        EventStore::from_arrays("x.hlsd", 1, 4, {}, "{}", {0, 2}, {0, 3}, {}, {1.0f, INFINITY});
+      }),
+      "x.hlsd: event 0: pixel 3 has the value infinity");
 }
 
 }  // namespace

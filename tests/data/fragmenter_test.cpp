@@ -82,6 +82,27 @@ TEST(Fragmenter, CutWritesDenseWindows) {
   EXPECT_EQ(windows.placements[1].start_column, 368u);
 }
 
+TEST(Fragmenter, WindowsKeepHitValues) {
+  EventStore store(9, kColumns, {"pt", "eta", "is_noise"});
+  const float muon[] = {10.0f, 0.5f, 0.0f};
+  const std::uint32_t pixels[] = {pixel(3, 100), pixel(4, 101), pixel(8, 300)};
+  const float values[] = {2.5f, -0.75f, 4.0f};
+  store.add_event(pixels, 3, muon, values);
+  const Fragmenter fragmenter;
+  const std::size_t first = 0;
+  const Windows windows = fragmenter.cut(store, &first, 1);
+  const std::size_t start = windows.placements[0].start_column;
+  EXPECT_EQ(windows.images[3 * 16 + (100 - start)], 2.5f);
+  EXPECT_EQ(windows.images[4 * 16 + (101 - start)], -0.75f);
+
+  const EventStore fragments = fragmenter.fragment(store);
+  ASSERT_TRUE(fragments.has_values());
+  EXPECT_EQ(fragments.values(), (std::vector<float>{2.5f, -0.75f}));  // 300 is outside
+  std::vector<float> dense(9 * 16);
+  fragments.fill_dense(&first, 1, dense.data());
+  EXPECT_EQ(dense, std::vector<float>(windows.images.begin(), windows.images.end()));
+}
+
 TEST(Fragmenter, FragmentRelabelsEtaAndMapsBack) {
   const EventStore store = hand_made_events();
   const Fragmenter fragmenter;

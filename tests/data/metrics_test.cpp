@@ -83,9 +83,48 @@ TEST(Metrics, JsonUsesTheSpecifiedNames) {
   std::vector<std::string> keys;
   for (const auto& item : json.items()) keys.push_back(item.key());
   EXPECT_EQ(keys, (std::vector<std::string>{"counts", "eff_at_thr_15", "eta_mae", "fake_rate",
-                                            "plateau_eff", "pt_mae", "pt_spread", "threshold_gev",
-                                            "turn_on"}));
+                                            "plateau_eff", "pt_mae", "pt_spread", "residuals",
+                                            "threshold_gev", "turn_on"}));
   EXPECT_EQ(json["turn_on"][0].size(), 6u);
+}
+
+TEST(Metrics, ResidualHistogramsMatchAHandComputation) {
+  MetricsOptions options;
+  options.pt_residual_edges = {-0.3, -0.1, 0, 0.1, 0.15};
+  options.eta_residual_edges = {-0.2, -0.05, 0.025, 0.2};
+  const TriggerMetrics m = compute_trigger_metrics(tiny_inputs(), options);
+  // (pred - true) / true: 0.2, -0.125, 0.1, -0.25, -0.09375, 0.111.
+  EXPECT_EQ(m.pt_residual.counts, (std::vector<std::size_t>{2, 1, 0, 2}));
+  EXPECT_EQ(m.pt_residual.underflow, 0u);
+  EXPECT_EQ(m.pt_residual.overflow, 1u);
+  // pred - true: 0, 0.05, 0, -0.1, 0, 0.
+  EXPECT_EQ(m.eta_residual.counts, (std::vector<std::size_t>{1, 4, 1}));
+  EXPECT_EQ(m.eta_residual.underflow + m.eta_residual.overflow, 0u);
+  const nlohmann::json json = m.to_json()["residuals"];
+  EXPECT_EQ(json["pt"]["edges"], nlohmann::json({-0.3, -0.1, 0, 0.1, 0.15}));
+  EXPECT_EQ(json["pt"]["counts"], nlohmann::json({2, 1, 0, 2}));
+  EXPECT_EQ(json["pt"]["underflow"], 0);
+  EXPECT_EQ(json["pt"]["overflow"], 1);
+  EXPECT_EQ(json["eta"]["counts"], nlohmann::json({1, 4, 1}));
+}
+
+TEST(Metrics, ResidualHistogramDefaultsAndEdgeCases) {
+  TriggerInputs inputs;
+  inputs.pt_true = {10, 10, 10, 10};
+  inputs.pt_pred = {-5, 30, 20, NAN};  // -1.5 under, 2 over, 1 (the last edge) in the last bin
+  const TriggerMetrics m = compute_trigger_metrics(inputs);
+  ASSERT_EQ(m.pt_residual.counts.size(), 40u);
+  EXPECT_DOUBLE_EQ(m.pt_residual.edges.front(), -1.0);
+  EXPECT_DOUBLE_EQ(m.pt_residual.edges.back(), 1.0);
+  EXPECT_EQ(m.pt_residual.counts.back(), 1u);
+  EXPECT_EQ(m.pt_residual.underflow, 1u);
+  EXPECT_EQ(m.pt_residual.overflow, 1u);
+  EXPECT_EQ(m.eta_residual.counts.size(), 40u);
+  EXPECT_TRUE(m.to_json()["residuals"]["eta"].is_null());  // no eta predictions
+  MetricsOptions options;
+  options.eta_residual_edges = {0.1};
+  EXPECT_EQ(error_of([&] { compute_trigger_metrics(inputs, options); }),
+            "trigger metrics: eta residual edges must be at least two strictly ascending values");
 }
 
 TEST(Metrics, NaNPredictionsNeverFire) {

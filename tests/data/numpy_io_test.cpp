@@ -88,12 +88,13 @@ class FromNpy : public ::testing::Test {
 };
 
 TEST_F(FromNpy, AcceptsAnyImageShapeAndNonZeroValues) {
-  // Two 1 x 4 images given as N x W floats: any non-zero value is a hit.
+  // Two 1 x 4 images given as N x W floats: any non-zero value is a hit, and keeps its value.
   const std::string image_path = images({2, 4}, {0.0f, 0.5f, 0.0f, -3.0f, 0.0f, 0.0f, 0.0f, 0.0f});
   const EventStore store = from_npy(image_path, labels({2}, {7.0f, 8.0f}), {"pt"}, "");
   EXPECT_EQ(store.layers(), 1u);
   EXPECT_EQ(store.columns(), 4u);
   EXPECT_EQ(store.pixels(), (std::vector<std::uint32_t>{1, 3}));
+  EXPECT_EQ(store.values(), (std::vector<float>{0.5f, -3.0f}));
   EXPECT_EQ(store.offsets(), (std::vector<std::uint64_t>{0, 2, 2}));
   EXPECT_EQ(store.label_names(), (std::vector<std::string>{"pt"}));
 
@@ -101,7 +102,41 @@ TEST_F(FromNpy, AcceptsAnyImageShapeAndNonZeroValues) {
       from_npy(images({1, 2, 3}, {0, 0, 1, 1, 0, 0}), labels({1, 2}, {1.0f, 2.0f}), {}, "");
   EXPECT_EQ(unnamed.label_names(), (std::vector<std::string>{"label_0", "label_1"}));
   EXPECT_EQ(unnamed.pixels(), (std::vector<std::uint32_t>{2, 3}));
+  EXPECT_FALSE(unnamed.has_values());  // 0/1 floats are binary images
   EXPECT_EQ(from_npy(images({1, 2, 3}, {0, 0, 1, 1, 0, 0}), "", {}, "").label_count(), 0u);
+}
+
+TEST_F(FromNpy, FeatureTablesKeepTheirValuesWhateverTheDtype) {
+  // Signed integers keep their sign; 0/1 bytes are binary images, other counts are values.
+  const std::string bytes = dir_.file("counts.npy");
+  const std::uint8_t counts[] = {0, 1, 3, 1};
+  write_npy(bytes, {2, 2}, counts);
+  EXPECT_EQ(from_npy(bytes, "", {}, "").values(), (std::vector<float>{1.0f, 3.0f, 1.0f}));
+  const std::uint8_t binary[] = {0, 1, 1, 1};
+  write_npy(bytes, {2, 2}, binary);
+  EXPECT_FALSE(from_npy(bytes, "", {}, "").has_values());
+  const std::string signed_path = dir_.file("signed.npy");
+  {
+    // NpyWriter writes only |u1 and <f4: a little-endian int16 file by hand (128-byte preamble).
+    std::string header = "{'descr': '<i2', 'fortran_order': False, 'shape': (1, 3), }";
+    header += std::string(128 - 10 - header.size() - 1, ' ') + "\n";
+    const std::int16_t raw[] = {-300, 0, 7};
+    std::ofstream out(signed_path, std::ios::binary);
+    out << "\x93NUMPY" << '\x01' << '\x00' << static_cast<char>(header.size()) << '\x00'
+        << header;
+    out.write(reinterpret_cast<const char*>(raw), sizeof raw);
+  }
+  const EventStore signed_store = from_npy(signed_path, "", {}, "");
+  EXPECT_EQ(signed_store.pixels(), (std::vector<std::uint32_t>{0, 2}));
+  EXPECT_EQ(signed_store.values(), (std::vector<float>{-300.0f, 7.0f}));
+
+  // Written back for NumPy users as float32 images holding the values.
+  TempDir out;
+  write_numpy(signed_store, out.path().string());
+  const NpyArray back = read_npy(out.file("images.npy"));
+  EXPECT_EQ(NpyReader(out.file("images.npy")).header().dtype, NpyDtype::float32);
+  EXPECT_EQ(back.shape, (std::vector<std::size_t>{1, 1, 3}));
+  EXPECT_EQ(back.data, (std::vector<float>{-300.0f, 0.0f, 7.0f}));
 }
 
 TEST_F(FromNpy, Errors) {
@@ -130,6 +165,10 @@ TEST_F(FromNpy, Errors) {
               from_npy(images({1, 2}, {1, NAN}, "nan.npy"), "", {}, "");
             }),
             dir_.file("nan.npy") + ": event 0 has a NaN pixel");
+  EXPECT_EQ(error_of([&] {
+              from_npy(images({1, 2}, {1, -INFINITY}, "inf.npy"), "", {}, "");
+            }),
+            dir_.file("inf.npy") + ": event 0 has an infinite pixel");
   EXPECT_EQ(error_of([&] { from_npy(i, "", {"pt"}, ""); }),
             "label columns were named but no labels file was given");
   const std::string json_path = dir_.file("labels.json");

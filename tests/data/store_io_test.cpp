@@ -1,5 +1,4 @@
 #include "hlslim/data/store_io.hpp"
-#include "hlslim/util/errors.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +7,7 @@
 
 #include "hlslim/data/numpy_io.hpp"
 #include "hlslim/data/simulation.hpp"
+#include "hlslim/util/errors.hpp"
 #include "test_support.hpp"
 
 namespace hlslim::data {
@@ -26,6 +26,28 @@ void expect_equal_stores(const EventStore& a, const EventStore& b) {
   EXPECT_EQ(a.offsets(), b.offsets());
   EXPECT_EQ(a.pixels(), b.pixels());
   EXPECT_EQ(a.labels(), b.labels());
+  EXPECT_EQ(a.values(), b.values());
+}
+
+// A 2 x 3 store with real-valued hits (signed, above 1, and one explicit 1).
+EventStore valued_store() {
+  EventStore store(2, 3, {"y"}, R"({"features": ["a", "b"]})");
+  const std::uint32_t a[] = {0, 4, 5};
+  const float va[] = {-1.5f, 12.75f, 1.0f};
+  const float la[] = {1.0f};
+  store.add_event(a, 3, la, va);
+  const float lb[] = {0.0f};
+  store.add_event(nullptr, 0, lb);
+  const std::uint32_t c[] = {3};
+  const float vc[] = {0.001f};
+  store.add_event(c, 1, lb, vc);
+  return store;
+}
+
+std::uint32_t version_of(const std::string& bytes) {
+  std::uint32_t version = 0;
+  std::memcpy(&version, bytes.data() + 8, 4);
+  return version;
 }
 
 TEST(StoreIo, FilePathRules) {
@@ -47,6 +69,37 @@ TEST(StoreIo, RoundTripThroughADirectoryAndAFile) {
   write_store(store, dir.file("single.hlsd"));
   expect_equal_stores(read_store(dir.file("single.hlsd")), store);
   EXPECT_EQ(read_bytes(dir.file("single.hlsd")), read_bytes(dir.file("out/events.hlsd")));
+}
+
+TEST(StoreIo, ValuesRoundTripInVersion2AndBinaryStoresStayVersion1) {
+  TempDir dir;
+  const EventStore store = valued_store();
+  write_store(store, dir.file("values.hlsd"));
+  const std::string bytes = read_bytes(dir.file("values.hlsd"));
+  EXPECT_EQ(version_of(bytes), 2u);
+  const EventStore back = read_store(dir.file("values.hlsd"));
+  ASSERT_TRUE(back.has_values());
+  expect_equal_stores(back, store);
+
+  // The same pixels without values: version 1, 4 bytes per hit less (4 hits: no padding).
+  const EventStore binary = EventStore::from_arrays(
+      "binary", store.layers(), store.columns(), store.label_names(), store.metadata_json(),
+      store.offsets(), store.pixels(), store.labels());
+  write_store(binary, dir.file("binary.hlsd"));
+  const std::string binary_bytes = read_bytes(dir.file("binary.hlsd"));
+  EXPECT_EQ(version_of(binary_bytes), 1u);
+  EXPECT_EQ(bytes.size(), binary_bytes.size() + 4 * store.hit_count());
+  expect_equal_stores(read_store(dir.file("binary.hlsd")), binary);
+  EXPECT_FALSE(read_store(dir.file("binary.hlsd")).has_values());
+
+  // A damaged value is caught by the data checksum.
+  std::string damaged = bytes;
+  // From the end: marker and checksum (16), padding (4), labels (12), then the hit values.
+  const std::size_t value_offset = bytes.size() - 16 - 4 - 12 - 8;
+  damaged[value_offset] ^= 0x01;
+  write_bytes(dir.file("damaged.hlsd"), damaged);
+  EXPECT_EQ(error_of([&] { read_store(dir.file("damaged.hlsd")); }),
+            dir.file("damaged.hlsd") + ": corrupted data (checksum mismatch)");
 }
 
 TEST(StoreIo, EmptyStoreRoundTrip) {
@@ -144,9 +197,10 @@ TEST_F(DamagedStore, BadMagic) {
 
 TEST_F(DamagedStore, OtherFormatVersion) {
   std::string damaged = bytes_;
-  damaged[8] = 2;
+  damaged[8] = 3;
   write_bytes(path(), damaged);
-  EXPECT_EQ(read_error(), path() + ": unsupported format version 2 (this build reads version 1)");
+  EXPECT_EQ(read_error(),
+            path() + ": unsupported format version 3 (this build reads versions 1 and 2)");
 }
 
 TEST(StoreIo, MissingFile) {

@@ -26,6 +26,9 @@ void add_validate_command(CLI::App& app, CliContext& context);
 void add_dump_config_command(CLI::App& app, CliContext& context);
 void add_stages_command(CLI::App& app, CliContext& context);
 void add_simulate_command(CLI::App& app, CliContext& context);
+void add_report_command(CLI::App& app, CliContext& context);
+void add_sweep_command(CLI::App& app, CliContext& context);
+void add_collect_command(CLI::App& app, CliContext& context);
 
 /// Reference documentation of every stage, run setting and layer type, as Markdown
 /// (the content of docs/stages.md).

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "hlslim/config/settings.hpp"
 #include "hlslim/config/source.hpp"
 #include "hlslim/graph/graph.hpp"
+#include "hlslim/sweep/spec.hpp"
 
 namespace hlslim {
 
@@ -22,6 +24,16 @@ struct StageEntry {
   std::unique_ptr<Stage> stage;
   std::unique_ptr<OptionTable> options;  ///< bound to `stage`'s members
   OptionValues values;
+};
+
+/// A value set into a config document by the program rather than by the file or `--set` (a
+/// sweep point's value): a dotted path as `--set` takes it, the value, and where the path and
+/// the value were stated, which diagnostics point to.
+struct ConfigAssignment {
+  std::string path;
+  YAML::Node value;
+  SourcePos key_pos;
+  SourcePos value_pos;
 };
 
 /// A fully resolved pipeline configuration: defaults < config file < `--set` overrides.
@@ -39,10 +51,20 @@ class PipelineConfig {
                              const std::vector<std::string>& overrides,
                              const StageRegistry& registry);
 
+  /// One point of a sweep: the config at `path` without its `sweep` block, with `overrides`
+  /// and then `assignments` applied, validated like load(). Diagnostics about an assigned value
+  /// point to where it was stated. Throws hlslim::ConfigError.
+  static PipelineConfig load_point(const std::filesystem::path& path,
+                                   const std::vector<std::string>& overrides,
+                                   const std::vector<ConfigAssignment>& assignments,
+                                   const StageRegistry& registry);
+
   ConfigSource source;
   RunSettings settings;
   std::vector<Graph> models;  ///< architectures from `models:`, in file order, no weights
   std::vector<StageEntry> stages;
+  /// The `sweep:` block, when the config has one; load() has then also validated every point.
+  std::optional<SweepSpec> sweep;
 
   /// Finds an architecture by name, or nullptr.
   const Graph* model(const std::string& name) const;
@@ -61,6 +83,11 @@ class PipelineConfig {
   std::string stage_fingerprint_text(std::size_t index) const;
 
  private:
+  static PipelineConfig parse(const std::filesystem::path& path,
+                              const std::vector<std::string>& overrides,
+                              const std::vector<ConfigAssignment>* assignments,
+                              const StageRegistry& registry);
+
   OptionTable settings_table_;
   OptionValues settings_values_;
 };
@@ -69,5 +96,14 @@ class PipelineConfig {
 /// path whose first component names neither a setting, `models`, nor a stage.
 void apply_override(ConfigSource& source, const std::string& argument,
                     const std::vector<std::string>& top_keys, Diagnostics& diagnostics);
+
+/// The assignments that turn a config into one point of its sweep.
+std::vector<ConfigAssignment> sweep_assignments(const SweepSpec& spec, const SweepPoint& point);
+
+/// Sets one value into a document at a `--set` path (a setting, `models...`, or a stage's name
+/// followed by its keys). Reports a path that does not exist at `assignment.key_pos`; later
+/// diagnostics about the value point to `assignment.value_pos`.
+void set_config_value(ConfigSource& source, const ConfigAssignment& assignment,
+                      const std::vector<std::string>& top_keys, Diagnostics& diagnostics);
 
 }  // namespace hlslim

@@ -36,6 +36,9 @@ class ConfigSource {
 
   /// Records that the node at `path` was set on the command line by `argument`.
   void mark_override(const std::string& path, const std::string& argument);
+  /// Records that the node at `path` was set by a program (a sweep point) from a value stated
+  /// at `origin`; diagnostics about the node point there.
+  void mark_override(const std::string& path, const SourcePos& origin);
 
   /// Position of a node: its file line and column, or the `--set` argument that produced it
   /// (or one of its ancestors).
@@ -45,7 +48,8 @@ class ConfigSource {
   YAML::Node root_;
   std::string display_name_;
   std::filesystem::path base_dir_;
-  std::map<std::string, std::string> overrides_;  // path -> "--set path=value"
+  // path -> the "--set path=value" argument, or where a program-set value was stated
+  std::map<std::string, SourcePos> overrides_;
 };
 
 /// Joins a parent path and a key: join_path("train", "epochs") == "train.epochs".

@@ -78,14 +78,15 @@ class Fragmenter {
   /// image or the event index is out of range.
   WindowPlacement place(const EventStore& store, std::size_t event) const;
 
-  /// Dense windows of events indices[0..n). Throws as place().
+  /// Dense windows of events indices[0..n), each hit at its value (1 for binary images). Throws
+  /// as place().
   Windows cut(const EventStore& store, const std::size_t* indices, std::size_t n) const;
 
   /// A store of layers x W windows, one per event of `store`, with the same labels except:
   /// "eta" (if present) becomes local to the window for muon events (noise-only events, whose
   /// labels are all 0, keep 0), and two columns are appended: "window_start" (first column) and
-  /// "eta_offset" (eta of the window centre). Throws as place(), and DataError if `store`
-  /// already has a "window_start" or "eta_offset" column.
+  /// "eta_offset" (eta of the window centre). Hits keep their values. Throws as place(), and
+  /// DataError if `store` already has a "window_start" or "eta_offset" column.
   EventStore fragment(const EventStore& store) const;
 
  private:

@@ -23,6 +23,12 @@ struct MetricsOptions {
   double plateau_min_gev = 15.0;
   /// eff_at_thr_15: pT_true >= this and pt_pred >= this.
   double high_threshold_gev = 15.0;
+  /// Bin edges of the relative pT residual (pt_pred - pt_true) / pt_true histogram, ascending.
+  /// Default: 40 bins of 0.05 from -1 to 1.
+  std::vector<double> pt_residual_edges = uniform_edges(-1.0, 1.0, 0.05);
+  /// Bin edges of the eta residual eta_pred - eta_true histogram, ascending. Default: 40 bins
+  /// of 0.005 from -0.1 to 0.1.
+  std::vector<double> eta_residual_edges = uniform_edges(-0.1, 0.1, 0.005);
 
   /// Edges lo, lo + width, ... up to hi (the last edge is hi even if the width does not divide
   /// the range). Returns {lo, hi} for width <= 0.
@@ -67,6 +73,28 @@ struct TurnOnBin {
   double error = 0.0;
 };
 
+/// A histogram with fixed bins: bin i counts edges[i] <= v < edges[i + 1], the last bin also
+/// v == edges.back(); values below the first edge count in underflow, above the last in
+/// overflow, NaN values nowhere.
+struct Histogram {
+  /// Ascending bin edges (bins + 1 values).
+  std::vector<double> edges;
+  /// Entries per bin.
+  std::vector<std::size_t> counts;
+  /// Values below edges.front().
+  std::size_t underflow = 0;
+  /// Values above edges.back().
+  std::size_t overflow = 0;
+
+  /// Empty bins over `edges`. Throws DataError naming `what` when there are fewer than two
+  /// edges or they are not strictly ascending.
+  static Histogram with_edges(std::vector<double> edges, const char* what);
+  /// Counts one value.
+  void fill(double value);
+  /// {"edges": [...], "counts": [...], "underflow", "overflow"}.
+  nlohmann::json to_json() const;
+};
+
 /// The trigger figures of merit. A value over an empty set is NaN, its count 0, and to_json()
 /// writes it as null.
 struct TriggerMetrics {
@@ -98,16 +126,23 @@ struct TriggerMetrics {
   std::size_t n_high = 0;
   /// Noise-only events.
   std::size_t n_noise = 0;
+  /// (pt_pred - pt_true) / pt_true over the muon events (events with pt_true == 0 skipped).
+  Histogram pt_residual;
+  /// eta_pred - eta_true over the muon events with an eta prediction.
+  Histogram eta_residual;
 
   /// {"pt_mae", "pt_spread", "eta_mae", "turn_on": [{"lo", "hi", "n", "n_fired",
   /// "efficiency", "error"}...], "plateau_eff", "eff_at_thr_15", "fake_rate", "threshold_gev",
-  /// "counts": {"muon", "spread", "eta", "plateau", "thr_15", "noise"}}; NaN values are null.
+  /// "counts": {"muon", "spread", "eta", "plateau", "thr_15", "noise"},
+  /// "residuals": {"pt": Histogram, "eta": Histogram or null without eta predictions}};
+  /// NaN values are null.
   nlohmann::json to_json() const;
 };
 
 /// Computes the trigger figures of merit. NaN predictions never fire and make the mean errors
 /// NaN. Throws DataError when pt_pred and pt_true (or eta_pred and eta_true) differ in size, the
-/// eta vectors are neither empty nor muon-sized, or the turn-on edges are not ascending.
+/// eta vectors are neither empty nor muon-sized, or the turn-on or residual edges are not
+/// ascending.
 TriggerMetrics compute_trigger_metrics(const TriggerInputs& inputs,
                                        const MetricsOptions& options = {});
 

@@ -10,15 +10,16 @@ namespace hlslim::data {
 /// `path`/events.hlsd (a directory).
 std::string store_file_path(const std::string& path);
 
-/// Writes `store` to store_file_path(path) in the events.hlsd format (docs/data-format.md),
+/// Writes `store` to store_file_path(path) in the events.hlsd format (docs/data-format.md):
+/// version 1 for binary images, version 2 (one float32 value per hit) for a store with values;
 /// atomically: the data goes to a temporary file, renamed over the file once complete.
 /// Creates missing parent directories. Throws DataError naming the file on any I/O failure.
 void write_store(const EventStore& store, const std::string& path);
 
-/// Reads a store written by write_store() from store_file_path(path). Verifies the magic, the
-/// format version, the file size the header describes, both checksums and every store invariant;
-/// each failure throws DataError naming the file, e.g.
-/// "run/events.hlsd: truncated: the header describes 1200 bytes but the file has 1000".
+/// Reads a store written by write_store() (version 1 or 2) from store_file_path(path). Verifies the
+/// magic, the format version, the file size the header describes, both checksums and every store
+/// invariant; each failure throws DataError naming the file, e.g. "run/events.hlsd: truncated: the
+/// header describes 1200 bytes but the file has 1000".
 EventStore read_store(const std::string& path);
 
 }  // namespace hlslim::data

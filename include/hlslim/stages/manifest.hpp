@@ -25,6 +25,9 @@ struct StageRecord {
   std::string ended;
   double seconds = 0;
   std::string error;
+  /// When the stage was linked from another run directory (RunOptions::shared): that
+  /// directory, relative to this run directory; its artifacts are reached through the link.
+  std::string shared;
   std::vector<ArtifactRecord> artifacts;
 };
 

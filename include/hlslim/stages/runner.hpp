@@ -15,6 +15,10 @@ struct RunOptions {
   std::string to;                ///< last stage to run
   bool resume = false;           ///< skip stages completed with identical config and inputs
   bool force = false;            ///< clear a previous run directory first
+  /// Another run directory (a sweep's shared inputs): its leading stages that completed with
+  /// the fingerprints this run computes, and whose files are intact, are linked into this run
+  /// directory (relative symlinks) and reused read-only instead of run. Empty: none.
+  std::filesystem::path shared;
 };
 
 /// What a run did.
@@ -22,6 +26,7 @@ struct RunResult {
   std::filesystem::path run_dir;
   std::vector<std::string> ran;     ///< stages that ran, in order
   std::vector<std::string> reused;  ///< stages skipped because an earlier run completed them
+  std::vector<std::string> linked;  ///< of `reused`, those linked from RunOptions::shared
 };
 
 /// Runs the pipeline into its run directory: writes the stamped config, run.log, manifest.json
@@ -29,6 +34,10 @@ struct RunResult {
 /// directory cannot be used as asked, hlslim::Interrupted on SIGINT/SIGTERM (the directory is
 /// left resumable), and hlslim::Error naming the stage when one fails.
 RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options);
+
+/// The fingerprint of every stage, as --resume compares them: the stage's configuration and
+/// input files, chained with the fingerprint of the stage before. Reads the input files.
+std::vector<std::string> stage_fingerprints(const PipelineConfig& config);
 
 /// The directory name of a stage: "01-data".
 std::string stage_dir_name(std::size_t index, const std::string& name);

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace hlslim {
+
+/// One point of a collected sweep.
+struct SweepRow {
+  std::size_t index = 0;
+  std::string dir;                        ///< relative to the sweep directory
+  std::vector<std::string> values;        ///< one per SweepTable::keys
+  std::string status;                     ///< completed | failed | interrupted | running | missing
+  std::string failed_stage;               ///< the stage that failed, when known
+  std::string error;                      ///< the error message, from the manifest or the job log
+  std::string model;                      ///< the final (exported) model
+  std::map<std::string, double> figures;  ///< test figures of the final model
+  std::map<std::string, double> estimates;  ///< export estimates (lut, latency_ns, ...)
+  bool front_lut = false;                   ///< on the Pareto front of the physics figure vs LUTs
+  bool front_latency = false;               ///< ... vs latency
+};
+
+/// Every point of a sweep directory, as `hlslim collect` reports them.
+struct SweepTable {
+  std::string name;
+  std::string method;
+  std::vector<std::string> keys;
+  std::vector<std::string> shared_stages;
+  std::vector<SweepRow> rows;
+  std::vector<std::string> figure_columns;    ///< figures present in at least one row
+  std::vector<std::string> estimate_columns;  ///< estimates present in at least one row
+  std::string physics;  ///< the figure of the Pareto plots ("pt_spread"); "" if none
+  bool physics_lower_better = true;
+  std::vector<std::size_t> front_lut;      ///< row indices, by increasing LUTs
+  std::vector<std::size_t> front_latency;  ///< row indices, by increasing latency
+};
+
+/// Reads SWEEP_DIR/plan.json and every point's manifest, metrics and job log. A point without a
+/// manifest is `failed` when its job log (logs/point-K.out) reports an error, else `missing`.
+/// Throws hlslim::Error (exit code 3) when the directory holds no plan.json.
+SweepTable collect_sweep(const std::filesystem::path& sweep_dir);
+
+/// The table as CSV: index, status, the swept keys, failed_stage, error, figures, estimates
+/// and the two Pareto flags.
+std::string sweep_csv(const SweepTable& table);
+
+/// The table as JSON, with the lists of failed and missing points.
+nlohmann::json sweep_json(const SweepTable& table);
+
+/// A self-contained HTML page (inline SVG, no script): the Pareto fronts of the physics figure
+/// against LUTs and against latency, the table of every point, and the failed and missing ones.
+std::string sweep_html(const SweepTable& table);
+
+/// Writes sweep.csv, sweep.json and sweep.html into the sweep directory (atomically).
+void write_sweep_reports(const SweepTable& table, const std::filesystem::path& sweep_dir);
+
+}  // namespace hlslim

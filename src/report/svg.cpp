@@ -1,0 +1,547 @@
+#include "hlslim/report/svg.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <utility>
+
+namespace hlslim::report {
+namespace {
+
+constexpr double kMarginLeft = 64.0;
+constexpr double kMarginRight = 18.0;
+constexpr double kMarginBottom = 46.0;
+constexpr double kFontSize = 11.0;
+const char* const kFont = "font-family=\"Helvetica,Arial,sans-serif\"";
+
+// Coordinates in the SVG: one decimal is below a pixel and keeps the files small.
+std::string px(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f", value);
+  std::string text = buffer;
+  if (text.size() > 2 && text.compare(text.size() - 2, 2, ".0") == 0) text.resize(text.size() - 2);
+  return text == "-0" ? "0" : text;
+}
+
+bool finite(double value) {
+  return std::isfinite(value);
+}
+
+// The range one axis has to show, from the data and fixed limits.
+struct Range {
+  double lo = std::numeric_limits<double>::infinity();
+  double hi = -std::numeric_limits<double>::infinity();
+  void add(double value, bool log) {
+    if (!finite(value) || (log && value <= 0.0)) return;
+    lo = std::min(lo, value);
+    hi = std::max(hi, value);
+  }
+  bool empty() const { return lo > hi; }
+};
+
+// A resolved axis: its scale, limits and ticks.
+struct Scale {
+  AxisScale kind = AxisScale::linear;
+  Ticks ticks;
+  double pixel_lo = 0.0, pixel_hi = 1.0;
+
+  double transform(double value) const {
+    return kind == AxisScale::log ? std::log10(value) : value;
+  }
+  bool drawable(double value) const {
+    return finite(value) && (kind == AxisScale::linear || value > 0.0);
+  }
+  double map(double value) const {
+    const double a = transform(ticks.lo), b = transform(ticks.hi);
+    const double t = b == a ? 0.5 : (transform(value) - a) / (b - a);
+    return pixel_lo + t * (pixel_hi - pixel_lo);
+  }
+};
+
+Scale resolve_scale(const Axis& axis, Range range) {
+  Scale scale;
+  scale.kind = axis.scale;
+  const bool log = axis.scale == AxisScale::log;
+  if (axis.min && (!log || *axis.min > 0.0)) range.add(*axis.min, log);
+  if (axis.max && (!log || *axis.max > 0.0)) range.add(*axis.max, log);
+  if (range.empty()) range = log ? Range{0.1, 1.0} : Range{0.0, 1.0};
+  double lo = range.lo, hi = range.hi;
+  if (axis.min && (!log || *axis.min > 0.0)) lo = *axis.min;
+  if (axis.max && (!log || *axis.max > 0.0)) hi = *axis.max;
+  scale.ticks = log ? log_ticks(lo, hi) : nice_ticks(lo, hi);
+  // Fixed limits win over the rounded-out ones; ticks outside them are dropped.
+  if (axis.min || axis.max) {
+    if (axis.min && (!log || *axis.min > 0.0)) scale.ticks.lo = *axis.min;
+    if (axis.max && (!log || *axis.max > 0.0)) scale.ticks.hi = *axis.max;
+    if (scale.ticks.hi <= scale.ticks.lo) scale.ticks.hi = scale.ticks.lo + 1.0;
+    auto& values = scale.ticks.values;
+    const double slack = 1e-9 * (scale.ticks.hi - scale.ticks.lo);
+    values.erase(std::remove_if(values.begin(), values.end(),
+                                [&](double v) {
+                                  return v < scale.ticks.lo - slack || v > scale.ticks.hi + slack;
+                                }),
+                 values.end());
+  }
+  return scale;
+}
+
+std::string title_element(const std::vector<std::string>& tooltips, std::size_t i) {
+  if (i >= tooltips.size() || tooltips[i].empty()) return "";
+  return "<title>" + xml_escape(tooltips[i]) + "</title>";
+}
+
+std::string dash_attr(bool dashed) {
+  return dashed ? " stroke-dasharray=\"6 4\"" : "";
+}
+
+// Polylines of consecutive drawable points; a NaN or undrawable point breaks the line.
+std::vector<std::vector<std::pair<double, double>>> split_runs(
+    const std::vector<std::pair<double, double>>& points, const Scale& sx, const Scale& sy) {
+  std::vector<std::vector<std::pair<double, double>>> runs(1);
+  for (const auto& [x, y] : points) {
+    if (sx.drawable(x) && sy.drawable(y)) {
+      runs.back().emplace_back(sx.map(x), sy.map(y));
+    } else if (!runs.back().empty()) {
+      runs.emplace_back();
+    }
+  }
+  return runs;
+}
+
+std::string polyline(const std::vector<std::pair<double, double>>& run, const std::string& color,
+                     double width, bool dashed) {
+  std::string points;
+  for (const auto& [x, y] : run) points += (points.empty() ? "" : " ") + px(x) + "," + px(y);
+  return "<polyline fill=\"none\" stroke=\"" + xml_escape(color) + "\" stroke-width=\"" +
+         px(width) + "\"" + dash_attr(dashed) + " points=\"" + points + "\"/>";
+}
+
+std::atomic<unsigned> clip_counter{0};
+
+}  // namespace
+
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string format_number(double value, int significant) {
+  if (std::isnan(value)) return "n/a";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  significant = std::max(1, significant);
+  const double magnitude = std::abs(value);
+  char buffer[64];
+  std::string text;
+  if (magnitude >= 1.0 && magnitude < 1e15 && value == std::floor(value)) {
+    std::snprintf(buffer, sizeof buffer, "%.0f", value);  // counts in full: 1611024, not 1.611e+06
+    text = buffer;
+  } else if (magnitude == 0.0 || (magnitude >= 1e-4 && magnitude < 1e6)) {
+    const int exponent = magnitude == 0.0 ? 0 : static_cast<int>(std::floor(std::log10(magnitude)));
+    const int decimals = std::max(0, significant - 1 - exponent);
+    std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+    text = buffer;
+    if (text.find('.') != std::string::npos) {
+      while (text.back() == '0') text.pop_back();
+      if (text.back() == '.') text.pop_back();
+    }
+  } else {
+    std::snprintf(buffer, sizeof buffer, "%.*g", significant, value);
+    text = buffer;
+  }
+  return text == "-0" ? "0" : text;
+}
+
+Ticks nice_ticks(double lo, double hi, int target) {
+  Ticks ticks;
+  if (!finite(lo) || !finite(hi)) lo = 0.0, hi = 1.0;
+  if (lo > hi) std::swap(lo, hi);
+  if (lo == hi) {
+    const double half =
+        lo == 0.0 ? 0.5 : 0.5 * std::pow(10.0, std::floor(std::log10(std::abs(lo))));
+    lo -= half;
+    hi += half;
+  }
+  target = std::max(2, target);
+  const double raw = (hi - lo) / static_cast<double>(target - 1);
+  const double power = std::pow(10.0, std::floor(std::log10(raw)));
+  const double fraction = raw / power;
+  // Rounded to the nearest of 1, 2, 5, 10 so that about `target` ticks result.
+  const double nice = fraction < 1.5 ? 1.0 : fraction < 3.0 ? 2.0 : fraction < 7.0 ? 5.0 : 10.0;
+  ticks.step = nice * power;
+  // Integer multiples of the step, so 0.1 + 0.2 never shows up as 0.30000000000000004.
+  const double first = std::floor(lo / ticks.step + 1e-9);
+  const double last = std::ceil(hi / ticks.step - 1e-9);
+  ticks.lo = first * ticks.step;
+  ticks.hi = last * ticks.step;
+  for (double k = first; k <= last + 0.5; k += 1.0) {
+    const double value = k * ticks.step;
+    ticks.values.push_back(std::abs(value) < 1e-12 * ticks.step ? 0.0 : value);
+  }
+  return ticks;
+}
+
+Ticks log_ticks(double lo, double hi) {
+  Ticks ticks;
+  if (!(lo > 0.0) || !(hi > 0.0) || !finite(lo) || !finite(hi)) lo = 0.1, hi = 1.0;
+  if (lo > hi) std::swap(lo, hi);
+  if (lo == hi) lo /= 3.0, hi *= 3.0;  // a constant stays off the frame
+  const double first = std::floor(std::log10(lo) + 1e-9);
+  double last = std::ceil(std::log10(hi) - 1e-9);
+  if (last <= first) last = first + 1.0;
+  ticks.lo = std::pow(10.0, first);
+  ticks.hi = std::pow(10.0, last);
+  const bool few_decades = last - first < 2.0;
+  for (double k = first; k <= last + 0.5; k += 1.0) {
+    const double decade = std::pow(10.0, k);
+    ticks.values.push_back(decade);
+    if (few_decades && k < last - 0.5) {
+      ticks.values.push_back(2.0 * decade);
+      ticks.values.push_back(5.0 * decade);
+    }
+  }
+  return ticks;
+}
+
+const char* palette_color(std::size_t index) {
+  // Okabe-Ito, reordered so the first colours differ most.
+  static const char* const kPalette[] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
+                                         "#E69F00", "#56B4E9", "#000000", "#F0E442"};
+  return kPalette[index % (sizeof kPalette / sizeof kPalette[0])];
+}
+
+Series Series::line(std::string name, std::vector<double> x, std::vector<double> y) {
+  Series s;
+  s.kind = SeriesKind::line;
+  s.name = std::move(name);
+  s.x = std::move(x);
+  s.y = std::move(y);
+  return s;
+}
+
+Series Series::markers(std::string name, std::vector<double> x, std::vector<double> y,
+                       std::vector<double> y_error) {
+  Series s = line(std::move(name), std::move(x), std::move(y));
+  s.kind = SeriesKind::markers;
+  s.y_error = std::move(y_error);
+  return s;
+}
+
+Series Series::step(std::string name, std::vector<double> edges, std::vector<double> values) {
+  Series s = line(std::move(name), std::move(edges), std::move(values));
+  s.kind = SeriesKind::step;
+  return s;
+}
+
+Series Series::scatter(std::string name, std::vector<double> x, std::vector<double> y) {
+  Series s = line(std::move(name), std::move(x), std::move(y));
+  s.kind = SeriesKind::scatter;
+  s.marker_radius = 4.0;
+  return s;
+}
+
+Series& Series::with_color(std::string css_color) {
+  color = std::move(css_color);
+  return *this;
+}
+Series& Series::with_dashes(bool on) {
+  dashed = on;
+  return *this;
+}
+Series& Series::with_labels(std::vector<std::string> point_labels) {
+  labels = std::move(point_labels);
+  return *this;
+}
+Series& Series::with_tooltips(std::vector<std::string> point_tooltips) {
+  tooltips = std::move(point_tooltips);
+  return *this;
+}
+Series& Series::with_highlighted(std::vector<bool> point_highlighted) {
+  highlighted = std::move(point_highlighted);
+  return *this;
+}
+
+Chart::Chart(std::string title) : title_(std::move(title)) {}
+
+Chart& Chart::size(int width, int height) {
+  width_ = std::max(160, width);
+  height_ = std::max(120, height);
+  return *this;
+}
+Chart& Chart::x_axis(Axis axis) {
+  x_axis_ = std::move(axis);
+  return *this;
+}
+Chart& Chart::y_axis(Axis axis) {
+  y_axis_ = std::move(axis);
+  return *this;
+}
+Chart& Chart::add(Series series) {
+  series_.push_back(std::move(series));
+  return *this;
+}
+Chart& Chart::add_vline(double x, std::string label, std::string color) {
+  lines_.push_back({true, x, std::move(label), std::move(color)});
+  return *this;
+}
+Chart& Chart::add_hline(double y, std::string label, std::string color) {
+  lines_.push_back({false, y, std::move(label), std::move(color)});
+  return *this;
+}
+Chart& Chart::id(std::string element_id) {
+  id_ = std::move(element_id);
+  return *this;
+}
+Chart& Chart::legend(std::string position) {
+  legend_ = std::move(position);
+  return *this;
+}
+
+bool Chart::empty() const {
+  for (const Series& s : series_) {
+    const std::size_t n = s.kind == SeriesKind::step
+                              ? std::min(s.y.size(), s.x.size() ? s.x.size() - 1 : 0)
+                              : std::min(s.x.size(), s.y.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      if (finite(s.x[i]) && finite(s.y[i])) return false;
+    }
+  }
+  return true;
+}
+
+std::string Chart::svg() const {
+  const bool x_log = x_axis_.scale == AxisScale::log;
+  const bool y_log = y_axis_.scale == AxisScale::log;
+  Range xr, yr;
+  for (const Series& s : series_) {
+    if (s.kind == SeriesKind::step) {
+      if (s.x.size() < 2) continue;
+      const std::size_t n = std::min(s.y.size(), s.x.size() - 1);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!finite(s.y[i])) continue;
+        xr.add(s.x[i], x_log);
+        xr.add(s.x[i + 1], x_log);
+        yr.add(s.y[i], y_log);
+      }
+      if (!y_log && n > 0) yr.add(0.0, false);  // histograms start at zero
+      continue;
+    }
+    const std::size_t n = std::min(s.x.size(), s.y.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!finite(s.x[i]) || !finite(s.y[i])) continue;
+      xr.add(s.x[i], x_log);
+      yr.add(s.y[i], y_log);
+      if (i < s.y_error.size() && finite(s.y_error[i])) {
+        yr.add(s.y[i] - s.y_error[i], y_log);
+        yr.add(s.y[i] + s.y_error[i], y_log);
+      }
+    }
+  }
+  for (const ReferenceLine& line : lines_)
+    (line.vertical ? xr : yr).add(line.value, line.vertical ? x_log : y_log);
+
+  const double top = title_.empty() ? 12.0 : 30.0;
+  Scale sx = resolve_scale(x_axis_, xr);
+  Scale sy = resolve_scale(y_axis_, yr);
+  sx.pixel_lo = kMarginLeft;
+  sx.pixel_hi = width_ - kMarginRight;
+  sy.pixel_lo = height_ - kMarginBottom;  // y grows upwards
+  sy.pixel_hi = top;
+  const double plot_w = sx.pixel_hi - sx.pixel_lo, plot_h = sy.pixel_lo - sy.pixel_hi;
+
+  const std::string clip = "clip-" + (id_.empty() ? std::to_string(clip_counter++) : id_);
+  std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\"";
+  if (!id_.empty()) out += " id=\"" + xml_escape(id_) + "\"";
+  out += " width=\"" + std::to_string(width_) + "\" height=\"" + std::to_string(height_) +
+         "\" viewBox=\"0 0 " + std::to_string(width_) + " " + std::to_string(height_) +
+         "\" role=\"img\" aria-label=\"" + xml_escape(title_) + "\" " + kFont + " font-size=\"" +
+         px(kFontSize) + "\">";
+  out += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>";
+  out += "<defs><clipPath id=\"" + xml_escape(clip) + "\"><rect x=\"" + px(sx.pixel_lo) +
+         "\" y=\"" + px(sy.pixel_hi) + "\" width=\"" + px(plot_w) + "\" height=\"" + px(plot_h) +
+         "\"/></clipPath></defs>";
+  if (!title_.empty()) {
+    out += "<text x=\"" + px(kMarginLeft) + "\" y=\"19\" font-size=\"13\" font-weight=\"bold\">" +
+           xml_escape(title_) + "</text>";
+  }
+
+  // Grid, ticks and tick labels.
+  out += "<g stroke=\"#e3e3e3\" stroke-width=\"1\">";
+  for (double v : sx.ticks.values) {
+    out += "<line x1=\"" + px(sx.map(v)) + "\" x2=\"" + px(sx.map(v)) + "\" y1=\"" +
+           px(sy.pixel_hi) + "\" y2=\"" + px(sy.pixel_lo) + "\"/>";
+  }
+  for (double v : sy.ticks.values) {
+    out += "<line x1=\"" + px(sx.pixel_lo) + "\" x2=\"" + px(sx.pixel_hi) + "\" y1=\"" +
+           px(sy.map(v)) + "\" y2=\"" + px(sy.map(v)) + "\"/>";
+  }
+  out += "</g><g fill=\"#333333\">";
+  for (double v : sx.ticks.values) {
+    out += "<text x=\"" + px(sx.map(v)) + "\" y=\"" + px(sy.pixel_lo + 15) +
+           "\" text-anchor=\"middle\">" + xml_escape(format_number(v)) + "</text>";
+  }
+  for (double v : sy.ticks.values) {
+    out += "<text x=\"" + px(sx.pixel_lo - 5) + "\" y=\"" + px(sy.map(v) + 4) +
+           "\" text-anchor=\"end\">" + xml_escape(format_number(v)) + "</text>";
+  }
+  out += "</g>";
+  out += "<text x=\"" + px(sx.pixel_lo + plot_w / 2) + "\" y=\"" + px(height_ - 10.0) +
+         "\" text-anchor=\"middle\" font-size=\"12\">" + xml_escape(x_axis_.label) + "</text>";
+  out += "<text transform=\"translate(15," + px(sy.pixel_hi + plot_h / 2) +
+         ") rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">" + xml_escape(y_axis_.label) +
+         "</text>";
+
+  // Data, clipped to the plot area.
+  out += "<g clip-path=\"url(#" + xml_escape(clip) + ")\">";
+  for (const ReferenceLine& line : lines_) {
+    const Scale& s = line.vertical ? sx : sy;
+    if (!s.drawable(line.value)) continue;
+    const double p = s.map(line.value);
+    out += line.vertical ? "<line x1=\"" + px(p) + "\" x2=\"" + px(p) + "\" y1=\"" +
+                               px(sy.pixel_hi) + "\" y2=\"" + px(sy.pixel_lo) + "\""
+                         : "<line x1=\"" + px(sx.pixel_lo) + "\" x2=\"" + px(sx.pixel_hi) +
+                               "\" y1=\"" + px(p) + "\" y2=\"" + px(p) + "\"";
+    out += " stroke=\"" + xml_escape(line.color) +
+           "\" stroke-width=\"1.2\" stroke-dasharray=\"3 3\"/>";
+    if (!line.label.empty()) {
+      out += line.vertical ? "<text x=\"" + px(p + 4) + "\" y=\"" + px(sy.pixel_lo - 6) + "\""
+                           : "<text x=\"" + px(sx.pixel_hi - 4) + "\" y=\"" + px(p - 4) +
+                                 "\" text-anchor=\"end\"";
+      out += " fill=\"" + xml_escape(line.color) + "\" font-size=\"10\">" + xml_escape(line.label) +
+             "</text>";
+    }
+  }
+  for (std::size_t index = 0; index < series_.size(); ++index) {
+    const Series& s = series_[index];
+    const std::string color = s.color.empty() ? palette_color(index) : s.color;
+    out += "<g>";
+    if (s.kind == SeriesKind::line) {
+      std::vector<std::pair<double, double>> points;
+      for (std::size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i)
+        points.emplace_back(s.x[i], s.y[i]);
+      for (const auto& run : split_runs(points, sx, sy)) {
+        if (run.size() >= 2) out += polyline(run, color, 1.8, s.dashed);
+        // A lone point (a one-epoch history) would otherwise not show at all.
+        if (run.size() == 1) {
+          out += "<circle cx=\"" + px(run[0].first) + "\" cy=\"" + px(run[0].second) +
+                 "\" r=\"2.5\" fill=\"" + xml_escape(color) + "\"/>";
+        }
+      }
+    } else if (s.kind == SeriesKind::step) {
+      // Outline of the bars: up at each left edge, across, down at the right edge.
+      std::vector<std::pair<double, double>> points;
+      const double base = y_log ? std::numeric_limits<double>::quiet_NaN() : 0.0;
+      const std::size_t n = s.x.size() < 2 ? 0 : std::min(s.y.size(), s.x.size() - 1);
+      for (std::size_t i = 0; i < n; ++i) {
+        const double y = y_log && s.y[i] <= 0.0 ? std::numeric_limits<double>::quiet_NaN() : s.y[i];
+        if (i == 0 || !finite(s.y[i - 1])) points.emplace_back(s.x[i], y_log ? sy.ticks.lo : base);
+        points.emplace_back(s.x[i], y_log && !finite(y) ? sy.ticks.lo : y);
+        points.emplace_back(s.x[i + 1], y_log && !finite(y) ? sy.ticks.lo : y);
+      }
+      if (n > 0) points.emplace_back(s.x[n], y_log ? sy.ticks.lo : base);
+      for (const auto& run : split_runs(points, sx, sy)) {
+        if (run.size() >= 2) out += polyline(run, color, 1.6, s.dashed);
+      }
+    } else {
+      const bool scatter = s.kind == SeriesKind::scatter;
+      for (std::size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
+        if (!sx.drawable(s.x[i]) || !sy.drawable(s.y[i])) continue;
+        const double cx = sx.map(s.x[i]), cy = sy.map(s.y[i]);
+        const bool high = i < s.highlighted.size() && s.highlighted[i];
+        out += "<g>" + title_element(s.tooltips, i);
+        if (i < s.y_error.size() && finite(s.y_error[i]) && s.y_error[i] > 0.0) {
+          const double lo = s.y[i] - s.y_error[i], hi = s.y[i] + s.y_error[i];
+          const double py_lo = sy.drawable(lo) ? sy.map(lo) : sy.pixel_lo;
+          const double py_hi = sy.map(hi);
+          out += "<path stroke=\"" + xml_escape(color) + "\" stroke-width=\"1.2\" d=\"M" + px(cx) +
+                 " " + px(py_lo) + "V" + px(py_hi) + "M" + px(cx - 3) + " " + px(py_lo) + "h6M" +
+                 px(cx - 3) + " " + px(py_hi) + "h6\"/>";
+        }
+        const double r = high ? s.marker_radius * 1.5 : s.marker_radius;
+        out += "<circle cx=\"" + px(cx) + "\" cy=\"" + px(cy) + "\" r=\"" + px(r) + "\" fill=\"" +
+               xml_escape(color) + "\"";
+        if (scatter && !high) out += " fill-opacity=\"0.45\"";
+        if (high) out += " stroke=\"#000000\" stroke-width=\"1.5\"";
+        out += "/>";
+        if (i < s.labels.size() && !s.labels[i].empty()) {
+          out += "<text x=\"" + px(cx + r + 3) + "\" y=\"" + px(cy - r - 1) +
+                 "\" font-size=\"10\"" + (high ? " font-weight=\"bold\"" : "") + ">" +
+                 xml_escape(s.labels[i]) + "</text>";
+        }
+        out += "</g>";
+      }
+    }
+    out += "</g>";
+  }
+  out += "</g>";
+  out += "<rect x=\"" + px(sx.pixel_lo) + "\" y=\"" + px(sy.pixel_hi) + "\" width=\"" + px(plot_w) +
+         "\" height=\"" + px(plot_h) + "\" fill=\"none\" stroke=\"#555555\" stroke-width=\"1\"/>";
+  if (empty()) {
+    out += "<text x=\"" + px(sx.pixel_lo + plot_w / 2) + "\" y=\"" + px(sy.pixel_hi + plot_h / 2) +
+           "\" text-anchor=\"middle\" fill=\"#888888\" font-size=\"14\">no data</text>";
+  }
+
+  // Legend: a sample of each named series' mark, then its name.
+  std::vector<std::size_t> named;
+  std::size_t longest = 0;
+  for (std::size_t i = 0; i < series_.size(); ++i) {
+    if (series_[i].name.empty()) continue;
+    named.push_back(i);
+    longest = std::max(longest, series_[i].name.size());
+  }
+  if (!named.empty() && legend_ != "none") {
+    const double row = 16.0;
+    const double box_w = 34.0 + 6.2 * static_cast<double>(longest);
+    const double box_h = 8.0 + row * static_cast<double>(named.size());
+    const bool left = legend_.find("left") != std::string::npos;
+    const bool bottom = legend_.find("bottom") != std::string::npos;
+    const double x0 = left ? sx.pixel_lo + 8 : sx.pixel_hi - 8 - box_w;
+    const double y0 = bottom ? sy.pixel_lo - 8 - box_h : sy.pixel_hi + 8;
+    out += "<g><rect x=\"" + px(x0) + "\" y=\"" + px(y0) + "\" width=\"" + px(box_w) +
+           "\" height=\"" + px(box_h) +
+           "\" fill=\"#ffffff\" fill-opacity=\"0.88\" stroke=\"#bbbbbb\" rx=\"3\"/>";
+    for (std::size_t k = 0; k < named.size(); ++k) {
+      const Series& s = series_[named[k]];
+      const std::string color = s.color.empty() ? palette_color(named[k]) : s.color;
+      const double y = y0 + 4 + row * (static_cast<double>(k) + 0.5);
+      if (s.kind == SeriesKind::markers || s.kind == SeriesKind::scatter) {
+        out += "<circle cx=\"" + px(x0 + 15) + "\" cy=\"" + px(y) + "\" r=\"3.5\" fill=\"" +
+               xml_escape(color) + "\"/>";
+      } else {
+        out += "<line x1=\"" + px(x0 + 6) + "\" x2=\"" + px(x0 + 24) + "\" y1=\"" + px(y) +
+               "\" y2=\"" + px(y) + "\" stroke=\"" + xml_escape(color) + "\" stroke-width=\"2\"" +
+               dash_attr(s.dashed) + "/>";
+      }
+      out += "<text x=\"" + px(x0 + 30) + "\" y=\"" + px(y + 4) + "\">" + xml_escape(s.name) +
+             "</text>";
+    }
+    out += "</g>";
+  }
+  out += "</svg>";
+  return out;
+}
+
+}  // namespace hlslim::report

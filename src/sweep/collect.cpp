@@ -1,0 +1,294 @@
+#include "hlslim/sweep/collect.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <optional>
+#include <sstream>
+
+#include "hlslim/sweep/pareto.hpp"
+#include "hlslim/util/errors.hpp"
+#include "hlslim/util/files.hpp"
+#include "hlslim/util/text.hpp"
+
+namespace fs = std::filesystem;
+
+namespace hlslim {
+namespace {
+
+using json = nlohmann::json;
+
+// Figures of merit of a model on the test set, in table order; roc_auc and accuracy for
+// classification.
+const std::vector<std::string> kFigures = {"pt_spread", "plateau_eff", "fake_rate", "eff_at_thr_15",
+                                           "pt_mae",    "eta_mae",     "roc_auc",   "accuracy"};
+const std::vector<std::string> kEstimates = {"lut",        "ff",         "dsp", "bram_18k",
+                                             "latency_ns", "multiplies", "bops"};
+
+std::optional<json> read_json(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  try {
+    return json::parse(read_file(path));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+void take_numbers(const json& from, const std::vector<std::string>& names,
+                  std::map<std::string, double>& into) {
+  if (!from.is_object()) return;
+  for (const auto& name : names) {
+    auto it = from.find(name);
+    if (it != from.end() && it->is_number()) into[name] = it->get<double>();
+  }
+}
+
+// The test figures of `model` in a stage's metrics: {"model": M, "test": {...}}, or a role
+// block {"student_model": M, "student": {"test": {...}}} as the distill stage writes.
+const json* model_test(const json& metrics, const std::string& model) {
+  if (!metrics.is_object()) return nullptr;
+  auto test = metrics.find("test");
+  if (test != metrics.end() && test->is_object() &&
+      (model.empty() || metrics.value("model", std::string()) == model)) {
+    return &*test;
+  }
+  for (auto it = metrics.begin(); it != metrics.end(); ++it) {
+    const std::string& key = it.key();
+    if (key.size() < 7 || key.compare(key.size() - 6, 6, "_model") != 0) continue;
+    if (!it->is_string() || (!model.empty() && it->get<std::string>() != model)) continue;
+    const std::string role = key.substr(0, key.size() - 6);
+    auto block = metrics.find(role);
+    if (block != metrics.end() && block->is_object()) {
+      auto role_test = block->find("test");
+      if (role_test != block->end() && role_test->is_object()) return &*role_test;
+    }
+  }
+  return nullptr;
+}
+
+// The last line of a job log that reports an error, for points that failed before their run
+// directory had a manifest (an unusable directory, a lost node...).
+std::string log_error(const fs::path& log) {
+  std::ifstream in(log);
+  std::string line, found;
+  while (std::getline(in, line)) {
+    if (line.find("error") != std::string::npos || line.find("CANCELLED") != std::string::npos)
+      found = line;
+  }
+  return found;
+}
+
+void read_point(const fs::path& sweep_dir, SweepRow& row) {
+  const fs::path dir = sweep_dir / row.dir;
+  const auto manifest = read_json(dir / "manifest.json");
+  if (!manifest || !manifest->contains("stages")) {
+    const fs::path log = sweep_dir / "logs" / ("point-" + std::to_string(row.index) + ".out");
+    const std::string error = log_error(log);
+    row.status = error.empty() ? "missing" : "failed";
+    row.error = error;
+    return;
+  }
+  const json& stages = manifest->at("stages");
+  row.status = manifest->value("status", "running");
+  for (const auto& stage : stages) {
+    const std::string status = stage.value("status", "");
+    if (status == "failed" || status == "interrupted") {
+      row.status = status;
+      row.failed_stage = stage.value("name", "");
+      row.error = stage.value("error", status == "interrupted" ? "interrupted" : "");
+      break;
+    }
+  }
+  if (row.status == "partial") row.status = "running";
+  if (row.status != "completed") return;
+
+  // The final model is the exported one; its figures come from the last stage that tested it.
+  std::vector<json> metrics;
+  for (const auto& stage : stages) {
+    metrics.push_back(read_json(dir / stage.value("dir", "") / "metrics.json").value_or(json()));
+  }
+  for (std::size_t i = stages.size(); i-- > 0;) {
+    if (stages[i].value("type", "") != "export" || !metrics[i].is_object()) continue;
+    row.model = metrics[i].value("model", "");
+    if (auto it = metrics[i].find("estimates"); it != metrics[i].end())
+      take_numbers(*it, kEstimates, row.estimates);
+    break;
+  }
+  for (std::size_t i = metrics.size(); i-- > 0;) {
+    if (const json* test = model_test(metrics[i], row.model)) {
+      take_numbers(*test, kFigures, row.figures);
+      break;
+    }
+  }
+}
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string number_text(const std::map<std::string, double>& values, const std::string& key) {
+  auto it = values.find(key);
+  if (it == values.end()) return "";
+  const double value = it->second;
+  if (value == std::floor(value) && std::abs(value) < 1e15) {
+    return std::to_string(static_cast<long long>(value));
+  }
+  return format_double(value);
+}
+
+// A value as JSON: a number when the text is one, else the text.
+json value_json(const std::string& text) {
+  try {
+    std::size_t used = 0;
+    const double number = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(number)) return number;
+  } catch (const std::exception&) {
+  }
+  return text;
+}
+
+double get_or_nan(const std::map<std::string, double>& values, const std::string& key) {
+  auto it = values.find(key);
+  return it == values.end() ? std::numeric_limits<double>::quiet_NaN() : it->second;
+}
+
+}  // namespace
+
+SweepTable collect_sweep(const fs::path& sweep_dir) {
+  const auto plan = read_json(sweep_dir / "plan.json");
+  if (!plan || plan->value("format", "") != "hlslim-sweep-plan") {
+    throw Error("'" + sweep_dir.string() +
+                    "' is not a sweep directory: it holds no valid plan.json (written by "
+                    "hlslim sweep CONFIG --plan, --submit or --point)",
+                kExitRunDir);
+  }
+  SweepTable table;
+  table.name = plan->value("name", "");
+  table.method = plan->value("method", "");
+  table.keys = plan->value("keys", std::vector<std::string>());
+  if (auto shared = plan->find("shared"); shared != plan->end())
+    table.shared_stages = shared->value("stages", std::vector<std::string>());
+  for (const auto& point : plan->at("points")) {
+    SweepRow row;
+    row.index = point.at("index").get<std::size_t>();
+    row.dir = point.at("dir").get<std::string>();
+    for (const auto& key : table.keys) row.values.push_back(point.at("values").value(key, ""));
+    read_point(sweep_dir, row);
+    table.rows.push_back(std::move(row));
+  }
+
+  for (const auto& name : kFigures) {
+    for (const auto& row : table.rows) {
+      if (row.figures.count(name)) {
+        table.figure_columns.push_back(name);
+        break;
+      }
+    }
+  }
+  for (const auto& name : kEstimates) {
+    for (const auto& row : table.rows) {
+      if (row.estimates.count(name)) {
+        table.estimate_columns.push_back(name);
+        break;
+      }
+    }
+  }
+  const auto has = [&](const std::string& name) {
+    return std::find(table.figure_columns.begin(), table.figure_columns.end(), name) !=
+           table.figure_columns.end();
+  };
+  if (has("pt_spread")) {
+    table.physics = "pt_spread";
+  } else if (has("roc_auc")) {
+    table.physics = "roc_auc";
+    table.physics_lower_better = false;
+  } else if (has("accuracy")) {
+    table.physics = "accuracy";
+    table.physics_lower_better = false;
+  }
+  if (!table.physics.empty()) {
+    std::vector<double> physics, lut, latency;
+    for (const auto& row : table.rows) {
+      const double value = row.status == "completed" ? get_or_nan(row.figures, table.physics)
+                                                     : std::numeric_limits<double>::quiet_NaN();
+      physics.push_back(table.physics_lower_better ? value : -value);
+      lut.push_back(get_or_nan(row.estimates, "lut"));
+      latency.push_back(get_or_nan(row.estimates, "latency_ns"));
+    }
+    table.front_lut = pareto_front(lut, physics);
+    table.front_latency = pareto_front(latency, physics);
+    for (auto i : table.front_lut) table.rows[i].front_lut = true;
+    for (auto i : table.front_latency) table.rows[i].front_latency = true;
+  }
+  return table;
+}
+
+std::string sweep_csv(const SweepTable& table) {
+  std::ostringstream out;
+  std::vector<std::string> header = {"index", "status"};
+  header.insert(header.end(), table.keys.begin(), table.keys.end());
+  header.insert(header.end(), {"failed_stage", "error"});
+  header.insert(header.end(), table.figure_columns.begin(), table.figure_columns.end());
+  header.insert(header.end(), table.estimate_columns.begin(), table.estimate_columns.end());
+  header.insert(header.end(), {"pareto_lut", "pareto_latency"});
+  for (std::size_t i = 0; i < header.size(); ++i) out << (i ? "," : "") << csv_field(header[i]);
+  out << "\n";
+  for (const auto& row : table.rows) {
+    std::vector<std::string> cells = {std::to_string(row.index), row.status};
+    for (const auto& value : row.values) cells.push_back(value);
+    cells.push_back(row.failed_stage);
+    cells.push_back(row.error);
+    for (const auto& name : table.figure_columns) cells.push_back(number_text(row.figures, name));
+    for (const auto& name : table.estimate_columns)
+      cells.push_back(number_text(row.estimates, name));
+    cells.push_back(row.front_lut ? "1" : "0");
+    cells.push_back(row.front_latency ? "1" : "0");
+    for (std::size_t i = 0; i < cells.size(); ++i) out << (i ? "," : "") << csv_field(cells[i]);
+    out << "\n";
+  }
+  return out.str();
+}
+
+json sweep_json(const SweepTable& table) {
+  json points = json::array();
+  json failed = json::array();
+  json missing = json::array();
+  for (const auto& row : table.rows) {
+    json values = json::object();
+    for (std::size_t i = 0; i < table.keys.size(); ++i)
+      values[table.keys[i]] = value_json(row.values[i]);
+    json point = {{"index", row.index},
+                  {"dir", row.dir},
+                  {"status", row.status},
+                  {"values", values},
+                  {"figures", row.figures},
+                  {"estimates", row.estimates},
+                  {"pareto", {{"lut", row.front_lut}, {"latency", row.front_latency}}}};
+    if (!row.model.empty()) point["model"] = row.model;
+    if (!row.failed_stage.empty()) point["failed_stage"] = row.failed_stage;
+    if (!row.error.empty()) point["error"] = row.error;
+    points.push_back(point);
+    if (row.status == "missing")
+      missing.push_back(row.index);
+    else if (row.status != "completed")
+      failed.push_back(row.index);
+  }
+  return {{"name", table.name},       {"method", table.method},
+          {"keys", table.keys},       {"shared_stages", table.shared_stages},
+          {"physics", table.physics}, {"physics_lower_better", table.physics_lower_better},
+          {"points", points},         {"not_completed", failed},
+          {"missing", missing}};
+}
+
+void write_sweep_reports(const SweepTable& table, const fs::path& sweep_dir) {
+  write_file_atomic(sweep_dir / "sweep.csv", sweep_csv(table));
+  write_file_atomic(sweep_dir / "sweep.json", sweep_json(table).dump(2) + "\n");
+  write_file_atomic(sweep_dir / "sweep.html", sweep_html(table));
+}
+
+}  // namespace hlslim

@@ -1,0 +1,140 @@
+// The sweep report page: two Pareto scatter plots and the table of every point, as one HTML
+// file with inline SVG and no script.
+#include <sstream>
+
+#include "hlslim/report/svg.hpp"
+#include "hlslim/sweep/collect.hpp"
+#include "hlslim/util/text.hpp"
+
+namespace hlslim {
+namespace {
+
+std::string point_label(const SweepTable& table, const SweepRow& row) {
+  std::string label = "point " + std::to_string(row.index);
+  for (std::size_t i = 0; i < table.keys.size(); ++i)
+    label += "\n" + table.keys[i] + " = " + row.values[i];
+  return label;
+}
+
+// One scatter plot of every completed point: x an estimate, y the physics figure; the Pareto
+// front's points are highlighted, labelled with their index and joined by a line.
+std::string scatter_svg(const SweepTable& table, const std::string& x_key,
+                        const std::string& x_label, bool lut_front) {
+  std::vector<double> x, y;
+  std::vector<std::string> labels, tooltips;
+  std::vector<bool> highlighted;
+  for (const auto& row : table.rows) {
+    if (row.status != "completed" || !row.estimates.count(x_key) ||
+        !row.figures.count(table.physics)) {
+      continue;
+    }
+    const bool on_front = lut_front ? row.front_lut : row.front_latency;
+    x.push_back(row.estimates.at(x_key));
+    y.push_back(row.figures.at(table.physics));
+    labels.push_back(std::to_string(row.index));
+    tooltips.push_back(point_label(table, row));
+    highlighted.push_back(on_front);
+  }
+  std::vector<double> front_x, front_y;
+  for (auto i : lut_front ? table.front_lut : table.front_latency) {
+    front_x.push_back(table.rows[i].estimates.at(x_key));
+    front_y.push_back(table.rows[i].figures.at(table.physics));
+  }
+  report::Chart chart(table.physics + " vs " + x_label);
+  chart.x_axis({x_label});
+  chart.y_axis({table.physics +
+                (table.physics_lower_better ? " (lower is better)" : " (higher is better)")});
+  chart.add(report::Series::scatter("points", x, y)
+                .with_labels(labels)
+                .with_tooltips(tooltips)
+                .with_highlighted(highlighted)
+                .with_color("#1f77b4"));
+  if (front_x.size() > 1) {
+    chart.add(report::Series::line("Pareto front", front_x, front_y).with_color("#d62728"));
+  }
+  return chart.svg() + "\n";
+}
+
+}  // namespace
+
+std::string sweep_html(const SweepTable& table) {
+  std::ostringstream out;
+  std::size_t completed = 0;
+  for (const auto& row : table.rows) completed += row.status == "completed";
+  out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Sweep "
+      << report::xml_escape(table.name) << "</title>\n<style>\n"
+      << "body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;"
+         "font-size:13px}th,td{border:1px solid #ccc;padding:3px 7px;text-align:right}"
+         "th{background:#f2f2f2}td.text{text-align:left}tr.front{background:#fde8e8}"
+         "tr.failed{background:#fff3cd}tr.missing{background:#eeeeee;color:#666}"
+         ".plots{display:flex;flex-wrap:wrap;gap:16px}\n"
+      << "</style>\n</head>\n<body>\n";
+  out << "<h1>Sweep " << report::xml_escape(table.name) << "</h1>\n<p>"
+      << report::xml_escape(table.method) << " sweep of " << table.rows.size() << " point(s), "
+      << completed << " completed. Swept keys: " << report::xml_escape(join(table.keys, ", "))
+      << ".";
+  if (!table.shared_stages.empty())
+    out << " Shared stages (run once): " << report::xml_escape(join(table.shared_stages, ", "))
+        << ".";
+  out << "</p>\n";
+
+  std::vector<const SweepRow*> not_done;
+  for (const auto& row : table.rows)
+    if (row.status != "completed") not_done.push_back(&row);
+  if (!not_done.empty()) {
+    out << "<h2>Points not completed (" << not_done.size() << ")</h2>\n<ul>\n";
+    for (const auto* row : not_done) {
+      out << "<li>point " << row->index << ": <b>" << report::xml_escape(row->status) << "</b>";
+      if (!row->failed_stage.empty())
+        out << " in stage '" << report::xml_escape(row->failed_stage) << "'";
+      if (!row->error.empty()) out << ": " << report::xml_escape(row->error);
+      out << "</li>\n";
+    }
+    out << "</ul>\n";
+  }
+
+  if (!table.physics.empty()) {
+    out << "<h2>Pareto fronts</h2>\n<p>Large, outlined points are Pareto-optimal (joined by "
+           "the red line): no other completed point has both a better "
+        << report::xml_escape(table.physics)
+        << " and fewer resources. Hover a point for its values.</p>\n<div class=\"plots\">\n";
+    out << scatter_svg(table, "lut", "estimated LUTs", true);
+    out << scatter_svg(table, "latency_ns", "estimated latency [ns]", false);
+    out << "</div>\n";
+  }
+
+  out << "<h2>Every point</h2>\n<table>\n<tr><th>point</th><th>status</th>";
+  for (const auto& key : table.keys) out << "<th>" << report::xml_escape(key) << "</th>";
+  for (const auto& name : table.figure_columns)
+    out << "<th>" << report::xml_escape(name) << "</th>";
+  for (const auto& name : table.estimate_columns)
+    out << "<th>" << report::xml_escape(name) << "</th>";
+  out << "<th>Pareto (LUT / latency)</th><th>error</th></tr>\n";
+  for (const auto& row : table.rows) {
+    const char* cls = row.status == "completed"
+                          ? (row.front_lut || row.front_latency ? "front" : "")
+                          : (row.status == "missing" ? "missing" : "failed");
+    out << "<tr class=\"" << cls << "\"><td>" << row.index << "</td><td class=\"text\">"
+        << report::xml_escape(row.status) << "</td>";
+    for (const auto& value : row.values) out << "<td>" << report::xml_escape(value) << "</td>";
+    for (const auto& name : table.figure_columns) {
+      auto it = row.figures.find(name);
+      out << "<td>" << (it == row.figures.end() ? "" : report::format_number(it->second))
+          << "</td>";
+    }
+    for (const auto& name : table.estimate_columns) {
+      auto it = row.estimates.find(name);
+      out << "<td>" << (it == row.estimates.end() ? "" : report::format_number(it->second))
+          << "</td>";
+    }
+    out << "<td class=\"text\">" << (row.front_lut ? "LUT " : "")
+        << (row.front_latency ? "latency" : "") << "</td><td class=\"text\">"
+        << report::xml_escape(row.failed_stage.empty() ? row.error
+                                                       : row.failed_stage + ": " + row.error)
+        << "</td></tr>\n";
+  }
+  out << "</table>\n</body>\n</html>\n";
+  return out.str();
+}
+
+}  // namespace hlslim

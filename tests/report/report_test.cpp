@@ -1,0 +1,297 @@
+// Reports of synthetic run directories written by the tests: every section shows the numbers
+// of the files it reads, partial and damaged runs still give a report, and what cannot be a
+// run directory fails with a message naming the file.
+
+#include "hlslim/report/report.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "hlslim/engine/precision.hpp"
+#include "hlslim/export/estimates.hpp"
+#include "hlslim/graph/model_file.hpp"
+#include "hlslim/report/svg.hpp"
+#include "hlslim/util/errors.hpp"
+#include "hlslim/util/files.hpp"
+#include "support/fixed_graphs.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace hlslim::report {
+namespace {
+
+using testing::fixed::dense;
+using testing::fixed::layer;
+using testing::fixed::roles;
+
+fs::path fresh_dir(const std::string& name) {
+  const char* tmp = std::getenv("TMPDIR");
+  const fs::path dir =
+      fs::path(tmp ? tmp : "/tmp") / ("hlslim_report_test_" + std::to_string(::getpid())) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+void write(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+json stage_record(const std::string& name, const std::string& type, const std::string& dir,
+                  const std::string& status = "completed") {
+  return {{"name", name},
+          {"type", type},
+          {"dir", dir},
+          {"status", status},
+          {"fingerprint", std::string(64, 'a')},
+          {"seconds", 1.5},
+          {"started", "2026-01-01T00:00:00Z"},
+          {"ended", "2026-01-01T00:00:01Z"}};
+}
+
+json trigger_figures(double pt_spread, double plateau, double fake) {
+  json turn_on = json::array();
+  for (int i = 0; i < 4; ++i) {
+    turn_on.push_back({{"lo", 5.0 * i},
+                       {"hi", 5.0 * i + 5},
+                       {"n", 10},
+                       {"n_fired", 3 * i},
+                       {"efficiency", 0.3 * i},
+                       {"error", 0.05}});
+  }
+  return {{"pt_mae", 2.0 * pt_spread},
+          {"pt_spread", pt_spread},
+          {"eta_mae", 0.02},
+          {"plateau_eff", plateau},
+          {"eff_at_thr_15", 0.5},
+          {"fake_rate", fake},
+          {"threshold_gev", 10.0},
+          {"turn_on", turn_on},
+          {"counts", {{"muon", 40}, {"noise", 10}}},
+          {"residuals",
+           {{"pt", {{"edges", {-1, 0, 1}}, {"counts", {7, 9}}, {"underflow", 1}, {"overflow", 2}}},
+            {"eta",
+             {{"edges", {-0.1, 0, 0.1}}, {"counts", {5, 6}}, {"underflow", 0}, {"overflow", 0}}}}}};
+}
+
+Graph quantized(const std::string& name, float w) {
+  Graph g = testing::fixed::chain(
+      {4},
+      {dense("fc1", 4, {w, 0.0f, -0.25f, 0.75f, 0.0f, 1.0f, 0.375f, 0.0f}, {0.125f, -0.5f}),
+       layer("relu", LayerKind::kRelu), dense("out", 2, {0.3125f, -1.5f})},
+      name);
+  store_precision(
+      g, testing::fixed::model_precision(
+             "fixed<8,3>", {roles("fixed<6,2>", "fixed<6,2>", "fixed<16,6>", "fixed<10,4>"),
+                            roles(nullptr, nullptr, nullptr, "ufixed<10,3>"),
+                            roles("fixed<12,4>", nullptr, "fixed<24,8>", "fixed<16,6>")}));
+  return g;
+}
+
+// A complete run: data, reference, train, quantize, distill, export.
+fs::path complete_run(const std::string& name) {
+  const fs::path dir = fresh_dir(name);
+  json manifest = {{"hlslim_version", "9.8.7"},
+                   {"git_commit", "abc123def"},
+                   {"config", "config.yaml"},
+                   {"created", "2026-01-01T00:00:00Z"},
+                   {"status", "completed"}};
+  manifest["stages"] = {stage_record("data", "data", "01-data"),
+                        stage_record("reference", "reference", "02-reference"),
+                        stage_record("teacher", "train", "03-teacher"),
+                        stage_record("quantize", "quantize", "04-quantize"),
+                        stage_record("distill", "distill", "05-distill"),
+                        stage_record("export", "export", "06-export")};
+  write(dir / "manifest.json", manifest.dump(2));
+  write(dir / "config.yaml", "name: synthetic\nnote: \"<b>not bold</b> & more\"\n");
+  write(dir / "01-data/metrics.json", json({{"events", 100}}).dump());
+  write(dir / "02-reference/metrics.json", trigger_figures(1.25, 0.9, 0.001).dump());
+  json teacher = {
+      {"model", "teacher"}, {"best_epoch", 2}, {"test", trigger_figures(0.875, 0.95, 0.002)}};
+  write(dir / "03-teacher/metrics.json", teacher.dump());
+  write(dir / "03-teacher/history.jsonl",
+        "{\"epoch\":1,\"loss\":0.9,\"val_loss\":0.95,\"learning_rate\":0.001,\"pt_spread\":1.5}\n"
+        "{\"epoch\":2,\"loss\":0.7,\"val_loss\":0.8,\"learning_rate\":0.0005,\"pt_spread\":1.2}\n");
+  json quantize = {{"model", "teacher"},
+                   {"test", trigger_figures(0.8875, 0.94, 0.002)},
+                   {"input", {{"precision", "ufixed<16,1>"}, {"values", 1000}, {"overflows", 3}}},
+                   {"layers",
+                    {{{"name", "fc1"},
+                      {"type", "dense"},
+                      {"values", 500},
+                      {"result", "fixed<16,2>"},
+                      {"result_overflows", 17},
+                      {"accum", "fixed<28,4>"},
+                      {"accum_overflows", 0}}}}};
+  write(dir / "04-quantize/metrics.json", quantize.dump());
+  json distill = {{"teacher_model", "teacher"},
+                  {"student_model", "student"},
+                  {"teacher", {{"test", trigger_figures(0.8875, 0.94, 0.002)}}},
+                  {"student", {{"test", trigger_figures(0.9375, 0.93, 0.003)}}},
+                  {"baseline", {{"test", trigger_figures(1.0625, 0.91, 0.004)}}}};
+  write(dir / "05-distill/metrics.json", distill.dump());
+  write(dir / "05-distill/history-distilled.jsonl",
+        "{\"epoch\":1,\"loss\":0.5,\"val_loss\":0.6}\n");
+  write(dir / "05-distill/history-baseline.jsonl",
+        "{\"epoch\":1,\"loss\":0.55,\"val_loss\":0.65}\n");
+  json exported = {{"model", "student"},
+                   {"estimates",
+                    {{"lut", 12345},
+                     {"ff", 678},
+                     {"dsp", 0},
+                     {"bram_18k", 0},
+                     {"multiplies", 77},
+                     {"bops", 4321.5},
+                     {"latency_cycles", 9},
+                     {"latency_ns", 42.5}}}};
+  write(dir / "06-export/metrics.json", exported.dump());
+  save_model(quantized("teacher", 0.5f), dir / "06-export/state/teacher.hlsm");
+  save_model(quantized("student", 0.0f), dir / "06-export/state/student.hlsm");
+  return dir;
+}
+
+std::string value_attr(const std::string& model, const std::string& key, double value) {
+  return "data-model=\"" + model + "\" data-key=\"" + key + "\" data-value=\"" +
+         json(value).dump() + "\"";
+}
+
+bool contains(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+TEST(Report, KeyFiguresAppearWithTheValuesOfTheJsonFiles) {
+  const fs::path dir = complete_run("complete");
+  const ReportResult result = write_report(dir);
+  EXPECT_EQ(result.path, dir / "report" / "index.html");
+  EXPECT_EQ(result.notes, 0u);
+  const std::string html = read_file(result.path);
+  for (const char* id : {"summary", "training", "turn-on", "residuals", "figures", "models",
+                         "compression", "overflows", "provenance", "config"}) {
+    EXPECT_TRUE(contains(html, "<section id=\"" + std::string(id) + "\">")) << id;
+  }
+  EXPECT_FALSE(contains(html, "<script"));
+  EXPECT_FALSE(contains(html, "http://www.w3.org/1999/xhtml\" src"));
+  EXPECT_TRUE(contains(html, value_attr("student", "pt_spread", 0.9375)));
+  EXPECT_TRUE(contains(html, value_attr("teacher", "plateau_eff", 0.94)));  // the last stage's
+  EXPECT_TRUE(contains(html, value_attr("student baseline", "fake_rate", 0.004)));
+  EXPECT_TRUE(contains(html, value_attr("classical reference", "pt_spread", 1.25)));
+  // Compression: the student's estimates as the export stage wrote them; the teacher's computed.
+  EXPECT_TRUE(contains(html, ">12345<"));
+  EXPECT_TRUE(contains(html, ">42.5<"));
+  const ModelEstimate teacher = estimate_resources(quantized("teacher", 0.5f), HlsProjectOptions{});
+  EXPECT_TRUE(contains(html, ">" + format_number(static_cast<double>(teacher.lut)) + "<"));
+  // Per-layer weights and precisions, overflows, provenance, escaped config.
+  EXPECT_TRUE(contains(html, "id=\"weights-student-fc1\""));
+  EXPECT_TRUE(contains(html, "fixed&lt;6,2&gt;") || contains(html, "fixed&lt;6,2,"));
+  EXPECT_TRUE(contains(html, "<td class=\"num\">17</td>"));
+  EXPECT_TRUE(contains(html, "9.8.7"));
+  EXPECT_TRUE(contains(html, "abc123def"));
+  EXPECT_TRUE(contains(html, "&lt;b&gt;not bold&lt;/b&gt; &amp; more"));
+  // Charts: training curves of both distill histories, turn-on with the threshold, residuals.
+  EXPECT_TRUE(contains(html, "id=\"loss-teacher\""));
+  EXPECT_TRUE(contains(html, "id=\"loss-distill\""));
+  EXPECT_TRUE(contains(html, "id=\"turn-on-chart\""));
+  EXPECT_TRUE(contains(html, "threshold 10 GeV"));
+  EXPECT_TRUE(contains(html, "id=\"residual-pt\""));
+  EXPECT_TRUE(contains(html, "underflow 1, overflow 2"));
+
+  EXPECT_TRUE(contains(result.markdown, "| model | pt_spread | plateau_eff | fake_rate | params |"))
+      << result.markdown;
+  EXPECT_TRUE(
+      contains(result.markdown, "| student | 0.9375 | 0.93 | 0.003 | 12 | 77 | 12345 | 42.5 |"))
+      << result.markdown;
+  EXPECT_TRUE(contains(result.markdown, "Report: " + result.path.string()));
+}
+
+TEST(Report, OutputPathCanBeChosen) {
+  const fs::path dir = complete_run("output");
+  const fs::path out = dir / "elsewhere" / "r.html";
+  EXPECT_EQ(write_report(dir, out).path, out);
+  EXPECT_TRUE(fs::exists(out));
+  EXPECT_FALSE(fs::exists(dir / "report"));
+}
+
+TEST(Report, PartialRunShowsWhatExists) {
+  const fs::path dir = fresh_dir("partial");
+  json manifest = {{"hlslim_version", "1"}, {"git_commit", "x"}, {"status", "failed"}};
+  json failed = stage_record("teacher", "train", "02-teacher", "failed");
+  failed["error"] = "stage 'teacher' failed: out of <memory>";
+  manifest["stages"] = {stage_record("data", "data", "01-data"), failed};
+  write(dir / "manifest.json", manifest.dump());
+  write(dir / "01-data/metrics.json", "{}");
+  const ReportResult result = write_report(dir);
+  const std::string html = read_file(result.path);
+  EXPECT_TRUE(contains(html, "status-failed"));
+  EXPECT_TRUE(contains(html, "out of &lt;memory&gt;"));
+  EXPECT_TRUE(contains(html, "No stage of this run has test figures or models yet."));
+  EXPECT_TRUE(contains(html, "No turn-on curves"));
+  EXPECT_TRUE(contains(html, "config.yaml: missing"));
+  EXPECT_TRUE(contains(result.markdown, "Report: "));
+}
+
+TEST(Report, DamagedStageFilesBecomeVisibleNotes) {
+  const fs::path dir = complete_run("damaged");
+  write(dir / "03-teacher/metrics.json", "{\"model\": ");
+  write(dir / "03-teacher/history.jsonl", "{\"epoch\":1,\"loss\":0.9}\nnot json\n");
+  write(dir / "06-export/state/student.hlsm", "garbage");
+  const ReportResult result = write_report(dir);
+  EXPECT_EQ(result.notes, 3u);
+  const std::string html = read_file(result.path);
+  EXPECT_TRUE(contains(html, "<section id=\"notes\">"));
+  EXPECT_TRUE(contains(html, "03-teacher/metrics.json: not valid JSON"));
+  EXPECT_TRUE(contains(html, "03-teacher/history.jsonl: line 2 is not a JSON object"));
+  EXPECT_TRUE(contains(html, "06-export/state/student.hlsm"));
+  EXPECT_TRUE(contains(html, value_attr("student", "pt_spread", 0.9375)));  // the rest is there
+}
+
+TEST(Report, ClassificationRunShowsItsFigures) {
+  const fs::path dir = fresh_dir("classification");
+  json manifest = {{"status", "completed"}};
+  manifest["stages"] = {stage_record("train", "train", "01-train")};
+  write(dir / "manifest.json", manifest.dump());
+  write(dir / "config.yaml", "name: cls\n");
+  write(dir / "01-train/metrics.json",
+        json({{"model", "net"}, {"test", {{"roc_auc", 0.8125}, {"accuracy", 0.75}}}}).dump());
+  const ReportResult result = write_report(dir);
+  const std::string html = read_file(result.path);
+  EXPECT_TRUE(contains(html, value_attr("net", "roc_auc", 0.8125)));
+  EXPECT_TRUE(contains(html, "No turn-on curves"));
+  EXPECT_TRUE(contains(html, "No residual histograms"));
+  EXPECT_TRUE(contains(result.markdown, "| model | roc_auc | accuracy |"));
+  EXPECT_TRUE(contains(result.markdown, "| net | 0.8125 | 0.75 |"));
+}
+
+template <typename F>
+std::pair<std::string, int> failure_of(F&& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return {e.what(), e.exit_code()};
+  }
+  return {"no error", 0};
+}
+
+TEST(Report, WhatIsNoRunDirectoryFailsNamingTheFile) {
+  const fs::path dir = fresh_dir("errors");
+  EXPECT_EQ(failure_of([&] { write_report(dir / "missing"); }),
+            std::make_pair((dir / "missing").string() + ": not a directory", int(kExitRunDir)));
+  EXPECT_EQ(
+      failure_of([&] { write_report(dir); }),
+      std::make_pair(dir.string() + ": not a run directory (no manifest.json)", int(kExitRunDir)));
+  write(dir / "manifest.json", "{\"stages\": [");
+  const auto [message, code] = failure_of([&] { write_report(dir); });
+  EXPECT_EQ(message.rfind((dir / "manifest.json").string() + ": not valid JSON: ", 0), 0u)
+      << message;
+  EXPECT_EQ(code, kExitRuntime);
+  write(dir / "manifest.json", "{\"status\": \"completed\"}");
+  EXPECT_EQ(failure_of([&] { write_report(dir); }).first,
+            (dir / "manifest.json").string() + ": not an hlslim manifest (no \"stages\" list)");
+  EXPECT_FALSE(fs::exists(dir / "report"));
+}
+
+}  // namespace
+}  // namespace hlslim::report

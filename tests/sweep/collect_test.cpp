@@ -1,0 +1,174 @@
+// `hlslim collect` on a synthetic sweep directory: completed, failed, log-failed and missing
+// points, the final model's figures, estimates and Pareto flags.
+#include "hlslim/sweep/collect.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "hlslim/util/errors.hpp"
+
+namespace hlslim {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+void write(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  std::ofstream(path) << text;
+}
+
+json stage(const std::string& name, const std::string& type, const std::string& dir,
+           const std::string& status, const std::string& error = "") {
+  json j = {{"name", name}, {"type", type}, {"dir", dir}, {"status", status}};
+  if (!error.empty()) j["error"] = error;
+  return j;
+}
+
+// A completed point: distill tests the student, export estimates it.
+void completed_point(const fs::path& dir, double spread, double lut, double latency) {
+  write(dir / "manifest.json", json{{"status", "completed"},
+                                    {"stages",
+                                     {stage("teacher", "train", "01-teacher", "completed"),
+                                      stage("distill", "distill", "02-distill", "completed"),
+                                      stage("export", "export", "03-export", "completed")}}}
+                                   .dump());
+  write(dir / "01-teacher" / "metrics.json",
+        json{{"model", "teacher"}, {"test", {{"pt_spread", 0.01}}}}.dump());
+  write(dir / "02-distill" / "metrics.json", json{{"student_model", "student"},
+                                                  {"teacher_model", "teacher"},
+                                                  {"teacher", {{"test", {{"pt_spread", 0.02}}}}},
+                                                  {"student",
+                                                   {{"test",
+                                                     {{"pt_spread", spread},
+                                                      {"plateau_eff", 0.9},
+                                                      {"fake_rate", 0.1},
+                                                      {"eff_at_thr_15", 0.5}}}}}}
+                                                 .dump());
+  write(dir / "03-export" / "metrics.json", json{{"model", "student"},
+                                                 {"estimates",
+                                                  {{"lut", lut},
+                                                   {"ff", 10},
+                                                   {"dsp", 0},
+                                                   {"bram_18k", 0},
+                                                   {"latency_ns", latency},
+                                                   {"multiplies", 7},
+                                                   {"bops", 99.5}}}}
+                                                .dump());
+}
+
+class Collect : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("hlslim-collect-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+            "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    json points = json::array();
+    for (int i = 0; i < 5; ++i) {
+      points.push_back({{"index", i},
+                        {"dir", "points/000" + std::to_string(i)},
+                        {"values", {{"distill.prune.sparsity", std::to_string(i) + ".5"}}}});
+    }
+    write(dir_ / "plan.json", json{{"format", "hlslim-sweep-plan"},
+                                   {"version", 1},
+                                   {"name", "demo"},
+                                   {"method", "grid"},
+                                   {"keys", {"distill.prune.sparsity"}},
+                                   {"shared", {{"dir", "shared"}, {"stages", {"teacher"}}}},
+                                   {"points", points}}
+                                  .dump());
+    completed_point(dir_ / "points/0000", 0.30, 1000, 40);
+    completed_point(dir_ / "points/0001", 0.20, 3000, 30);
+    write(dir_ / "points/0002/manifest.json",
+          json{{"status", "failed"},
+               {"stages",
+                {stage("teacher", "train", "01-teacher", "completed"),
+                 stage("distill", "distill", "02-distill", "failed",
+                       "the training loss became NaN at epoch 1, step 1")}}}
+              .dump());
+    // Point 3 never started; point 4's job died before its run directory had a manifest.
+    write(dir_ / "logs/point-4.out", "[info] loading\n[error] run directory is not empty\n");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(Collect, ReportsEveryPointWithItsStatusFiguresAndEstimates) {
+  const SweepTable table = collect_sweep(dir_);
+  ASSERT_EQ(table.rows.size(), 5u);
+  EXPECT_EQ(table.physics, "pt_spread");
+  EXPECT_EQ(table.rows[0].status, "completed");
+  EXPECT_EQ(table.rows[0].model, "student");
+  EXPECT_DOUBLE_EQ(table.rows[0].figures.at("pt_spread"),
+                   0.30);  // the student's, not the teacher's
+  EXPECT_DOUBLE_EQ(table.rows[1].estimates.at("latency_ns"), 30);
+  EXPECT_EQ(table.rows[2].status, "failed");
+  EXPECT_EQ(table.rows[2].failed_stage, "distill");
+  EXPECT_EQ(table.rows[2].error, "the training loss became NaN at epoch 1, step 1");
+  EXPECT_EQ(table.rows[3].status, "missing");
+  EXPECT_EQ(table.rows[4].status, "failed");
+  EXPECT_EQ(table.rows[4].error, "[error] run directory is not empty");
+  // Point 1 is better and faster; point 0 uses fewer LUTs.
+  EXPECT_EQ(table.front_lut, (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(table.front_latency, (std::vector<std::size_t>{1}));
+}
+
+TEST_F(Collect, WritesCsvJsonAndHtml) {
+  write_sweep_reports(collect_sweep(dir_), dir_);
+  std::ifstream csv(dir_ / "sweep.csv");
+  std::string header, row0, row1, row2, row3, row4;
+  std::getline(csv, header);
+  std::getline(csv, row0);
+  std::getline(csv, row1);
+  std::getline(csv, row2);
+  std::getline(csv, row3);
+  std::getline(csv, row4);
+  EXPECT_EQ(header,
+            "index,status,distill.prune.sparsity,failed_stage,error,pt_spread,plateau_eff,"
+            "fake_rate,eff_at_thr_15,lut,ff,dsp,bram_18k,latency_ns,multiplies,bops,pareto_lut,"
+            "pareto_latency");
+  EXPECT_EQ(row0, "0,completed,0.5,,,0.3,0.9,0.1,0.5,1000,10,0,0,40,7,99.5,1,0");
+  EXPECT_EQ(row2,
+            "2,failed,2.5,distill,\"the training loss became NaN at epoch 1, step 1\",,,,,,,,,,,,"
+            "0,0");
+  EXPECT_EQ(row3, "3,missing,3.5,,,,,,,,,,,,,,0,0");
+
+  const json j = json::parse(std::ifstream(dir_ / "sweep.json"));
+  EXPECT_EQ(j["points"][1]["values"]["distill.prune.sparsity"], 1.5);
+  EXPECT_EQ(j["points"][1]["pareto"]["latency"], true);
+  EXPECT_EQ(j["not_completed"], (json{2, 4}));
+  EXPECT_EQ(j["missing"], (json{3}));
+
+  std::stringstream html;
+  html << std::ifstream(dir_ / "sweep.html").rdbuf();
+  const std::string page = html.str();
+  EXPECT_EQ(page.find("<script"), std::string::npos);
+  EXPECT_NE(page.find("<svg"), std::string::npos);
+  EXPECT_NE(page.find("point 2: <b>failed</b> in stage 'distill': the training loss"),
+            std::string::npos);
+  EXPECT_NE(page.find("point 3: <b>missing</b>"), std::string::npos);
+  EXPECT_NE(page.find("pt_spread vs estimated LUTs"), std::string::npos);
+  EXPECT_NE(page.find("pt_spread vs estimated latency [ns]"), std::string::npos);
+  EXPECT_NE(page.find("<tr class=\"front\"><td>1</td>"), std::string::npos);
+}
+
+TEST_F(Collect, RefusesADirectoryWithoutPlan) {
+  fs::remove(dir_ / "plan.json");
+  try {
+    collect_sweep(dir_);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), kExitRunDir);
+    EXPECT_EQ(std::string(e.what()),
+              "'" + dir_.string() +
+                  "' is not a sweep directory: it holds no valid plan.json (written by hlslim "
+                  "sweep CONFIG --plan, --submit or --point)");
+  }
+}
+
+}  // namespace
+}  // namespace hlslim
