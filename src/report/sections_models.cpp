@@ -49,9 +49,9 @@ std::string weight_chart(const ModelData& model, const Layer& layer, const std::
                                kWeightBins - 1);
     counts[bin] += 1.0;
   }
-  Chart chart(layer.name + ": " + std::to_string(w.size() - zeros) + " non-zero, " +
-              std::to_string(zeros) + " zero");
-  chart.id("weights-" + model.name + "-" + layer.name).size(270, 200).legend("none");
+  Chart chart(layer.name + ": " + std::to_string(w.size() - zeros) + " of " +
+              std::to_string(w.size()) + " non-zero");
+  chart.id("weights-" + model.name + "-" + layer.name).size(310, 200).legend("none");
   chart.x_axis({"weight value"}).y_axis({"weights"});
   chart.add(Series::step("", edges, counts).with_color(color));
   return chart.svg();
