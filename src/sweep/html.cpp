@@ -1,5 +1,7 @@
 // The sweep report page: two Pareto scatter plots and the table of every point, as one HTML
 // file with inline SVG and no script.
+#include <algorithm>
+#include <cmath>
 #include <sstream>
 
 #include "hlslim/report/svg.hpp"
@@ -41,9 +43,16 @@ std::string scatter_svg(const SweepTable& table, const std::string& x_key,
     front_y.push_back(table.rows[i].figures.at(table.physics));
   }
   report::Chart chart(table.physics + " vs " + x_label);
-  chart.x_axis({x_label});
-  chart.y_axis({table.physics +
-                (table.physics_lower_better ? " (lower is better)" : " (higher is better)")});
+  // A margin of 6 % of the range on every side, so no point sits on the frame.
+  auto padded = [](const std::vector<double>& v, std::string label) {
+    if (v.empty()) return report::Axis(std::move(label));
+    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    const double pad = *hi > *lo ? 0.06 * (*hi - *lo) : std::max(std::abs(*lo) * 0.06, 1e-9);
+    return report::Axis(std::move(label), report::AxisScale::linear, *lo - pad, *hi + pad);
+  };
+  chart.x_axis(padded(x, x_label));
+  chart.y_axis(padded(y, table.physics + (table.physics_lower_better ? " (lower is better)"
+                                                                     : " (higher is better)")));
   chart.add(report::Series::scatter("points", x, y)
                 .with_labels(labels)
                 .with_tooltips(tooltips)
