@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -147,16 +146,19 @@ def bench_engine(build_dir, quick):
 
 
 def peak_and_wall(command):
-    """Runs command under GNU time; returns (peak RSS bytes, wall seconds)."""
-    time_bin = shutil.which("time") or "/usr/bin/time"
-    if not os.path.exists(time_bin):
-        raise BenchError("peak memory needs GNU time (Debian package 'time')")
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as stats:
+    """Runs command; returns (its peak resident memory in bytes, wall seconds)."""
+    with tempfile.TemporaryFile("w+") as out:
         start = time.monotonic()
-        run([time_bin, "-f", "%M", "-o", stats.name] + command)
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, text=True)
+        _, status, usage = os.wait4(child.pid, 0)  # the child's own rusage, unlike getrusage
         wall = time.monotonic() - start
-        peak_kib = int(stats.read().strip().splitlines()[-1])
-    return peak_kib * 1024, wall
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            out.seek(0)
+            tail = out.read().strip().splitlines()[-15:]
+            raise BenchError(f"{' '.join(command)} exited with {child.returncode}:\n  " +
+                             "\n  ".join(tail))
+    return usage.ru_maxrss * 1024, wall  # Linux reports KiB
 
 
 def bench_pipeline(build_dir, quick):
