@@ -22,13 +22,15 @@ void add_collect_command(CLI::App& app, CliContext&) {
     const std::size_t failed = table.rows.size() - completed - missing;
     std::cout << *dir << ": " << table.rows.size() << " point(s): " << completed << " completed, "
               << failed << " failed or unfinished, " << missing
-              << " missing; wrote sweep.csv, sweep.json, sweep.html\n";
+              << " missing; wrote sweep.csv, sweep.json, sweep.html"
+              << (table.groups.empty() ? "" : ", seeds.csv") << "\n";
     for (const auto& row : table.rows) {
       if (row.status == "completed") continue;
       std::cout << "  point " << row.index << ": " << row.status
                 << (row.failed_stage.empty() ? "" : " in stage '" + row.failed_stage + "'")
                 << (row.error.empty() ? "" : ": " + row.error) << "\n";
     }
+    if (!table.groups.empty()) std::cout << "\n" << seed_groups_markdown(table);
   });
 }
 

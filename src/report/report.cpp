@@ -22,6 +22,7 @@ nav a{margin-right:14px;color:#1f4e79;text-decoration:none}
 section{background:#fff;border:1px solid #dde2e8;border-radius:6px;margin:16px 0;padding:4px 18px 14px}
 h2{font-size:18px;margin:14px 0 8px;color:#1f2d3d}
 h3{font-size:14px;margin:14px 0 6px;color:#333}
+p.alarm{color:#fff;background:#b3261e;padding:8px 12px;font-weight:bold;border-radius:4px}
 p.note{color:#8a5a00;background:#fff7e0;border-left:3px solid #e6a700;padding:4px 8px;font-size:13px}
 p.caption,ul.caption{font-size:12px;color:#555;margin:4px 0 10px}
 .charts{display:flex;flex-wrap:wrap;gap:12px}
@@ -84,6 +85,20 @@ std::string summary_section(const RunSummary& summary) {
       "<p class=\"caption\">Final test figures of each model (the last stage that evaluated "
       "it) and the compression figures of the final models; details below.</p>";
   return section("summary", "Summary", body);
+}
+
+// Compression that cost more than its stage's warning threshold: first thing on the page.
+std::string degraded_section(const RunSummary& summary) {
+  if (summary.degraded.empty()) return "";
+  std::string body;
+  for (const Degraded& d : summary.degraded) {
+    body += "<p class=\"alarm\" data-stage=\"" + xml_escape(d.stage) + "\">" +
+            xml_escape(degraded_text(d)) + "</p>";
+  }
+  body += "<p class=\"caption\">Figures on the validation set, before and after the stage; "
+          "the threshold is the stage's <code>degradation_warning</code>. Later stages "
+          "inherit the damage.</p>";
+  return section("degraded", "Compression made a model worse", body);
 }
 
 std::string notes_section(const RunData& run, const RunSummary& summary) {
@@ -203,6 +218,7 @@ std::string render_report(const RunData& run, const RunSummary& summary) {
     html += "<a href=\"#" + id + "\">" + title + "</a>";
   }
   html += "</nav><main>\n";
+  html += degraded_section(summary);
   html += notes_section(run, summary);
   html += summary_section(summary);
   html += training_section(run, summary);
@@ -257,6 +273,7 @@ std::string markdown_summary(const RunSummary& summary, const fs::path& report) 
     md += " " + format_number(static_cast<double>(c.parameters), 6) + " | " + opt(c.multiplies) +
           " | " + opt(c.lut) + " | " + opt(c.latency_ns) + " |\n";
   }
+  for (const Degraded& d : summary.degraded) md += "\nWARNING: " + degraded_text(d) + "\n";
   md += "\nReport: " + report.string() + "\n";
   return md;
 }

@@ -1,6 +1,7 @@
 #include "hlslim/report/summary.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "hlslim/engine/precision.hpp"
@@ -119,6 +120,14 @@ Role role_of(const RunSummary& summary, const std::string& model) {
   return Role::other;
 }
 
+std::string degraded_text(const Degraded& d) {
+  char numbers[160];
+  std::snprintf(numbers, sizeof(numbers), "%.4g -> %.4g (%+.1f %%, warning above %.0f %%)",
+                d.before, d.after, 100.0 * d.change, 100.0 * d.limit);
+  return "stage '" + d.stage + "' made '" + d.model + "' worse: validation " + d.figure + " " +
+         numbers;
+}
+
 RunSummary summarize(const RunData& run) {
   RunSummary summary;
   const StageData* distill = run.find_stage_of_type("distill");
@@ -134,6 +143,16 @@ RunSummary summarize(const RunData& run) {
   for (const StageData& stage : run.stages) {
     if (!stage.metrics) continue;
     const nlohmann::json& m = *stage.metrics;
+    if (const auto d = m.find("degradation");
+        d != m.end() && d->is_object() && d->value("exceeded", false)) {
+      const auto number = [&](const char* key) {
+        const auto it = d->find(key);
+        return it != d->end() && it->is_number() ? it->get<double>() : NAN;
+      };
+      summary.degraded.push_back({stage.name, string_field(m, "model"),
+                                  d->value("figure", std::string("?")), number("before"),
+                                  number("after"), number("change"), number("limit")});
+    }
     if (stage.type == "reference") {
       add_evaluation(summary, stage, "classical reference", Role::classical, m, "(top level)");
     } else if (stage.type == "distill") {

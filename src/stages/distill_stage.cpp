@@ -18,10 +18,14 @@ namespace hlslim {
 struct DistillStage::Outcome {
   Graph model;
   nlohmann::json figures;
+  std::map<std::string, double> validation;  ///< the saved model on the validation set
   TrainResult result;
 };
 
 namespace {
+
+// As in the prune stage: removing pruned units changes only the summation order.
+constexpr double kUnitRemovalTolerance = 1e-4;
 
 std::size_t layer_index(const Graph& graph, const std::string& name) {
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
@@ -237,8 +241,7 @@ DistillStage::Outcome DistillStage::train_student(StageContext& context, const G
     const std::int64_t steps_per_epoch =
         (static_cast<std::int64_t>(dataset.split.train.size()) + train_.batch_size - 1) /
         train_.batch_size;
-    pruning = prune_.start(out.model, steps_per_epoch * train_.epochs,
-                           /*final_only_selectable=*/true);
+    pruning = prune_.start(out.model, steps_per_epoch * train_.epochs, steps_per_epoch, "prune: ");
   }
   // Same seed for every student: the distilled and the baseline student start identical.
   torch::manual_seed(seed);
@@ -291,16 +294,7 @@ DistillStage::Outcome DistillStage::train_student(StageContext& context, const G
   out.result = trainer.fit(data, context.dir() / ("checkpoint-" + label));
   out.result.write_history(context.dir() / ("history-" + label + ".jsonl"));
   module->store_weights(out.model);
-  if (prune_.active()) {
-    prune_.finish(out.model);
-    if (prune_.structured()) {
-      for (const auto& removed : remove_pruned_units(out.model)) {
-        spdlog::info("'{}': {} of {} units removed", removed.layer, removed.removed.size(),
-                     removed.units_before);
-      }
-    }
-  }
-  normalization.store(out.model);
+  const std::string who = label + " student: ";
   if (quantize) {
     if (!quantize->precision()) {
       throw Error("stage 'distill': quantization never started: float_epochs (" +
@@ -309,6 +303,21 @@ DistillStage::Outcome DistillStage::train_student(StageContext& context, const G
     }
     store_precision(out.model, *quantize->precision());
   }
+  if (prune_.active()) prune_.finish(out.model);
+  // The selected epoch had the final sparsity and precisions (earlier epochs were not
+  // selectable): the saved model must validate as it did.
+  out.validation = saved_validation_figures(out.model, data);
+  check_selected_epoch(out.result, out.validation, who);
+  if (prune_.active() && prune_.structured()) {
+    for (const auto& removed : remove_pruned_units(out.model)) {
+      spdlog::info("'{}': {} of {} units removed", removed.layer, removed.removed.size(),
+                   removed.units_before);
+    }
+    out.validation = saved_validation_figures(out.model, data);
+    check_selected_epoch(out.result, out.validation, who + "after removing the pruned units, ",
+                         kUnitRemovalTolerance);
+  }
+  normalization.store(out.model);
   out.figures = test_figures(out.model, dataset, classification);
   std::filesystem::remove_all(context.dir() / ("checkpoint-" + label));
   return out;
@@ -355,11 +364,13 @@ void DistillStage::run(StageContext& context) {
   m["student"] = model_sizes(distilled.model);
   m["student"]["test"] = distilled.figures;
   m["student"]["best_epoch"] = distilled.result.best_epoch;
+  m["student"]["validation"] = distilled.validation;
   if (baseline_) {
     Outcome baseline = train_student(context, initial, 1.0, {}, "baseline", nullptr);
     m["baseline"] = model_sizes(baseline.model);
     m["baseline"]["test"] = baseline.figures;
     m["baseline"]["best_epoch"] = baseline.result.best_epoch;
+    m["baseline"]["validation"] = baseline.validation;
   }
   if (distilled.figures.contains("pt_spread")) {
     const auto line = [&](const char* who, const nlohmann::json& f) {

@@ -1,23 +1,24 @@
 #include "hlslim/stages/prune_options.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "hlslim/prune/masks.hpp"
 #include "hlslim/prune/structured.hpp"
+#include "hlslim/util/errors.hpp"
 #include "hlslim/util/text.hpp"
 
 namespace hlslim {
 
 PruningHook::PruningHook(Graph scratch, std::function<double(std::int64_t)> schedule,
                          std::function<void(Graph&, double)> prune, std::int64_t frequency,
-                         double first, double final_level, bool final_only_selectable)
+                         double first, double final_level)
     : scratch_(std::move(scratch)),
       schedule_(std::move(schedule)),
       prune_(std::move(prune)),
       frequency_(frequency),
       current_(first),
-      final_(final_level),
-      final_only_selectable_(final_only_selectable) {}
+      final_(final_level) {}
 
 // A resumed training continues from the masks of the last update before the interruption;
 // knowing their level avoids recomputing them when the schedule has not moved since.
@@ -44,7 +45,7 @@ void PruningHook::after_step(Trainer& trainer) {
 
 void PruningHook::on_epoch_end(Trainer& trainer, EpochRecord& record) {
   (void)trainer;
-  if (final_only_selectable_ && current_ != final_) record.selectable = false;
+  if (current_ != final_) record.selectable = false;
 }
 
 void PruneOptions::declare(OptionTable& t, double default_sparsity) {
@@ -75,9 +76,15 @@ void PruneOptions::declare(OptionTable& t, double default_sparsity) {
       .max(0.99);
   t.add_int("begin_step", begin_step_, 0, "Step at which pruning starts.").min(0);
   t.add_int("end_step", end_step_, -1,
-            "Polynomial schedule: step at which `sparsity` is reached; -1: two thirds of "
-            "training.")
+            "Polynomial schedule: step at which `sparsity` is reached; -1: at `end_fraction` "
+            "of the training steps.")
       .min(-1);
+  t.add_float("end_fraction", end_fraction_, 0.67,
+              "Polynomial schedule without `end_step`: fraction of the training steps at which "
+              "`sparsity` is reached; the rest fine-tunes at the final sparsity, and only epochs "
+              "that end there can become the result.")
+      .greater_than(0)
+      .max(0.95);
   t.add_int("frequency", frequency_, 100, "Steps between mask updates.").min(1);
   t.add_float("power", power_, 3.0, "Polynomial schedule exponent.").greater_than(0);
 }
@@ -187,10 +194,32 @@ void PruneOptions::prune(Graph& graph, double level,
   }
 }
 
+std::int64_t PruneOptions::final_step(std::int64_t total_steps) const {
+  if (schedule_ != "polynomial") return begin_step_;
+  if (end_step_ >= 0) return std::max(end_step_, begin_step_);
+  const auto at_fraction =
+      static_cast<std::int64_t>(std::llround(static_cast<double>(total_steps) * end_fraction_));
+  return std::max(at_fraction, begin_step_);
+}
+
 std::unique_ptr<PruningHook> PruneOptions::start(Graph& graph, std::int64_t total_steps,
-                                                 bool final_only_selectable) const {
+                                                 std::int64_t steps_per_epoch,
+                                                 const std::string& who) const {
+  const std::int64_t end = final_step(total_steps);
+  // Only an epoch that ends at the final sparsity can become the result; a schedule that
+  // reaches it on or after the last step would leave none.
+  if (end >= total_steps) {
+    const std::string key = begin_step_ >= total_steps ? "begin_step"
+                            : end_step_ >= 0           ? "end_step"
+                                                       : "end_fraction";
+    throw Error(who + "the pruning schedule reaches its final sparsity at step " +
+                    std::to_string(end) + " (" + key + "), but the training has only " +
+                    std::to_string(total_steps) + " steps (" + std::to_string(steps_per_epoch) +
+                    " per epoch): no epoch would end at the final sparsity; lower " + key +
+                    " or train more epochs",
+                kExitConfig);
+  }
   const auto layer_targets = targets(graph);
-  const std::int64_t end = end_step_ >= 0 ? end_step_ : total_steps * 2 / 3;
   std::function<double(std::int64_t)> schedule;
   if (schedule_ == "polynomial") {
     schedule = [=, begin = begin_step_, initial = initial_sparsity_, final = sparsity_,
@@ -199,6 +228,8 @@ std::unique_ptr<PruningHook> PruneOptions::start(Graph& graph, std::int64_t tota
       return polynomial_sparsity(initial, final, begin, end, power, step);
     };
   } else {
+    // 'one_shot' and 'constant' both jump to the final level at `begin_step`; the hook never
+    // re-prunes a level it has reached, so the masks of that moment stay.
     schedule = [begin = begin_step_, final = sparsity_](std::int64_t step) {
       return step < begin ? 0.0 : final;
     };
@@ -207,10 +238,8 @@ std::unique_ptr<PruningHook> PruneOptions::start(Graph& graph, std::int64_t tota
   // and its checkpoints hold them.
   const double first = schedule_ == "polynomial" ? 0.0 : schedule(0);
   prune(graph, first, layer_targets);
-  if (schedule_ == "one_shot") schedule = [first](std::int64_t) { return first; };
   auto apply = [this, layer_targets](Graph& g, double level) { prune(g, level, layer_targets); };
-  return std::make_unique<PruningHook>(graph, schedule, apply, frequency_, first, sparsity_,
-                                       final_only_selectable);
+  return std::make_unique<PruningHook>(graph, schedule, apply, frequency_, first, sparsity_);
 }
 
 void PruneOptions::finish(Graph& graph) const { prune(graph, sparsity_, targets(graph)); }

@@ -7,6 +7,7 @@
 #include "hlslim/stages/prune_options.hpp"
 #include "hlslim/prune/structured.hpp"
 #include "hlslim/stages/dataset.hpp"
+#include "hlslim/train/degradation.hpp"
 #include "hlslim/train/trainer.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
@@ -14,6 +15,10 @@
 
 namespace hlslim {
 namespace {
+
+// Removing pruned units changes the order in which the smaller layers sum their products, not
+// what they sum: the figures may move by rounding (a trigger decision exactly at threshold).
+constexpr double kUnitRemovalTolerance = 1e-4;
 
 nlohmann::json layer_report(const Graph& graph) {
   nlohmann::json layers = nlohmann::json::array();
@@ -55,6 +60,7 @@ nlohmann::json units_report(const Graph& before, const Graph& after) {
 void PruneStage::declare(OptionTable& t) {
   t.add_string("model", model_, "", "Model to prune (trained by an earlier stage).").required();
   prune_.declare(t);
+  declare_degradation_warning(t, degradation_warning_);
   fine_tune_.declare(
       t.add_group("fine_tune", "Training options of the fine-tuning (as the train stage's)."));
 }
@@ -89,6 +95,8 @@ void PruneStage::run(StageContext& context) {
       dataset.inputs, dataset.task.targets, dataset.split.train, !classification));
   const BatchSource source(dataset.inputs, normalization);
   const auto seed = static_cast<std::uint64_t>(context.settings().seed);
+  const TrainData data =
+      split_training_data(dataset, source, normalization, classification, graph.input_shape);
 
   nlohmann::json before_layers = layer_report(graph);
   const LayerSummary before_totals = graph.totals();
@@ -101,42 +109,51 @@ void PruneStage::run(StageContext& context) {
     GraphModule module(graph);
     before_figures = figures(module);
   }
+  const auto validation_before = saved_validation_figures(graph, data);
 
   const bool structured = prune_.structured();
   const std::int64_t steps_per_epoch =
       (static_cast<std::int64_t>(dataset.split.train.size()) + fine_tune_.batch_size - 1) /
       fine_tune_.batch_size;
   const std::int64_t total_steps = steps_per_epoch * fine_tune_.epochs;
-  auto hook = prune_.start(graph, total_steps, /*final_only_selectable=*/false);
+  auto hook = prune_.start(graph, total_steps, steps_per_epoch, "");
   torch::manual_seed(seed);
   GraphModule module(graph);
   Trainer trainer(module, fine_tune_, seed);
   trainer.add_hook(hook.get());
-  const TrainData data =
-      split_training_data(dataset, source, normalization, classification, graph.input_shape);
   if (structured) {
     spdlog::info(
         "pruning units of '{}' to fraction {} ({} norm, {} schedule) over {} "
-        "fine-tuning steps",
-        model_, prune_.sparsity(), prune_.criterion(), prune_.schedule(), total_steps);
+        "fine-tuning steps, final from step {}",
+        model_, prune_.sparsity(), prune_.criterion(), prune_.schedule(), total_steps,
+        prune_.final_step(total_steps));
   } else {
-    spdlog::info("pruning '{}' to sparsity {} ({} schedule, {} scope) over {} fine-tuning steps",
-                 model_, prune_.sparsity(), prune_.schedule(), prune_.scope(), total_steps);
+    spdlog::info("pruning '{}' to sparsity {} ({} schedule, {} scope) over {} fine-tuning "
+                 "steps, final from step {}",
+                 model_, prune_.sparsity(), prune_.schedule(), prune_.scope(), total_steps,
+                 prune_.final_step(total_steps));
   }
   const auto result = trainer.fit(data, context.dir() / "checkpoint");
-  // The best epoch may come before the schedule ended: enforce the final masks on it, so the
-  // model leaving this stage has the sparsity it was asked for.
+  result.write_history(context.dir() / "history.jsonl");
+  // Only epochs that ended at the final sparsity were selectable, so the selected weights
+  // already have the final masks; the saved model must validate as that epoch did.
   module->store_weights(graph);
   prune_.finish(graph);
+  auto validation_after = saved_validation_figures(graph, data);
+  check_selected_epoch(result, validation_after, "");
   nlohmann::json after_figures;
   nlohmann::json units;
   if (structured) {
-    // The masked units output exactly zero, so removing them keeps the model's function.
+    // The masked units output exactly zero, so removing them keeps the model's function, up to
+    // the order in which the smaller layers sum their products.
     for (const auto& removed : remove_pruned_units(graph)) {
       spdlog::info("'{}': {} of {} units removed, with their inputs to '{}'", removed.layer,
                    removed.removed.size(), removed.units_before, removed.consumer);
     }
     units = units_report(incoming, graph);
+    validation_after = saved_validation_figures(graph, data);
+    check_selected_epoch(result, validation_after, "after removing the pruned units, ",
+                         kUnitRemovalTolerance);
     GraphModule smaller(graph);
     after_figures = figures(smaller);
   } else {
@@ -145,7 +162,6 @@ void PruneStage::run(StageContext& context) {
   }
   normalization.store(graph);
 
-  result.write_history(context.dir() / "history.jsonl");
   const LayerSummary after_totals = graph.totals();
   context.metrics() = {{"model", model_},
                        {"method", prune_.method()},
@@ -158,15 +174,24 @@ void PruneStage::run(StageContext& context) {
                        {"macs", after_totals.macs},
                        {"layers_before", before_layers},
                        {"layers", layer_report(graph)},
+                       {"selected_epoch", result.selected().epoch},
+                       {"final_step", prune_.final_step(total_steps)},
+                       {"validation_before", validation_before},
+                       {"validation", validation_after},
                        {"test_before", before_figures},
                        {"test", after_figures}};
   if (structured) {
     context.metrics()["criterion"] = prune_.criterion();
     context.metrics()["units"] = units;
   }
+  if (const auto degradation = compare_figures(validation_before, validation_after,
+                                               fine_tune_.monitor, degradation_warning_)) {
+    log_degradation(*degradation, "pruning '" + model_ + "'");
+    context.metrics()["degradation"] = degradation->to_json();
+  }
   if (after_figures.contains("pt_spread")) {
-    spdlog::info("'{}' pruned: {} of {} weights left; pt_spread {:.3f} -> {:.3f} GeV", model_,
-                 after_totals.nonzero_parameters, after_totals.parameters,
+    spdlog::info("'{}' pruned: {} of {} weights left; test pt_spread {:.3f} -> {:.3f} GeV",
+                 model_, after_totals.nonzero_parameters, after_totals.parameters,
                  before_figures.value("pt_spread", NAN), after_figures.value("pt_spread", NAN));
   }
   context.state().models[model_] = std::move(graph);

@@ -9,6 +9,7 @@
 #include "hlslim/quantize/fold_batch_norm.hpp"
 #include "hlslim/stages/dataset.hpp"
 #include "hlslim/stages/quantize_report.hpp"
+#include "hlslim/train/degradation.hpp"
 #include "hlslim/train/trainer.hpp"
 #include "hlslim/util/errors.hpp"
 
@@ -20,6 +21,7 @@ void QuantizeStage::declare(OptionTable& t) {
                "'ptq': calibrate and quantize the trained weights; 'qat': then fine-tune with "
                "fake-quantized weights and activations (straight-through gradients).");
   quantize_.declare(t);
+  declare_degradation_warning(t, degradation_warning_);
   fine_tune_.declare(t.add_group("fine_tune", "Training options of quantization-aware "
                                               "fine-tuning (method: qat), as the train stage's."));
 }
@@ -59,6 +61,8 @@ void QuantizeStage::run(StageContext& context) {
     return evaluate_figures(predictor, dataset, *normalization, dataset.split.test, true,
                             classification);
   };
+  const TrainData data =
+      split_training_data(dataset, source, *normalization, classification, graph.input_shape);
 
   std::vector<std::pair<std::string, std::string>> folded;
   if (quantize_.fold_batch_norm()) folded = fold_batch_norms(graph);
@@ -72,6 +76,7 @@ void QuantizeStage::run(StageContext& context) {
       quantize_.calibrate(float_module, graph, source, dataset.split.train);
   store_precision(graph, precision);
   const nlohmann::json float_figures = figures(torch_predictor(float_module));
+  const auto validation_float = data.validation_figures(torch_predictor(float_module));
 
   EngineStats ptq_stats;
   nlohmann::json ptq_figures;
@@ -96,12 +101,14 @@ void QuantizeStage::run(StageContext& context) {
     Trainer trainer(module, fine_tune_, seed);
     MaskHook masks;
     trainer.add_hook(&masks);
-    const TrainData data = split_training_data(dataset, source, *normalization, classification,
-                                               graph.input_shape);
     spdlog::info("quantization-aware training of '{}' for {} epochs", model_, fine_tune_.epochs);
     const auto result = trainer.fit(data, context.dir() / "checkpoint");
     result.write_history(context.dir() / "history.jsonl");
     module->store_weights(graph);
+    m["validation_qat"] = saved_validation_figures(graph, data);
+    check_selected_epoch(result, m["validation_qat"].get<std::map<std::string, double>>(),
+                         "");
+    m["selected_epoch"] = result.selected().epoch;
     stats = EngineStats{};
     const FixedEngine engine(graph, precision);
     final_figures = figures(engine_predictor(engine, &stats));
@@ -109,6 +116,19 @@ void QuantizeStage::run(StageContext& context) {
     m["qat_epochs_run"] = result.history.size();
   }
   m["test"] = final_figures;
+  // The guard judges what the firmware computes: the fixed-point engine on validation events.
+  std::map<std::string, double> validation;
+  {
+    const FixedEngine engine(graph, precision);
+    validation = data.validation_figures(engine_predictor(engine));
+  }
+  m["validation_float"] = validation_float;
+  m["validation"] = validation;
+  if (const auto degradation =
+          compare_figures(validation_float, validation, fine_tune_.monitor, degradation_warning_)) {
+    log_degradation(*degradation, "quantizing '" + model_ + "'");
+    m["degradation"] = degradation->to_json();
+  }
   m["input"] = input_report(precision.input, stats);
   m["layers"] = layer_report(graph, precision, stats);
   m["weight_bits"] = total_weight_bits(graph, precision);

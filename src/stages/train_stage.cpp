@@ -116,6 +116,8 @@ void TrainStage::run(StageContext& context) {
 
   module->store_weights(graph);
   normalization.store(graph);
+  const auto validation = saved_validation_figures(graph, data);
+  check_selected_epoch(result, validation, "");
   const auto test = evaluate_figures(trainer.predictor(), dataset, normalization,
                                      dataset.split.test, true, classification);
   const LayerSummary totals = graph.totals();
@@ -126,6 +128,8 @@ void TrainStage::run(StageContext& context) {
                        {"best_epoch", result.best_epoch},
                        {"monitor", train_.monitor},
                        {"best_value", result.best_value},
+                       {"selected_epoch", result.selected().epoch},
+                       {"validation", validation},
                        {"stopped_early", result.stopped_early},
                        {"train_seconds", result.seconds},
                        {"samples_per_second", result.samples_per_second},

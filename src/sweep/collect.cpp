@@ -1,6 +1,7 @@
 #include "hlslim/sweep/collect.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -68,6 +69,85 @@ const json* model_test(const json& metrics, const std::string& model) {
   return nullptr;
 }
 
+// What one stage measured of its models: a stage's "test" block, a role block's (the distill
+// stage's student and baseline; its teacher block repeats an earlier stage's), the reference
+// stage's own figures, an export's estimates.
+void stage_figures(const std::string& name, const std::string& type, const json& metrics,
+                   std::vector<StageFigures>& into) {
+  if (!metrics.is_object()) return;
+  const auto add = [&](const std::string& label, const json& from,
+                       const std::vector<std::string>& names) {
+    StageFigures figures{label, {}};
+    take_numbers(from, names, figures.values);
+    if (!figures.values.empty()) into.push_back(std::move(figures));
+  };
+  if (type == "reference") {
+    add(name, metrics, kFigures);
+  } else if (type == "export") {
+    if (auto it = metrics.find("estimates"); it != metrics.end()) add(name, *it, kEstimates);
+  } else if (auto test = metrics.find("test"); test != metrics.end() && test->is_object()) {
+    add(name, *test, kFigures);
+  } else {
+    for (const char* role : {"student", "baseline"}) {
+      auto block = metrics.find(role);
+      if (block == metrics.end() || !block->is_object()) continue;
+      auto role_test = block->find("test");
+      if (role_test != block->end()) add(name + "." + role, *role_test, kFigures);
+    }
+  }
+}
+
+// Groups the points by every swept key but `seed`, with each figure's mean and spread over
+// the completed points of a group.
+void group_by_seed(SweepTable& table) {
+  const auto seed_it = std::find(table.keys.begin(), table.keys.end(), "seed");
+  if (seed_it == table.keys.end()) return;
+  const std::size_t seed_index = static_cast<std::size_t>(seed_it - table.keys.begin());
+  for (std::size_t k = 0; k < table.keys.size(); ++k)
+    if (k != seed_index) table.group_keys.push_back(table.keys[k]);
+  std::map<std::vector<std::string>, std::size_t> index;
+  for (std::size_t r = 0; r < table.rows.size(); ++r) {
+    const SweepRow& row = table.rows[r];
+    std::vector<std::string> values;
+    for (std::size_t k = 0; k < row.values.size(); ++k)
+      if (k != seed_index) values.push_back(row.values[k]);
+    auto [it, fresh] = index.emplace(values, table.groups.size());
+    if (fresh) table.groups.push_back(SweepGroup{values, {}, {}, {}});
+    SweepGroup& group = table.groups[it->second];
+    group.points.push_back(r);
+    if (row.status == "completed") group.seeds.push_back(row.values[seed_index]);
+  }
+  for (SweepGroup& group : table.groups) {
+    // Samples per label and figure, labels in the order the points' stages ran.
+    std::vector<std::pair<std::string, std::map<std::string, std::vector<double>>>> samples;
+    for (std::size_t r : group.points) {
+      if (table.rows[r].status != "completed") continue;
+      for (const StageFigures& stage : table.rows[r].stages) {
+        auto it = std::find_if(samples.begin(), samples.end(),
+                               [&](const auto& s) { return s.first == stage.label; });
+        if (it == samples.end()) it = samples.insert(samples.end(), {stage.label, {}});
+        for (const auto& [figure, value] : stage.values) {
+          if (std::isfinite(value)) it->second[figure].push_back(value);
+        }
+      }
+    }
+    for (const auto& [label, figures] : samples) {
+      std::map<std::string, Spread> spreads;
+      for (const auto& [figure, values] : figures) {
+        Spread spread;
+        spread.n = values.size();
+        for (double v : values) spread.mean += v;
+        spread.mean /= static_cast<double>(spread.n);
+        double squares = 0;
+        for (double v : values) squares += (v - spread.mean) * (v - spread.mean);
+        spread.std = spread.n > 1 ? std::sqrt(squares / static_cast<double>(spread.n - 1)) : 0.0;
+        spreads[figure] = spread;
+      }
+      group.figures.emplace_back(label, std::move(spreads));
+    }
+  }
+}
+
 // The last line of a job log that reports an error, for points that failed before their run
 // directory had a manifest (an unusable directory, a lost node...).
 std::string log_error(const fs::path& log) {
@@ -122,6 +202,10 @@ void read_point(const fs::path& sweep_dir, SweepRow& row) {
       break;
     }
   }
+  for (std::size_t i = 0; i < stages.size(); ++i) {
+    stage_figures(stages[i].value("name", ""), stages[i].value("type", ""), metrics[i],
+                  row.stages);
+  }
 }
 
 std::string csv_field(const std::string& text) {
@@ -131,14 +215,17 @@ std::string csv_field(const std::string& text) {
   return out + "\"";
 }
 
-std::string number_text(const std::map<std::string, double>& values, const std::string& key) {
-  auto it = values.find(key);
-  if (it == values.end()) return "";
-  const double value = it->second;
+// Integers without a fraction ("1100"), other numbers in their shortest exact form.
+std::string number_cell(double value) {
   if (value == std::floor(value) && std::abs(value) < 1e15) {
     return std::to_string(static_cast<long long>(value));
   }
   return format_double(value);
+}
+
+std::string number_text(const std::map<std::string, double>& values, const std::string& key) {
+  auto it = values.find(key);
+  return it == values.end() ? "" : number_cell(it->second);
 }
 
 // A value as JSON: a number when the text is one, else the text.
@@ -225,7 +312,80 @@ SweepTable collect_sweep(const fs::path& sweep_dir) {
     for (auto i : table.front_lut) table.rows[i].front_lut = true;
     for (auto i : table.front_latency) table.rows[i].front_latency = true;
   }
+  group_by_seed(table);
   return table;
+}
+
+std::string seed_groups_csv(const SweepTable& table) {
+  if (table.groups.empty()) return "";
+  std::ostringstream out;
+  std::vector<std::string> header = table.group_keys;
+  header.insert(header.end(), {"stage", "figure", "n", "mean", "std"});
+  for (std::size_t i = 0; i < header.size(); ++i) out << (i ? "," : "") << csv_field(header[i]);
+  out << "\n";
+  for (const SweepGroup& group : table.groups) {
+    for (const auto& [label, spreads] : group.figures) {
+      for (const auto& [figure, spread] : spreads) {
+        std::vector<std::string> cells = group.values;
+        cells.insert(cells.end(), {label, figure, std::to_string(spread.n),
+                                   number_cell(spread.mean), number_cell(spread.std)});
+        for (std::size_t i = 0; i < cells.size(); ++i)
+          out << (i ? "," : "") << csv_field(cells[i]);
+        out << "\n";
+      }
+    }
+  }
+  return out.str();
+}
+
+std::string seed_groups_markdown(const SweepTable& table) {
+  // The headline figures: physics of every model, resources of the export.
+  const std::vector<std::string> columns = {"pt_spread", "plateau_eff", "fake_rate",
+                                            "roc_auc",   "accuracy",    "lut",
+                                            "latency_ns"};
+  const auto cell = [](const Spread& s) {
+    char text[96];
+    const double scale = std::max(std::abs(s.mean), s.std);
+    if (scale > 0 && scale < 0.01) {  // rates: significant digits, not decimals
+      std::snprintf(text, sizeof(text), "%.3g ± %.2g", s.mean, s.std);
+    } else {
+      const int digits = scale >= 1000 ? 0 : scale >= 1 ? 3 : 4;
+      std::snprintf(text, sizeof(text), "%.*f ± %.*f", digits, s.mean, digits, s.std);
+    }
+    return std::string(text);
+  };
+  std::ostringstream out;
+  for (const SweepGroup& group : table.groups) {
+    std::string title;
+    for (std::size_t k = 0; k < table.group_keys.size(); ++k)
+      title += (k ? ", " : "") + table.group_keys[k] + " = " + group.values[k];
+    out << (title.empty() ? std::string("All points") : title) << ": mean ± std over "
+        << group.seeds.size() << " seed(s) (" << join(group.seeds, ", ") << ")\n\n";
+    std::vector<std::string> used;
+    for (const auto& name : columns) {
+      for (const auto& stage : group.figures) {
+        if (stage.second.count(name)) {
+          used.push_back(name);
+          break;
+        }
+      }
+    }
+    out << "| stage |";
+    for (const auto& name : used) out << " " << name << " |";
+    out << "\n|---|";
+    for (std::size_t i = 0; i < used.size(); ++i) out << "---|";
+    out << "\n";
+    for (const auto& [label, spreads] : group.figures) {
+      out << "| " << label << " |";
+      for (const auto& name : used) {
+        auto it = spreads.find(name);
+        out << " " << (it == spreads.end() ? std::string() : cell(it->second)) << " |";
+      }
+      out << "\n";
+    }
+    out << "\n";
+  }
+  return out.str();
 }
 
 std::string sweep_csv(const SweepTable& table) {
@@ -278,17 +438,41 @@ json sweep_json(const SweepTable& table) {
     else if (row.status != "completed")
       failed.push_back(row.index);
   }
-  return {{"name", table.name},       {"method", table.method},
-          {"keys", table.keys},       {"shared_stages", table.shared_stages},
-          {"physics", table.physics}, {"physics_lower_better", table.physics_lower_better},
-          {"points", points},         {"not_completed", failed},
-          {"missing", missing}};
+  json out = {{"name", table.name},       {"method", table.method},
+              {"keys", table.keys},       {"shared_stages", table.shared_stages},
+              {"physics", table.physics}, {"physics_lower_better", table.physics_lower_better},
+              {"points", points},         {"not_completed", failed},
+              {"missing", missing}};
+  if (!table.groups.empty()) {
+    json groups = json::array();
+    for (const SweepGroup& group : table.groups) {
+      json values = json::object();
+      for (std::size_t k = 0; k < table.group_keys.size(); ++k)
+        values[table.group_keys[k]] = value_json(group.values[k]);
+      json points_of = json::array();
+      for (std::size_t r : group.points) points_of.push_back(table.rows[r].index);
+      json stages = json::array();
+      for (const auto& [label, spreads] : group.figures) {
+        json figures = json::object();
+        for (const auto& [figure, spread] : spreads)
+          figures[figure] = {{"n", spread.n}, {"mean", spread.mean}, {"std", spread.std}};
+        stages.push_back({{"stage", label}, {"figures", figures}});
+      }
+      groups.push_back({{"values", values},
+                        {"points", points_of},
+                        {"seeds", group.seeds},
+                        {"stages", stages}});
+    }
+    out["seed_groups"] = groups;
+  }
+  return out;
 }
 
 void write_sweep_reports(const SweepTable& table, const fs::path& sweep_dir) {
   write_file_atomic(sweep_dir / "sweep.csv", sweep_csv(table));
   write_file_atomic(sweep_dir / "sweep.json", sweep_json(table).dump(2) + "\n");
   write_file_atomic(sweep_dir / "sweep.html", sweep_html(table));
+  if (!table.groups.empty()) write_file_atomic(sweep_dir / "seeds.csv", seed_groups_csv(table));
 }
 
 }  // namespace hlslim

@@ -112,6 +112,41 @@ std::string sweep_html(const SweepTable& table) {
     out << "</div>\n";
   }
 
+  if (!table.groups.empty()) {
+    out << "<h2>Mean and spread over seeds</h2>\n<p>Every model's test figures (and the "
+           "export's estimates) as mean &plusmn; sample standard deviation over the completed "
+           "points that differ only in <code>seed</code>; also in seeds.csv.</p>\n";
+    for (const SweepGroup& group : table.groups) {
+      std::string title;
+      for (std::size_t k = 0; k < table.group_keys.size(); ++k)
+        title += (k ? ", " : "") + table.group_keys[k] + " = " + group.values[k];
+      out << "<h3>" << report::xml_escape(title.empty() ? "All points" : title) << " ("
+          << group.seeds.size() << " seed(s): " << report::xml_escape(join(group.seeds, ", "))
+          << ")</h3>\n<table>\n<tr><th>stage</th>";
+      std::vector<std::string> names;
+      for (const auto& stage : group.figures)
+        for (const auto& entry : stage.second)
+          if (std::find(names.begin(), names.end(), entry.first) == names.end())
+            names.push_back(entry.first);
+      for (const auto& name : names) out << "<th>" << report::xml_escape(name) << "</th>";
+      out << "</tr>\n";
+      for (const auto& [label, spreads] : group.figures) {
+        out << "<tr><td class=\"text\">" << report::xml_escape(label) << "</td>";
+        for (const auto& name : names) {
+          auto it = spreads.find(name);
+          out << "<td>";
+          if (it != spreads.end()) {
+            out << report::format_number(it->second.mean) << " &plusmn; "
+                << report::format_number(it->second.std);
+          }
+          out << "</td>";
+        }
+        out << "</tr>\n";
+      }
+      out << "</table>\n";
+    }
+  }
+
   out << "<h2>Every point</h2>\n<table>\n<tr><th>point</th><th>status</th>";
   for (const auto& key : table.keys) out << "<th>" << report::xml_escape(key) << "</th>";
   for (const auto& name : table.figure_columns)

@@ -13,10 +13,12 @@ const std::vector<std::string>& monitorable_metrics() {
   return names;
 }
 
-bool TrainOptions::monitor_maximizes() const {
-  return monitor == "plateau_eff" || monitor == "eff_at_thr_15" || monitor == "roc_auc" ||
-         monitor == "accuracy";
+bool figure_maximizes(const std::string& figure) {
+  return figure == "plateau_eff" || figure == "eff_at_thr_15" || figure == "roc_auc" ||
+         figure == "accuracy";
 }
+
+bool TrainOptions::monitor_maximizes() const { return figure_maximizes(monitor); }
 
 void TrainOptions::declare(OptionTable& t) {
   // Multi-class cross-entropy ("ce", Trainer::loss) is not offered: the figures of merit read

@@ -7,12 +7,14 @@
 #include <sstream>
 
 #include "hlslim/data/random.hpp"
+#include "hlslim/engine/precision.hpp"
 #include "hlslim/graph/model_file.hpp"
 #include "hlslim/stages/dataset.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/interrupt.hpp"
 #include "hlslim/util/progress.hpp"
+#include "hlslim/util/text.hpp"
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -120,6 +122,47 @@ void TrainResult::write_history(const fs::path& path) const {
   std::string lines;
   for (const auto& record : history) lines += record.to_json().dump() + "\n";
   write_file_atomic(path, lines);
+}
+
+const EpochRecord& TrainResult::selected() const {
+  if (history.empty()) throw Error("the training has no epoch to select");
+  for (const auto& record : history) {
+    if (record.epoch == best_epoch) return record;
+  }
+  return history.back();
+}
+
+std::map<std::string, double> saved_validation_figures(const Graph& saved, const TrainData& data) {
+  if (!data.validation_figures) return {};
+  GraphModule module(saved);
+  if (has_precision(saved)) module->set_fake_quant(read_precision(saved));
+  return data.validation_figures(torch_predictor(module));
+}
+
+void check_selected_epoch(const TrainResult& result, const std::map<std::string, double>& saved,
+                          const std::string& who, double relative_tolerance) {
+  const EpochRecord& selected = result.selected();
+  std::vector<std::string> differences;
+  for (const auto& [name, value] : selected.metrics) {
+    const auto it = saved.find(name);
+    if (it == saved.end()) {
+      differences.push_back(name + " missing (" + format_double(value) + " at selection)");
+      continue;
+    }
+    const bool same_nan = std::isnan(value) && std::isnan(it->second);
+    const double allowed = relative_tolerance * std::abs(value);
+    if (!same_nan && !(std::abs(it->second - value) <= allowed)) {
+      differences.push_back(name + " " + format_double(it->second) + " (saved model) vs " +
+                            format_double(value) + " (epoch " + std::to_string(selected.epoch) +
+                            ")");
+    }
+  }
+  if (differences.empty()) return;
+  std::string list;
+  for (const auto& d : differences) list += (list.empty() ? "" : ", ") + d;
+  throw Error(who + "the saved model does not reproduce the validation figures of the epoch " +
+              "it selected (epoch " + std::to_string(selected.epoch) + " of " +
+              std::to_string(result.history.size()) + "): " + list);
 }
 
 Trainer::Trainer(GraphModule module, TrainOptions options, std::uint64_t seed)
@@ -285,7 +328,8 @@ bool Trainer::load_checkpoint(const fs::path& dir_in, LoopState& state) {
     state.loss_sum = j.at("loss_sum");
     state.samples = j.at("samples");
     state.learning_rate = j.at("learning_rate");
-    state.best_value = j.at("best_value");
+    // Infinite (written as null) until an epoch was selectable.
+    if (!j.at("best_value").is_null()) state.best_value = j.at("best_value");
     state.best_epoch = j.at("best_epoch");
     state.bad_epochs = j.at("bad_epochs");
     state.plateau_bad = j.at("plateau_bad");

@@ -3,11 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "hlslim/config/pipeline_config.hpp"
 #include "hlslim/graph/model_file.hpp"
 #include "hlslim/prune/masks.hpp"
 #include "hlslim/stages/runner.hpp"
+#include "hlslim/stages/dataset.hpp"
+#include "hlslim/stages/state.hpp"
+#include "hlslim/train/trainer.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "support/test_stages.hpp"
@@ -68,6 +72,84 @@ TEST(PruneStage, SparsityHoldsThroughFineTuningAsExactZeros) {
   EXPECT_NEAR(metrics["layers"][1]["weight_sparsity"].get<double>(), 0.8, 1e-3);
   EXPECT_TRUE(metrics["test_before"].contains("pt_spread"));
   EXPECT_TRUE(metrics["test"].contains("pt_spread"));
+}
+
+// The figures the trainer would have validated the saved model at: LibTorch on the validation
+// events, measured here from the run directory alone.
+json saved_validation(const std::filesystem::path& run_dir, const std::string& stage_dir,
+                      const std::string& model) {
+  PipelineState state = PipelineState::load(run_dir / stage_dir / "state", run_dir);
+  const Graph& graph = state.models.at(model);
+  return evaluate_figures(torch_predictor(GraphModule(graph)), state.dataset(),
+                          TargetNormalization::from(graph).value(), state.dataset().split.validation,
+                          false, false);
+}
+
+// The epoch the fine-tuning selected, by its history: the best pt_spread among the epochs
+// marked selectable (all of them where nothing is marked).
+json selected_epoch(const std::filesystem::path& history) {
+  std::istringstream lines(read_file(history));
+  std::string line;
+  json best;
+  while (std::getline(lines, line)) {
+    const json record = json::parse(line);
+    if (!record.value("selectable", true)) continue;
+    if (best.is_null() || record["pt_spread"].get<double>() < best["pt_spread"].get<double>())
+      best = record;
+  }
+  return best;
+}
+
+// A schedule that prunes slowly at first (power 0.3: 18 % sparsity after the first of three
+// epochs, 95 % at two thirds): the first epoch validates best by far, but it is not the model
+// the stage may leave with. The saved model must validate exactly as the epoch it selected.
+TEST(PruneStage, SavedModelValidatesExactlyAsTheSelectedEpoch) {
+  std::string yaml = kConfig;
+  yaml.replace(yaml.find("    sparsity: 0.8\n"), 18, "    sparsity: 0.95\n    power: 0.3\n");
+  yaml.replace(yaml.find("fine_tune: {epochs: 3}"), 22,
+               "fine_tune: {epochs: 3, monitor: pt_spread}");
+  const auto dir = testing::temp_dir("prune-selected");
+  const auto path = testing::write_text(dir / "p.yaml", yaml);
+  run_pipeline(PipelineConfig::load(path, {}, testing::test_registry()), {});
+  const json selected = selected_epoch(dir / "out" / "03-prune" / "history.jsonl");
+  ASSERT_FALSE(selected.is_null());
+  EXPECT_GE(selected["epoch"].get<int>(), 2);
+  const json saved = saved_validation(dir / "out", "03-prune", "net");
+  EXPECT_EQ(saved["pt_spread"].get<double>(), selected["pt_spread"].get<double>());
+  EXPECT_EQ(saved["plateau_eff"].get<double>(), selected["plateau_eff"].get<double>());
+
+  // The stage's own record of it, and of what 95 % sparsity cost on validation data.
+  const json metrics = json::parse(read_file(dir / "out" / "03-prune" / "metrics.json"));
+  EXPECT_EQ(metrics["selected_epoch"], selected["epoch"]);
+  EXPECT_EQ(metrics["validation"]["pt_spread"], selected["pt_spread"]);
+  const json& degradation = metrics["degradation"];
+  EXPECT_EQ(degradation["figure"], "pt_spread");
+  EXPECT_EQ(degradation["before"], metrics["validation_before"]["pt_spread"]);
+  EXPECT_EQ(degradation["after"], selected["pt_spread"]);
+  EXPECT_DOUBLE_EQ(degradation["change"].get<double>(),
+                   degradation["after"].get<double>() / degradation["before"].get<double>() - 1);
+  EXPECT_EQ(degradation["limit"], 0.1);
+  EXPECT_EQ(degradation["exceeded"], degradation["change"].get<double>() > 0.1);
+}
+
+TEST(PruneStage, ScheduleLeavingNoEpochAtTheFinalSparsityIsAnError) {
+  std::string yaml = kConfig;
+  yaml.replace(yaml.find("    schedule: polynomial\n"), 25,
+               "    schedule: one_shot\n    begin_step: 100\n");
+  yaml.replace(yaml.find("fine_tune: {epochs: 3}"), 22,
+               "fine_tune: {epochs: 2, batch_size: 1000}");
+  const auto dir = testing::temp_dir("prune-late");
+  const auto path = testing::write_text(dir / "p.yaml", yaml);
+  try {
+    run_pipeline(PipelineConfig::load(path, {}, testing::test_registry()), {});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), kExitConfig);
+    EXPECT_EQ(std::string(e.what()),
+              "stage 'prune' failed: the pruning schedule reaches its final sparsity at step 100 "
+              "(begin_step), but the training has only 8 steps (4 per epoch): no epoch would "
+              "end at the final sparsity; lower begin_step or train more epochs");
+  }
 }
 
 TEST(PruneStage, UnknownLayerIsAPositionedConfigError) {

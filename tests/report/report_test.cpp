@@ -248,6 +248,32 @@ TEST(Report, DamagedStageFilesBecomeVisibleNotes) {
   EXPECT_TRUE(contains(html, value_attr("student", "pt_spread", 0.9375)));  // the rest is there
 }
 
+TEST(Report, CompressionPastItsWarningOpensTheReportAndTheSummary) {
+  const fs::path dir = complete_run("degraded");
+  json quantize = json::parse(read_file(dir / "04-quantize/metrics.json"));
+  quantize["degradation"] = {{"figure", "pt_spread"}, {"before", 0.875}, {"after", 1.125},
+                             {"change", 0.25 / 0.875}, {"limit", 0.1}, {"exceeded", true}};
+  write(dir / "04-quantize/metrics.json", quantize.dump());
+  const std::string expected =
+      "stage &#39;quantize&#39; made &#39;teacher&#39; worse: validation pt_spread 0.875 -&gt; "
+      "1.125 (+28.6 %, "
+      "warning above 10 %)";
+  const std::string html = read_file(write_report(dir).path);
+  EXPECT_TRUE(contains(html, "<section id=\"degraded\"><h2>Compression made a model worse</h2>"
+                             "<p class=\"alarm\" data-stage=\"quantize\">" + expected + "</p>"))
+      << html.substr(0, 4000);
+  EXPECT_LT(html.find("id=\"degraded\""), html.find("id=\"summary\""));
+  const RunSummary summary = summarize(load_run(dir));
+  EXPECT_TRUE(contains(markdown_summary(summary, dir / "report/index.html"),
+                       "\nWARNING: stage 'quantize' made 'teacher' worse: validation pt_spread "
+                       "0.875 -> 1.125 (+28.6 %, warning above 10 %)\n"));
+
+  // Within its limit, or without a guard at all, there is no such section.
+  quantize["degradation"]["exceeded"] = false;
+  write(dir / "04-quantize/metrics.json", quantize.dump());
+  EXPECT_FALSE(contains(read_file(write_report(dir).path), "id=\"degraded\""));
+}
+
 TEST(Report, ClassificationRunShowsItsFigures) {
   const fs::path dir = fresh_dir("classification");
   json manifest = {{"status", "completed"}};

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -154,6 +156,103 @@ TEST_F(Collect, WritesCsvJsonAndHtml) {
   EXPECT_NE(page.find("pt_spread vs estimated LUTs"), std::string::npos);
   EXPECT_NE(page.find("pt_spread vs estimated latency [ns]"), std::string::npos);
   EXPECT_NE(page.find("<tr class=\"front\"><td>1</td>"), std::string::npos);
+}
+
+TEST_F(Collect, NoSeedGroupsWithoutASweptSeed) {
+  const SweepTable table = collect_sweep(dir_);
+  EXPECT_TRUE(table.groups.empty());
+  // Every model's figures are kept per point, in stage order.
+  ASSERT_EQ(table.rows[0].stages.size(), 3u);
+  EXPECT_EQ(table.rows[0].stages[0].label, "teacher");
+  EXPECT_EQ(table.rows[0].stages[1].label, "distill.student");
+  EXPECT_EQ(table.rows[0].stages[2].label, "export");
+  EXPECT_DOUBLE_EQ(table.rows[0].stages[2].values.at("lut"), 1000);
+  write_sweep_reports(table, dir_);
+  EXPECT_FALSE(fs::exists(dir_ / "seeds.csv"));
+}
+
+// A scan of two student widths at three seeds each; one point failed and is left out of its
+// group's figures.
+TEST_F(Collect, GroupsPointsThatDifferOnlyInSeedWithMeanAndSpread) {
+  fs::remove_all(dir_);
+  json points = json::array();
+  int index = 0;
+  for (const char* width : {"8", "16"}) {
+    for (const char* seed : {"1", "2", "3"}) {
+      char dir[16];
+      std::snprintf(dir, sizeof(dir), "points/%04d", index);
+      points.push_back({{"index", index++},
+                        {"dir", dir},
+                        {"values", {{"models.student.layers.1.units", width}, {"seed", seed}}}});
+    }
+  }
+  write(dir_ / "plan.json", json{{"format", "hlslim-sweep-plan"},
+                                 {"name", "seeds"},
+                                 {"method", "grid"},
+                                 {"keys", {"models.student.layers.1.units", "seed"}},
+                                 {"points", points}}
+                                .dump());
+  completed_point(dir_ / "points/0000", 1.0, 1000, 40);
+  completed_point(dir_ / "points/0001", 1.2, 1100, 40);
+  completed_point(dir_ / "points/0002", 1.4, 1200, 40);
+  completed_point(dir_ / "points/0003", 0.9, 2000, 45);
+  write(dir_ / "points/0004/manifest.json",
+        json{{"status", "failed"},
+             {"stages", {stage("teacher", "train", "01-teacher", "failed", "disk full")}}}
+            .dump());
+  completed_point(dir_ / "points/0005", 0.7, 2000, 45);
+
+  const SweepTable table = collect_sweep(dir_);
+  EXPECT_EQ(table.group_keys, (std::vector<std::string>{"models.student.layers.1.units"}));
+  ASSERT_EQ(table.groups.size(), 2u);
+  const SweepGroup& narrow = table.groups[0];
+  EXPECT_EQ(narrow.values, (std::vector<std::string>{"8"}));
+  EXPECT_EQ(narrow.points, (std::vector<std::size_t>{0, 1, 2}));
+  EXPECT_EQ(narrow.seeds, (std::vector<std::string>{"1", "2", "3"}));
+  ASSERT_EQ(narrow.figures.size(), 3u);
+  EXPECT_EQ(narrow.figures[0].first, "teacher");
+  EXPECT_EQ(narrow.figures[1].first, "distill.student");
+  EXPECT_EQ(narrow.figures[2].first, "export");
+  const Spread& spread = narrow.figures[1].second.at("pt_spread");
+  EXPECT_EQ(spread.n, 3u);
+  EXPECT_NEAR(spread.mean, 1.2, 1e-12);
+  EXPECT_NEAR(spread.std, 0.2, 1e-12);  // sample standard deviation
+  EXPECT_NEAR(narrow.figures[2].second.at("lut").mean, 1100, 1e-9);
+  EXPECT_NEAR(narrow.figures[2].second.at("lut").std, 100, 1e-9);
+  EXPECT_EQ(narrow.figures[0].second.at("pt_spread").std, 0.0);  // the same teacher figure
+
+  const SweepGroup& wide = table.groups[1];
+  EXPECT_EQ(wide.seeds, (std::vector<std::string>{"1", "3"}));  // point 4 failed
+  EXPECT_EQ(wide.figures[1].second.at("pt_spread").n, 2u);
+  EXPECT_NEAR(wide.figures[1].second.at("pt_spread").mean, 0.8, 1e-12);
+  EXPECT_NEAR(wide.figures[1].second.at("pt_spread").std, std::sqrt(0.02), 1e-12);
+
+  write_sweep_reports(table, dir_);
+  std::ifstream csv(dir_ / "seeds.csv");
+  std::string header, line;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "models.student.layers.1.units,stage,figure,n,mean,std");
+  bool found = false;
+  while (std::getline(csv, line)) found = found || line == "8,export,lut,3,1100,100";
+  EXPECT_TRUE(found) << "no row of the narrow student's LUTs";
+  const json j = json::parse(std::ifstream(dir_ / "sweep.json"));
+  ASSERT_EQ(j["seed_groups"].size(), 2u);
+  EXPECT_EQ(j["seed_groups"][1]["values"]["models.student.layers.1.units"], 16);
+  EXPECT_EQ(j["seed_groups"][1]["seeds"], (json{"1", "3"}));
+  EXPECT_EQ(j["seed_groups"][1]["stages"][1]["stage"], "distill.student");
+  EXPECT_EQ(j["seed_groups"][1]["stages"][1]["figures"]["pt_spread"]["n"], 2);
+
+  const std::string markdown = seed_groups_markdown(table);
+  EXPECT_NE(markdown.find("models.student.layers.1.units = 8: mean ± std over 3 seed(s) (1, 2, "
+                          "3)"),
+            std::string::npos)
+      << markdown;
+  EXPECT_NE(markdown.find("| distill.student | 1.200 ± 0.200 | 0.9000 ± 0.0000 |"),
+            std::string::npos)
+      << markdown;
+  std::stringstream html;
+  html << std::ifstream(dir_ / "sweep.html").rdbuf();
+  EXPECT_NE(html.str().find("<h2>Mean and spread over seeds</h2>"), std::string::npos);
 }
 
 TEST_F(Collect, RefusesADirectoryWithoutPlan) {

@@ -347,3 +347,81 @@ TEST(Trainer, PenaltiesPerLayerAgainstHandComputedValues) {
 
 }  // namespace
 }  // namespace hlslim
+
+namespace hlslim {
+namespace {
+
+TrainResult three_epochs() {
+  TrainResult result;
+  for (int epoch = 1; epoch <= 3; ++epoch) {
+    EpochRecord record;
+    record.epoch = epoch;
+    record.metrics = {{"pt_spread", 1.0 + 0.25 * epoch}, {"plateau_eff", 0.99}};
+    record.selectable = epoch > 1;
+    result.history.push_back(record);
+  }
+  result.best_epoch = 2;
+  return result;
+}
+
+TEST(SelectedEpoch, IsTheBestOrElseTheLast) {
+  TrainResult result = three_epochs();
+  EXPECT_EQ(result.selected().epoch, 2);
+  result.best_epoch = 0;  // none was selectable: fit() keeps the last epoch's weights
+  EXPECT_EQ(result.selected().epoch, 3);
+}
+
+TEST(SelectedEpoch, SavedFiguresMustReproduceItToTheLastDigit) {
+  const TrainResult result = three_epochs();
+  EXPECT_NO_THROW(check_selected_epoch(result, {{"pt_spread", 1.5}, {"plateau_eff", 0.99}},
+                                       "stage 'prune': "));
+  try {
+    check_selected_epoch(result, {{"pt_spread", 1.5000000000000002}, {"plateau_eff", 0.98}},
+                         "stage 'prune': ");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.exit_code(), kExitRuntime);
+    EXPECT_EQ(std::string(e.what()),
+              "stage 'prune': the saved model does not reproduce the validation figures of the "
+              "epoch it selected (epoch 2 of 3): plateau_eff 0.98 (saved model) vs 0.99 (epoch "
+              "2), pt_spread 1.5000000000000002 (saved model) vs 1.5 (epoch 2)");
+  }
+  // Within a stated tolerance (a smaller layer sums in another order).
+  EXPECT_NO_THROW(check_selected_epoch(result, {{"pt_spread", 1.50001}, {"plateau_eff", 0.99}},
+                                       "", 1e-4));
+  EXPECT_THROW(check_selected_epoch(result, {{"pt_spread", 1.6}, {"plateau_eff", 0.99}}, "", 1e-4),
+               Error);
+}
+
+}  // namespace
+}  // namespace hlslim
+
+#include "hlslim/train/degradation.hpp"
+
+namespace hlslim {
+namespace {
+
+TEST(Degradation, RelativeWorseningInTheFiguresDirection) {
+  // val_loss is not a figure of merit: pt_spread is judged; lower is better.
+  auto d = compare_figures({{"pt_spread", 0.8}, {"plateau_eff", 0.99}},
+                           {{"pt_spread", 1.0}, {"plateau_eff", 0.98}}, "val_loss", 0.1);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->figure, "pt_spread");
+  EXPECT_NEAR(d->change, 0.25, 1e-12);
+  EXPECT_TRUE(d->exceeded);
+  // The monitored figure when both have it; higher is better for efficiencies.
+  d = compare_figures({{"pt_spread", 0.8}, {"plateau_eff", 0.5}},
+                      {{"pt_spread", 1.0}, {"plateau_eff", 0.48}}, "plateau_eff", 0.1);
+  EXPECT_EQ(d->figure, "plateau_eff");
+  EXPECT_NEAR(d->change, 0.04, 1e-12);
+  EXPECT_FALSE(d->exceeded);
+  // An improvement is a negative change; a limit of 0 never warns; NaN after always does.
+  d = compare_figures({{"pt_spread", 1.0}}, {{"pt_spread", 0.9}}, "pt_spread", 0.1);
+  EXPECT_NEAR(d->change, -0.1, 1e-12);
+  EXPECT_FALSE(compare_figures({{"pt_spread", 1.0}}, {{"pt_spread", 9.0}}, "", 0)->exceeded);
+  EXPECT_TRUE(compare_figures({{"pt_spread", 1.0}}, {{"pt_spread", NAN}}, "", 0.1)->exceeded);
+  EXPECT_FALSE(compare_figures({{"pt_mae", 1.0}}, {{"pt_mae", 2.0}}, "val_loss", 0.1));
+}
+
+}  // namespace
+}  // namespace hlslim

@@ -43,6 +43,15 @@ struct Compression {
   std::string source;  ///< where the estimates come from, or why there are none
 };
 
+/// A compression stage that made its model worse than its `degradation_warning` allows
+/// (metrics.json "degradation" with "exceeded": true).
+struct Degraded {
+  std::string stage;
+  std::string model;
+  std::string figure;  ///< on the validation set
+  double before = 0, after = 0, change = 0, limit = 0;
+};
+
 /// Everything the report and the console summary show about the models.
 struct RunSummary {
   std::string teacher, student;          ///< model names with those roles (empty: none)
@@ -50,7 +59,12 @@ struct RunSummary {
   std::vector<Evaluation> finals;        ///< the last evaluation of each label, teacher first
   std::vector<Compression> compression;  ///< one per final model, teacher and student first
   std::vector<Note> notes;               ///< estimates that could not be computed
+  std::vector<Degraded> degraded;        ///< compression stages past their warning
 };
+
+/// One line per degraded stage: "stage 'prune_teacher' made 'teacher' worse: validation
+/// pt_spread 0.88 -> 1.1 (+25.0 %, warning above 10 %)".
+std::string degraded_text(const Degraded& d);
 
 /// Reads the evaluations and computes the compression figures. The teacher's (and any other
 /// quantized model's) estimates are computed with estimate_resources() using the part and clock

@@ -17,14 +17,14 @@
 namespace hlslim {
 
 /// Raises the masks to the scheduled level every `frequency` steps and keeps pruned weights
-/// (and the biases of pruned units) at exactly zero after every optimizer step. With
-/// `final_only_selectable`, epochs that end before the final level are not selectable as the
-/// training's result.
+/// (and the biases of pruned units) at exactly zero after every optimizer step. Epochs that end
+/// before the final level are not selectable as the training's result: only a model that has
+/// the sparsity it will leave with may be chosen.
 class PruningHook : public TrainHook {
  public:
   PruningHook(Graph scratch, std::function<double(std::int64_t)> schedule,
               std::function<void(Graph&, double)> prune, std::int64_t frequency, double first,
-              double final_level, bool final_only_selectable);
+              double final_level);
 
   void on_train_begin(Trainer& trainer) override;
   void after_step(Trainer& trainer) override;
@@ -37,7 +37,6 @@ class PruningHook : public TrainHook {
   std::int64_t frequency_;
   double current_;
   double final_;
-  bool final_only_selectable_;
 };
 
 class PruneOptions {
@@ -53,12 +52,17 @@ class PruneOptions {
   /// out). With method 'structured', layers whose units cannot be removed are left out too.
   std::map<std::string, double> targets(const Graph& graph) const;
 
+  /// The training step at which the schedule reaches the final sparsity.
+  std::int64_t final_step(std::int64_t total_steps) const;
   /// Prepares pruning of `graph` over a training of `total_steps`: puts the initial masks in
   /// the graph (so the module has them from the start) and returns the hook that follows the
-  /// schedule.
+  /// schedule. Throws hlslim::Error (exit code 2, message prefixed with `who`) when the
+  /// schedule leaves no epoch ending at the final sparsity.
   std::unique_ptr<PruningHook> start(Graph& graph, std::int64_t total_steps,
-                                     bool final_only_selectable) const;
-  /// Enforces the final masks (the best epoch may predate the end of the schedule).
+                                     std::int64_t steps_per_epoch, const std::string& who) const;
+  /// Applies the final masks to trained weights that already have them (the selected epoch
+  /// ended at the final sparsity): the masked weights are the zeros, so the masks stay; the
+  /// stages check that the saved model still validates as the selected epoch did.
   void finish(Graph& graph) const;
 
   bool structured() const { return method_ == "structured"; }
@@ -81,6 +85,7 @@ class PruneOptions {
   double initial_sparsity_ = 0.0;
   std::int64_t begin_step_ = 0;
   std::int64_t end_step_ = -1;
+  double end_fraction_ = 0.67;
   std::int64_t frequency_ = 100;
   double power_ = 3.0;
   SourcePos layers_pos_;

@@ -31,6 +31,7 @@ class PruneStage : public Stage {
   std::string model_;
   PruneOptions prune_;
   TrainOptions fine_tune_;
+  double degradation_warning_ = 0.1;
 };
 
 }  // namespace hlslim

@@ -35,6 +35,7 @@ class QuantizeStage : public Stage {
   std::string method_;
   QuantizeOptions quantize_;
   TrainOptions fine_tune_;
+  double degradation_warning_ = 0.1;
 };
 
 }  // namespace hlslim

@@ -8,6 +8,12 @@
 
 namespace hlslim {
 
+/// The test figures one stage measured in a point (estimates for an export stage).
+struct StageFigures {
+  std::string label;  ///< the stage's name, "NAME.student" / "NAME.baseline" for distill roles
+  std::map<std::string, double> values;
+};
+
 /// One point of a collected sweep.
 struct SweepRow {
   std::size_t index = 0;
@@ -21,6 +27,25 @@ struct SweepRow {
   std::map<std::string, double> estimates;  ///< export estimates (lut, latency_ns, ...)
   bool front_lut = false;                   ///< on the Pareto front of the physics figure vs LUTs
   bool front_latency = false;               ///< ... vs latency
+  /// Every model's figures, in stage order: the classical reference, each trained, pruned and
+  /// quantized model, the distilled student and its baseline, the export's estimates.
+  std::vector<StageFigures> stages;
+};
+
+/// Mean and sample standard deviation of one figure over the completed points of a group.
+struct Spread {
+  std::size_t n = 0;
+  double mean = 0;
+  double std = 0;  ///< sample standard deviation (n - 1); 0 for a single point
+};
+
+/// The points that differ only in `seed`: one per combination of the other swept keys.
+struct SweepGroup {
+  std::vector<std::string> values;  ///< one per SweepTable::keys other than seed
+  std::vector<std::size_t> points;  ///< row indices
+  std::vector<std::string> seeds;   ///< of the completed points
+  /// stage label -> figure -> spread over the completed points, labels in stage order.
+  std::vector<std::pair<std::string, std::map<std::string, Spread>>> figures;
 };
 
 /// Every point of a sweep directory, as `hlslim collect` reports them.
@@ -36,6 +61,10 @@ struct SweepTable {
   bool physics_lower_better = true;
   std::vector<std::size_t> front_lut;      ///< row indices, by increasing LUTs
   std::vector<std::size_t> front_latency;  ///< row indices, by increasing latency
+  /// When `seed` is a swept key: the groups of points that differ only in it, with every
+  /// figure's mean and spread over seeds.
+  std::vector<std::string> group_keys;  ///< the swept keys other than seed
+  std::vector<SweepGroup> groups;
 };
 
 /// Reads SWEEP_DIR/plan.json and every point's manifest, metrics and job log. A point without a
@@ -54,7 +83,16 @@ nlohmann::json sweep_json(const SweepTable& table);
 /// against LUTs and against latency, the table of every point, and the failed and missing ones.
 std::string sweep_html(const SweepTable& table);
 
-/// Writes sweep.csv, sweep.json and sweep.html into the sweep directory (atomically).
+/// The seed groups as CSV, one row per group, stage and figure: the other swept keys, stage,
+/// figure, n, mean, std. Empty when `seed` is not swept.
+std::string seed_groups_csv(const SweepTable& table);
+
+/// The seed groups as a Markdown table per group (the headline figures of every stage as
+/// mean +- std), for the console and for documents.
+std::string seed_groups_markdown(const SweepTable& table);
+
+/// Writes sweep.csv, sweep.json and sweep.html into the sweep directory (atomically), and
+/// seeds.csv when `seed` is swept.
 void write_sweep_reports(const SweepTable& table, const std::filesystem::path& sweep_dir);
 
 }  // namespace hlslim

@@ -48,6 +48,10 @@ struct TrainOptions {
   bool is_classification() const { return loss == "bce" || loss == "ce"; }
 };
 
+/// True when a larger value of this figure of merit is better (efficiencies, roc_auc,
+/// accuracy).
+bool figure_maximizes(const std::string& figure);
+
 /// Metrics early stopping can monitor: val_loss and the figures of merit on the validation set.
 const std::vector<std::string>& monitorable_metrics();
 

@@ -96,7 +96,24 @@ struct TrainResult {
 
   /// Writes the history as JSON lines (one epoch a line), atomically.
   void write_history(const std::filesystem::path& path) const;
+
+  /// The epoch whose weights fit() left in the module: the best selectable one, or the last
+  /// one when no epoch was selectable. Throws hlslim::Error on an empty history.
+  const EpochRecord& selected() const;
 };
+
+/// The validation figures of a saved model as the trainer measured them during training:
+/// LibTorch, with fake quantization when the model carries precisions.
+std::map<std::string, double> saved_validation_figures(const Graph& saved, const TrainData& data);
+
+/// The invariant every training stage keeps: the model it saves, evaluated on the validation
+/// set, reproduces the validation figures of the epoch it selected, every figure to the last
+/// digit (`relative_tolerance` 0), or within it where the stage changed the model's shape
+/// without changing its function (removing pruned units changes the summation order). Throws
+/// hlslim::Error, prefixed with `who`, naming the epoch and both numbers of each figure that
+/// differs.
+void check_selected_epoch(const TrainResult& result, const std::map<std::string, double>& saved,
+                          const std::string& who, double relative_tolerance = 0);
 
 /// Trains a GraphModule: deterministic shuffling per epoch from the seed, the configured loss,
 /// optimizer and schedule, early stopping on a validation metric keeping the best weights,
