@@ -122,7 +122,7 @@ Role role_of(const RunSummary& summary, const std::string& model) {
 
 std::string degraded_text(const Degraded& d) {
   char numbers[160];
-  std::snprintf(numbers, sizeof(numbers), "%.4g -> %.4g (%+.1f %%, warning above %.0f %%)",
+  std::snprintf(numbers, sizeof(numbers), "%.4g -> %.4g (%+.1f %%, warning above %.3g %%)",
                 d.before, d.after, 100.0 * d.change, 100.0 * d.limit);
   return "stage '" + d.stage + "' made '" + d.model + "' worse: validation " + d.figure + " " +
          numbers;

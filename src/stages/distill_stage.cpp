@@ -9,6 +9,7 @@
 #include "hlslim/prune/structured.hpp"
 #include "hlslim/stages/dataset.hpp"
 #include "hlslim/stages/quantize_report.hpp"
+#include "hlslim/train/degradation.hpp"
 #include "hlslim/train/distillation.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/text.hpp"
@@ -24,7 +25,7 @@ struct DistillStage::Outcome {
 
 namespace {
 
-// As in the prune stage: removing pruned units changes only the summation order.
+// As in the prune stage: how far removing pruned units may move the outputs by rounding.
 constexpr double kUnitRemovalTolerance = 1e-4;
 
 std::size_t layer_index(const Graph& graph, const std::string& name) {
@@ -241,7 +242,7 @@ DistillStage::Outcome DistillStage::train_student(StageContext& context, const G
     const std::int64_t steps_per_epoch =
         (static_cast<std::int64_t>(dataset.split.train.size()) + train_.batch_size - 1) /
         train_.batch_size;
-    pruning = prune_.start(out.model, steps_per_epoch * train_.epochs, steps_per_epoch, "prune: ");
+    pruning = prune_.start(out.model, steps_per_epoch * train_.epochs, steps_per_epoch, "prune.");
   }
   // Same seed for every student: the distilled and the baseline student start identical.
   torch::manual_seed(seed);
@@ -306,16 +307,17 @@ DistillStage::Outcome DistillStage::train_student(StageContext& context, const G
   if (prune_.active()) prune_.finish(out.model);
   // The selected epoch had the final sparsity and precisions (earlier epochs were not
   // selectable): the saved model must validate as it did.
-  out.validation = saved_validation_figures(out.model, data);
+  const bool fake_quant = quantize && quantize->precision();
+  out.validation = saved_validation_figures(out.model, data, fake_quant);
   check_selected_epoch(out.result, out.validation, who);
   if (prune_.active() && prune_.structured()) {
+    const Graph masked = out.model;
     for (const auto& removed : remove_pruned_units(out.model)) {
       spdlog::info("'{}': {} of {} units removed", removed.layer, removed.removed.size(),
                    removed.units_before);
     }
-    out.validation = saved_validation_figures(out.model, data);
-    check_selected_epoch(out.result, out.validation, who + "after removing the pruned units, ",
-                         kUnitRemovalTolerance);
+    log_unit_removal(relative_output_difference(masked, out.model, data, fake_quant),
+                     kUnitRemovalTolerance);
   }
   normalization.store(out.model);
   out.figures = test_figures(out.model, dataset, classification);
@@ -364,12 +366,14 @@ void DistillStage::run(StageContext& context) {
   m["student"] = model_sizes(distilled.model);
   m["student"]["test"] = distilled.figures;
   m["student"]["best_epoch"] = distilled.result.best_epoch;
+  m["student"]["selected_epoch"] = distilled.result.selected().epoch;
   m["student"]["validation"] = distilled.validation;
   if (baseline_) {
     Outcome baseline = train_student(context, initial, 1.0, {}, "baseline", nullptr);
     m["baseline"] = model_sizes(baseline.model);
     m["baseline"]["test"] = baseline.figures;
     m["baseline"]["best_epoch"] = baseline.result.best_epoch;
+    m["baseline"]["selected_epoch"] = baseline.result.selected().epoch;
     m["baseline"]["validation"] = baseline.validation;
   }
   if (distilled.figures.contains("pt_spread")) {

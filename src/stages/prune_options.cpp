@@ -68,9 +68,10 @@ void PruneOptions::declare(OptionTable& t, double default_sparsity) {
              "Per-layer targets by layer name or type (name wins), a fraction or 'exclude': "
              "{out: exclude, conv1d: 0.3}. Other dense/conv layers use `sparsity`.");
   t.add_choice("schedule", schedule_, "polynomial", {"one_shot", "constant", "polynomial"},
-               "'one_shot': prune once before fine-tuning; 'constant': re-prune to `sparsity` "
-               "every `frequency` steps; 'polynomial': from `initial_sparsity` at `begin_step` to "
-               "`sparsity` at `end_step`, (1 - progress)^`power`.");
+               "'one_shot' and 'constant': prune to `sparsity` at `begin_step` (0: before "
+               "fine-tuning) and keep those masks; 'polynomial': from `initial_sparsity` at "
+               "`begin_step` to `sparsity` at `end_step`, (1 - progress)^`power`, updated every "
+               "`frequency` steps.");
   t.add_float("initial_sparsity", initial_sparsity_, 0.0, "Polynomial schedule: starting sparsity.")
       .min(0)
       .max(0.99);
@@ -196,26 +197,28 @@ void PruneOptions::prune(Graph& graph, double level,
 
 std::int64_t PruneOptions::final_step(std::int64_t total_steps) const {
   if (schedule_ != "polynomial") return begin_step_;
-  if (end_step_ >= 0) return std::max(end_step_, begin_step_);
-  const auto at_fraction =
-      static_cast<std::int64_t>(std::llround(static_cast<double>(total_steps) * end_fraction_));
-  return std::max(at_fraction, begin_step_);
+  const std::int64_t end =
+      end_step_ >= 0 ? end_step_
+                     : static_cast<std::int64_t>(
+                           std::llround(static_cast<double>(total_steps) * end_fraction_));
+  // The polynomial holds its initial level up to `begin_step` included.
+  return std::max(end, begin_step_ + 1);
 }
 
 std::unique_ptr<PruningHook> PruneOptions::start(Graph& graph, std::int64_t total_steps,
                                                  std::int64_t steps_per_epoch,
-                                                 const std::string& who) const {
+                                                 const std::string& keys) const {
   const std::int64_t end = final_step(total_steps);
-  // Only an epoch that ends at the final sparsity can become the result; a schedule that
-  // reaches it on or after the last step would leave none.
+  // Only an epoch that ends at the final sparsity can become the result, and it should have
+  // fine-tuned there: the final level must come before the last step.
   if (end >= total_steps) {
-    const std::string key = begin_step_ >= total_steps ? "begin_step"
-                            : end_step_ >= 0           ? "end_step"
-                                                       : "end_fraction";
-    throw Error(who + "the pruning schedule reaches its final sparsity at step " +
-                    std::to_string(end) + " (" + key + "), but the training has only " +
-                    std::to_string(total_steps) + " steps (" + std::to_string(steps_per_epoch) +
-                    " per epoch): no epoch would end at the final sparsity; lower " + key +
+    const std::string key = keys + (begin_step_ + 1 >= total_steps ? "begin_step"
+                                    : end_step_ >= 0              ? "end_step"
+                                                                  : "end_fraction");
+    throw Error("the pruning schedule reaches its final sparsity at step " + std::to_string(end) +
+                    " (" + key + "), but the training has only " + std::to_string(total_steps) +
+                    " steps (" + std::to_string(steps_per_epoch) +
+                    " per epoch): no step would fine-tune at the final sparsity; lower " + key +
                     " or train more epochs",
                 kExitConfig);
   }

@@ -105,7 +105,7 @@ void QuantizeStage::run(StageContext& context) {
     const auto result = trainer.fit(data, context.dir() / "checkpoint");
     result.write_history(context.dir() / "history.jsonl");
     module->store_weights(graph);
-    m["validation_qat"] = saved_validation_figures(graph, data);
+    m["validation_qat"] = saved_validation_figures(graph, data, true);
     check_selected_epoch(result, m["validation_qat"].get<std::map<std::string, double>>(),
                          "");
     m["selected_epoch"] = result.selected().epoch;

@@ -116,7 +116,7 @@ void TrainStage::run(StageContext& context) {
 
   module->store_weights(graph);
   normalization.store(graph);
-  const auto validation = saved_validation_figures(graph, data);
+  const auto validation = saved_validation_figures(graph, data, false);
   check_selected_epoch(result, validation, "");
   const auto test = evaluate_figures(trainer.predictor(), dataset, normalization,
                                      dataset.split.test, true, classification);

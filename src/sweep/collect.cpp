@@ -140,7 +140,8 @@ void group_by_seed(SweepTable& table) {
         spread.mean /= static_cast<double>(spread.n);
         double squares = 0;
         for (double v : values) squares += (v - spread.mean) * (v - spread.mean);
-        spread.std = spread.n > 1 ? std::sqrt(squares / static_cast<double>(spread.n - 1)) : 0.0;
+        spread.std = spread.n > 1 ? std::sqrt(squares / static_cast<double>(spread.n - 1))
+                                  : std::numeric_limits<double>::quiet_NaN();
         spreads[figure] = spread;
       }
       group.figures.emplace_back(label, std::move(spreads));
@@ -328,7 +329,8 @@ std::string seed_groups_csv(const SweepTable& table) {
       for (const auto& [figure, spread] : spreads) {
         std::vector<std::string> cells = group.values;
         cells.insert(cells.end(), {label, figure, std::to_string(spread.n),
-                                   number_cell(spread.mean), number_cell(spread.std)});
+                                   number_cell(spread.mean),
+                                   std::isnan(spread.std) ? "" : number_cell(spread.std)});
         for (std::size_t i = 0; i < cells.size(); ++i)
           out << (i ? "," : "") << csv_field(cells[i]);
         out << "\n";
@@ -345,6 +347,10 @@ std::string seed_groups_markdown(const SweepTable& table) {
                                             "latency_ns"};
   const auto cell = [](const Spread& s) {
     char text[96];
+    if (std::isnan(s.std)) {  // one seed: no spread to give
+      std::snprintf(text, sizeof(text), "%.4g (1 seed)", s.mean);
+      return std::string(text);
+    }
     const double scale = std::max(std::abs(s.mean), s.std);
     if (scale > 0 && scale < 0.01) {  // rates: significant digits, not decimals
       std::snprintf(text, sizeof(text), "%.3g ± %.2g", s.mean, s.std);

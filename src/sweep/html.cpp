@@ -136,8 +136,9 @@ std::string sweep_html(const SweepTable& table) {
           auto it = spreads.find(name);
           out << "<td>";
           if (it != spreads.end()) {
-            out << report::format_number(it->second.mean) << " &plusmn; "
-                << report::format_number(it->second.std);
+            out << report::format_number(it->second.mean);
+            if (!std::isnan(it->second.std))
+              out << " &plusmn; " << report::format_number(it->second.std);
           }
           out << "</td>";
         }

@@ -132,11 +132,32 @@ const EpochRecord& TrainResult::selected() const {
   return history.back();
 }
 
-std::map<std::string, double> saved_validation_figures(const Graph& saved, const TrainData& data) {
+std::map<std::string, double> saved_validation_figures(const Graph& saved, const TrainData& data,
+                                                       bool fake_quant) {
   if (!data.validation_figures) return {};
   GraphModule module(saved);
-  if (has_precision(saved)) module->set_fake_quant(read_precision(saved));
+  if (fake_quant) module->set_fake_quant(read_precision(saved));
   return data.validation_figures(torch_predictor(module));
+}
+
+double relative_output_difference(const Graph& reference, const Graph& rewritten,
+                                  const TrainData& data, bool fake_quant) {
+  const auto outputs = [&](const Graph& graph) {
+    GraphModule module(graph);
+    if (fake_quant) module->set_fake_quant(read_precision(graph));
+    return predict(torch_predictor(module), *data.source, data.validation, 4096);
+  };
+  const auto a = outputs(reference);
+  const auto b = outputs(rewritten);
+  double largest = 1.0;
+  double difference = 0.0;
+  for (std::size_t t = 0; t < a.size(); ++t) {
+    for (std::size_t i = 0; i < a[t].size(); ++i) {
+      largest = std::max(largest, std::abs(static_cast<double>(a[t][i])));
+      difference = std::max(difference, std::abs(static_cast<double>(a[t][i]) - b[t][i]));
+    }
+  }
+  return difference / largest;
 }
 
 void check_selected_epoch(const TrainResult& result, const std::map<std::string, double>& saved,
@@ -149,9 +170,9 @@ void check_selected_epoch(const TrainResult& result, const std::map<std::string,
       differences.push_back(name + " missing (" + format_double(value) + " at selection)");
       continue;
     }
-    const bool same_nan = std::isnan(value) && std::isnan(it->second);
+    const bool same = it->second == value || (std::isnan(value) && std::isnan(it->second));
     const double allowed = relative_tolerance * std::abs(value);
-    if (!same_nan && !(std::abs(it->second - value) <= allowed)) {
+    if (!same && !(std::abs(it->second - value) <= allowed)) {
       differences.push_back(name + " " + format_double(it->second) + " (saved model) vs " +
                             format_double(value) + " (epoch " + std::to_string(selected.epoch) +
                             ")");

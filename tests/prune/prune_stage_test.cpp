@@ -147,8 +147,8 @@ TEST(PruneStage, ScheduleLeavingNoEpochAtTheFinalSparsityIsAnError) {
     EXPECT_EQ(e.exit_code(), kExitConfig);
     EXPECT_EQ(std::string(e.what()),
               "stage 'prune' failed: the pruning schedule reaches its final sparsity at step 100 "
-              "(begin_step), but the training has only 8 steps (4 per epoch): no epoch would "
-              "end at the final sparsity; lower begin_step or train more epochs");
+              "(begin_step), but the training has only 8 steps (4 per epoch): no step would "
+              "fine-tune at the final sparsity; lower begin_step or train more epochs");
   }
 }
 

@@ -171,15 +171,15 @@ TEST_F(Collect, NoSeedGroupsWithoutASweptSeed) {
   EXPECT_FALSE(fs::exists(dir_ / "seeds.csv"));
 }
 
-// A scan of two student widths at three seeds each; one point failed and is left out of its
-// group's figures.
+// A scan of two student widths at three seeds each; two points of the wider student did not
+// complete and are left out of its group's figures.
 TEST_F(Collect, GroupsPointsThatDifferOnlyInSeedWithMeanAndSpread) {
   fs::remove_all(dir_);
   json points = json::array();
   int index = 0;
   for (const char* width : {"8", "16"}) {
     for (const char* seed : {"1", "2", "3"}) {
-      char dir[16];
+      char dir[32];
       std::snprintf(dir, sizeof(dir), "points/%04d", index);
       points.push_back({{"index", index++},
                         {"dir", dir},
@@ -200,7 +200,8 @@ TEST_F(Collect, GroupsPointsThatDifferOnlyInSeedWithMeanAndSpread) {
         json{{"status", "failed"},
              {"stages", {stage("teacher", "train", "01-teacher", "failed", "disk full")}}}
             .dump());
-  completed_point(dir_ / "points/0005", 0.7, 2000, 45);
+  write(dir_ / "points/0005/manifest.json",
+        json{{"status", "interrupted"}, {"stages", json::array()}}.dump());
 
   const SweepTable table = collect_sweep(dir_);
   EXPECT_EQ(table.group_keys, (std::vector<std::string>{"models.student.layers.1.units"}));
@@ -222,10 +223,11 @@ TEST_F(Collect, GroupsPointsThatDifferOnlyInSeedWithMeanAndSpread) {
   EXPECT_EQ(narrow.figures[0].second.at("pt_spread").std, 0.0);  // the same teacher figure
 
   const SweepGroup& wide = table.groups[1];
-  EXPECT_EQ(wide.seeds, (std::vector<std::string>{"1", "3"}));  // point 4 failed
-  EXPECT_EQ(wide.figures[1].second.at("pt_spread").n, 2u);
-  EXPECT_NEAR(wide.figures[1].second.at("pt_spread").mean, 0.8, 1e-12);
-  EXPECT_NEAR(wide.figures[1].second.at("pt_spread").std, std::sqrt(0.02), 1e-12);
+  EXPECT_EQ(wide.seeds, (std::vector<std::string>{"1"}));
+  const Spread& single = wide.figures[1].second.at("pt_spread");
+  EXPECT_EQ(single.n, 1u);
+  EXPECT_DOUBLE_EQ(single.mean, 0.9);
+  EXPECT_TRUE(std::isnan(single.std));  // one seed has no spread, not a spread of zero
 
   write_sweep_reports(table, dir_);
   std::ifstream csv(dir_ / "seeds.csv");
@@ -233,14 +235,20 @@ TEST_F(Collect, GroupsPointsThatDifferOnlyInSeedWithMeanAndSpread) {
   std::getline(csv, header);
   EXPECT_EQ(header, "models.student.layers.1.units,stage,figure,n,mean,std");
   bool found = false;
-  while (std::getline(csv, line)) found = found || line == "8,export,lut,3,1100,100";
+  bool single_found = false;
+  while (std::getline(csv, line)) {
+    found = found || line == "8,export,lut,3,1100,100";
+    single_found = single_found || line == "16,distill.student,pt_spread,1,0.9,";
+  }
   EXPECT_TRUE(found) << "no row of the narrow student's LUTs";
+  EXPECT_TRUE(single_found) << "no row of the wide student's single pt_spread";
   const json j = json::parse(std::ifstream(dir_ / "sweep.json"));
   ASSERT_EQ(j["seed_groups"].size(), 2u);
   EXPECT_EQ(j["seed_groups"][1]["values"]["models.student.layers.1.units"], 16);
-  EXPECT_EQ(j["seed_groups"][1]["seeds"], (json{"1", "3"}));
+  EXPECT_EQ(j["seed_groups"][1]["seeds"], (json{"1"}));
   EXPECT_EQ(j["seed_groups"][1]["stages"][1]["stage"], "distill.student");
-  EXPECT_EQ(j["seed_groups"][1]["stages"][1]["figures"]["pt_spread"]["n"], 2);
+  EXPECT_EQ(j["seed_groups"][1]["stages"][1]["figures"]["pt_spread"]["n"], 1);
+  EXPECT_TRUE(j["seed_groups"][1]["stages"][1]["figures"]["pt_spread"]["std"].is_null());
 
   const std::string markdown = seed_groups_markdown(table);
   EXPECT_NE(markdown.find("models.student.layers.1.units = 8: mean ± std over 3 seed(s) (1, 2, "
@@ -250,6 +258,7 @@ TEST_F(Collect, GroupsPointsThatDifferOnlyInSeedWithMeanAndSpread) {
   EXPECT_NE(markdown.find("| distill.student | 1.200 ± 0.200 | 0.9000 ± 0.0000 |"),
             std::string::npos)
       << markdown;
+  EXPECT_NE(markdown.find("| distill.student | 0.9 (1 seed) |"), std::string::npos) << markdown;
   std::stringstream html;
   html << std::ifstream(dir_ / "sweep.html").rdbuf();
   EXPECT_NE(html.str().find("<h2>Mean and spread over seeds</h2>"), std::string::npos);

@@ -56,10 +56,11 @@ class PruneOptions {
   std::int64_t final_step(std::int64_t total_steps) const;
   /// Prepares pruning of `graph` over a training of `total_steps`: puts the initial masks in
   /// the graph (so the module has them from the start) and returns the hook that follows the
-  /// schedule. Throws hlslim::Error (exit code 2, message prefixed with `who`) when the
-  /// schedule leaves no epoch ending at the final sparsity.
+  /// schedule. Throws hlslim::Error (exit code 2) when the schedule reaches the final sparsity
+  /// only at the last step or later, naming the key responsible (prefixed with `keys`, e.g.
+  /// "prune." in the distill stage).
   std::unique_ptr<PruningHook> start(Graph& graph, std::int64_t total_steps,
-                                     std::int64_t steps_per_epoch, const std::string& who) const;
+                                     std::int64_t steps_per_epoch, const std::string& keys) const;
   /// Applies the final masks to trained weights that already have them (the selected epoch
   /// ended at the final sparsity): the masked weights are the zeros, so the masks stay; the
   /// stages check that the saved model still validates as the selected epoch did.

@@ -36,7 +36,7 @@ struct SweepRow {
 struct Spread {
   std::size_t n = 0;
   double mean = 0;
-  double std = 0;  ///< sample standard deviation (n - 1); 0 for a single point
+  double std = 0;  ///< sample standard deviation (n - 1); NaN for a single point
 };
 
 /// The points that differ only in `seed`: one per combination of the other swept keys.

@@ -37,4 +37,8 @@ void declare_degradation_warning(OptionTable& table, double& limit);
 /// is exceeded. `what` says what changed the model ("pruning 'teacher'").
 void log_degradation(const Degradation& degradation, const std::string& what);
 
+/// Logs how far removing pruned units moved a model's outputs (relative_output_difference());
+/// a warning when more than `tolerance`, which rounding alone does not explain.
+void log_unit_removal(double change, double tolerance);
+
 }  // namespace hlslim

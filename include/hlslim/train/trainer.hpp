@@ -103,15 +103,22 @@ struct TrainResult {
 };
 
 /// The validation figures of a saved model as the trainer measured them during training:
-/// LibTorch, with fake quantization when the model carries precisions.
-std::map<std::string, double> saved_validation_figures(const Graph& saved, const TrainData& data);
+/// LibTorch, with fake quantization at the model's stored precisions when the training used
+/// it (`fake_quant`), in float otherwise.
+std::map<std::string, double> saved_validation_figures(const Graph& saved, const TrainData& data,
+                                                       bool fake_quant);
+
+/// The largest absolute difference between the raw outputs of two models over the validation
+/// events, relative to the largest absolute output of `reference` (at least 1), both run as
+/// saved_validation_figures() runs them: how far a rewrite that should keep a model's function
+/// (removing pruned units) moved it.
+double relative_output_difference(const Graph& reference, const Graph& rewritten,
+                                  const TrainData& data, bool fake_quant);
 
 /// The invariant every training stage keeps: the model it saves, evaluated on the validation
 /// set, reproduces the validation figures of the epoch it selected, every figure to the last
-/// digit (`relative_tolerance` 0), or within it where the stage changed the model's shape
-/// without changing its function (removing pruned units changes the summation order). Throws
-/// hlslim::Error, prefixed with `who`, naming the epoch and both numbers of each figure that
-/// differs.
+/// digit (`relative_tolerance` 0; a test may allow more). Throws hlslim::Error, prefixed with
+/// `who`, naming the epoch and both numbers of each figure that differs.
 void check_selected_epoch(const TrainResult& result, const std::map<std::string, double>& saved,
                           const std::string& who, double relative_tolerance = 0);
 
