@@ -103,11 +103,32 @@ json selected_epoch(const std::filesystem::path& history) {
 // A schedule that prunes slowly at first (power 0.3: 18 % sparsity after the first of three
 // epochs, 95 % at two thirds): the first epoch validates best by far, but it is not the model
 // the stage may leave with. The saved model must validate exactly as the epoch it selected.
+// (Before the fix, the stage selected the first epoch and cut it to 95 % afterwards: test
+// pt_spread 1.37 -> 2.11 GeV.)
 TEST(PruneStage, SavedModelValidatesExactlyAsTheSelectedEpoch) {
-  std::string yaml = kConfig;
-  yaml.replace(yaml.find("    sparsity: 0.8\n"), 18, "    sparsity: 0.95\n    power: 0.3\n");
-  yaml.replace(yaml.find("fine_tune: {epochs: 3}"), 22,
-               "fine_tune: {epochs: 3, monitor: pt_spread}");
+  const std::string yaml = R"(output: out
+threads: 2
+models:
+  net:
+    layers:
+      - {type: reshape, shape: [11, 16]}
+      - {type: conv1d, name: conv, filters: 4, kernel: 3, padding: same}
+      - {type: relu}
+      - {type: flatten}
+      - {type: dense, name: fc, units: 16}
+      - {type: relu}
+      - {type: dense, name: out, units: 2}
+stages:
+  - {stage: data, events: 20000, noise_events: 400, input: windows, window: 16, position_rows: 2}
+  - {stage: train, model: net, epochs: 6, learning_rate: 0.003, loss: mae, monitor: pt_spread}
+  - stage: prune
+    model: net
+    sparsity: 0.95
+    power: 0.3
+    frequency: 5
+    layers: {out: exclude}
+    fine_tune: {epochs: 3, loss: mae, monitor: pt_spread}
+)";
   const auto dir = testing::temp_dir("prune-selected");
   const auto path = testing::write_text(dir / "p.yaml", yaml);
   run_pipeline(PipelineConfig::load(path, {}, testing::test_registry()), {});
@@ -118,8 +139,10 @@ TEST(PruneStage, SavedModelValidatesExactlyAsTheSelectedEpoch) {
   EXPECT_EQ(saved["pt_spread"].get<double>(), selected["pt_spread"].get<double>());
   EXPECT_EQ(saved["plateau_eff"].get<double>(), selected["plateau_eff"].get<double>());
 
-  // The stage's own record of it, and of what 95 % sparsity cost on validation data.
+  // The stage's own record of it, and of what 95 % sparsity cost on validation data: more than
+  // the 10 % the guard allows.
   const json metrics = json::parse(read_file(dir / "out" / "03-prune" / "metrics.json"));
+  ASSERT_TRUE(metrics.contains("degradation"));
   EXPECT_EQ(metrics["selected_epoch"], selected["epoch"]);
   EXPECT_EQ(metrics["validation"]["pt_spread"], selected["pt_spread"]);
   const json& degradation = metrics["degradation"];
@@ -129,7 +152,8 @@ TEST(PruneStage, SavedModelValidatesExactlyAsTheSelectedEpoch) {
   EXPECT_DOUBLE_EQ(degradation["change"].get<double>(),
                    degradation["after"].get<double>() / degradation["before"].get<double>() - 1);
   EXPECT_EQ(degradation["limit"], 0.1);
-  EXPECT_EQ(degradation["exceeded"], degradation["change"].get<double>() > 0.1);
+  EXPECT_GT(degradation["change"].get<double>(), 0.1);
+  EXPECT_EQ(degradation["exceeded"], true);
 }
 
 TEST(PruneStage, ScheduleLeavingNoEpochAtTheFinalSparsityIsAnError) {
