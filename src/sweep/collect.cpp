@@ -355,7 +355,7 @@ std::string seed_groups_markdown(const SweepTable& table) {
     if (scale > 0 && scale < 0.01) {  // rates: significant digits, not decimals
       std::snprintf(text, sizeof(text), "%.3g ± %.2g", s.mean, s.std);
     } else {
-      const int digits = scale >= 1000 ? 0 : scale >= 1 ? 3 : 4;
+      const int digits = scale >= 1000 ? 0 : scale >= 10 ? 1 : scale >= 1 ? 3 : 4;
       std::snprintf(text, sizeof(text), "%.*f ± %.*f", digits, s.mean, digits, s.std);
     }
     return std::string(text);
