@@ -85,21 +85,6 @@ json saved_validation(const std::filesystem::path& run_dir, const std::string& s
                           false, false);
 }
 
-// The epoch the fine-tuning selected, by its history: the best pt_spread among the epochs
-// marked selectable (all of them where nothing is marked).
-json selected_epoch(const std::filesystem::path& history) {
-  std::istringstream lines(read_file(history));
-  std::string line;
-  json best;
-  while (std::getline(lines, line)) {
-    const json record = json::parse(line);
-    if (!record.value("selectable", true)) continue;
-    if (best.is_null() || record["pt_spread"].get<double>() < best["pt_spread"].get<double>())
-      best = record;
-  }
-  return best;
-}
-
 // A schedule that prunes slowly at first (power 0.3: 18 % sparsity after the first of three
 // epochs, 95 % at two thirds): the first epoch validates best by far, but it is not the model
 // the stage may leave with. The saved model must validate exactly as the epoch it selected.
@@ -132,7 +117,7 @@ stages:
   const auto dir = testing::temp_dir("prune-selected");
   const auto path = testing::write_text(dir / "p.yaml", yaml);
   run_pipeline(PipelineConfig::load(path, {}, testing::test_registry()), {});
-  const json selected = selected_epoch(dir / "out" / "03-prune" / "history.jsonl");
+  const json selected = testing::selected_epoch(dir / "out" / "03-prune" / "history.jsonl");
   ASSERT_FALSE(selected.is_null());
   EXPECT_GE(selected["epoch"].get<int>(), 2);
   const json saved = saved_validation(dir / "out", "03-prune", "net");

@@ -61,21 +61,6 @@ stages:
     quantize: {enabled: true, float_epochs: 1, precision: {weight: 'fixed<6,auto>'}}
 )";
 
-// The epoch a training selected, by its history: the first best pt_spread among the epochs
-// marked selectable, or the last epoch when none is.
-json selected_epoch(const std::filesystem::path& history) {
-  std::istringstream lines(read_file(history));
-  std::string line;
-  json best, last;
-  while (std::getline(lines, line)) {
-    last = json::parse(line);
-    if (!last.value("selectable", true)) continue;
-    if (best.is_null() || last["pt_spread"].get<double>() < best["pt_spread"].get<double>())
-      best = last;
-  }
-  return best.is_null() ? last : best;
-}
-
 void expect_reproduced(const json& saved, const json& selected, const std::string& who,
                        double tolerance = 0) {
   ASSERT_TRUE(saved.is_object()) << who;
@@ -100,21 +85,21 @@ TEST(SelectedEpoch, EveryTrainingStageSavesTheModelOfTheEpochItSelected) {
   };
 
   const json train = metrics("02-train");
-  const json train_selected = selected_epoch(run / "02-train" / "history.jsonl");
+  const json train_selected = testing::selected_epoch(run / "02-train" / "history.jsonl");
   EXPECT_EQ(train["selected_epoch"], train_selected["epoch"]);
   expect_reproduced(train["validation"], train_selected, "train");
 
   // Structured pruning: only epochs at the final fraction are selectable. The check is made on
   // the masked model, before its pruned units are removed.
   const json prune = metrics("03-prune");
-  const json prune_selected = selected_epoch(run / "03-prune" / "history.jsonl");
+  const json prune_selected = testing::selected_epoch(run / "03-prune" / "history.jsonl");
   EXPECT_EQ(prune["selected_epoch"], prune_selected["epoch"]);
   EXPECT_NE(prune_selected.value("selectable", true), false);
   expect_reproduced(prune["validation"], prune_selected, "prune");
   EXPECT_LT(prune["unit_removal_output_change"].get<double>(), 1e-4);
 
   const json quantize = metrics("04-quantize");
-  const json quantize_selected = selected_epoch(run / "04-quantize" / "history.jsonl");
+  const json quantize_selected = testing::selected_epoch(run / "04-quantize" / "history.jsonl");
   EXPECT_EQ(quantize["selected_epoch"], quantize_selected["epoch"]);
   expect_reproduced(quantize["validation_qat"], quantize_selected, "quantize");
 
@@ -123,7 +108,7 @@ TEST(SelectedEpoch, EveryTrainingStageSavesTheModelOfTheEpochItSelected) {
   const json distill = metrics("05-distill");
   for (const char* role : {"distilled", "baseline"}) {
     const json selected =
-        selected_epoch(run / "05-distill" / (std::string("history-") + role + ".jsonl"));
+        testing::selected_epoch(run / "05-distill" / (std::string("history-") + role + ".jsonl"));
     EXPECT_GE(selected["epoch"].get<int>(), 2) << role;
     const json& block = distill[std::string(role) == "distilled" ? "student" : "baseline"];
     EXPECT_EQ(block["selected_epoch"], selected["epoch"]) << role;

@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <sstream>
 
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
@@ -135,6 +136,19 @@ std::filesystem::path write_text(const std::filesystem::path& path, const std::s
   std::filesystem::create_directories(path.parent_path());
   std::ofstream(path) << text;
   return path;
+}
+
+nlohmann::json selected_epoch(const std::filesystem::path& history) {
+  std::istringstream lines(read_file(history));
+  std::string line;
+  nlohmann::json best, last;
+  while (std::getline(lines, line)) {
+    last = nlohmann::json::parse(line);
+    if (!last.value("selectable", true)) continue;
+    if (best.is_null() || last["pt_spread"].get<double>() < best["pt_spread"].get<double>())
+      best = last;
+  }
+  return best.is_null() ? last : best;
 }
 
 }  // namespace hlslim::testing

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "hlslim/stages/registry.hpp"
@@ -21,6 +22,11 @@ const StageRegistry& test_registry();
 
 /// A fresh, empty directory under the system temp dir, unique per test.
 std::filesystem::path temp_dir(const std::string& name);
+
+/// The epoch a training selected, read from its history.jsonl alone: the first best
+/// `pt_spread` among the epochs not marked `"selectable": false`, or the last epoch when none
+/// is selectable (what Trainer::fit keeps).
+nlohmann::json selected_epoch(const std::filesystem::path& history);
 
 /// Writes a file and returns its path.
 std::filesystem::path write_text(const std::filesystem::path& path, const std::string& text);
