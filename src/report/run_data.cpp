@@ -18,6 +18,18 @@ std::string string_field(const nlohmann::json& object, const char* key) {
   return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// A path the manifest names, taken relative to the run directory: it must stay inside it
+// (relative, without ".."), whatever the manifest says; a report never reads other files.
+bool inside_run(const std::string& relative) {
+  const fs::path path(relative);
+  if (path.empty() || path.is_absolute() || path.has_root_name() || path.has_root_directory())
+    return false;
+  for (const auto& part : path) {
+    if (part == "..") return false;
+  }
+  return true;
+}
+
 // `name: VALUE` at the top level of config.yaml (the resolved config always writes it).
 std::string config_name(const std::string& text) {
   std::istringstream in(text);
@@ -80,6 +92,7 @@ void read_histories(const fs::path& run_dir, StageData& stage, std::vector<Note>
 void read_models(RunData& run) {
   for (auto stage = run.stages.rbegin(); stage != run.stages.rend(); ++stage) {
     std::error_code ec;
+    if (stage->dir.empty()) continue;
     const fs::path state = run.dir / stage->dir / "state";
     if (stage->status != "completed" || !fs::is_directory(state, ec)) continue;
     std::vector<fs::path> files;
@@ -151,7 +164,10 @@ RunData load_run(const fs::path& dir) {
   std::string config_name_in_manifest = string_field(run.manifest, "config");
   if (config_name_in_manifest.empty()) config_name_in_manifest = "config.yaml";
   const fs::path config_path = dir / config_name_in_manifest;
-  if (fs::is_regular_file(config_path, ec)) {
+  if (!inside_run(config_name_in_manifest)) {
+    run.notes.push_back({"manifest.json", "its config '" + config_name_in_manifest +
+                                              "' is outside the run directory; not read"});
+  } else if (fs::is_regular_file(config_path, ec)) {
     run.config_text = read_file(config_path);
   } else {
     run.notes.push_back({config_name_in_manifest, "missing"});
@@ -172,6 +188,12 @@ RunData load_run(const fs::path& dir) {
     stage.error = string_field(record, "error");
     if (record.contains("seconds") && record["seconds"].is_number()) {
       stage.seconds = record["seconds"].get<double>();
+    }
+    if (!stage.dir.empty() && !inside_run(stage.dir)) {
+      run.notes.push_back({"manifest.json", "stage '" + stage.name + "' has its directory '" +
+                                                stage.dir +
+                                                "' outside the run directory; not read"});
+      stage.dir.clear();
     }
     if (!stage.dir.empty()) {
       const fs::path metrics = dir / stage.dir / "metrics.json";

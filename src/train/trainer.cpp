@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "hlslim/data/random.hpp"
@@ -77,22 +78,27 @@ json EpochRecord::to_json() const {
 }
 
 EpochRecord EpochRecord::from_json(const json& j) {
+  // JSON has no NaN or infinity: nlohmann writes them as null, which reads back as NaN (a
+  // figure that could not be computed, a loss that was not finite).
+  const auto number = [](const json& value) {
+    return value.is_null() ? std::numeric_limits<double>::quiet_NaN() : value.get<double>();
+  };
   EpochRecord r;
   for (const auto& [key, value] : j.items()) {
     if (key == "epoch")
       r.epoch = value.get<std::int64_t>();
     else if (key == "loss")
-      r.loss = value.get<double>();
+      r.loss = number(value);
     else if (key == "val_loss")
-      r.val_loss = value.get<double>();
+      r.val_loss = number(value);
     else if (key == "learning_rate")
-      r.learning_rate = value.get<double>();
+      r.learning_rate = number(value);
     else if (key == "seconds")
-      r.seconds = value.get<double>();
+      r.seconds = number(value);
     else if (key == "selectable")
       r.selectable = value.get<bool>();
-    else if (value.is_number())
-      r.metrics[key] = value.get<double>();
+    else if (value.is_number() || value.is_null())
+      r.metrics[key] = number(value);
   }
   return r;
 }

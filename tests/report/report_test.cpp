@@ -274,6 +274,31 @@ TEST(Report, CompressionPastItsWarningOpensTheReportAndTheSummary) {
   EXPECT_FALSE(contains(read_file(write_report(dir).path), "id=\"degraded\""));
 }
 
+// A manifest is data, not a list of files to show: whatever it names outside the run
+// directory (an absolute path, "..") is neither read nor embedded.
+TEST(Report, ReadsNothingOutsideTheRunDirectory) {
+  const fs::path dir = complete_run("outside");
+  const fs::path secret = dir.parent_path() / "secret.txt";
+  write(secret, "TOP-SECRET-TEXT");
+  write(dir.parent_path() / "elsewhere" / "metrics.json",
+        json{{"model", "teacher"}, {"test", trigger_figures(0.123, 0.5, 0.5)}}.dump());
+  for (const std::string& config : {secret.string(), std::string("../secret.txt")}) {
+    json manifest = json::parse(read_file(dir / "manifest.json"));
+    manifest["config"] = config;
+    manifest["stages"][2]["dir"] = "../elsewhere";
+    write(dir / "manifest.json", manifest.dump(2));
+    const ReportResult result = write_report(dir);
+    const std::string html = read_file(result.path);
+    EXPECT_FALSE(contains(html, "TOP-SECRET-TEXT")) << config;
+    EXPECT_FALSE(contains(html, value_attr("teacher", "pt_spread", 0.123))) << config;
+    EXPECT_TRUE(contains(html, "manifest.json: its config &#39;" + config +
+                                   "&#39; is outside the run directory; not read"))
+        << config;
+    EXPECT_TRUE(contains(html, "manifest.json: stage &#39;teacher&#39; has its directory "
+                               "&#39;../elsewhere&#39; outside the run directory; not read"));
+  }
+}
+
 TEST(Report, ClassificationRunShowsItsFigures) {
   const fs::path dir = fresh_dir("classification");
   json manifest = {{"status", "completed"}};

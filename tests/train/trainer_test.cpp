@@ -3,7 +3,9 @@
 // uninterrupted run.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <csignal>
+#include <limits>
 
 #include "hlslim/data/random.hpp"
 #include "hlslim/graph/layer_types.hpp"
@@ -362,6 +364,25 @@ TrainResult three_epochs() {
   }
   result.best_epoch = 2;
   return result;
+}
+
+// A checkpoint's history survives values JSON cannot spell: NaN and infinity are written as
+// null and read back as NaN, so resuming never fails on them.
+TEST(EpochRecordJson, NonFiniteValuesRoundTripAsNaN) {
+  EpochRecord record;
+  record.epoch = 3;
+  record.loss = 0.5;
+  record.val_loss = std::numeric_limits<double>::quiet_NaN();
+  record.metrics = {{"pt_spread", INFINITY}, {"plateau_eff", 0.25}};
+  record.selectable = false;
+  const EpochRecord back =
+      EpochRecord::from_json(nlohmann::json::parse(record.to_json().dump()));
+  EXPECT_EQ(back.epoch, 3);
+  EXPECT_EQ(back.loss, 0.5);
+  EXPECT_TRUE(std::isnan(back.val_loss));
+  EXPECT_TRUE(std::isnan(back.metrics.at("pt_spread")));
+  EXPECT_EQ(back.metrics.at("plateau_eff"), 0.25);
+  EXPECT_FALSE(back.selectable);
 }
 
 TEST(SelectedEpoch, IsTheBestOrElseTheLast) {
