@@ -105,9 +105,9 @@ void QuantizeStage::run(StageContext& context) {
     const auto result = trainer.fit(data, context.dir() / "checkpoint");
     result.write_history(context.dir() / "history.jsonl");
     module->store_weights(graph);
-    m["validation_qat"] = saved_validation_figures(graph, data, true);
-    check_selected_epoch(result, m["validation_qat"].get<std::map<std::string, double>>(),
-                         "");
+    const auto validation_qat = saved_validation_figures(graph, data, true);
+    check_selected_epoch(result, validation_qat, "");
+    m["validation_qat"] = validation_qat;
     m["selected_epoch"] = result.selected().epoch;
     stats = EngineStats{};
     const FixedEngine engine(graph, precision);

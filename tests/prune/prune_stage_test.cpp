@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "hlslim/config/pipeline_config.hpp"
 #include "hlslim/graph/model_file.hpp"

@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "hlslim/config/pipeline_config.hpp"
 #include "hlslim/stages/runner.hpp"
