@@ -21,13 +21,13 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "hlslim/config/pipeline_config.hpp"
 #include "hlslim/data/fragmenter.hpp"
 #include "hlslim/data/simulation.hpp"
 #include "hlslim/graph/architecture.hpp"
 #include "hlslim/graph/model_file.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
+#include "hlslim/train/runtime.hpp"
 #include "hlslim/train/trainer.hpp"
-#include "hlslim/util/runtime.hpp"
 
 namespace {
 
@@ -74,15 +74,16 @@ int main(int argc, char** argv) {
   const int threads = argc > 3 ? std::atoi(argv[3]) : 2;
   const int rounds = argc > 4 ? std::max(1, std::atoi(argv[4])) : 5;
   set_torch_threads(threads);
-  const fs::path dir = fs::temp_directory_path() / ("hlslim_bench_train_" + std::to_string(getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("hlslim_bench_train_" + std::to_string(getpid()));
   fs::create_directories(dir);
   const fs::path script = fs::path(HLSLIM_SOURCE_DIR) / "bench" / "bench_train.py";
 
   // The same windows and normalized targets for both sides.
   const data::SimulationParams params;
   const auto events = data::simulate(params, 20000, 0, 1, threads);
-  const auto windows = data::Fragmenter(data::FragmenterOptions::for_simulation(params))
-                           .fragment(events);
+  const auto windows =
+      data::Fragmenter(data::FragmenterOptions::for_simulation(params)).fragment(events);
   std::vector<std::size_t> all(windows.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   const BatchSource source(windows, TargetNormalization::fit(windows, {"pt", "eta"}, all, true));

@@ -8,13 +8,15 @@ packages=(
   build-essential cmake ninja-build ccache git pkg-config
   libtorch-dev libopenblas0-pthread
   libonnx-dev libprotobuf-dev protobuf-compiler
-  libeigen3-dev libcli11-dev libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libcli11-dev libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libssl-dev libgtest-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
   # python3-torch, systemc, onnxruntime (via npm): independent references for numbers and files;
-  # chromium renders the HTML report; slurm-wlm + munge run a one-node cluster for the sweep test.
-  packages+=(python3-torch python3-numpy libsystemc-dev nodejs chromium slurm-wlm munge)
+  # chromium renders the HTML report; slurm-wlm + munge run a one-node cluster for the sweep test;
+  # clang-format checks that the sources follow .clang-format.
+  packages+=(python3-torch python3-numpy libsystemc-dev nodejs chromium slurm-wlm munge
+             clang-format)
   # Debian ships npm as its own package; NodeSource's nodejs package includes it (and conflicts
   # with Debian's npm), so ask for the package only when there is no npm command.
   command -v npm >/dev/null || packages+=(npm)

@@ -1,6 +1,6 @@
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "hlslim/cli/cli.hpp"
@@ -32,8 +32,9 @@ int cli_main(int argc, const char* const* argv, const StageRegistry& registry) {
   add_sweep_command(app, context);
   add_collect_command(app, context);
   app.parse_complete_callback([&] {
-    init_console_logging(quiet ? Verbosity::kQuiet
-                               : verbose ? Verbosity::kVerbose : Verbosity::kNormal);
+    init_console_logging(quiet     ? Verbosity::kQuiet
+                         : verbose ? Verbosity::kVerbose
+                                   : Verbosity::kNormal);
   });
 
   try {

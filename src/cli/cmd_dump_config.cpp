@@ -1,9 +1,8 @@
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "hlslim/cli/cli.hpp"
-#include "hlslim/config/pipeline_config.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
 
 namespace hlslim {
 

@@ -4,9 +4,9 @@
 #include <iostream>
 
 #include "hlslim/cli/cli.hpp"
-#include "hlslim/config/pipeline_config.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
+#include "hlslim/pipeline/runner.hpp"
 #include "hlslim/report/report.hpp"
-#include "hlslim/stages/runner.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/interrupt.hpp"
 

@@ -1,16 +1,16 @@
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <filesystem>
 
 #include "hlslim/cli/cli.hpp"
-#include "hlslim/config/pipeline_config.hpp"
 #include "hlslim/data/error.hpp"
 #include "hlslim/data/numpy_io.hpp"
 #include "hlslim/data/simulation.hpp"
 #include "hlslim/data/store_io.hpp"
-#include "hlslim/stages/dataset.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
+#include "hlslim/train/dataset.hpp"
 #include "hlslim/util/errors.hpp"
 
 namespace hlslim {
@@ -26,16 +26,18 @@ void add_simulate_command(CLI::App& app, CliContext&) {
     std::vector<std::string> overrides;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cmd = app.add_subcommand(
-      "simulate", "Simulate muon-trigger events into a dataset directory (events.hlsd, and "
-                  "images.npy, labels.npy, labels.json for NumPy).");
+  CLI::App* cmd =
+      app.add_subcommand("simulate",
+                         "Simulate muon-trigger events into a dataset directory (events.hlsd, and "
+                         "images.npy, labels.npy, labels.json for NumPy).");
   cmd->add_option("--events", args->events, "Muon events.")->capture_default_str();
   cmd->add_option("--noise-events", args->noise_events, "Noise-only events.")
       ->capture_default_str();
   cmd->add_option("--seed", args->seed, "Seed; the output depends on nothing else.")
       ->capture_default_str();
   cmd->add_option("--output", args->output, "Output directory.")->required();
-  cmd->add_option("--threads", args->threads, "Threads; 0: every core.")->check(CLI::Range(0, 1024));
+  cmd->add_option("--threads", args->threads, "Threads; 0: every core.")
+      ->check(CLI::Range(0, 1024));
   cmd->add_option("--format", args->format, "hlsd, npy or both.")
       ->check(CLI::IsMember({"hlsd", "npy", "both"}))
       ->capture_default_str();

@@ -1,5 +1,4 @@
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "hlslim/cli/cli.hpp"
@@ -12,8 +11,7 @@ void add_stages_command(CLI::App& app, CliContext& context) {
       "stages", "List every stage with its options, and the run settings and layer types.");
   cmd->add_flag("--markdown", *markdown, "Print the reference as Markdown (docs/stages.md).");
   cmd->callback([markdown, &context] {
-    std::cout << (*markdown ? stages_markdown(*context.registry)
-                            : stages_text(*context.registry));
+    std::cout << (*markdown ? stages_markdown(*context.registry) : stages_text(*context.registry));
   });
 }
 

@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "hlslim/cli/cli.hpp"
-#include "hlslim/sweep/plan.hpp"
+#include "hlslim/pipeline/plan.hpp"
 #include "hlslim/sweep/slurm.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"

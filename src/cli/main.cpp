@@ -1,4 +1,6 @@
 #include "hlslim/cli/cli.hpp"
-#include "hlslim/stages/registry.hpp"
+#include "hlslim/pipeline/registry.hpp"
 
-int main(int argc, char** argv) { return hlslim::cli_main(argc, argv, hlslim::builtin_stages()); }
+int main(int argc, char** argv) {
+  return hlslim::cli_main(argc, argv, hlslim::builtin_stages());
+}

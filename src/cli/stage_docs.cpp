@@ -1,9 +1,9 @@
 #include <sstream>
 
 #include "hlslim/cli/cli.hpp"
-#include "hlslim/config/settings.hpp"
 #include "hlslim/graph/layer_types.hpp"
-#include "hlslim/stages/registry.hpp"
+#include "hlslim/pipeline/registry.hpp"
+#include "hlslim/pipeline/settings.hpp"
 
 namespace hlslim {
 namespace {
@@ -11,9 +11,12 @@ namespace {
 std::string cell(std::string text) {
   std::string out;
   for (char c : text) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (c == '\n')
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }

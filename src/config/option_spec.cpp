@@ -1,10 +1,9 @@
 // OptionSpec: one option's type, constraints and conversion of a YAML value.
-#include "hlslim/config/options.hpp"
-
 #include <cmath>
 #include <limits>
 #include <set>
 
+#include "hlslim/config/options.hpp"
 #include "hlslim/util/text.hpp"
 
 namespace hlslim {
@@ -34,17 +33,28 @@ std::optional<bool> scalar_bool(const YAML::Node& node) {
 
 std::string type_name(OptionType type) {
   switch (type) {
-    case OptionType::kBool: return "boolean";
-    case OptionType::kInt: return "integer";
-    case OptionType::kFloat: return "number";
-    case OptionType::kString: return "string";
-    case OptionType::kPath: return "path";
-    case OptionType::kChoice: return "choice";
-    case OptionType::kIntList: return "list of integers";
-    case OptionType::kFloatList: return "list of numbers";
-    case OptionType::kStringList: return "list of strings";
-    case OptionType::kYaml: return "mapping";
-    case OptionType::kGroup: return "group";
+    case OptionType::kBool:
+      return "boolean";
+    case OptionType::kInt:
+      return "integer";
+    case OptionType::kFloat:
+      return "number";
+    case OptionType::kString:
+      return "string";
+    case OptionType::kPath:
+      return "path";
+    case OptionType::kChoice:
+      return "choice";
+    case OptionType::kIntList:
+      return "list of integers";
+    case OptionType::kFloatList:
+      return "list of numbers";
+    case OptionType::kStringList:
+      return "list of strings";
+    case OptionType::kYaml:
+      return "mapping";
+    case OptionType::kGroup:
+      return "group";
   }
   return "?";
 }
@@ -101,7 +111,7 @@ std::string OptionSpec::constraint_text() const {
   if (!choices_.empty()) parts.push_back("one of: " + join(choices_, ", "));
   auto number = [](double v) {
     return std::floor(v) == v && std::abs(v) < 1e15 ? std::to_string(static_cast<long long>(v))
-                                                     : format_double(v);
+                                                    : format_double(v);
   };
   if (min_ && max_ && !min_exclusive_) {
     parts.push_back(number(*min_) + " <= value <= " + number(*max_));
@@ -118,20 +128,21 @@ std::optional<OptionValue> OptionSpec::parse(const YAML::Node& node, const Sourc
                                              Diagnostics& diagnostics) const {
   const std::string where = "'" + key_ + "'" + (context.empty() ? "" : " " + context);
   auto wrong_type = [&](const YAML::Node& bad) {
-    diagnostics.error(pos, where + " must be " +
-                               (type_ == OptionType::kInt || type_ == OptionType::kYaml
-                                    ? std::string("an ")
-                                    : std::string("a ")) +
-                               type_name(type_) + ", got " + describe_node(bad));
+    diagnostics.error(
+        pos, where + " must be " +
+                 (type_ == OptionType::kInt || type_ == OptionType::kYaml ? std::string("an ")
+                                                                          : std::string("a ")) +
+                 type_name(type_) + ", got " + describe_node(bad));
     return std::nullopt;
   };
   auto check_range = [&](double v) {
     const bool too_low = min_ && (min_exclusive_ ? v <= *min_ : v < *min_);
     const bool too_high = max_ && v > *max_;
     if (too_low || too_high) {
-      diagnostics.error(pos, "value " + (std::floor(v) == v && std::abs(v) < 1e15
-                                             ? std::to_string(static_cast<long long>(v))
-                                             : format_double(v)) +
+      diagnostics.error(pos, "value " +
+                                 (std::floor(v) == v && std::abs(v) < 1e15
+                                      ? std::to_string(static_cast<long long>(v))
+                                      : format_double(v)) +
                                  " of " + where + " is out of range (" + constraint_text() + ")");
       return false;
     }
@@ -164,8 +175,8 @@ std::optional<OptionValue> OptionSpec::parse(const YAML::Node& node, const Sourc
       if (type_ == OptionType::kChoice &&
           std::find(choices_.begin(), choices_.end(), text) == choices_.end()) {
         diagnostics.error(pos, "invalid value '" + text + "' for " + where +
-                                   did_you_mean(text, choices_) + "; expected one of: " +
-                                   join(choices_, ", "));
+                                   did_you_mean(text, choices_) +
+                                   "; expected one of: " + join(choices_, ", "));
         return std::nullopt;
       }
       return OptionValue(text);
@@ -180,8 +191,8 @@ std::optional<OptionValue> OptionSpec::parse(const YAML::Node& node, const Sourc
       }
       if (!node.IsSequence()) return wrong_type(node);
       if (size_ && node.size() != *size_) {
-        diagnostics.error(pos, where + " must have " + std::to_string(*size_) +
-                                   " elements, got " + std::to_string(node.size()));
+        diagnostics.error(pos, where + " must have " + std::to_string(*size_) + " elements, got " +
+                                   std::to_string(node.size()));
         return std::nullopt;
       }
       std::vector<std::int64_t> ints;
@@ -189,13 +200,13 @@ std::optional<OptionValue> OptionSpec::parse(const YAML::Node& node, const Sourc
       std::vector<std::string> strings;
       for (const auto& item : node) {
         // Point at the offending element itself when it has a place in the file.
-        const SourcePos item_pos = pos.line > 0 && !item.Mark().is_null()
-                                       ? SourcePos{pos.file, item.Mark().line + 1,
-                                                   item.Mark().column + 1}
-                                       : pos;
+        const SourcePos item_pos =
+            pos.line > 0 && !item.Mark().is_null()
+                ? SourcePos{pos.file, item.Mark().line + 1, item.Mark().column + 1}
+                : pos;
         auto wrong_item = [&] {
-          diagnostics.error(item_pos, where + " must be a " + type_name(type_) + ", got " +
-                                          describe_node(item));
+          diagnostics.error(
+              item_pos, where + " must be a " + type_name(type_) + ", got " + describe_node(item));
           return std::nullopt;
         };
         if (type_ == OptionType::kIntList) {
@@ -224,7 +235,8 @@ std::optional<OptionValue> OptionSpec::parse(const YAML::Node& node, const Sourc
       // keep their line and column.
       return OptionValue(node);
     }
-    case OptionType::kGroup: return OptionValue(node);
+    case OptionType::kGroup:
+      return OptionValue(node);
   }
   return std::nullopt;
 }

@@ -1,8 +1,10 @@
 // OptionTable: declaring options and reading a mapping of them; OptionValues: the result.
+#include "hlslim/config/options.hpp"
+
 #include <algorithm>
 #include <map>
 
-#include "hlslim/config/options.hpp"
+#include "hlslim/util/errors.hpp"
 #include "hlslim/util/text.hpp"
 
 namespace hlslim {
@@ -79,6 +81,19 @@ OptionSpec& OptionTable::add_choice(const std::string& key, std::string& target,
   bind(spec, target);
   target = std::move(fallback);
   return add(std::move(spec));
+}
+
+OptionSpec& OptionTable::add_choice_spec(const std::string& key, std::string fallback,
+                                         std::vector<std::string> choices, std::string help) {
+  OptionSpec spec(key, OptionType::kChoice, std::move(help));
+  spec.default_ = std::move(fallback);
+  spec.choices_ = std::move(choices);
+  return add(std::move(spec));
+}
+
+void OptionTable::throw_unknown_choice(const std::string& key, const std::string& text,
+                                       const std::vector<std::string>& choices) {
+  throw Error(key + ": '" + text + "' is not one of: " + join(choices, ", "));
 }
 
 OptionSpec& OptionTable::add_int_list(const std::string& key, std::vector<std::int64_t>& target,
@@ -186,9 +201,9 @@ OptionValues OptionTable::parse(const ConfigSource& source, const YAML::Node& ma
       entry.defaulted = !present;
       entry.pos = present ? source.pos(it->second, group_path) : owner_pos;
       entry.value = present ? it->second : YAML::Node(YAML::NodeType::Map);
-      entry.group = std::make_shared<OptionValues>(spec.group()->parse(
-          source, present ? it->second : YAML::Node(YAML::NodeType::Map), group_path,
-          "in '" + group_path + "'" + in_context, {}, diagnostics));
+      entry.group = std::make_shared<OptionValues>(
+          spec.group()->parse(source, present ? it->second : YAML::Node(YAML::NodeType::Map),
+                              group_path, "in '" + group_path + "'" + in_context, {}, diagnostics));
       values.order_.push_back(spec.key());
       values.entries_[spec.key()] = std::move(entry);
       continue;
@@ -203,8 +218,8 @@ OptionValues OptionTable::parse(const ConfigSource& source, const YAML::Node& ma
       entry.defaulted = true;
     } else {
       entry.pos = source.pos(it->second, join_path(path, spec.key()));
-      auto parsed = spec.parse(it->second, entry.pos, in_context.empty() ? "" : context,
-                               diagnostics);
+      auto parsed =
+          spec.parse(it->second, entry.pos, in_context.empty() ? "" : context, diagnostics);
       if (!parsed) continue;
       entry.value = std::move(*parsed);
     }
@@ -225,7 +240,9 @@ const OptionValue& OptionValues::value(const std::string& key) const {
   return entries_.at(key).value;
 }
 
-const SourcePos& OptionValues::pos(const std::string& key) const { return entries_.at(key).pos; }
+const SourcePos& OptionValues::pos(const std::string& key) const {
+  return entries_.at(key).pos;
+}
 
 bool OptionValues::defaulted(const std::string& key) const {
   auto it = entries_.find(key);

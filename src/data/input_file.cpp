@@ -1,17 +1,17 @@
 #include "input_file.hpp"
 
-#include <filesystem>
-#include <system_error>
-
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 
 #include "hlslim/data/error.hpp"
 
 namespace hlslim::data::detail {
 
-std::string system_reason() { return std::strerror(errno); }
-
+std::string system_reason() {
+  return std::strerror(errno);
+}
 
 InputFile::InputFile(std::string path) : path_(std::move(path)) {
   std::error_code error;

@@ -17,7 +17,6 @@ namespace hlslim::data::detail {
 // strerror(errno) for messages.
 std::string system_reason();
 
-
 class InputFile {
  public:
   // Opens `path`; throws "<path>: cannot open for reading: <reason>".

@@ -2,8 +2,8 @@
 
 #include <cstring>
 
-#include "hlslim/util/atomic_file.hpp"
 #include "hlslim/data/error.hpp"
+#include "hlslim/util/atomic_file.hpp"
 #include "input_file.hpp"
 #include "npy_header.hpp"
 

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "hls_project_model.hpp"
+#include "hlslim/util/errors.hpp"
 
 namespace hlslim {
 namespace {
@@ -262,8 +263,24 @@ void other(const Context& c, const HlsLayer& l, Schedule& s, LayerEstimate& e) {
       }
       return;
     }
-    default:
-      break;
+    case LayerKind::kMaxPool1d:
+    case LayerKind::kMaxPool2d:
+    case LayerKind::kAvgPool1d:
+    case LayerKind::kAvgPool2d:
+    case LayerKind::kGlobalMaxPool:
+    case LayerKind::kGlobalAvgPool:
+      break;  // below
+    case LayerKind::kDense:
+    case LayerKind::kConv1d:
+    case LayerKind::kConv2d:
+    case LayerKind::kFlatten:
+    case LayerKind::kReshape:
+    case LayerKind::kDropout:
+    case LayerKind::kTanh:
+    case LayerKind::kSigmoid:
+    case LayerKind::kSoftmax:
+      throw Error("layer '" + l.layer->name + "': no estimate for a " + layer_kind_name(l.kind) +
+                  " layer outside the linear and passthrough paths");
   }
   // Pools: a comparison tree, or a sum and an exact shift.
   const std::int64_t window = l.geometry.kernel_size();

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "hls_project_model.hpp"
+#include "hlslim/util/errors.hpp"
 
 namespace hlslim::hls_detail {
 namespace {
@@ -185,7 +186,7 @@ std::string elementwise(const HlsLayer& l) {
       body = "    if (x[i] >= 0) {\n      y[i] = x[i];\n    } else {\n      y[i] = " + l.cname +
              "_alpha * x[i];\n    }\n";
       break;
-    default: {  // batch norm
+    case LayerKind::kBatchNorm: {
       const std::int64_t channels = static_cast<std::int64_t>(l.scale.size());
       s = c_comment(describe(l) +
                     ": y = scale * x + shift per channel (exact, assigned to the result type).");
@@ -193,7 +194,25 @@ std::string elementwise(const HlsLayer& l) {
               "_bias_t b[" + str(channels) + "]";
       const std::string c = l.plane == 1 ? "i" : "i / " + str(l.plane);
       body = "    y[i] = w[" + c + "] * x[i] + b[" + c + "];\n";
+      break;
     }
+    case LayerKind::kDense:
+    case LayerKind::kConv1d:
+    case LayerKind::kConv2d:
+    case LayerKind::kMaxPool1d:
+    case LayerKind::kMaxPool2d:
+    case LayerKind::kAvgPool1d:
+    case LayerKind::kAvgPool2d:
+    case LayerKind::kGlobalMaxPool:
+    case LayerKind::kGlobalAvgPool:
+    case LayerKind::kFlatten:
+    case LayerKind::kReshape:
+    case LayerKind::kDropout:
+    case LayerKind::kTanh:
+    case LayerKind::kSigmoid:
+    case LayerKind::kSoftmax:
+      throw Error(describe(l) + ": a " + layer_kind_name(l.kind) +
+                  " layer has no elementwise HLS function");
   }
   s += signature(l, extra);
   s += "#pragma HLS INLINE\n";
@@ -267,9 +286,19 @@ std::string pool(const HlsLayer& l) {
 
 std::string layer_function(const HlsModel&, const HlsLayer& l) {
   if (l.passthrough) return "";
-  if (l.is_linear()) return l.reuse_factor == 1 ? linear_unrolled(l) : linear_shared(l);
-  if (l.is_pool()) return pool(l);
-  return elementwise(l);
+  switch (layer_traits(l.kind).category) {
+    case LayerCategory::kLinear:
+      return l.reuse_factor == 1 ? linear_unrolled(l) : linear_shared(l);
+    case LayerCategory::kPool:
+      return pool(l);
+    case LayerCategory::kActivation:
+    case LayerCategory::kNormalization:
+      return elementwise(l);
+    case LayerCategory::kReshape:
+    case LayerCategory::kIdentity:
+      break;  // passthrough: the engine gives them no precision roles
+  }
+  throw Error(describe(l) + ": a " + layer_kind_name(l.kind) + " layer has no HLS function");
 }
 
 std::string layer_call(const HlsModel&, const HlsLayer& l) {

@@ -195,20 +195,6 @@ void fill_batch_norm(HlsLayer& l, const std::string& context) {
 
 }  // namespace
 
-bool HlsLayer::is_pool() const {
-  switch (kind) {
-    case LayerKind::kMaxPool1d:
-    case LayerKind::kMaxPool2d:
-    case LayerKind::kAvgPool1d:
-    case LayerKind::kAvgPool2d:
-    case LayerKind::kGlobalMaxPool:
-    case LayerKind::kGlobalAvgPool:
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool HlsLayer::is_average_pool() const {
   return kind == LayerKind::kAvgPool1d || kind == LayerKind::kAvgPool2d ||
          kind == LayerKind::kGlobalAvgPool;

@@ -12,6 +12,7 @@
 #include "hlslim/engine/precision.hpp"
 #include "hlslim/export/hls_project.hpp"
 #include "hlslim/graph/graph.hpp"
+#include "hlslim/graph/layer_traits.hpp"
 
 namespace hlslim::hls_detail {
 
@@ -79,10 +80,8 @@ struct HlsLayer {
   // Average pools: the window is 2^shift values.
   int pool_shift = 0;
 
-  bool is_linear() const {
-    return kind == LayerKind::kDense || kind == LayerKind::kConv1d || kind == LayerKind::kConv2d;
-  }
-  bool is_pool() const;
+  bool is_linear() const { return layer_traits(kind).category == LayerCategory::kLinear; }
+  bool is_pool() const { return layer_traits(kind).category == LayerCategory::kPool; }
   bool is_average_pool() const;
 };
 

@@ -19,9 +19,24 @@ std::optional<ReuseDims> reuse_dims(const Layer& layer, const Shape& input) {
       for (std::int64_t k : layer.params.kernel) n_in *= k;
       return ReuseDims{n_in, layer.params.filters};
     }
-    default:
-      return std::nullopt;
+    case LayerKind::kMaxPool1d:
+    case LayerKind::kMaxPool2d:
+    case LayerKind::kAvgPool1d:
+    case LayerKind::kAvgPool2d:
+    case LayerKind::kGlobalMaxPool:
+    case LayerKind::kGlobalAvgPool:
+    case LayerKind::kFlatten:
+    case LayerKind::kReshape:
+    case LayerKind::kBatchNorm:
+    case LayerKind::kDropout:
+    case LayerKind::kRelu:
+    case LayerKind::kLeakyRelu:
+    case LayerKind::kTanh:
+    case LayerKind::kSigmoid:
+    case LayerKind::kSoftmax:
+      return std::nullopt;  // no multiplications to share
   }
+  return std::nullopt;
 }
 
 bool is_valid_reuse_factor(std::int64_t n_in, std::int64_t n_out, std::int64_t rf) {

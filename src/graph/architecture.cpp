@@ -32,14 +32,15 @@ Graph parse_architecture(const ConfigSource& source, const YAML::Node& node,
   top.parse(source, node, path, context, {}, diagnostics);
 
   if (!layers_node.IsSequence() || layers_node.size() == 0) {
-    diagnostics.error(source.pos(node, path), "model '" + model_name + "' needs a non-empty list "
-                                              "'layers'");
+    diagnostics.error(source.pos(node, path), "model '" + model_name +
+                                                  "' needs a non-empty list "
+                                                  "'layers'");
     return graph;
   }
   if (graph.input_shape.size() > 3) {
-    diagnostics.error(source.pos(node["input"], join_path(path, "input")),
-                      "'input' " + context + " must have 1 to 3 dimensions, got " +
-                          shape_str(graph.input_shape));
+    diagnostics.error(
+        source.pos(node["input"], join_path(path, "input")),
+        "'input' " + context + " must have 1 to 3 dimensions, got " + shape_str(graph.input_shape));
   }
 
   std::map<std::string, int> kind_counts;
@@ -58,9 +59,9 @@ Graph parse_architecture(const ConfigSource& source, const YAML::Node& node,
     }
     const YAML::Node type_node = item["type"];
     if (!type_node || !type_node.IsScalar()) {
-      diagnostics.error(item_pos, "layer " + std::to_string(i) + " " + context +
-                                      " has no 'type'; available: " +
-                                      join(layer_kind_names(), ", "));
+      diagnostics.error(item_pos,
+                        "layer " + std::to_string(i) + " " + context +
+                            " has no 'type'; available: " + join(layer_kind_names(), ", "));
       continue;
     }
     const std::string type = type_node.Scalar();
@@ -102,8 +103,8 @@ Graph parse_architecture(const ConfigSource& source, const YAML::Node& node,
     for (std::size_t i = 0; i < graph.layers.size(); ++i) {
       const auto result = infer_output_shape(graph.layers[i], shape);
       if (!result.ok()) {
-        diagnostics.error(layer_pos[i], "layer '" + graph.layers[i].name + "' " + context + " " +
-                                            result.error);
+        diagnostics.error(layer_pos[i],
+                          "layer '" + graph.layers[i].name + "' " + context + " " + result.error);
         break;
       }
       shape = result.shape;

@@ -105,17 +105,16 @@ LayerSummary Graph::totals() const {
 std::string Graph::summary_table() const {
   std::string out;
   char line[160];
-  std::snprintf(line, sizeof(line), "%-18s %-16s %-16s %10s %10s %10s\n", "layer", "type",
-                "output", "params", "nonzero", "MACs");
+  std::snprintf(line, sizeof(line), "%-18s %-16s %-16s %10s %10s %10s\n", "layer", "type", "output",
+                "params", "nonzero", "MACs");
   out += line;
   auto rows = summary();
   rows.push_back(totals());
   for (const auto& row : rows) {
-    std::snprintf(line, sizeof(line), "%-18s %-16s %-16s %10lld %10lld %10lld\n",
-                  row.name.c_str(), row.type.c_str(), shape_str(row.output_shape).c_str(),
+    std::snprintf(line, sizeof(line), "%-18s %-16s %-16s %10lld %10lld %10lld\n", row.name.c_str(),
+                  row.type.c_str(), shape_str(row.output_shape).c_str(),
                   static_cast<long long>(row.parameters),
-                  static_cast<long long>(row.nonzero_parameters),
-                  static_cast<long long>(row.macs));
+                  static_cast<long long>(row.nonzero_parameters), static_cast<long long>(row.macs));
     out += line;
   }
   return out;

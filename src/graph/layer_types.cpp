@@ -1,24 +1,11 @@
 #include "hlslim/graph/layer_types.hpp"
 
+#include "hlslim/graph/layer_traits.hpp"
+
 namespace hlslim {
-namespace {
-
-bool is_conv(LayerKind kind) { return kind == LayerKind::kConv1d || kind == LayerKind::kConv2d; }
-
-// Spatial dimensions a layer works on: conv1d/pool1d take [C, L], 2-d ones [C, H, W].
-std::size_t spatial_dims(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::kConv1d:
-    case LayerKind::kMaxPool1d:
-    case LayerKind::kAvgPool1d: return 1;
-    default: return 2;
-  }
-}
-
-}  // namespace
 
 void declare_layer_params(LayerKind kind, LayerParams& p, OptionTable& t) {
-  const std::size_t dims = spatial_dims(kind);
+  const auto dims = static_cast<std::size_t>(spatial_dims(kind));
   switch (kind) {
     case LayerKind::kDense:
       t.add_int("units", p.units, 0, "Output features.").required().min(1);
@@ -71,32 +58,19 @@ void declare_layer_params(LayerKind kind, LayerParams& p, OptionTable& t) {
     case LayerKind::kLeakyRelu:
       t.add_float("alpha", p.alpha, 0.01, "Slope for negative inputs.").min(0);
       break;
-    default: break;
+    case LayerKind::kGlobalMaxPool:
+    case LayerKind::kGlobalAvgPool:
+    case LayerKind::kFlatten:
+    case LayerKind::kRelu:
+    case LayerKind::kTanh:
+    case LayerKind::kSigmoid:
+    case LayerKind::kSoftmax:
+      break;  // no parameters
   }
 }
 
 const char* layer_kind_summary(LayerKind kind) {
-  switch (kind) {
-    case LayerKind::kDense: return "Fully connected layer on a flat input.";
-    case LayerKind::kConv1d: return "1-D convolution on [channels, length].";
-    case LayerKind::kConv2d: return "2-D convolution on [channels, height, width].";
-    case LayerKind::kMaxPool1d: return "1-D max pooling, stride equal to the window.";
-    case LayerKind::kMaxPool2d: return "2-D max pooling, stride equal to the window.";
-    case LayerKind::kAvgPool1d: return "1-D average pooling, stride equal to the window.";
-    case LayerKind::kAvgPool2d: return "2-D average pooling, stride equal to the window.";
-    case LayerKind::kGlobalMaxPool: return "Maximum over all spatial positions, per channel.";
-    case LayerKind::kGlobalAvgPool: return "Mean over all spatial positions, per channel.";
-    case LayerKind::kFlatten: return "Flattens to [features] (channels-first order).";
-    case LayerKind::kReshape: return "Reshapes to a given shape of the same size.";
-    case LayerKind::kBatchNorm: return "Batch normalisation over the channel (first) dimension.";
-    case LayerKind::kDropout: return "Dropout in training; identity at inference.";
-    case LayerKind::kRelu: return "max(x, 0).";
-    case LayerKind::kLeakyRelu: return "x for x >= 0, alpha * x otherwise.";
-    case LayerKind::kTanh: return "Hyperbolic tangent.";
-    case LayerKind::kSigmoid: return "Logistic sigmoid.";
-    case LayerKind::kSoftmax: return "Softmax over a flat input.";
-  }
-  return "";
+  return layer_traits(kind).summary;
 }
 
 ShapeResult infer_output_shape(const Layer& layer, const Shape& in) {
@@ -113,13 +87,13 @@ ShapeResult infer_output_shape(const Layer& layer, const Shape& in) {
     case LayerKind::kMaxPool2d:
     case LayerKind::kAvgPool1d:
     case LayerKind::kAvgPool2d: {
-      const std::size_t dims = spatial_dims(layer.kind);
+      const auto dims = static_cast<std::size_t>(spatial_dims(layer.kind));
       if (in.size() != dims + 1) {
         return fail("needs an input of shape " +
                     std::string(dims == 1 ? "[channels, length]" : "[channels, height, width]") +
                     ", got " + shape_str(in));
       }
-      const bool conv = is_conv(layer.kind);
+      const bool conv = layer_traits(layer.kind).category == LayerCategory::kLinear;
       const auto& window = conv ? p.kernel : p.pool;
       Shape out{conv ? p.filters : in[0]};
       for (std::size_t d = 0; d < dims; ++d) {
@@ -131,8 +105,7 @@ ShapeResult infer_output_shape(const Layer& layer, const Shape& in) {
           continue;
         }
         if (window[d] > size) {
-          return fail("window " + shape_str(window) + " is larger than the input " +
-                      shape_str(in));
+          return fail("window " + shape_str(window) + " is larger than the input " + shape_str(in));
         }
         out.push_back((size - window[d]) / stride + 1);
       }
@@ -142,7 +115,8 @@ ShapeResult infer_output_shape(const Layer& layer, const Shape& in) {
     case LayerKind::kGlobalAvgPool:
       if (in.size() < 2) return fail("needs spatial dimensions, got " + shape_str(in));
       return {{in[0]}, ""};
-    case LayerKind::kFlatten: return {{shape_numel(in)}, ""};
+    case LayerKind::kFlatten:
+      return {{shape_numel(in)}, ""};
     case LayerKind::kReshape:
       if (shape_numel(p.shape) != shape_numel(in))
         return fail("cannot reshape " + shape_str(in) + " to " + shape_str(p.shape));
@@ -157,7 +131,8 @@ ShapeResult infer_output_shape(const Layer& layer, const Shape& in) {
     case LayerKind::kRelu:
     case LayerKind::kLeakyRelu:
     case LayerKind::kTanh:
-    case LayerKind::kSigmoid: return {in, ""};
+    case LayerKind::kSigmoid:
+      return {in, ""};
   }
   return fail("unknown layer type");
 }
@@ -182,7 +157,21 @@ std::vector<std::pair<std::string, Shape>> expected_tensors(const Layer& layer, 
       for (const char* name : {"weight", "bias", "running_mean", "running_var"})
         out.push_back({name, {in.at(0)}});
       break;
-    default: break;
+    case LayerKind::kMaxPool1d:
+    case LayerKind::kMaxPool2d:
+    case LayerKind::kAvgPool1d:
+    case LayerKind::kAvgPool2d:
+    case LayerKind::kGlobalMaxPool:
+    case LayerKind::kGlobalAvgPool:
+    case LayerKind::kFlatten:
+    case LayerKind::kReshape:
+    case LayerKind::kDropout:
+    case LayerKind::kRelu:
+    case LayerKind::kLeakyRelu:
+    case LayerKind::kTanh:
+    case LayerKind::kSigmoid:
+    case LayerKind::kSoftmax:
+      break;  // no tensors (layer_traits(kind).has_tensors is false)
   }
   return out;
 }
@@ -199,13 +188,30 @@ std::int64_t count_macs(const Layer& layer, const Shape& in) {
   const auto out = infer_output_shape(layer, in);
   if (!out.ok()) return 0;
   switch (layer.kind) {
-    case LayerKind::kDense: return in.at(0) * layer.params.units;
+    case LayerKind::kDense:
+      return in.at(0) * layer.params.units;
     case LayerKind::kConv1d:
     case LayerKind::kConv2d:
       // Every output position of every filter reads the whole kernel over all input channels.
       return shape_numel(out.shape) * in.at(0) * shape_numel(layer.params.kernel);
-    default: return 0;
+    case LayerKind::kMaxPool1d:
+    case LayerKind::kMaxPool2d:
+    case LayerKind::kAvgPool1d:
+    case LayerKind::kAvgPool2d:
+    case LayerKind::kGlobalMaxPool:
+    case LayerKind::kGlobalAvgPool:
+    case LayerKind::kFlatten:
+    case LayerKind::kReshape:
+    case LayerKind::kBatchNorm:
+    case LayerKind::kDropout:
+    case LayerKind::kRelu:
+    case LayerKind::kLeakyRelu:
+    case LayerKind::kTanh:
+    case LayerKind::kSigmoid:
+    case LayerKind::kSoftmax:
+      return 0;  // counted as multiply-accumulates only where weights multiply
   }
+  return 0;
 }
 
 }  // namespace hlslim

@@ -75,13 +75,20 @@ json option_to_json(const OptionValue& value) {
 
 OptionValue option_from_json(OptionType type, const json& j) {
   switch (type) {
-    case OptionType::kBool: return j.get<bool>();
-    case OptionType::kInt: return j.get<std::int64_t>();
-    case OptionType::kFloat: return j.get<double>();
-    case OptionType::kIntList: return j.get<std::vector<std::int64_t>>();
-    case OptionType::kFloatList: return j.get<std::vector<double>>();
-    case OptionType::kStringList: return j.get<std::vector<std::string>>();
-    default: return j.get<std::string>();
+    case OptionType::kBool:
+      return j.get<bool>();
+    case OptionType::kInt:
+      return j.get<std::int64_t>();
+    case OptionType::kFloat:
+      return j.get<double>();
+    case OptionType::kIntList:
+      return j.get<std::vector<std::int64_t>>();
+    case OptionType::kFloatList:
+      return j.get<std::vector<double>>();
+    case OptionType::kStringList:
+      return j.get<std::vector<std::string>>();
+    default:
+      return j.get<std::string>();
   }
 }
 
@@ -185,7 +192,8 @@ Graph load_model(const std::filesystem::path& path) {
   const std::size_t expected = kPreamble + header_len + data_bytes + kChecksumSize;
   if (bytes.size() < expected) throw truncated(expected);
   if (bytes.size() > expected) {
-    throw fail("corrupted (" + std::to_string(bytes.size() - expected) + " unexpected trailing bytes)");
+    throw fail("corrupted (" + std::to_string(bytes.size() - expected) +
+               " unexpected trailing bytes)");
   }
   const std::size_t body = expected - kChecksumSize;
   if (sha256_hex(std::string_view(bytes).substr(0, body)) != bytes.substr(body)) {

@@ -36,12 +36,11 @@ void apply_magnitude_masks(Graph& graph, const std::map<std::string, double>& sp
   }
   auto prune = [](std::vector<Candidate>& candidates, double fraction,
                   const std::vector<Layer*>& owners) {
-    const auto count = static_cast<std::size_t>(
-        std::floor(fraction * static_cast<double>(candidates.size())));
-    std::stable_sort(candidates.begin(), candidates.end(),
-                     [](const Candidate& a, const Candidate& b) {
-                       return a.magnitude < b.magnitude;
-                     });
+    const auto count =
+        static_cast<std::size_t>(std::floor(fraction * static_cast<double>(candidates.size())));
+    std::stable_sort(
+        candidates.begin(), candidates.end(),
+        [](const Candidate& a, const Candidate& b) { return a.magnitude < b.magnitude; });
     for (Layer* layer : owners) {
       const Tensor& weight = layer->tensors.at("weight");
       layer->tensors["weight_mask"] = Tensor(weight.shape, 1.0f);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "hlslim/graph/layer_traits.hpp"
 #include "hlslim/prune/masks.hpp"
 #include "hlslim/util/errors.hpp"
 
@@ -11,7 +12,7 @@ namespace hlslim {
 namespace {
 
 bool is_conv(LayerKind kind) {
-  return kind == LayerKind::kConv1d || kind == LayerKind::kConv2d;
+  return layer_traits(kind).category == LayerCategory::kLinear && spatial_dims(kind) > 0;
 }
 
 // "'bn' (batch_norm)"
@@ -204,8 +205,21 @@ void pass_through(Layer& layer, const Shape& in, RemovedChannels& r) {
       r = std::move(flat);
       break;
     }
-    default:
-      break;  // dropout (identity at inference) and pools keep a constant constant
+    case LayerKind::kDropout:  // identity at inference
+    case LayerKind::kMaxPool1d:
+    case LayerKind::kMaxPool2d:
+    case LayerKind::kAvgPool1d:
+    case LayerKind::kAvgPool2d:
+    case LayerKind::kGlobalMaxPool:
+    case LayerKind::kGlobalAvgPool:
+      break;  // a constant channel stays the same constant
+    case LayerKind::kDense:
+    case LayerKind::kConv1d:
+    case LayerKind::kConv2d:
+    case LayerKind::kReshape:
+    case LayerKind::kSoftmax:
+      throw Error("structured pruning: layer " + describe(layer) +
+                  " is not channel-wise; removed units cannot pass through it");
   }
 }
 

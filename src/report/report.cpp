@@ -95,9 +95,10 @@ std::string degraded_section(const RunSummary& summary) {
     body += "<p class=\"alarm\" data-stage=\"" + xml_escape(d.stage) + "\">" +
             xml_escape(degraded_text(d)) + "</p>";
   }
-  body += "<p class=\"caption\">Figures on the validation set, before and after the stage; "
-          "the threshold is the stage's <code>degradation_warning</code>. Later stages "
-          "inherit the damage.</p>";
+  body +=
+      "<p class=\"caption\">Figures on the validation set, before and after the stage; "
+      "the threshold is the stage's <code>degradation_warning</code>. Later stages "
+      "inherit the damage.</p>";
   return section("degraded", "Compression made a model worse", body);
 }
 

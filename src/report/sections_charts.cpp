@@ -135,7 +135,7 @@ std::string turn_on_section(const RunSummary& summary) {
                         "run, or no evaluating stage has completed)."));
   }
   Chart chart("Trigger efficiency vs true pT");
-  chart.id("turn-on-chart").size(780, 420).legend("bottom-right");
+  chart.id("turn-on-chart").size(780, 420).legend(LegendPosition::kBottomRight);
   chart.x_axis({"true pT [GeV]"})
       .y_axis({"efficiency (fraction of muons that fire)", AxisScale::linear, 0.0, 1.05});
   double threshold = kNaN;

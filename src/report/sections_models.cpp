@@ -51,7 +51,7 @@ std::string weight_chart(const ModelData& model, const Layer& layer, const std::
   }
   Chart chart(layer.name + ": " + std::to_string(w.size() - zeros) + " of " +
               std::to_string(w.size()) + " non-zero");
-  chart.id("weights-" + model.name + "-" + layer.name).size(310, 200).legend("none");
+  chart.id("weights-" + model.name + "-" + layer.name).size(310, 200).legend(LegendPosition::kNone);
   chart.x_axis({"weight value"}).y_axis({"weights"});
   chart.add(Series::step("", edges, counts).with_color(color));
   return chart.svg();

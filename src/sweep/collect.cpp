@@ -1,8 +1,8 @@
 #include "hlslim/sweep/collect.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <optional>
@@ -204,8 +204,7 @@ void read_point(const fs::path& sweep_dir, SweepRow& row) {
     }
   }
   for (std::size_t i = 0; i < stages.size(); ++i) {
-    stage_figures(stages[i].value("name", ""), stages[i].value("type", ""), metrics[i],
-                  row.stages);
+    stage_figures(stages[i].value("name", ""), stages[i].value("type", ""), metrics[i], row.stages);
   }
 }
 
@@ -328,11 +327,10 @@ std::string seed_groups_csv(const SweepTable& table) {
     for (const auto& [label, spreads] : group.figures) {
       for (const auto& [figure, spread] : spreads) {
         std::vector<std::string> cells = group.values;
-        cells.insert(cells.end(), {label, figure, std::to_string(spread.n),
-                                   number_cell(spread.mean),
-                                   std::isnan(spread.std) ? "" : number_cell(spread.std)});
-        for (std::size_t i = 0; i < cells.size(); ++i)
-          out << (i ? "," : "") << csv_field(cells[i]);
+        cells.insert(cells.end(),
+                     {label, figure, std::to_string(spread.n), number_cell(spread.mean),
+                      std::isnan(spread.std) ? "" : number_cell(spread.std)});
+        for (std::size_t i = 0; i < cells.size(); ++i) out << (i ? "," : "") << csv_field(cells[i]);
         out << "\n";
       }
     }
@@ -342,9 +340,8 @@ std::string seed_groups_csv(const SweepTable& table) {
 
 std::string seed_groups_markdown(const SweepTable& table) {
   // The headline figures: physics of every model, resources of the export.
-  const std::vector<std::string> columns = {"pt_spread", "plateau_eff", "fake_rate",
-                                            "roc_auc",   "accuracy",    "lut",
-                                            "latency_ns"};
+  const std::vector<std::string> columns = {"pt_spread", "plateau_eff", "fake_rate", "roc_auc",
+                                            "accuracy",  "lut",         "latency_ns"};
   const auto cell = [](const Spread& s) {
     char text[96];
     if (std::isnan(s.std)) {  // one seed: no spread to give
@@ -464,10 +461,8 @@ json sweep_json(const SweepTable& table) {
           figures[figure] = {{"n", spread.n}, {"mean", spread.mean}, {"std", spread.std}};
         stages.push_back({{"stage", label}, {"figures", figures}});
       }
-      groups.push_back({{"values", values},
-                        {"points", points_of},
-                        {"seeds", group.seeds},
-                        {"stages", stages}});
+      groups.push_back(
+          {{"values", values}, {"points", points_of}, {"seeds", group.seeds}, {"stages", stages}});
     }
     out["seed_groups"] = groups;
   }

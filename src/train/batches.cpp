@@ -19,7 +19,8 @@ TargetNormalization TargetNormalization::fit(const data::EventStore& store,
     for (float v : values) mean += v;
     mean /= static_cast<double>(std::max<std::size_t>(values.size(), 1));
     for (float v : values) square += (v - mean) * (v - mean);
-    const double sd = std::sqrt(square / static_cast<double>(std::max<std::size_t>(values.size(), 1)));
+    const double sd =
+        std::sqrt(square / static_cast<double>(std::max<std::size_t>(values.size(), 1)));
     n.mean.push_back(standardize ? mean : 0.0);
     n.scale.push_back(standardize && sd > 0 ? sd : 1.0);
   }

@@ -7,7 +7,7 @@
 #include "hlslim/data/fragmenter.hpp"
 #include "hlslim/data/metrics.hpp"
 #include "hlslim/engine/fixed_engine.hpp"
-#include "hlslim/stages/dataset.hpp"
+#include "hlslim/train/dataset.hpp"
 #include "hlslim/util/errors.hpp"
 
 namespace hlslim {
@@ -42,7 +42,8 @@ nlohmann::json evaluate_figures(const BatchPredictor& predictor, const Dataset& 
                                 const std::vector<std::size_t>& muon_indices, bool with_noise,
                                 bool classification, std::size_t batch_size) {
   std::vector<std::size_t> indices = muon_indices;
-  if (with_noise) indices.insert(indices.end(), dataset.split.noise.begin(), dataset.split.noise.end());
+  if (with_noise)
+    indices.insert(indices.end(), dataset.split.noise.begin(), dataset.split.noise.end());
   const BatchSource source(dataset.inputs, normalization);
   const auto predictions = predict(predictor, source, indices, batch_size);
   const auto& names = normalization.names;
@@ -71,8 +72,9 @@ nlohmann::json evaluate_figures(const BatchPredictor& predictor, const Dataset& 
     std::vector<float> eta;
     if (const auto* eta_pred = column("eta")) {
       // Windows predict eta local to the window; the figures use global eta.
-      eta = dataset.inputs.has_label("eta_offset") ? data::global_eta(dataset.inputs, indices, *eta_pred)
-                                                   : *eta_pred;
+      eta = dataset.inputs.has_label("eta_offset")
+                ? data::global_eta(dataset.inputs, indices, *eta_pred)
+                : *eta_pred;
     }
     const auto inputs = data::make_trigger_inputs(dataset.events, indices, *pt, eta);
     figures = data::compute_trigger_metrics(inputs, dataset.metrics_options()).to_json();

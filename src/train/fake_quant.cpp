@@ -8,13 +8,20 @@ namespace {
 // Rounds y (a tensor of values in steps, i.e. x * 2^F) to integers by an ap_fixed mode.
 torch::Tensor round_steps(const torch::Tensor& y, QuantMode mode) {
   switch (mode) {
-    case QuantMode::kTrn: return torch::floor(y);
-    case QuantMode::kTrnZero: return torch::trunc(y);
-    case QuantMode::kRnd: return torch::floor(y + 0.5);
-    case QuantMode::kRndZero: return torch::sign(y) * torch::ceil(torch::abs(y) - 0.5);
-    case QuantMode::kRndMinInf: return torch::ceil(y - 0.5);
-    case QuantMode::kRndInf: return torch::sign(y) * torch::floor(torch::abs(y) + 0.5);
-    case QuantMode::kRndConv: return torch::round(y);  // halves to even
+    case QuantMode::kTrn:
+      return torch::floor(y);
+    case QuantMode::kTrnZero:
+      return torch::trunc(y);
+    case QuantMode::kRnd:
+      return torch::floor(y + 0.5);
+    case QuantMode::kRndZero:
+      return torch::sign(y) * torch::ceil(torch::abs(y) - 0.5);
+    case QuantMode::kRndMinInf:
+      return torch::ceil(y - 0.5);
+    case QuantMode::kRndInf:
+      return torch::sign(y) * torch::floor(torch::abs(y) + 0.5);
+    case QuantMode::kRndConv:
+      return torch::round(y);  // halves to even
   }
   return torch::floor(y);
 }
@@ -30,8 +37,10 @@ torch::Tensor overflow_steps(const torch::Tensor& q, const FixedType& type) {
       return torch::remainder(q - lo, modulus) + lo;
     }
     case OverflowMode::kSat:
-    case OverflowMode::kSatSym: return torch::clamp(q, lo, hi);
-    case OverflowMode::kSatZero: return torch::where((q < lo) | (q > hi), torch::zeros_like(q), q);
+    case OverflowMode::kSatSym:
+      return torch::clamp(q, lo, hi);
+    case OverflowMode::kSatZero:
+      return torch::where((q < lo) | (q > hi), torch::zeros_like(q), q);
   }
   return q;
 }

@@ -7,9 +7,9 @@
 namespace hlslim {
 
 const std::vector<std::string>& monitorable_metrics() {
-  static const std::vector<std::string> names = {
-      "val_loss", "pt_mae", "pt_spread", "eta_mae", "plateau_eff", "eff_at_thr_15",
-      "roc_auc",  "accuracy"};
+  static const std::vector<std::string> names = {"val_loss", "pt_mae",      "pt_spread",
+                                                 "eta_mae",  "plateau_eff", "eff_at_thr_15",
+                                                 "roc_auc",  "accuracy"};
   return names;
 }
 
@@ -18,7 +18,9 @@ bool figure_maximizes(const std::string& figure) {
          figure == "accuracy";
 }
 
-bool TrainOptions::monitor_maximizes() const { return figure_maximizes(monitor); }
+bool TrainOptions::monitor_maximizes() const {
+  return figure_maximizes(monitor);
+}
 
 void TrainOptions::declare(OptionTable& t) {
   // Multi-class cross-entropy ("ce", Trainer::loss) is not offered: the figures of merit read
@@ -45,8 +47,9 @@ void TrainOptions::declare(OptionTable& t) {
   t.add_float("gamma", gamma, 0.5, "Factor of the step and plateau schedules.")
       .greater_than(0)
       .max(1);
-  t.add_int("plateau_patience", plateau_patience, 3, "Epochs without improvement before the "
-                                                     "plateau schedule lowers the rate.")
+  t.add_int("plateau_patience", plateau_patience, 3,
+            "Epochs without improvement before the "
+            "plateau schedule lowers the rate.")
       .min(1);
   t.add_float("min_learning_rate", min_learning_rate, 1e-6,
               "Floor of the cosine and plateau schedules.")

@@ -10,7 +10,7 @@
 #include "hlslim/data/random.hpp"
 #include "hlslim/engine/precision.hpp"
 #include "hlslim/graph/model_file.hpp"
-#include "hlslim/stages/dataset.hpp"
+#include "hlslim/train/dataset.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/interrupt.hpp"
@@ -382,17 +382,141 @@ bool Trainer::load_checkpoint(const fs::path& dir_in, LoopState& state) {
   return true;
 }
 
-TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir) {
-  const BatchSource& source = *data.source;
-  const std::size_t batch = static_cast<std::size_t>(options_.batch_size);
-  const std::size_t k = source.target_count();
-  const bool maximize = options_.monitor_maximizes();
-  std::vector<std::int64_t> x_shape{0};
-  x_shape.insert(x_shape.end(), data.input_shape.begin(), data.input_shape.end());
+// Batches are filled straight into LibTorch-owned (suitably aligned) buffers, reused every step.
+struct Trainer::StepBuffers {
+  torch::Tensor x;
+  torch::Tensor y;
+  std::vector<std::size_t> indices;
+};
 
+void Trainer::train_epoch(const TrainData& data, LoopState& state, StepBuffers& buffers,
+                          const fs::path& checkpoint_dir) {
+  const BatchSource& source = *data.source;
+  const std::size_t batch = buffers.indices.size();
+  const std::size_t steps = (data.train.size() + batch - 1) / std::max<std::size_t>(batch, 1);
+  // The order of an epoch depends only on the seed and the epoch, so a resumed run sees the
+  // same batches as an uninterrupted one.
+  std::vector<std::size_t> order = data.train;
+  data::Rng rng(data::event_seed(seed_, static_cast<std::uint64_t>(state.epoch)));
+  rng.shuffle(order);
+
+  module_->train();
+  hlslim::Progress bar(
+      "epoch " + std::to_string(state.epoch + 1) + "/" + std::to_string(options_.epochs), steps,
+      "steps", /*log_final=*/false);
+  bar.advance(static_cast<std::uint64_t>(state.step));
+  for (; state.step < static_cast<std::int64_t>(steps); ++state.step) {
+    if (const int signal_number = pending_signal()) {
+      state.global_step = global_step_;
+      if (!checkpoint_dir.empty()) save_checkpoint(checkpoint_dir, state);
+      throw Interrupted(signal_number);
+    }
+    const std::size_t start = static_cast<std::size_t>(state.step) * batch;
+    const std::size_t n = std::min(batch, order.size() - start);
+    std::copy(order.begin() + static_cast<std::ptrdiff_t>(start),
+              order.begin() + static_cast<std::ptrdiff_t>(start + n), buffers.indices.begin());
+    source.fill(buffers.indices.data(), n, buffers.x.data_ptr<float>(),
+                buffers.y.data_ptr<float>());
+    const auto inputs = buffers.x.narrow(0, 0, static_cast<std::int64_t>(n));
+    const auto targets = buffers.y.narrow(0, 0, static_cast<std::int64_t>(n));
+    const auto output = module_->forward(inputs);
+    auto batch_loss = loss(options_, output, targets);
+    auto total = (truth_weight_ == 1.0 ? batch_loss : truth_weight_ * batch_loss) + penalty();
+    const std::vector<std::size_t> used(buffers.indices.begin(),
+                                        buffers.indices.begin() + static_cast<std::ptrdiff_t>(n));
+    for (auto* hook : hooks_) {
+      const auto extra = hook->extra_loss(*this, used, output);
+      if (extra.defined()) total = total + extra;
+    }
+    const double value = total.item<double>();
+    if (!std::isfinite(value)) {
+      throw Error("the training loss became " +
+                  std::string(std::isnan(value) ? "NaN" : "infinite") + " at epoch " +
+                  std::to_string(state.epoch + 1) + ", step " + std::to_string(state.step + 1) +
+                  (checkpoint_dir.empty()
+                       ? std::string()
+                       : "; the last good checkpoint is in " + checkpoint_dir.string()) +
+                  " (try a lower learning_rate or clip_norm)");
+    }
+    optimizer_->zero_grad();
+    total.backward();
+    if (options_.clip_norm > 0) {
+      torch::nn::utils::clip_grad_norm_(module_->parameters(), options_.clip_norm);
+    }
+    optimizer_->step();
+    ++global_step_;
+    for (auto* hook : hooks_) hook->after_step(*this);
+    state.loss_sum += batch_loss.item<double>() * static_cast<double>(n);
+    state.samples += static_cast<std::int64_t>(n);
+    bar.advance();
+  }
+  bar.finish();
+}
+
+EpochRecord Trainer::validate(const TrainData& data, const LoopState& state) {
+  const BatchSource& source = *data.source;
+  const std::size_t k = source.target_count();
+  EpochRecord record;
+  record.epoch = state.epoch + 1;
+  record.loss = state.loss_sum / static_cast<double>(std::max<std::int64_t>(state.samples, 1));
+  record.learning_rate = state.learning_rate;
+  {
+    torch::NoGradGuard no_grad;
+    module_->eval();
+    std::vector<std::int64_t> x_shape{0};
+    x_shape.insert(x_shape.end(), data.input_shape.begin(), data.input_shape.end());
+    const std::size_t eval_batch =
+        std::max<std::size_t>(static_cast<std::size_t>(options_.batch_size), 4096);
+    std::vector<float> vx(eval_batch * source.input_size());
+    std::vector<float> vy(eval_batch * k);
+    double sum = 0;
+    for (std::size_t start = 0; start < data.validation.size(); start += eval_batch) {
+      const std::size_t n = std::min(eval_batch, data.validation.size() - start);
+      source.fill(data.validation.data() + start, n, vx.data(), vy.data());
+      x_shape[0] = static_cast<std::int64_t>(n);
+      const auto out = module_->forward(torch::from_blob(vx.data(), x_shape, torch::kFloat32));
+      const auto t = torch::from_blob(
+          vy.data(), {static_cast<std::int64_t>(n), static_cast<std::int64_t>(k)}, torch::kFloat32);
+      sum += loss(options_, out, t).item<double>() * static_cast<double>(n);
+    }
+    record.val_loss = sum / static_cast<double>(std::max<std::size_t>(data.validation.size(), 1));
+  }
+  if (data.validation_figures) record.metrics = data.validation_figures(predictor());
+  return record;
+}
+
+void Trainer::select(const EpochRecord& record, LoopState& state) {
+  const bool maximize = options_.monitor_maximizes();
+  const double monitored = options_.monitor == "val_loss" ? record.val_loss
+                           : record.metrics.count(options_.monitor)
+                               ? record.metrics.at(options_.monitor)
+                               : NAN;
+  const bool improved = maximize ? monitored > state.best_value : monitored < state.best_value;
+  if (!record.selectable) return;  // not a candidate: neither the best nor a reason to stop
+  if (improved) {
+    state.best_value = monitored;
+    state.best_epoch = record.epoch;
+    state.bad_epochs = 0;
+    state.plateau_bad = 0;
+    module_->store_weights(state.best);
+    return;
+  }
+  ++state.bad_epochs;
+  if (options_.schedule == "plateau" && ++state.plateau_bad >= options_.plateau_patience) {
+    state.learning_rate =
+        std::max(state.learning_rate * options_.gamma, options_.min_learning_rate);
+    state.plateau_bad = 0;
+  }
+  if (options_.early_stopping > 0 && state.bad_epochs >= options_.early_stopping) {
+    state.stopped_early = true;
+  }
+}
+
+TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir) {
+  const std::size_t batch = static_cast<std::size_t>(options_.batch_size);
   LoopState state;
   state.learning_rate = options_.learning_rate;
-  state.best_value = maximize ? -INFINITY : INFINITY;
+  state.best_value = options_.monitor_maximizes() ? -INFINITY : INFINITY;
   state.best = module_->architecture();
   module_->store_weights(state.best);
   if (!checkpoint_dir.empty() && load_checkpoint(checkpoint_dir, state)) {
@@ -401,14 +525,13 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir) 
   global_step_ = state.global_step;
   for (auto* hook : hooks_) hook->on_train_begin(*this);
 
-  // Batches are filled straight into LibTorch-owned (suitably aligned) buffers, reused every step.
-  x_shape[0] = static_cast<std::int64_t>(batch);
-  const torch::Tensor x_buffer = torch::empty(x_shape);
-  const torch::Tensor y_buffer =
-      torch::empty({static_cast<std::int64_t>(batch), static_cast<std::int64_t>(k)});
-  std::vector<std::size_t> batch_indices(batch);
-  const std::size_t steps = (data.train.size() + batch - 1) / std::max<std::size_t>(batch, 1);
-  TrainResult result;
+  StepBuffers buffers;
+  std::vector<std::int64_t> x_shape{static_cast<std::int64_t>(batch)};
+  x_shape.insert(x_shape.end(), data.input_shape.begin(), data.input_shape.end());
+  buffers.x = torch::empty(x_shape);
+  buffers.y = torch::empty(
+      {static_cast<std::int64_t>(batch), static_cast<std::int64_t>(data.source->target_count())});
+  buffers.indices.resize(batch);
   double epoch_seconds = 0;
   std::int64_t epochs_here = 0;
 
@@ -420,120 +543,17 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir) 
       state.samples = 0;
     }
     set_learning_rate(state.learning_rate);
-    // The order of an epoch depends only on the seed and the epoch, so a resumed run sees the
-    // same batches as an uninterrupted one.
-    std::vector<std::size_t> order = data.train;
-    data::Rng rng(data::event_seed(seed_, static_cast<std::uint64_t>(state.epoch)));
-    rng.shuffle(order);
-
-    module_->train();
-    hlslim::Progress bar(
-        "epoch " + std::to_string(state.epoch + 1) + "/" + std::to_string(options_.epochs), steps,
-        "steps", /*log_final=*/false);
-    bar.advance(static_cast<std::uint64_t>(state.step));
-    for (; state.step < static_cast<std::int64_t>(steps); ++state.step) {
-      if (const int signal_number = pending_signal()) {
-        state.global_step = global_step_;
-        if (!checkpoint_dir.empty()) save_checkpoint(checkpoint_dir, state);
-        throw Interrupted(signal_number);
-      }
-      const std::size_t start = static_cast<std::size_t>(state.step) * batch;
-      const std::size_t n = std::min(batch, order.size() - start);
-      std::copy(order.begin() + static_cast<std::ptrdiff_t>(start),
-                order.begin() + static_cast<std::ptrdiff_t>(start + n), batch_indices.begin());
-      source.fill(batch_indices.data(), n, x_buffer.data_ptr<float>(), y_buffer.data_ptr<float>());
-      const auto inputs = x_buffer.narrow(0, 0, static_cast<std::int64_t>(n));
-      const auto targets = y_buffer.narrow(0, 0, static_cast<std::int64_t>(n));
-      const auto output = module_->forward(inputs);
-      auto batch_loss = loss(options_, output, targets);
-      auto total = (truth_weight_ == 1.0 ? batch_loss : truth_weight_ * batch_loss) + penalty();
-      const std::vector<std::size_t> used(batch_indices.begin(),
-                                          batch_indices.begin() + static_cast<std::ptrdiff_t>(n));
-      for (auto* hook : hooks_) {
-        const auto extra = hook->extra_loss(*this, used, output);
-        if (extra.defined()) total = total + extra;
-      }
-      const double value = total.item<double>();
-      if (!std::isfinite(value)) {
-        throw Error("the training loss became " +
-                    std::string(std::isnan(value) ? "NaN" : "infinite") + " at epoch " +
-                    std::to_string(state.epoch + 1) + ", step " + std::to_string(state.step + 1) +
-                    (checkpoint_dir.empty()
-                         ? std::string()
-                         : "; the last good checkpoint is in " + checkpoint_dir.string()) +
-                    " (try a lower learning_rate or clip_norm)");
-      }
-      optimizer_->zero_grad();
-      total.backward();
-      if (options_.clip_norm > 0) {
-        torch::nn::utils::clip_grad_norm_(module_->parameters(), options_.clip_norm);
-      }
-      optimizer_->step();
-      ++global_step_;
-      for (auto* hook : hooks_) hook->after_step(*this);
-      state.loss_sum += batch_loss.item<double>() * static_cast<double>(n);
-      state.samples += static_cast<std::int64_t>(n);
-      bar.advance();
-    }
-    bar.finish();
-    const double train_seconds =
+    train_epoch(data, state, buffers, checkpoint_dir);
+    state.train_seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-    state.train_seconds += train_seconds;
     state.trained_samples += state.samples;
 
-    // Validation: loss and figures of merit with the epoch's final weights.
-    EpochRecord record;
-    record.epoch = state.epoch + 1;
-    record.loss = state.loss_sum / static_cast<double>(std::max<std::int64_t>(state.samples, 1));
-    record.learning_rate = state.learning_rate;
-    {
-      torch::NoGradGuard no_grad;
-      module_->eval();
-      const std::size_t eval_batch = std::max<std::size_t>(batch, 4096);
-      std::vector<float> vx(eval_batch * source.input_size());
-      std::vector<float> vy(eval_batch * k);
-      double sum = 0;
-      for (std::size_t start = 0; start < data.validation.size(); start += eval_batch) {
-        const std::size_t n = std::min(eval_batch, data.validation.size() - start);
-        source.fill(data.validation.data() + start, n, vx.data(), vy.data());
-        x_shape[0] = static_cast<std::int64_t>(n);
-        const auto out = module_->forward(torch::from_blob(vx.data(), x_shape, torch::kFloat32));
-        const auto t = torch::from_blob(
-            vy.data(), {static_cast<std::int64_t>(n), static_cast<std::int64_t>(k)},
-            torch::kFloat32);
-        sum += loss(options_, out, t).item<double>() * static_cast<double>(n);
-      }
-      record.val_loss = sum / static_cast<double>(std::max<std::size_t>(data.validation.size(), 1));
-    }
-    if (data.validation_figures) record.metrics = data.validation_figures(predictor());
+    // Validation with the epoch's final weights, then the hooks' verdict, then selection.
+    EpochRecord record = validate(data, state);
     for (auto* hook : hooks_) hook->on_epoch_end(*this, record);
     record.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-
-    const double monitored = options_.monitor == "val_loss" ? record.val_loss
-                             : record.metrics.count(options_.monitor)
-                                 ? record.metrics.at(options_.monitor)
-                                 : NAN;
-    const bool improved = maximize ? monitored > state.best_value : monitored < state.best_value;
-    if (!record.selectable) {
-      // Not a candidate: neither the best nor a reason to stop.
-    } else if (improved) {
-      state.best_value = monitored;
-      state.best_epoch = record.epoch;
-      state.bad_epochs = 0;
-      state.plateau_bad = 0;
-      module_->store_weights(state.best);
-    } else {
-      ++state.bad_epochs;
-      if (options_.schedule == "plateau" && ++state.plateau_bad >= options_.plateau_patience) {
-        state.learning_rate =
-            std::max(state.learning_rate * options_.gamma, options_.min_learning_rate);
-        state.plateau_bad = 0;
-      }
-      if (options_.early_stopping > 0 && state.bad_epochs >= options_.early_stopping) {
-        state.stopped_early = true;
-      }
-    }
+    select(record, state);
     state.history.push_back(record);
     // ETA from the epochs of this process (a resumed run has no timings of earlier ones).
     epoch_seconds += record.seconds;
@@ -552,7 +572,10 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir) 
     }
     if (state.finished) break;
   }
+  return finish(state);
+}
 
+TrainResult Trainer::finish(const LoopState& state) {
   if (state.best_epoch > 0) {
     module_->load_weights(state.best);
   } else {
@@ -560,6 +583,7 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir) 
         "no epoch was selectable as the result (compression never reached its final "
         "state during validation); keeping the last epoch's weights");
   }
+  TrainResult result;
   result.history = state.history;
   result.best_epoch = state.best_epoch;
   result.best_value = state.best_value;

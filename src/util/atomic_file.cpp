@@ -13,7 +13,9 @@ namespace fs = std::filesystem;
 namespace hlslim {
 namespace {
 
-std::string reason() { return std::strerror(errno); }
+std::string reason() {
+  return std::strerror(errno);
+}
 
 }  // namespace
 

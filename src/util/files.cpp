@@ -17,7 +17,9 @@ namespace fs = std::filesystem;
 namespace hlslim {
 namespace {
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 
 class Sha256 {
  public:

@@ -34,14 +34,20 @@ void install_interrupt_handlers() {
   sigaction(SIGTERM, &action, nullptr);
 }
 
-int pending_signal() { return g_signal; }
+int pending_signal() {
+  return g_signal;
+}
 
 void throw_if_interrupted() {
   if (g_signal != 0) throw Interrupted(g_signal);
 }
 
-void reset_interrupt() { g_signal = 0; }
+void reset_interrupt() {
+  g_signal = 0;
+}
 
-void raise_interrupt(int signal_number) { g_signal = signal_number; }
+void raise_interrupt(int signal_number) {
+  g_signal = signal_number;
+}
 
 }  // namespace hlslim

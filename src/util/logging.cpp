@@ -31,9 +31,15 @@ void init_console_logging(Verbosity verbosity) {
   auto logger = ensure_logger();
   auto& console = logger->sinks().front();
   switch (verbosity) {
-    case Verbosity::kQuiet: console->set_level(spdlog::level::warn); break;
-    case Verbosity::kNormal: console->set_level(spdlog::level::info); break;
-    case Verbosity::kVerbose: console->set_level(spdlog::level::debug); break;
+    case Verbosity::kQuiet:
+      console->set_level(spdlog::level::warn);
+      break;
+    case Verbosity::kNormal:
+      console->set_level(spdlog::level::info);
+      break;
+    case Verbosity::kVerbose:
+      console->set_level(spdlog::level::debug);
+      break;
   }
 }
 

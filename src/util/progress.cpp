@@ -24,7 +24,9 @@ std::string format_seconds(double seconds) {
 
 }  // namespace
 
-void Progress::set_terminal_mode(int mode) { g_terminal_mode = mode; }
+void Progress::set_terminal_mode(int mode) {
+  g_terminal_mode = mode;
+}
 void Progress::set_plain_interval(std::chrono::milliseconds interval) {
   g_plain_interval = interval;
 }
@@ -75,8 +77,8 @@ void Progress::render(bool final_line) {
     const int filled = static_cast<int>(fraction * kWidth);
     std::string bar(static_cast<std::size_t>(filled), '#');
     bar.resize(kWidth, '-');
-    std::fprintf(stderr, "\r%s [%s] %3.0f%% %s\033[K", label_.c_str(), bar.c_str(),
-                 100 * fraction, stats);
+    std::fprintf(stderr, "\r%s [%s] %3.0f%% %s\033[K", label_.c_str(), bar.c_str(), 100 * fraction,
+                 stats);
     std::fflush(stderr);
     return;
   }

@@ -1,7 +1,7 @@
 // Every configuration mistake is reported with its position, all at once, with exit code 2.
 #include <gtest/gtest.h>
 
-#include "hlslim/config/pipeline_config.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
 #include "hlslim/util/errors.hpp"
 #include "support/test_stages.hpp"
 
@@ -45,14 +45,14 @@ TEST(ConfigErrors, ValidConfigHasNoErrors) {
 
 TEST(ConfigErrors, PlantedMistakesAreAllReportedWithPositions) {
   const std::string yaml = std::string(kModel) +
-                           "seed: -1\n"           // line 9: out of range
-                           "threds: 2\n"          // line 10: unknown key
+                           "seed: -1\n"   // line 9: out of range
+                           "threds: 2\n"  // line 10: unknown key
                            "stages:\n"
                            "  - stage: build\n"
                            "    models: 3\n"     // line 13: wrong type
                            "  - stage: recrd\n"  // line 14: unknown stage
                            "  - stage: record\n"
-                           "    value: [1]\n";   // line 16: wrong type
+                           "    value: [1]\n";  // line 16: wrong type
   EXPECT_EQ(errors_of(yaml, {"record.valu=3"}),
             "--set record.valu=3: error: unknown key 'valu' in stage 'record' (did you mean "
             "'value'?)\n"

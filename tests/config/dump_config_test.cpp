@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "hlslim/config/pipeline_config.hpp"
-#include "hlslim/stages/registry.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
+#include "hlslim/pipeline/registry.hpp"
 #include "hlslim/util/errors.hpp"
 #include "support/test_stages.hpp"
 
@@ -58,8 +58,8 @@ stages:
 
 TEST(DumpConfig, AbsolutePathsForTheRunDirectoryCopy) {
   const auto dir = temp_dir("abs");
-  const auto path = write_text(dir / "sub" / "p.yaml",
-                               "output: ../runs/x\nstages:\n  - stage: record\n    input: in.txt\n");
+  const auto path = write_text(
+      dir / "sub" / "p.yaml", "output: ../runs/x\nstages:\n  - stage: record\n    input: in.txt\n");
   write_text(dir / "sub" / "in.txt", "data");
   const auto config = PipelineConfig::load(path, {}, testing::test_registry());
   const std::string text = config.dump(true);
@@ -88,8 +88,8 @@ TEST(DumpConfig, EveryShippedConfigValidatesAndRoundTrips) {
       ADD_FAILURE() << e.what();
       continue;
     }
-    const auto copy = write_text(file.parent_path() / (".roundtrip_" + file.filename().string()),
-                                 dumped);
+    const auto copy =
+        write_text(file.parent_path() / (".roundtrip_" + file.filename().string()), dumped);
     std::string again;
     try {
       again = PipelineConfig::load(copy, {}, builtin_stages()).dump();

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "hlslim/config/options.hpp"
+
+#include <gtest/gtest.h>
 
 namespace hlslim {
 namespace {
@@ -106,8 +106,9 @@ TEST(Options, NestedGroupsParseValidateAndDump) {
   out << parsed.values.to_yaml(table);
   EXPECT_EQ(std::string(out.c_str()), "events: 5\nsimulation:\n  efficiency: 0.95\n  noise: 0.001");
   parsed = parse(table, "simulation:\n  efficiency: 2\n");
-  EXPECT_EQ(parsed.errors, "t.yaml:2:15: error: value 2 of 'efficiency' in 'simulation' is out "
-                           "of range (0 <= value <= 1)\n");
+  EXPECT_EQ(parsed.errors,
+            "t.yaml:2:15: error: value 2 of 'efficiency' in 'simulation' is out "
+            "of range (0 <= value <= 1)\n");
 }
 
 }  // namespace

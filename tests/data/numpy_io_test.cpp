@@ -122,8 +122,7 @@ TEST_F(FromNpy, FeatureTablesKeepTheirValuesWhateverTheDtype) {
     header += std::string(128 - 10 - header.size() - 1, ' ') + "\n";
     const std::int16_t raw[] = {-300, 0, 7};
     std::ofstream out(signed_path, std::ios::binary);
-    out << "\x93NUMPY" << '\x01' << '\x00' << static_cast<char>(header.size()) << '\x00'
-        << header;
+    out << "\x93NUMPY" << '\x01' << '\x00' << static_cast<char>(header.size()) << '\x00' << header;
     out.write(reinterpret_cast<const char*>(raw), sizeof raw);
   }
   const EventStore signed_store = from_npy(signed_path, "", {}, "");

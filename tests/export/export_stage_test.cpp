@@ -11,10 +11,10 @@
 #include <set>
 #include <sstream>
 
-#include "hlslim/config/pipeline_config.hpp"
 #include "hlslim/engine/fixed_engine.hpp"
 #include "hlslim/graph/model_file.hpp"
-#include "hlslim/stages/runner.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
+#include "hlslim/pipeline/runner.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "support/test_stages.hpp"

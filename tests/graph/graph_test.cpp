@@ -1,9 +1,10 @@
 // Shapes, sizes and attribute resolution of the model graph (no LibTorch needed).
+#include "hlslim/graph/graph.hpp"
+
 #include <gtest/gtest.h>
 
-#include "hlslim/config/pipeline_config.hpp"
-#include "hlslim/graph/graph.hpp"
 #include "hlslim/graph/layer_types.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
 #include "support/builders.hpp"
 #include "support/test_stages.hpp"
 

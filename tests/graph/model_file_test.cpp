@@ -1,10 +1,11 @@
 // Model files: damaged or foreign files fail with a message naming the file and the problem.
+#include "hlslim/graph/model_file.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
 
 #include "hlslim/graph/layer_types.hpp"
-#include "hlslim/graph/model_file.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "support/test_stages.hpp"
@@ -76,8 +77,9 @@ TEST_F(ModelFile, CorruptedDataFailsTheChecksum) {
   std::string damaged = bytes_;
   damaged[damaged.size() - 70] ^= 0x40;  // inside the tensor data
   const auto p = write(damaged);
-  EXPECT_EQ(load_error(p), "model file '" + p.string() + "': checksum mismatch: the file is "
-                                                         "corrupted");
+  EXPECT_EQ(load_error(p), "model file '" + p.string() +
+                               "': checksum mismatch: the file is "
+                               "corrupted");
 }
 
 TEST_F(ModelFile, TruncatedFile) {
@@ -86,7 +88,8 @@ TEST_F(ModelFile, TruncatedFile) {
                                std::to_string(bytes_.size()) + " bytes, found " +
                                std::to_string(bytes_.size() - 10) + ")");
   const auto q = write(bytes_.substr(0, 5));
-  EXPECT_EQ(load_error(q), "model file '" + q.string() + "': truncated (expected 20 bytes, found 5)");
+  EXPECT_EQ(load_error(q),
+            "model file '" + q.string() + "': truncated (expected 20 bytes, found 5)");
 }
 
 TEST_F(ModelFile, OtherFormatVersion) {
@@ -94,20 +97,23 @@ TEST_F(ModelFile, OtherFormatVersion) {
   const std::uint32_t version = 7;
   std::memcpy(&other[8], &version, 4);
   const auto p = write(other);
-  EXPECT_EQ(load_error(p), "model file '" + p.string() + "': format version 7 is not supported "
-                                                         "(this hlslim reads version 1)");
+  EXPECT_EQ(load_error(p), "model file '" + p.string() +
+                               "': format version 7 is not supported "
+                               "(this hlslim reads version 1)");
 }
 
 TEST_F(ModelFile, NotAModelFile) {
   const auto p = write("name: not a model\n");
-  EXPECT_EQ(load_error(p), "model file '" + p.string() + "': not an hlslim model file (bad "
-                                                         "magic bytes)");
+  EXPECT_EQ(load_error(p), "model file '" + p.string() +
+                               "': not an hlslim model file (bad "
+                               "magic bytes)");
 }
 
 TEST_F(ModelFile, TrailingBytes) {
   const auto p = write(bytes_ + "xyz");
-  EXPECT_EQ(load_error(p), "model file '" + p.string() + "': corrupted (3 unexpected trailing "
-                                                         "bytes)");
+  EXPECT_EQ(load_error(p), "model file '" + p.string() +
+                               "': corrupted (3 unexpected trailing "
+                               "bytes)");
 }
 
 TEST_F(ModelFile, MissingFile) {

@@ -1,5 +1,7 @@
 // The LibTorch instantiation of the graph: every layer type against an independent PyTorch
 // reference, and bit-identical outputs after a save/load round trip.
+#include "hlslim/train/torch_model.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -7,7 +9,6 @@
 
 #include "hlslim/graph/layer_types.hpp"
 #include "hlslim/graph/model_file.hpp"
-#include "hlslim/graph/torch_model.hpp"
 #include "support/builders.hpp"
 #include "support/test_stages.hpp"
 

@@ -4,12 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hlslim/config/pipeline_config.hpp"
 #include "hlslim/graph/model_file.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
+#include "hlslim/pipeline/runner.hpp"
+#include "hlslim/pipeline/state.hpp"
 #include "hlslim/prune/masks.hpp"
-#include "hlslim/stages/runner.hpp"
-#include "hlslim/stages/dataset.hpp"
-#include "hlslim/stages/state.hpp"
+#include "hlslim/train/dataset.hpp"
 #include "hlslim/train/trainer.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
@@ -80,8 +80,8 @@ json saved_validation(const std::filesystem::path& run_dir, const std::string& s
   PipelineState state = PipelineState::load(run_dir / stage_dir / "state", run_dir);
   const Graph& graph = state.models.at(model);
   return evaluate_figures(torch_predictor(GraphModule(graph)), state.dataset(),
-                          TargetNormalization::from(graph).value(), state.dataset().split.validation,
-                          false, false);
+                          TargetNormalization::from(graph).value(),
+                          state.dataset().split.validation, false, false);
 }
 
 // A schedule that prunes slowly at first (power 0.3: 18 % sparsity after the first of three
@@ -144,8 +144,7 @@ TEST(PruneStage, ScheduleLeavingNoEpochAtTheFinalSparsityIsAnError) {
   std::string yaml = kConfig;
   yaml.replace(yaml.find("    schedule: polynomial\n"), 25,
                "    schedule: one_shot\n    begin_step: 100\n");
-  yaml.replace(yaml.find("fine_tune: {epochs: 3}"), 22,
-               "fine_tune: {epochs: 2, batch_size: 1000}");
+  yaml.replace(yaml.find("fine_tune: {epochs: 3}"), 22, "fine_tune: {epochs: 2, batch_size: 1000}");
   const auto dir = testing::temp_dir("prune-late");
   const auto path = testing::write_text(dir / "p.yaml", yaml);
   try {

@@ -9,9 +9,9 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
-#include "hlslim/config/pipeline_config.hpp"
 #include "hlslim/graph/model_file.hpp"
-#include "hlslim/stages/runner.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
+#include "hlslim/pipeline/runner.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/interrupt.hpp"

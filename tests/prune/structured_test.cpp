@@ -7,7 +7,7 @@
 #include <cmath>
 #include <functional>
 
-#include "hlslim/graph/torch_model.hpp"
+#include "hlslim/train/torch_model.hpp"
 #include "hlslim/util/errors.hpp"
 #include "support/builders.hpp"
 

@@ -11,9 +11,9 @@
 namespace hlslim {
 namespace {
 
-const QuantMode kQuantModes[] = {QuantMode::kTrn,       QuantMode::kTrnZero, QuantMode::kRnd,
-                                 QuantMode::kRndZero,   QuantMode::kRndMinInf,
-                                 QuantMode::kRndInf,    QuantMode::kRndConv};
+const QuantMode kQuantModes[] = {QuantMode::kTrn,     QuantMode::kTrnZero,   QuantMode::kRnd,
+                                 QuantMode::kRndZero, QuantMode::kRndMinInf, QuantMode::kRndInf,
+                                 QuantMode::kRndConv};
 const OverflowMode kOverflowModes[] = {OverflowMode::kWrap, OverflowMode::kSat,
                                        OverflowMode::kSatZero, OverflowMode::kSatSym};
 
@@ -52,8 +52,7 @@ TEST(FakeQuant, GradientPassesInsideTheRangeAndStopsWhereSaturationClips) {
   const FixedType sat = *parse_fixed_type("fixed<6,3,RND,SAT>").type;  // [-4, 3.875]
   const FixedType wrap = *parse_fixed_type("fixed<6,3,RND,WRAP>").type;
   for (const auto& [type, outside_gradient] : {std::pair{sat, 0.0f}, std::pair{wrap, 1.0f}}) {
-    const torch::Tensor x =
-        torch::tensor({-5.0f, -1.3f, 0.1f, 3.8f, 4.5f}, torch::requires_grad());
+    const torch::Tensor x = torch::tensor({-5.0f, -1.3f, 0.1f, 3.8f, 4.5f}, torch::requires_grad());
     fake_quantize(x, type).sum().backward();
     const torch::Tensor g = x.grad();
     EXPECT_EQ(g[0].item<float>(), outside_gradient) << type.to_string();

@@ -1,9 +1,9 @@
 // Batch-norm folding: the folded model computes what the original computes in evaluation mode.
-#include "hlslim/quantize/fold_batch_norm.hpp"
+#include "hlslim/graph/fold_batch_norm.hpp"
 
 #include <gtest/gtest.h>
 
-#include "hlslim/graph/torch_model.hpp"
+#include "hlslim/train/torch_model.hpp"
 #include "support/builders.hpp"
 
 namespace hlslim {

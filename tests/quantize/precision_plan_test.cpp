@@ -1,6 +1,6 @@
 // Precision requests: parsing, name > type > model precedence, calibrated integer bits and
 // accumulators wide enough for every sum.
-#include "hlslim/quantize/precision_plan.hpp"
+#include "hlslim/engine/precision_plan.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,8 +14,12 @@ namespace {
 
 using testing::make_layer;
 
-FixedType type(const char* text) { return *parse_fixed_type(text).type; }
-PrecisionSpec spec(const char* text) { return *parse_precision_spec(text).spec; }
+FixedType type(const char* text) {
+  return *parse_fixed_type(text).type;
+}
+PrecisionSpec spec(const char* text) {
+  return *parse_precision_spec(text).spec;
+}
 
 TEST(PrecisionSpec, ParsesAutoPartialAutoAndConcreteTypes) {
   EXPECT_EQ(spec("auto").kind, PrecisionSpec::Kind::kAuto);
@@ -78,11 +82,11 @@ TEST(ResolvePrecision, NameBeatsTypeBeatsModelDefault) {
   ValueRanges ranges;
   ranges.layers.assign(3, {-1.0, 1.0});
   const ModelPrecision p = resolve_precision(graph, request, ranges);
-  EXPECT_EQ(*p.layers[0].weight, type("fixed<8,3>"));   // by type
-  EXPECT_EQ(*p.layers[2].weight, type("fixed<6,4>"));   // by name
-  EXPECT_EQ(*p.layers[0].bias, type("fixed<16,6>"));    // model default
+  EXPECT_EQ(*p.layers[0].weight, type("fixed<8,3>"));  // by type
+  EXPECT_EQ(*p.layers[2].weight, type("fixed<6,4>"));  // by name
+  EXPECT_EQ(*p.layers[0].bias, type("fixed<16,6>"));   // model default
   EXPECT_EQ(*p.layers[1].result, type("fixed<16,6>"));
-  EXPECT_FALSE(p.layers[1].weight);                    // a relu has no weights
+  EXPECT_FALSE(p.layers[1].weight);  // a relu has no weights
 }
 
 TEST(ResolvePrecision, AutoCalibratesResultsAndSizesAccumulatorsForEverySum) {

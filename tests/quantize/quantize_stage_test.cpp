@@ -4,11 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hlslim/config/pipeline_config.hpp"
 #include "hlslim/engine/fixed_engine.hpp"
 #include "hlslim/graph/model_file.hpp"
-#include "hlslim/graph/torch_model.hpp"
-#include "hlslim/stages/runner.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
+#include "hlslim/pipeline/runner.hpp"
+#include "hlslim/quant/fixed_point.hpp"
+#include "hlslim/train/torch_model.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "support/builders.hpp"
@@ -87,7 +88,17 @@ TEST(QuantizeStage, PostTrainingQuantizationReportsEveryLayerAndSavesThePrecisio
   EXPECT_EQ(m["input"]["overflows"], 0);
   EXPECT_TRUE(m["test_float"].contains("pt_spread"));
   EXPECT_TRUE(m["test"].contains("pt_spread"));
-  EXPECT_GT(m["weight_bits"].get<std::int64_t>(), 0);
+  // Every weight and bias that stays non-zero after quantization costs its type's width.
+  std::int64_t bits = 0;
+  for (std::size_t i = 0; i < model.layers.size(); ++i) {
+    for (const auto& [role, type] :
+         {std::pair{"weight", precision.layers[i].weight}, {"bias", precision.layers[i].bias}}) {
+      const auto tensor = model.layers[i].tensors.find(role);
+      if (!type || tensor == model.layers[i].tensors.end()) continue;
+      for (float v : tensor->second.values) bits += quantize(v, *type) != 0 ? type->width : 0;
+    }
+  }
+  EXPECT_EQ(m["weight_bits"].get<std::int64_t>(), bits);
 }
 
 TEST(QuantizeStage, QuantizationAwareTrainingKeepsPrunedWeightsAtZero) {

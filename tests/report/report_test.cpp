@@ -251,16 +251,18 @@ TEST(Report, DamagedStageFilesBecomeVisibleNotes) {
 TEST(Report, CompressionPastItsWarningOpensTheReportAndTheSummary) {
   const fs::path dir = complete_run("degraded");
   json quantize = json::parse(read_file(dir / "04-quantize/metrics.json"));
-  quantize["degradation"] = {{"figure", "pt_spread"}, {"before", 0.875}, {"after", 1.125},
-                             {"change", 0.25 / 0.875}, {"limit", 0.1}, {"exceeded", true}};
+  quantize["degradation"] = {{"figure", "pt_spread"},  {"before", 0.875}, {"after", 1.125},
+                             {"change", 0.25 / 0.875}, {"limit", 0.1},    {"exceeded", true}};
   write(dir / "04-quantize/metrics.json", quantize.dump());
   const std::string expected =
       "stage &#39;quantize&#39; made &#39;teacher&#39; worse: validation pt_spread 0.875 -&gt; "
       "1.125 (+28.6 %, "
       "warning above 10 %)";
   const std::string html = read_file(write_report(dir).path);
-  EXPECT_TRUE(contains(html, "<section id=\"degraded\"><h2>Compression made a model worse</h2>"
-                             "<p class=\"alarm\" data-stage=\"quantize\">" + expected + "</p>"))
+  EXPECT_TRUE(contains(html,
+                       "<section id=\"degraded\"><h2>Compression made a model worse</h2>"
+                       "<p class=\"alarm\" data-stage=\"quantize\">" +
+                           expected + "</p>"))
       << html.substr(0, 4000);
   EXPECT_LT(html.find("id=\"degraded\""), html.find("id=\"summary\""));
   const RunSummary summary = summarize(load_run(dir));
@@ -294,8 +296,9 @@ TEST(Report, ReadsNothingOutsideTheRunDirectory) {
     EXPECT_TRUE(contains(html, "manifest.json: its config &#39;" + config +
                                    "&#39; is outside the run directory; not read"))
         << config;
-    EXPECT_TRUE(contains(html, "manifest.json: stage &#39;teacher&#39; has its directory "
-                               "&#39;../elsewhere&#39; outside the run directory; not read"));
+    EXPECT_TRUE(contains(html,
+                         "manifest.json: stage &#39;teacher&#39; has its directory "
+                         "&#39;../elsewhere&#39; outside the run directory; not read"));
   }
 }
 

@@ -4,10 +4,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "hlslim/config/pipeline_config.hpp"
 #include "hlslim/data/npy.hpp"
-#include "hlslim/stages/dataset.hpp"
-#include "hlslim/stages/runner.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
+#include "hlslim/pipeline/runner.hpp"
+#include "hlslim/train/dataset.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "support/test_stages.hpp"
@@ -76,8 +76,8 @@ TEST_F(DataStageTest, SimulatedWindowsFeedTheModelsShapeAndReloadIdentically) {
   EXPECT_NE(summary.find("[132]"), std::string::npos) << summary;
 
   const json reference = json::parse(read_file(out / "02-reference" / "metrics.json"));
-  for (const char* key : {"pt_mae", "pt_spread", "eta_mae", "turn_on", "plateau_eff",
-                          "eff_at_thr_15", "fake_rate"}) {
+  for (const char* key :
+       {"pt_mae", "pt_spread", "eta_mae", "turn_on", "plateau_eff", "eff_at_thr_15", "fake_rate"}) {
     EXPECT_TRUE(reference.contains(key)) << key;
   }
   EXPECT_GT(reference["plateau_eff"].get<double>(), 0.9);
@@ -127,9 +127,8 @@ TEST_F(DataStageTest, UserNpyDataIsCheckedBeforeAndWhileLoading) {
   const Dataset dataset = Dataset::load(dir_ / "out" / "01-data");
   EXPECT_EQ(dataset.input_shape(), (Shape{1, 4, 8}));
   EXPECT_FALSE(dataset.simulated);
-  EXPECT_EQ(dataset.split.train.size() + dataset.split.validation.size() +
-                dataset.split.test.size(),
-            n);
+  EXPECT_EQ(
+      dataset.split.train.size() + dataset.split.validation.size() + dataset.split.test.size(), n);
 
   // A labels file with another number of events is a run-time error naming the file.
   std::vector<float> short_labels(2 * 10, 1.0f);
@@ -157,9 +156,9 @@ TEST_F(DataStageTest, ResumeDoesNotSimulateAgain) {
   auto result = run_pipeline(PipelineConfig::load(path, {}, testing::test_registry()), resume);
   EXPECT_TRUE(result.ran.empty());
   // Another simulation parameter makes everything run again.
-  result = run_pipeline(
-      PipelineConfig::load(path, {"data.simulation.layer_efficiency=0.9"}, testing::test_registry()),
-      resume);
+  result = run_pipeline(PipelineConfig::load(path, {"data.simulation.layer_efficiency=0.9"},
+                                             testing::test_registry()),
+                        resume);
   EXPECT_EQ(result.ran, (std::vector<std::string>{"data", "build"}));
 }
 

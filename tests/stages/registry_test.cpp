@@ -1,10 +1,11 @@
+#include "hlslim/pipeline/registry.hpp"
+
 #include <gtest/gtest.h>
 
 #include <set>
 
 #include "hlslim/cli/cli.hpp"
 #include "hlslim/graph/layer_types.hpp"
-#include "hlslim/stages/registry.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "support/test_stages.hpp"

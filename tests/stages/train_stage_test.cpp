@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "hlslim/config/pipeline_config.hpp"
 #include "hlslim/graph/model_file.hpp"
-#include "hlslim/stages/runner.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
+#include "hlslim/pipeline/runner.hpp"
 #include "hlslim/train/batches.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
@@ -53,8 +53,8 @@ TEST(TrainStage, TrainsEvaluatesAndStoresTheModelInPhysicalUnits) {
   const json metrics = json::parse(read_file(stage / "metrics.json"));
   EXPECT_EQ(metrics["parameters"], 11 * 16 * 16 + 16 + 16 * 2 + 2);  // 9 + 2 position rows
   EXPECT_EQ(metrics["monitor"], "pt_spread");
-  for (const char* key : {"pt_mae", "pt_spread", "eta_mae", "turn_on", "plateau_eff",
-                          "eff_at_thr_15", "fake_rate"}) {
+  for (const char* key :
+       {"pt_mae", "pt_spread", "eta_mae", "turn_on", "plateau_eff", "eff_at_thr_15", "fake_rate"}) {
     EXPECT_TRUE(metrics["test"].contains(key)) << key;
   }
   // Eight short epochs clearly beat the 4.25 GeV of always guessing the mean pT.

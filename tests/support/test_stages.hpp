@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "hlslim/stages/registry.hpp"
+#include "hlslim/pipeline/registry.hpp"
 
 namespace hlslim::testing {
 

@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "hlslim/cli/cli.hpp"
-#include "hlslim/config/pipeline_config.hpp"
-#include "hlslim/stages/manifest.hpp"
-#include "hlslim/sweep/plan.hpp"
+#include "hlslim/pipeline/manifest.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
+#include "hlslim/pipeline/plan.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/interrupt.hpp"

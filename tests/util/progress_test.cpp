@@ -1,10 +1,10 @@
+#include "hlslim/util/progress.hpp"
+
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <sstream>
-
-#include "hlslim/util/progress.hpp"
 
 namespace hlslim {
 namespace {
@@ -41,7 +41,8 @@ TEST(Progress, PlainLinesWhenNotATerminal) {
   EXPECT_NE(text.find("took"), std::string::npos) << text;
   // The one-hour interval leaves only the closing line of the second loop.
   std::size_t lines = 0;
-  for (std::size_t at = text.find("train:"); at != std::string::npos; at = text.find("train:", at + 1))
+  for (std::size_t at = text.find("train:"); at != std::string::npos;
+       at = text.find("train:", at + 1))
     ++lines;
   EXPECT_EQ(lines, 1u) << text;
   EXPECT_NE(text.find("train: 100% 1000/1000 steps"), std::string::npos) << text;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -83,7 +84,8 @@ class OptionSpec {
   void store(const OptionValue& value) const;
 
   /// Binds the option to storage: `sink` receives parsed values, `source` reads the current one.
-  OptionSpec& bind(std::function<void(const OptionValue&)> sink, std::function<OptionValue()> source);
+  OptionSpec& bind(std::function<void(const OptionValue&)> sink,
+                   std::function<OptionValue()> source);
 
   /// The bound member's current value (the default when unbound).
   OptionValue current() const;
@@ -107,6 +109,29 @@ class OptionSpec {
 
 class OptionValues;
 
+/// The names an enum's values have in configs and files, in the order `hlslim stages` lists
+/// them: `{{"adam", Optimizer::kAdam}, {"sgd", Optimizer::kSgd}}`.
+template <typename T>
+using EnumNames = std::vector<std::pair<const char*, T>>;
+
+/// The name of `value` in `names` ("?" when it has none: a value a config cannot choose).
+template <typename T>
+const char* enum_name(const EnumNames<T>& names, T value) {
+  for (const auto& [name, v] : names) {
+    if (v == value) return name;
+  }
+  return "?";
+}
+
+/// The value named `text`, or nullopt.
+template <typename T>
+std::optional<T> enum_value(const EnumNames<T>& names, const std::string& text) {
+  for (const auto& [name, v] : names) {
+    if (text == name) return v;
+  }
+  return std::nullopt;
+}
+
 /// An ordered table of options, typically bound to members of the object that declares it:
 ///
 ///     table.add_int("epochs", epochs_, 10, "Passes over the training set").min(1);
@@ -122,6 +147,25 @@ class OptionTable {
                        std::string help);
   OptionSpec& add_choice(const std::string& key, std::string& target, std::string fallback,
                          std::vector<std::string> choices, std::string help);
+  /// A choice stored as an enum: parsed, suggested ("did you mean"), listed and documented like
+  /// add_choice(), with the names of `names`; the member never holds a string.
+  template <typename T>
+  OptionSpec& add_enum(const std::string& key, T& target, T fallback, EnumNames<T> names,
+                       std::string help) {
+    std::vector<std::string> choices;
+    for (const auto& entry : names) choices.emplace_back(entry.first);
+    OptionSpec& spec = add_choice_spec(key, enum_name(names, fallback), choices, std::move(help));
+    spec.bind(
+        [&target, names, key, choices](const OptionValue& v) {
+          const std::string& text = std::get<std::string>(v);
+          const std::optional<T> value = enum_value(names, text);
+          if (!value) throw_unknown_choice(key, text, choices);
+          target = *value;
+        },
+        [&target, names]() { return OptionValue(std::string(enum_name(names, target))); });
+    target = fallback;
+    return spec;
+  }
   OptionSpec& add_int_list(const std::string& key, std::vector<std::int64_t>& target,
                            std::vector<std::int64_t> fallback, std::string help);
   OptionSpec& add_float_list(const std::string& key, std::vector<double>& target,
@@ -148,11 +192,19 @@ class OptionTable {
   /// range and missing required keys, fills defaults, and stores every valid value into its
   /// bound member. Keys in `reserved` are accepted and left to the caller.
   /// `context` names the owner in messages ("in stage 'train'").
-  OptionValues parse(const ConfigSource& source, const YAML::Node& mapping,
-                     const std::string& path, const std::string& context,
-                     const std::vector<std::string>& reserved, Diagnostics& diagnostics) const;
+  OptionValues parse(const ConfigSource& source, const YAML::Node& mapping, const std::string& path,
+                     const std::string& context, const std::vector<std::string>& reserved,
+                     Diagnostics& diagnostics) const;
 
  private:
+  // An unbound kChoice spec with its default and choices, for add_enum().
+  OptionSpec& add_choice_spec(const std::string& key, std::string fallback,
+                              std::vector<std::string> choices, std::string help);
+  // A stored value that names no choice (only values that bypassed parsing, e.g. from a
+  // damaged model file, get here): throws hlslim::Error.
+  [[noreturn]] static void throw_unknown_choice(const std::string& key, const std::string& text,
+                                                const std::vector<std::string>& choices);
+
   std::vector<OptionSpec> specs_;
 };
 

@@ -22,8 +22,7 @@ class ConfigSource {
 
   /// Parses text as if read from `display_name`, with relative paths resolved from `base_dir`.
   static ConfigSource load_string(const std::string& text, const std::string& display_name,
-                                  const std::filesystem::path& base_dir,
-                                  Diagnostics& diagnostics);
+                                  const std::filesystem::path& base_dir, Diagnostics& diagnostics);
 
   YAML::Node& root() { return root_; }
   const YAML::Node& root() const { return root_; }

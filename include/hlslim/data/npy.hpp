@@ -85,8 +85,8 @@ class NpyReader {
 /// Reads a whole .npy file converted to float32. Throws DataError as NpyReader does.
 NpyArray read_npy(const std::string& path);
 
-/// Writes a float32 ('<f4') C-order array atomically (through a temporary file renamed into place). `data` holds the product
-/// of `shape` elements. Throws DataError naming the file on I/O failure.
+/// Writes a float32 ('<f4') C-order array atomically (through a temporary file renamed into place).
+/// `data` holds the product of `shape` elements. Throws DataError naming the file on I/O failure.
 void write_npy(const std::string& path, const std::vector<std::size_t>& shape, const float* data);
 
 /// Writes a uint8 ('|u1') C-order array atomically, as write_npy() for floats.

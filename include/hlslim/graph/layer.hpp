@@ -11,8 +11,9 @@
 
 namespace hlslim {
 
-/// Every layer type the graph knows. Adding one means adding it to layer_types.cpp (shape,
-/// parameters, counts) and torch_model.cpp (training); the exporters list what they support.
+/// Every layer type the graph knows. Each has a row in the traits table (layer_traits.hpp);
+/// adding one starts there, and the compiler lists every other place that must decide
+/// (docs/architecture.md, "Adding a layer kind").
 enum class LayerKind {
   kDense,
   kConv1d,
@@ -34,21 +35,25 @@ enum class LayerKind {
   kSoftmax,
 };
 
+/// The last enumerator of LayerKind: the traits table checks against it that it has a row for
+/// every kind.
+constexpr LayerKind kLastLayerKind = LayerKind::kSoftmax;
+
 /// Architecture parameters of a layer as written in the config. Each layer type uses the
 /// fields it declares (layer_types.cpp) and leaves the others at their defaults.
 struct LayerParams {
-  std::int64_t units = 0;                ///< dense: output features
-  std::int64_t filters = 0;              ///< conv: output channels
-  std::vector<std::int64_t> kernel;      ///< conv: kernel size per spatial dimension
-  std::vector<std::int64_t> stride;      ///< conv: stride per spatial dimension
-  std::string padding = "valid";         ///< conv: "valid" or "same"
-  bool bias = true;                      ///< dense/conv: learn a bias
-  std::vector<std::int64_t> pool;        ///< pooling: window (= stride) per spatial dimension
-  std::vector<std::int64_t> shape;       ///< reshape: target shape without the batch
-  double eps = 1e-5;                     ///< batch norm: variance epsilon
-  double momentum = 0.1;                 ///< batch norm: running-statistics momentum
-  double rate = 0.0;                     ///< dropout: probability of zeroing
-  double alpha = 0.01;                   ///< leaky relu: negative slope
+  std::int64_t units = 0;            ///< dense: output features
+  std::int64_t filters = 0;          ///< conv: output channels
+  std::vector<std::int64_t> kernel;  ///< conv: kernel size per spatial dimension
+  std::vector<std::int64_t> stride;  ///< conv: stride per spatial dimension
+  std::string padding = "valid";     ///< conv: "valid" or "same"
+  bool bias = true;                  ///< dense/conv: learn a bias
+  std::vector<std::int64_t> pool;    ///< pooling: window (= stride) per spatial dimension
+  std::vector<std::int64_t> shape;   ///< reshape: target shape without the batch
+  double eps = 1e-5;                 ///< batch norm: variance epsilon
+  double momentum = 0.1;             ///< batch norm: running-statistics momentum
+  double rate = 0.0;                 ///< dropout: probability of zeroing
+  double alpha = 0.01;               ///< leaky relu: negative slope
 };
 
 /// Value of a layer attribute set by a stage (precision, reuse factor, sparsity, ...).

@@ -25,8 +25,7 @@ ShapeResult infer_output_shape(const Layer& layer, const Shape& input);
 
 /// The learnable and state tensors a layer owns, with their shapes, for a given input shape.
 /// Masks are not listed: they are optional.
-std::vector<std::pair<std::string, Shape>> expected_tensors(const Layer& layer,
-                                                            const Shape& input);
+std::vector<std::pair<std::string, Shape>> expected_tensors(const Layer& layer, const Shape& input);
 
 /// Learnable parameters (weights, biases, batch-norm scale and shift; not running statistics).
 std::int64_t count_parameters(const Layer& layer, const Shape& input);

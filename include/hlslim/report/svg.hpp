@@ -112,6 +112,9 @@ struct ReferenceLine {
 /// The i-th colour of the default palette (colour-blind-safe, cycles after 8).
 const char* palette_color(std::size_t index);
 
+/// Where the legend sits inside the plot area.
+enum class LegendPosition { kTopRight, kTopLeft, kBottomRight, kBottomLeft, kNone };
+
 /// A 2-D chart: axes, series, reference lines, legend, optional title; svg() renders it.
 class Chart {
  public:
@@ -124,9 +127,8 @@ class Chart {
   Chart& add_vline(double x, std::string label = "", std::string color = "#888888");
   Chart& add_hline(double y, std::string label = "", std::string color = "#888888");
   Chart& id(std::string element_id);  ///< id attribute of the <svg> element
-  /// Legend placement inside the plot area: "top-right" (default), "top-left",
-  /// "bottom-right", "bottom-left", or "none".
-  Chart& legend(std::string position);
+  /// Legend placement (default: top right).
+  Chart& legend(LegendPosition position);
 
   const std::vector<Series>& series() const { return series_; }
   bool empty() const;  ///< no series has a drawable point
@@ -144,7 +146,7 @@ class Chart {
   std::vector<Series> series_;
   std::vector<ReferenceLine> lines_;
   std::string id_;
-  std::string legend_ = "top-right";
+  LegendPosition legend_ = LegendPosition::kTopRight;
 };
 
 }  // namespace hlslim::report

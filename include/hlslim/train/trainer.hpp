@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "hlslim/graph/torch_model.hpp"
 #include "hlslim/train/batches.hpp"
 #include "hlslim/train/evaluation.hpp"
+#include "hlslim/train/torch_model.hpp"
 #include "hlslim/train/train_options.hpp"
 
 namespace hlslim {
@@ -165,6 +165,15 @@ class Trainer {
 
  private:
   struct LoopState;
+  struct StepBuffers;
+  // The parts of fit(): one epoch of optimizer steps (from state.step on), the validation of
+  // the epoch's weights, the best-epoch selection with early stopping and the plateau
+  // schedule, and the result with the selected weights back in the module.
+  void train_epoch(const TrainData& data, LoopState& state, StepBuffers& buffers,
+                   const std::filesystem::path& checkpoint_dir);
+  EpochRecord validate(const TrainData& data, const LoopState& state);
+  void select(const EpochRecord& record, LoopState& state);
+  TrainResult finish(const LoopState& state);
   void save_checkpoint(const std::filesystem::path& dir, const LoopState& state);
   bool load_checkpoint(const std::filesystem::path& dir, LoopState& state);
   double learning_rate_for(std::int64_t epoch, double current) const;

@@ -10,9 +10,9 @@ namespace hlslim {
 /// Process exit codes; documented in the README. Interruption by signal N exits 128 + N.
 enum ExitCode : int {
   kExitOk = 0,
-  kExitRuntime = 1,    ///< a stage failed while running
-  kExitConfig = 2,     ///< invalid configuration or command line: nothing ran
-  kExitRunDir = 3,     ///< the run directory cannot be used as asked (not empty, not resumable)
+  kExitRuntime = 1,  ///< a stage failed while running
+  kExitConfig = 2,   ///< invalid configuration or command line: nothing ran
+  kExitRunDir = 3,   ///< the run directory cannot be used as asked (not empty, not resumable)
   kExitInterrupted = 128,
 };
 

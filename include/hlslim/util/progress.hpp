@@ -13,8 +13,7 @@ class Progress {
  public:
   /// `log_final`: log the closing line at info level (else at debug level, for loops whose
   /// caller logs its own summary, such as training epochs).
-  Progress(std::string label, std::uint64_t total, std::string unit = "it",
-           bool log_final = true);
+  Progress(std::string label, std::uint64_t total, std::string unit = "it", bool log_final = true);
   ~Progress();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;

@@ -421,9 +421,23 @@ Value QonnxWriter::elementwise(std::size_t i, const Value& in) {
     case LayerKind::kSoftmax:
       op = "Softmax";
       break;
-    default:
+    case LayerKind::kDropout:
       op = "Identity";
       break;
+    case LayerKind::kDense:
+    case LayerKind::kConv1d:
+    case LayerKind::kConv2d:
+    case LayerKind::kMaxPool1d:
+    case LayerKind::kMaxPool2d:
+    case LayerKind::kAvgPool1d:
+    case LayerKind::kAvgPool2d:
+    case LayerKind::kGlobalMaxPool:
+    case LayerKind::kGlobalAvgPool:
+    case LayerKind::kFlatten:
+    case LayerKind::kReshape:
+    case LayerKind::kBatchNorm:
+      throw Error(layer_context(i) + ": a " + layer_kind_name(layer.kind) +
+                  " layer is not elementwise");
   }
   auto& node = builder_.add_node(op, base, {in.name}, {base + "_out"});
   builder_.add_value_info(base + "_out", channels_last_dims(in.shape));
@@ -502,7 +516,12 @@ QonnxModel QonnxWriter::run() {
       case LayerKind::kBatchNorm:
         value = batch_norm(i, value);
         break;
-      default:
+      case LayerKind::kDropout:
+      case LayerKind::kRelu:
+      case LayerKind::kLeakyRelu:
+      case LayerKind::kTanh:
+      case LayerKind::kSigmoid:
+      case LayerKind::kSoftmax:
         value = elementwise(i, value);
         break;
     }

@@ -11,6 +11,7 @@
 #include "export_common.hpp"
 #include "hlslim/engine/precision.hpp"
 #include "hlslim/export/reuse_factor.hpp"
+#include "hlslim/graph/layer_traits.hpp"
 #include "hlslim/quant/fixed_point.hpp"
 #include "hlslim/util/errors.hpp"
 #include "onnx_builder.hpp"
@@ -254,11 +255,21 @@ std::vector<ExportFinding> Checker::run() {
         }
         break;
       }
-      default:
-        break;
+      case LayerKind::kMaxPool1d:
+      case LayerKind::kMaxPool2d:
+      case LayerKind::kGlobalMaxPool:
+      case LayerKind::kFlatten:
+      case LayerKind::kReshape:
+      case LayerKind::kBatchNorm:
+      case LayerKind::kDropout:
+      case LayerKind::kRelu:
+      case LayerKind::kLeakyRelu:
+      case LayerKind::kTanh:
+      case LayerKind::kSigmoid:
+      case LayerKind::kSoftmax:
+        break;  // nothing hls4ml computes differently from the engine is known here
     }
-    if (layer.kind == LayerKind::kDense || layer.kind == LayerKind::kConv1d ||
-        layer.kind == LayerKind::kConv2d) {
+    if (layer_traits(layer.kind).category == LayerCategory::kLinear) {
       const std::vector<float> w = onnx_export::masked_tensor(layer, "weight");
       check_constants(i, "weight", std::vector<double>(w.begin(), w.end()));
       if (layer.params.bias) {

@@ -1,0 +1,407 @@
+#include "export_stage.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <variant>
+
+#include "hlslim/engine/fixed_engine.hpp"
+#include "hlslim/engine/precision.hpp"
+#include "hlslim/export/estimates.hpp"
+#include "hlslim/export/hls4ml_config.hpp"
+#include "hlslim/export/hls_project.hpp"
+#include "hlslim/export/onnx_export.hpp"
+#include "hlslim/export/readiness.hpp"
+#include "hlslim/export/reuse_factor.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
+#include "hlslim/train/batches.hpp"
+#include "hlslim/train/dataset.hpp"
+#include "hlslim/util/errors.hpp"
+#include "hlslim/util/files.hpp"
+#include "hlslim/util/text.hpp"
+
+namespace fs = std::filesystem;
+
+namespace hlslim {
+namespace {
+
+const std::vector<std::string> kFormats = {"onnx", "qonnx", "hls4ml", "hls"};
+// The layer types a reuse factor applies to (those reuse_dims() knows).
+const std::vector<std::string> kReuseTypes = {"dense", "conv1d", "conv2d"};
+const std::string kWho = "stage 'export': ";
+
+// Position of a node nested in an option's YAML value: its own mark when it has one.
+SourcePos nested_pos(const SourcePos& option, const YAML::Node& node) {
+  if (option.line > 0 && node.IsDefined() && !node.Mark().is_null()) {
+    return {option.file, node.Mark().line + 1, node.Mark().column + 1};
+  }
+  return option;
+}
+
+bool contains(const std::vector<std::string>& items, const std::string& item) {
+  return std::find(items.begin(), items.end(), item) != items.end();
+}
+
+// True when a prune stage with method 'structured' on `model` comes before `self`: it removes
+// units, so the layer sizes are known only when the export runs.
+bool structurally_pruned_before(const PipelineConfig& config, const Stage* self,
+                                const std::string& model) {
+  for (const StageEntry& entry : config.stages) {
+    if (entry.stage.get() == self) return false;
+    if (entry.type != "prune" || !entry.values.has("method") || !entry.values.has("model"))
+      continue;
+    const auto* method = std::get_if<std::string>(&entry.values.value("method"));
+    const auto* name = std::get_if<std::string>(&entry.values.value("model"));
+    if (method && name && *method == "structured" && *name == model) return true;
+  }
+  return false;
+}
+
+std::string finding_text(const ExportFinding& f) {
+  return f.severity + (f.node.empty() ? "" : " [" + f.node + "]") + " " + f.message;
+}
+
+}  // namespace
+
+void ExportStage::declare(OptionTable& t) {
+  t.add_string("model", model_, "",
+               "Model to export; it must be quantized by an earlier quantize stage or a distill "
+               "stage with quantize.enabled.")
+      .required();
+  t.add_string("project", project_, "hlslim_model",
+               "Project name, a C identifier: the HLS top function, hls4ml's ProjectName and the "
+               "base of the file names.");
+  t.add_choice("backend", backend_, "Vitis",
+               {"Vitis", "Vivado", "VivadoAccelerator", "Quartus", "Catapult", "oneAPI"},
+               "hls4ml backend written into hls4ml_config.yml (the HLS project of `formats: "
+               "[hls]` is always for Vitis HLS).");
+  t.add_string("part", part_, "xcvu13p-flga2577-2-e",
+               "FPGA part, for Vitis HLS, hls4ml and the estimates (DSP type, device totals).");
+  t.add_float("clock_period", clock_period_, 2.5, "Target clock period in ns.").greater_than(0);
+  t.add_choice("io_type", io_type_, "io_parallel", {"io_parallel"},
+               "Interface: the whole input and output as arrays, one event per initiation "
+               "interval (io_stream is not implemented).");
+  t.add_choice("strategy", strategy_, "Latency", {"Latency", "Resource"},
+               "hls4ml strategy. Under Resource hls4ml would replace an invalid reuse factor; "
+               "here every reuse factor must be valid whatever the strategy.");
+  t.add_int("reuse_factor", reuse_factor_, 1,
+            "Model-wide reuse factor of dense and convolution layers (1: fully unrolled, zero "
+            "weights left out).")
+      .min(1);
+  t.add_yaml("reuse_factors", reuse_factors_node_,
+             "Reuse factors by layer name or type (name wins over type, type over "
+             "`reuse_factor`): {fc1: 4, conv1d: 2}. Each must be valid for its layer under "
+             "hls4ml's rule (docs/export-hls.md).");
+  t.add_int("test_vectors", test_vectors_, 1000,
+            "Test vectors: the first N test-set events with the fixed-point engine's outputs "
+            "for them (fewer when the test set is smaller).")
+      .min(0);
+  t.add_string_list("formats", formats_, kFormats,
+                    "What to write: onnx (float model for ONNX Runtime), qonnx, hls4ml "
+                    "(configuration and test vectors, needs qonnx), hls (hlslim's own HLS C++ "
+                    "project). The readiness findings and the estimates are always written.");
+}
+
+void ExportStage::configure(const OptionValues& values, Diagnostics& diagnostics) {
+  // The HLS writer's own checks, one option at a time so that each points at its key.
+  HlsProjectOptions project;
+  project.project = project_;
+  for (const std::string& problem : hls_project_option_problems(project)) {
+    diagnostics.error(values.pos("project"), kWho + problem);
+  }
+  HlsProjectOptions part;
+  part.part = part_;
+  for (const std::string& problem : hls_project_option_problems(part)) {
+    diagnostics.error(values.pos("part"), kWho + problem);
+  }
+
+  for (const std::string& format : formats_) {
+    if (!contains(kFormats, format)) {
+      diagnostics.error(values.pos("formats"), kWho + "unknown format '" + format +
+                                                   "' (formats: " + join(kFormats, ", ") + ")" +
+                                                   did_you_mean(format, kFormats));
+    }
+  }
+  if (wants("hls4ml") && !wants("qonnx")) {
+    diagnostics.error(values.pos("formats"),
+                      kWho +
+                          "format 'hls4ml' needs 'qonnx' too: the hls4ml configuration "
+                          "points to the QONNX file");
+  }
+
+  model_reuse_factor_pos_ = values.pos("reuse_factor");
+  reuse_factors_pos_ = values.pos("reuse_factors");
+  reuse_factors_.clear();
+  reuse_factor_pos_.clear();
+  reuse_key_pos_.clear();
+  if (!reuse_factors_node_.IsMap()) {
+    diagnostics.error(reuse_factors_pos_, kWho +
+                                              "'reuse_factors' must map layer names or types "
+                                              "to reuse factors, got " +
+                                              describe_node(reuse_factors_node_));
+    return;
+  }
+  for (const auto& item : reuse_factors_node_) {
+    const std::string key = item.first.Scalar();
+    const SourcePos value_pos = nested_pos(reuse_factors_pos_, item.second);
+    std::int64_t value = 0;
+    if (!item.second.IsScalar() || !YAML::convert<std::int64_t>::decode(item.second, value)) {
+      diagnostics.error(value_pos, kWho + "reuse_factors." + key + " must be an integer, got " +
+                                       describe_node(item.second));
+      continue;
+    }
+    if (value < 1) {
+      diagnostics.error(value_pos, kWho + "reuse_factors." + key + " must be at least 1, got " +
+                                       std::to_string(value));
+      continue;
+    }
+    reuse_factors_[key] = value;
+    reuse_factor_pos_[key] = value_pos;
+    reuse_key_pos_[key] = nested_pos(reuse_factors_pos_, item.first);
+  }
+}
+
+void ExportStage::check(PipelineSketch& sketch, const SourcePos& pos,
+                        Diagnostics& diagnostics) const {
+  if (!sketch.data) {
+    diagnostics.error(pos, kWho + "needs a dataset: put a 'data' stage before it");
+    return;
+  }
+  if (!sketch.models.count(model_) || !sketch.models.at(model_).trained) {
+    diagnostics.error(pos, kWho + "model '" + model_ + "' is not trained by an earlier stage");
+    return;
+  }
+  const Graph* architecture = sketch.config->model(model_);
+  if (!architecture) return;
+
+  std::vector<std::string> candidates;
+  for (const Layer& layer : architecture->layers) candidates.push_back(layer.name);
+  candidates.insert(candidates.end(), kReuseTypes.begin(), kReuseTypes.end());
+  for (const auto& [key, value] : reuse_factors_) {
+    const SourcePos& key_pos = reuse_key_pos_.at(key);
+    if (const Layer* layer = architecture->find(key)) {
+      if (!reuse_dims(*layer, Shape{1})) {
+        diagnostics.error(key_pos, kWho + "reuse_factors." + key + ": layer '" + key + "' is a " +
+                                       layer_kind_name(layer->kind) +
+                                       " layer, which multiplies no weights (reuse factors "
+                                       "apply to dense and convolution layers)");
+      }
+    } else if (contains(kReuseTypes, key)) {
+      continue;
+    } else if (parse_layer_kind(key)) {
+      diagnostics.error(key_pos, kWho + "reuse_factors." + key + ": " + key +
+                                     " layers multiply no weights (reuse factors apply to "
+                                     "dense, conv1d and conv2d layers)");
+    } else {
+      diagnostics.error(key_pos, kWho + "model '" + model_ + "' has no layer or layer type '" +
+                                     key + "'" + did_you_mean(key, candidates));
+    }
+  }
+
+  // Every reuse factor against the layer sizes of the architecture as declared, unless a
+  // structured prune stage changes them first; run() checks the model it receives again.
+  if (structurally_pruned_before(*sketch.config, this, model_)) return;
+  Graph shaped = *architecture;
+  shaped.input_shape = sketch.models.at(model_).input_shape;
+  if (shaped.input_shape.empty()) shaped.input_shape = sketch.data->input_shape;
+  if (shaped.input_shape.empty()) return;
+  std::vector<Shape> shapes;
+  try {
+    shapes = shaped.shapes();
+  } catch (const Error&) {
+    return;  // the stage that builds or trains the model reports it
+  }
+  apply_reuse_factors(shaped);
+  const HlsProjectOptions options = hls_options();
+  for (std::size_t i = 0; i < shaped.layers.size(); ++i) {
+    const Layer& layer = shaped.layers[i];
+    const std::optional<ReuseDims> dims = reuse_dims(layer, shapes[i]);
+    if (!dims) continue;
+    std::int64_t rf = 0;
+    try {
+      rf = layer_reuse_factor(shaped, layer, options);
+    } catch (const Error& e) {
+      diagnostics.error(pos, kWho + "model '" + model_ + "': " + e.what());
+      continue;
+    }
+    if (is_valid_reuse_factor(dims->n_in, dims->n_out, rf)) continue;
+    SourcePos where = model_reuse_factor_pos_;
+    if (reuse_factors_.count(layer.name)) {
+      where = reuse_factor_pos_.at(layer.name);
+    } else if (reuse_factors_.count(layer_kind_name(layer.kind))) {
+      where = reuse_factor_pos_.at(layer_kind_name(layer.kind));
+    }
+    std::vector<std::string> nearest;
+    for (std::int64_t v : nearest_valid_reuse_factors(dims->n_in, dims->n_out, rf))
+      nearest.push_back(std::to_string(v));
+    diagnostics.error(where, kWho + "model '" + model_ + "', layer '" + layer.name +
+                                 "': reuse factor " + std::to_string(rf) + " is not valid for " +
+                                 std::to_string(dims->n_in) + " inputs x " +
+                                 std::to_string(dims->n_out) +
+                                 " outputs (nearest valid: " + join(nearest, ", ") +
+                                 "); sizes as declared under 'models:' (after a structured "
+                                 "prune stage, the export checks the pruned sizes when it runs)");
+  }
+}
+
+bool ExportStage::wants(const std::string& format) const {
+  return contains(formats_, format);
+}
+
+HlsProjectOptions ExportStage::hls_options() const {
+  HlsProjectOptions options;
+  options.project = project_;
+  options.part = part_;
+  options.clock_period_ns = clock_period_;
+  options.reuse_factor = reuse_factor_;
+  options.io_type = io_type_;
+  return options;
+}
+
+Hls4mlOptions ExportStage::hls4ml_options() const {
+  Hls4mlOptions options;
+  options.project = project_;
+  options.backend = backend_;
+  options.part = part_;
+  options.io_type = io_type_;
+  options.strategy = strategy_;
+  options.clock_period_ns = clock_period_;
+  options.reuse_factor = reuse_factor_;
+  return options;
+}
+
+void ExportStage::apply_reuse_factors(Graph& graph) const {
+  for (const auto& [key, value] : reuse_factors_) {
+    if (Layer* layer = graph.find(key)) {
+      layer->attrs["reuse_factor"] = value;
+    } else if (contains(kReuseTypes, key)) {
+      graph.type_attrs[key]["reuse_factor"] = value;
+    }
+  }
+}
+
+void ExportStage::run(StageContext& context) {
+  const fs::path& dir = context.dir();
+  Graph graph = context.state().models.at(model_);
+  if (!has_precision(graph)) {
+    throw Error("model '" + model_ +
+                "' is not quantized: put a quantize stage (or a distill "
+                "stage with quantize.enabled) for it before the export");
+  }
+  apply_reuse_factors(graph);
+  const HlsProjectOptions hls = hls_options();
+  const Hls4mlOptions hls4ml = hls4ml_options();
+  const std::vector<std::string> problems = reuse_factor_problems(graph, hls);
+  if (!problems.empty()) {
+    throw Error("model '" + model_ + "' as it reaches the export: " + join(problems, "; "));
+  }
+  std::vector<fs::path> written;
+
+  // What hls4ml would reject or compute differently, before anything is written.
+  const std::vector<ExportFinding> findings = check_hls4ml_readiness(graph, hls4ml);
+  nlohmann::json findings_json = nlohmann::json::array();
+  std::vector<std::string> errors;
+  std::int64_t warnings = 0;
+  for (const ExportFinding& f : findings) {
+    findings_json.push_back({{"node", f.node}, {"severity", f.severity}, {"message", f.message}});
+    if (f.severity == "error") {
+      errors.push_back(finding_text(f));
+      spdlog::error("hls4ml readiness: {}", finding_text(f));
+    } else {
+      ++warnings;
+      spdlog::warn("hls4ml readiness: {}", finding_text(f));
+    }
+  }
+  write_file_atomic(dir / "readiness.json", findings_json.dump(2) + "\n");
+  written.push_back(dir / "readiness.json");
+  if (!errors.empty() && (wants("qonnx") || wants("hls4ml"))) {
+    throw Error("model '" + model_ +
+                "' cannot be handed to hls4ml: " + std::to_string(errors.size()) +
+                " readiness error(s) (readiness.json): " + join(errors, "; "));
+  }
+
+  // Test vectors: the first test-set events and what the fixed-point engine computes for them.
+  const Dataset& dataset = context.state().dataset();
+  const auto normalization = TargetNormalization::from(graph);
+  if (!normalization) {
+    throw Error("model '" + model_ + "' carries no target normalization; train it first");
+  }
+  const BatchSource source(dataset.inputs, *normalization);
+  const FixedEngine engine(graph);
+  if (source.input_size() != engine.input_size()) {
+    throw Error("model '" + model_ + "' reads " + std::to_string(engine.input_size()) +
+                " values but the dataset's inputs have " + std::to_string(source.input_size()));
+  }
+  const std::size_t n =
+      std::min(static_cast<std::size_t>(test_vectors_), dataset.split.test.size());
+  std::vector<float> inputs(n * engine.input_size());
+  std::vector<float> outputs(n * engine.output_size());
+  if (n > 0) {
+    source.fill(dataset.split.test.data(), n, inputs.data(), nullptr);
+    engine.run(inputs.data(), n, outputs.data());
+  }
+
+  nlohmann::json writer_findings = nlohmann::json::array();
+  const auto note_findings = [&](const OnnxExportResult& result, const char* file) {
+    for (const ExportFinding& f : result.findings) {
+      spdlog::warn("{}: {}", file, finding_text(f));
+      writer_findings.push_back(
+          {{"file", file}, {"node", f.node}, {"severity", f.severity}, {"message", f.message}});
+    }
+  };
+  if (wants("onnx")) {
+    const fs::path path = dir / (project_ + ".onnx");
+    note_findings(write_onnx(graph, path), "onnx");
+    written.push_back(path);
+  }
+  if (wants("qonnx")) {
+    const fs::path path = dir / (project_ + "_qonnx.onnx");
+    const OnnxExportResult qonnx = write_qonnx(graph, path);
+    note_findings(qonnx, "qonnx");
+    written.push_back(path);
+    if (wants("hls4ml")) {
+      fs::path input_data, output_predictions;
+      if (n > 0) {
+        input_data = dir / "tb_data" / "tb_input_features.dat";
+        output_predictions = dir / "tb_data" / "tb_output_predictions.dat";
+        write_hls4ml_test_vectors(graph, inputs.data(), outputs.data(), n, input_data,
+                                  output_predictions);
+        written.push_back(input_data);
+        written.push_back(output_predictions);
+      }
+      const fs::path yaml = dir / "hls4ml_config.yml";
+      write_hls4ml_config(graph, qonnx, hls4ml, path, input_data, output_predictions, yaml);
+      written.push_back(yaml);
+    }
+  }
+  if (wants("hls")) {
+    for (const fs::path& path : write_hls_project(graph, hls, inputs, dir / "hls")) {
+      written.push_back(path);
+    }
+  }
+  const ModelEstimate estimate = estimate_resources(graph, hls);
+  const nlohmann::json estimate_json = estimate.to_json();
+  write_file_atomic(dir / "estimates.json", estimate_json.dump(2) + "\n");
+  written.push_back(dir / "estimates.json");
+  spdlog::info("'{}' estimates of the HLS design:\n{}", model_, estimate.table());
+
+  nlohmann::json& m = context.metrics();
+  m = {{"model", model_}, {"project", project_}, {"formats", formats_}, {"test_vectors", n}};
+  m["files"] = nlohmann::json::array();
+  for (const fs::path& path : written) {
+    m["files"].push_back(path.lexically_relative(dir).generic_string());
+  }
+  m["readiness"] = {{"errors", errors.size()}, {"warnings", warnings}};
+  m["writer_findings"] = writer_findings;
+  m["estimates"] = estimate_json.at("total");
+  if (estimate_json.contains("utilisation")) m["utilisation"] = estimate_json.at("utilisation");
+  spdlog::info(
+      "'{}' exported to {}: {} files, {} readiness warning(s); estimate {} LUT, {} FF, "
+      "{} DSP, {} BRAM, {} cycles ({:.1f} ns), II {}",
+      model_, dir.string(), written.size(), warnings, estimate.lut, estimate.ff, estimate.dsp,
+      estimate.bram_18k, estimate.latency_cycles, estimate.latency_ns,
+      estimate.initiation_interval);
+}
+
+}  // namespace hlslim

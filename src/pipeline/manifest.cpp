@@ -1,0 +1,85 @@
+#include "hlslim/pipeline/manifest.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "hlslim/util/errors.hpp"
+#include "hlslim/util/files.hpp"
+
+namespace hlslim {
+namespace {
+
+using json = nlohmann::json;
+
+json to_json(const StageRecord& r) {
+  json artifacts = json::array();
+  for (const auto& a : r.artifacts)
+    artifacts.push_back({{"path", a.path}, {"sha256", a.sha256}, {"bytes", a.bytes}});
+  json j = {{"name", r.name},        {"type", r.type},
+            {"dir", r.dir},          {"fingerprint", r.fingerprint},
+            {"status", r.status},    {"started", r.started},
+            {"ended", r.ended},      {"seconds", r.seconds},
+            {"artifacts", artifacts}};
+  if (!r.error.empty()) j["error"] = r.error;
+  if (!r.shared.empty()) j["shared"] = r.shared;
+  return j;
+}
+
+StageRecord stage_from_json(const json& j) {
+  StageRecord r;
+  r.name = j.at("name").get<std::string>();
+  r.type = j.at("type").get<std::string>();
+  r.dir = j.at("dir").get<std::string>();
+  r.fingerprint = j.at("fingerprint").get<std::string>();
+  r.status = j.at("status").get<std::string>();
+  r.started = j.value("started", "");
+  r.ended = j.value("ended", "");
+  r.seconds = j.value("seconds", 0.0);
+  r.error = j.value("error", "");
+  r.shared = j.value("shared", "");
+  for (const auto& a : j.at("artifacts")) {
+    r.artifacts.push_back({a.at("path").get<std::string>(), a.at("sha256").get<std::string>(),
+                           a.at("bytes").get<std::uint64_t>()});
+  }
+  return r;
+}
+
+}  // namespace
+
+StageRecord* Manifest::find(const std::string& name) {
+  for (auto& stage : stages)
+    if (stage.name == name) return &stage;
+  return nullptr;
+}
+
+Manifest Manifest::load(const std::filesystem::path& path) {
+  Manifest m;
+  try {
+    const json j = json::parse(read_file(path));
+    m.hlslim_version = j.at("hlslim_version").get<std::string>();
+    m.git_commit = j.at("git_commit").get<std::string>();
+    m.config = j.at("config").get<std::string>();
+    m.created = j.at("created").get<std::string>();
+    m.updated = j.at("updated").get<std::string>();
+    m.status = j.at("status").get<std::string>();
+    for (const auto& s : j.at("stages")) m.stages.push_back(stage_from_json(s));
+  } catch (const json::exception& e) {
+    throw FileFormatError("manifest '" + path.string() + "' is not valid: " + e.what(),
+                          kExitRunDir);
+  }
+  return m;
+}
+
+void Manifest::save(const std::filesystem::path& path) const {
+  json stages_json = json::array();
+  for (const auto& s : stages) stages_json.push_back(to_json(s));
+  const json j = {{"hlslim_version", hlslim_version},
+                  {"git_commit", git_commit},
+                  {"config", config},
+                  {"created", created},
+                  {"updated", updated},
+                  {"status", status},
+                  {"stages", stages_json}};
+  write_file_atomic(path, j.dump(2) + "\n");
+}
+
+}  // namespace hlslim

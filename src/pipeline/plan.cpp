@@ -1,0 +1,266 @@
+#include "hlslim/pipeline/plan.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "hlslim/pipeline/manifest.hpp"
+#include "hlslim/pipeline/stage.hpp"
+#include "hlslim/util/errors.hpp"
+#include "hlslim/util/files.hpp"
+
+namespace fs = std::filesystem;
+
+namespace hlslim {
+namespace {
+
+std::vector<std::string> split_key(const std::string& key) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = key.find('.', start);
+    parts.push_back(key.substr(start, dot - start));
+    if (dot == std::string::npos) return parts;
+    start = dot + 1;
+  }
+}
+
+// An exclusive advisory lock on a file, held for the object's lifetime. flock() locks are
+// released by the kernel when the process dies, so a killed job never leaves the sweep locked.
+class FileLock {
+ public:
+  explicit FileLock(const fs::path& path) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      throw Error("cannot open lock file '" + path.string() + "': " + std::strerror(errno));
+    }
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      spdlog::info("waiting for another job that prepares the shared stages ({})", path.string());
+      while (::flock(fd_, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+          ::close(fd_);
+          throw Error("cannot lock '" + path.string() + "': " + std::strerror(errno));
+        }
+      }
+    }
+  }
+  ~FileLock() { ::close(fd_); }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace
+
+fs::path SweepPlan::point_dir(std::size_t index) const {
+  std::size_t width = 4;
+  for (std::size_t n = points.empty() ? 0 : points.size() - 1; n >= 10000; n /= 10) ++width;
+  std::string number = std::to_string(index);
+  if (number.size() < width) number.insert(0, width - number.size(), '0');
+  return dir / "points" / number;
+}
+
+std::vector<std::string> SweepPlan::shared_stage_names() const {
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < shared_stages; ++i) names.push_back(base.stages[i].name);
+  return names;
+}
+
+std::size_t first_swept_stage(const PipelineConfig& base, const std::vector<std::string>& keys) {
+  const std::size_t n = base.stages.size();
+  std::size_t first = n;
+  for (const auto& key : keys) {
+    const auto parts = split_key(key);
+    const std::string& head = parts[0];
+    if (head == "name" || head == "threads") continue;
+    if (head == "models" && parts.size() > 1) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto read = base.stages[i].stage->models_read(base);
+        if (std::find(read.begin(), read.end(), parts[1]) != read.end()) {
+          first = std::min(first, i);
+          break;
+        }
+      }
+      continue;
+    }
+    if (head == "stages" && parts.size() > 1) {
+      try {
+        first = std::min(first, static_cast<std::size_t>(std::stoul(parts[1])));
+      } catch (const std::exception&) {
+        first = 0;
+      }
+      continue;
+    }
+    const int index = base.stage_index(head);
+    // Anything else (seed, device, the whole model or stage list) changes every stage.
+    first = std::min(first, index >= 0 ? static_cast<std::size_t>(index) : std::size_t{0});
+  }
+  return first;
+}
+
+SweepPlan load_sweep(const fs::path& path, const std::vector<std::string>& overrides,
+                     const fs::path& output, const StageRegistry& registry) {
+  SweepPlan plan;
+  plan.config_path = fs::absolute(path).lexically_normal();
+  plan.overrides = overrides;
+  plan.base = PipelineConfig::load(path, overrides, registry);
+  if (!plan.base.sweep) {
+    Diagnostics diagnostics;
+    diagnostics.error({path.string()},
+                      "the config has no 'sweep' block, so there is nothing to sweep; see "
+                      "docs/sweeps.md");
+    throw ConfigError(diagnostics);
+  }
+  plan.dir =
+      fs::absolute(output.empty() ? plan.base.settings.output_dir(plan.base.source.base_dir())
+                                  : output)
+          .lexically_normal();
+  const SweepSpec& spec = *plan.base.sweep;
+  plan.points = expand_sweep(spec);
+  for (const auto& point : plan.points) {
+    plan.configs.push_back(
+        PipelineConfig::load_point(path, overrides, sweep_assignments(spec, point), registry));
+  }
+  std::vector<std::string> keys;
+  for (const auto& parameter : spec.parameters) keys.push_back(parameter.key);
+  plan.shared_stages = first_swept_stage(plan.base, keys);
+  // Belt and braces: a shared stage must be configured identically in every point.
+  for (std::size_t i = 0; i < plan.shared_stages; ++i) {
+    const std::string text = plan.base.stage_fingerprint_text(i);
+    for (const auto& config : plan.configs) {
+      if (config.stage_fingerprint_text(i) != text) {
+        plan.shared_stages = i;
+        break;
+      }
+    }
+  }
+  return plan;
+}
+
+PointStatus point_status(const SweepPlan& plan, std::size_t index) {
+  using State = PointStatus::State;
+  const fs::path manifest_path = plan.point_dir(index) / "manifest.json";
+  std::error_code ec;
+  if (!fs::exists(manifest_path, ec)) return {State::kPending, "pending"};
+  Manifest manifest;
+  try {
+    manifest = Manifest::load(manifest_path);
+  } catch (const FileFormatError&) {
+    return {State::kFailed, "failed (unreadable manifest.json)"};
+  }
+  for (const auto& record : manifest.stages) {
+    if (record.status == "failed") return {State::kFailed, "failed (" + record.name + ")"};
+    if (record.status == "interrupted") {
+      return {State::kFailed, "interrupted (" + record.name + ")"};
+    }
+  }
+  if (manifest.status == "running") return {State::kRunning, "running"};
+  if (manifest.status != "completed") return {State::kPending, "pending (" + manifest.status + ")"};
+  const auto prints = stage_fingerprints(plan.configs[index]);
+  bool same = manifest.stages.size() == prints.size();
+  for (std::size_t i = 0; same && i < prints.size(); ++i) {
+    same = manifest.stages[i].fingerprint == prints[i] && manifest.stages[i].status == "completed";
+  }
+  if (!same) return {State::kStale, "stale (config changed)"};
+  return {State::kDone, "done"};
+}
+
+bool shared_complete(const SweepPlan& plan) {
+  if (plan.shared_stages == 0) return true;
+  const fs::path path = plan.shared_dir() / "manifest.json";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return false;
+  Manifest manifest;
+  try {
+    manifest = Manifest::load(path);
+  } catch (const FileFormatError&) {
+    return false;
+  }
+  if (manifest.stages.size() < plan.shared_stages) return false;
+  const auto prints = stage_fingerprints(plan.base);
+  for (std::size_t i = 0; i < plan.shared_stages; ++i) {
+    if (manifest.stages[i].status != "completed" || manifest.stages[i].fingerprint != prints[i])
+      return false;
+  }
+  return true;
+}
+
+void write_sweep_plan(const SweepPlan& plan) {
+  using json = nlohmann::json;
+  const SweepSpec& spec = plan.spec();
+  json keys = json::array();
+  for (const auto& parameter : spec.parameters) keys.push_back(parameter.key);
+  json points = json::array();
+  for (const auto& point : plan.points) {
+    json values = json::object();
+    for (std::size_t i = 0; i < point.texts.size(); ++i)
+      values[spec.parameters[i].key] = point.texts[i];
+    points.push_back(
+        {{"index", point.index},
+         {"dir", plan.point_dir(point.index).lexically_relative(plan.dir).generic_string()},
+         {"values", values}});
+  }
+  const json j = {{"format", "hlslim-sweep-plan"},
+                  {"version", 1},
+                  {"name", plan.base.settings.name},
+                  {"config", plan.config_path.string()},
+                  {"overrides", plan.overrides},
+                  {"method", spec.method},
+                  {"keys", keys},
+                  {"shared", {{"dir", "shared"}, {"stages", plan.shared_stage_names()}}},
+                  {"points", points}};
+  // Array tasks all call this: leave an identical file alone rather than rewrite it at once.
+  const fs::path path = plan.dir / "plan.json";
+  const std::string text = j.dump(2) + "\n";
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    try {
+      if (read_file(path) == text) return;
+    } catch (const Error&) {
+    }
+  }
+  write_file_atomic(path, text);
+}
+
+void prepare_shared(const SweepPlan& plan) {
+  if (plan.shared_stages == 0) return;
+  fs::create_directories(plan.dir);
+  FileLock lock(plan.dir / "shared.lock");
+  if (shared_complete(plan)) {
+    spdlog::info("shared stages ({}) are complete in {}", plan.shared_stage_names().back(),
+                 plan.shared_dir().string());
+    return;
+  }
+  spdlog::info("preparing the shared stages up to '{}' in {}", plan.shared_stage_names().back(),
+               plan.shared_dir().string());
+  RunOptions options;
+  options.output = plan.shared_dir();
+  options.to = plan.base.stages[plan.shared_stages - 1].name;
+  options.resume = true;
+  run_pipeline(plan.base, options);
+}
+
+RunResult run_point(const SweepPlan& plan, std::size_t index) {
+  if (index >= plan.points.size()) {
+    throw Error("--point " + std::to_string(index) + ": the sweep has " +
+                    std::to_string(plan.points.size()) + " points (0 to " +
+                    std::to_string(plan.points.size() - 1) + ")",
+                kExitConfig);
+  }
+  prepare_shared(plan);
+  RunOptions options;
+  options.output = plan.point_dir(index);
+  options.resume = true;
+  if (plan.shared_stages > 0) options.shared = plan.shared_dir();
+  return run_pipeline(plan.configs[index], options);
+}
+
+}  // namespace hlslim

@@ -1,0 +1,150 @@
+#include "quantize_stage.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+
+#include "hlslim/engine/fixed_engine.hpp"
+#include "hlslim/graph/fold_batch_norm.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
+#include "hlslim/train/dataset.hpp"
+#include "hlslim/train/degradation.hpp"
+#include "hlslim/train/quantize_hook.hpp"
+#include "hlslim/train/trainer.hpp"
+#include "hlslim/util/errors.hpp"
+#include "quantize_report.hpp"
+
+namespace hlslim {
+
+void QuantizeStage::declare(OptionTable& t) {
+  t.add_string("model", model_, "", "Model to quantize (trained by an earlier stage).").required();
+  t.add_choice("method", method_, "ptq", {"ptq", "qat"},
+               "'ptq': calibrate and quantize the trained weights; 'qat': then fine-tune with "
+               "fake-quantized weights and activations (straight-through gradients).");
+  quantize_.declare(t);
+  declare_degradation_warning(t, degradation_warning_);
+  fine_tune_.declare(t.add_group("fine_tune",
+                                 "Training options of quantization-aware "
+                                 "fine-tuning (method: qat), as the train stage's."));
+}
+
+void QuantizeStage::configure(const OptionValues& values, Diagnostics& diagnostics) {
+  fine_tune_.configure(values.group("fine_tune"), diagnostics);
+  quantize_.configure(values, diagnostics, "stage 'quantize': ");
+}
+
+void QuantizeStage::check(PipelineSketch& sketch, const SourcePos& pos,
+                          Diagnostics& diagnostics) const {
+  const std::string who = "stage 'quantize': ";
+  if (!sketch.data) {
+    diagnostics.error(pos, who + "needs a dataset: put a 'data' stage before it");
+    return;
+  }
+  if (!sketch.models.count(model_) || !sketch.models.at(model_).trained) {
+    diagnostics.error(pos, who + "model '" + model_ + "' is not trained by an earlier stage");
+    return;
+  }
+  if (const Graph* graph = sketch.config->model(model_)) {
+    quantize_.check_model(*graph, model_, pos, diagnostics, who);
+  }
+}
+
+void QuantizeStage::run(StageContext& context) {
+  const Dataset& dataset = context.state().dataset();
+  Graph graph = context.state().models.at(model_);
+  const auto normalization = TargetNormalization::from(graph);
+  if (!normalization) {
+    throw Error("stage 'quantize': model '" + model_ +
+                "' carries no target normalization; "
+                "train it first");
+  }
+  const bool classification = fine_tune_.is_classification();
+  const BatchSource source(dataset.inputs, *normalization);
+  const auto figures = [&](const BatchPredictor& predictor) {
+    return evaluate_figures(predictor, dataset, *normalization, dataset.split.test, true,
+                            classification);
+  };
+  const TrainData data =
+      split_training_data(dataset, source, *normalization, classification, graph.input_shape);
+
+  std::vector<std::pair<std::string, std::string>> folded;
+  if (quantize_.fold_batch_norm()) folded = fold_batch_norms(graph);
+  for (const auto& [layer, norm] : folded) {
+    spdlog::info("folded batch norm '{}' into '{}'", norm, layer);
+  }
+
+  // Post-training quantization: calibrate on training events, resolve every precision.
+  GraphModule float_module(graph);
+  const ModelPrecision precision =
+      quantize_.calibrate(float_module, graph, source, dataset.split.train);
+  store_precision(graph, precision);
+  const nlohmann::json float_figures = figures(torch_predictor(float_module));
+  const auto validation_float = data.validation_figures(torch_predictor(float_module));
+
+  EngineStats ptq_stats;
+  nlohmann::json ptq_figures;
+  {
+    const FixedEngine engine(graph, precision);
+    ptq_figures = figures(engine_predictor(engine, &ptq_stats));
+  }
+  context.metrics() = {{"model", model_}, {"method", method_}};
+  nlohmann::json& m = context.metrics();
+  m["folded_batch_norms"] = nlohmann::json::array();
+  for (const auto& [layer, norm] : folded) m["folded_batch_norms"].push_back({layer, norm});
+  m["test_float"] = float_figures;
+  m["test_ptq"] = ptq_figures;
+
+  EngineStats stats = ptq_stats;
+  nlohmann::json final_figures = ptq_figures;
+  if (method_ == "qat") {
+    const auto seed = static_cast<std::uint64_t>(context.settings().seed);
+    torch::manual_seed(seed);
+    GraphModule module(graph);
+    module->set_fake_quant(precision);
+    Trainer trainer(module, fine_tune_, seed);
+    MaskHook masks;
+    trainer.add_hook(&masks);
+    spdlog::info("quantization-aware training of '{}' for {} epochs", model_, fine_tune_.epochs);
+    const auto result = trainer.fit(data, context.dir() / "checkpoint");
+    result.write_history(context.dir() / "history.jsonl");
+    module->store_weights(graph);
+    const auto validation_qat = saved_validation_figures(graph, data, true);
+    check_selected_epoch(result, validation_qat, "");
+    m["validation_qat"] = validation_qat;
+    m["selected_epoch"] = result.selected().epoch;
+    stats = EngineStats{};
+    const FixedEngine engine(graph, precision);
+    final_figures = figures(engine_predictor(engine, &stats));
+    m["test_qat"] = final_figures;
+    m["qat_epochs_run"] = result.history.size();
+  }
+  m["test"] = final_figures;
+  // The guard judges what the firmware computes: the fixed-point engine on validation events.
+  std::map<std::string, double> validation;
+  {
+    const FixedEngine engine(graph, precision);
+    validation = data.validation_figures(engine_predictor(engine));
+  }
+  m["validation_float"] = validation_float;
+  m["validation"] = validation;
+  if (const auto degradation =
+          compare_figures(validation_float, validation, fine_tune_.monitor, degradation_warning_)) {
+    log_degradation(*degradation, "quantizing '" + model_ + "'");
+    m["degradation"] = degradation->to_json();
+  }
+  m["input"] = input_report(precision.input, stats);
+  m["layers"] = layer_report(graph, precision, stats);
+  m["weight_bits"] = total_weight_bits(graph, precision);
+  spdlog::info("'{}' quantized:\n{}", model_, precision_table(graph, precision, stats));
+  if (final_figures.contains("pt_spread")) {
+    spdlog::info(
+        "'{}' pt_spread {:.3f} GeV float -> {:.3f} quantized (engine), plateau_eff "
+        "{:.4f} -> {:.4f}",
+        model_, float_figures.value("pt_spread", NAN), final_figures.value("pt_spread", NAN),
+        float_figures.value("plateau_eff", NAN), final_figures.value("plateau_eff", NAN));
+  }
+  context.state().models[model_] = std::move(graph);
+  std::filesystem::remove_all(context.dir() / "checkpoint");
+}
+
+}  // namespace hlslim

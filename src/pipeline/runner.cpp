@@ -1,0 +1,291 @@
+#include "hlslim/pipeline/runner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "hlslim/pipeline/manifest.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
+#include "hlslim/pipeline/run_plan.hpp"
+#include "hlslim/pipeline/stage.hpp"
+#include "hlslim/train/runtime.hpp"
+#include "hlslim/util/errors.hpp"
+#include "hlslim/util/files.hpp"
+#include "hlslim/util/interrupt.hpp"
+#include "hlslim/util/logging.hpp"
+#include "hlslim/util/text.hpp"
+#include "hlslim/version.hpp"
+#include "observers.hpp"
+
+namespace fs = std::filesystem;
+
+namespace hlslim {
+namespace {
+
+std::vector<std::string> stage_names(const PipelineConfig& config) {
+  std::vector<std::string> names;
+  for (const auto& entry : config.stages) names.push_back(entry.name);
+  return names;
+}
+
+int stage_option(const PipelineConfig& config, const std::string& flag, const std::string& name) {
+  const int index = config.stage_index(name);
+  if (index < 0) {
+    throw Error(flag + ": no stage named '" + name + "'" + did_you_mean(name, stage_names(config)) +
+                    "; stages: " + join(stage_names(config), ", "),
+                kExitConfig);
+  }
+  return index;
+}
+
+// A completed stage can be reused only if everything it wrote is still there, unchanged.
+bool outputs_intact(const StageRecord& record, const fs::path& run_dir) {
+  for (const auto& artifact : record.artifacts) {
+    const fs::path path = run_dir / artifact.path;
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec) || fs::file_size(path, ec) != artifact.bytes ||
+        sha256_file(path) != artifact.sha256) {
+      spdlog::warn("'{}' is missing or changed since it was written; its stage runs again",
+                   artifact.path);
+      return false;
+    }
+  }
+  return true;
+}
+
+void clear_directory(const fs::path& dir) {
+  for (const auto& item : fs::directory_iterator(dir)) fs::remove_all(item.path());
+}
+
+// Replaces whatever is at `link` by a relative symlink to `target`, unless it already is one.
+void link_directory(const fs::path& target, const fs::path& link) {
+  const fs::path relative = target.lexically_relative(link.parent_path());
+  std::error_code ec;
+  if (fs::is_symlink(link, ec) && fs::read_symlink(link, ec) == relative) return;
+  fs::remove_all(link);
+  fs::create_directory_symlink(relative, link);
+}
+
+class RunLogGuard {
+ public:
+  explicit RunLogGuard(const fs::path& path) { attach_run_log(path); }
+  ~RunLogGuard() { detach_run_log(); }
+};
+
+}  // namespace
+
+// Fingerprint of each stage: its configuration and input files, chained with the fingerprint of
+// the stage before, so a change anywhere invalidates everything after it.
+std::vector<std::string> stage_fingerprints(const PipelineConfig& config) {
+  std::vector<std::string> out;
+  std::string previous;
+  for (std::size_t i = 0; i < config.stages.size(); ++i) {
+    std::string text = previous + "\n" + config.stage_fingerprint_text(i);
+    for (const auto& file : config.stages[i].stage->input_files()) {
+      text += "input " + file.string() + " " + sha256_file(file) + "\n";
+    }
+    previous = sha256_hex(text);
+    out.push_back(previous);
+  }
+  return out;
+}
+
+std::string stage_dir_name(std::size_t index, const std::string& name) {
+  std::string number = std::to_string(index + 1);
+  if (number.size() < 2) number.insert(0, 2 - number.size(), '0');
+  return number + "-" + name;
+}
+
+namespace {
+
+// --from / --to as stage indices.
+std::pair<std::size_t, std::size_t> stage_range(const PipelineConfig& config,
+                                                const RunOptions& options) {
+  const std::size_t first =
+      options.from.empty() ? 0
+                           : static_cast<std::size_t>(stage_option(config, "--from", options.from));
+  const std::size_t last = options.to.empty()
+                               ? config.stages.size() - 1
+                               : static_cast<std::size_t>(stage_option(config, "--to", options.to));
+  if (first > last) {
+    throw Error("--from '" + options.from + "' comes after --to '" + options.to + "'", kExitConfig);
+  }
+  return {first, last};
+}
+
+DirectoryFacts directory_facts(const fs::path& dir) {
+  std::error_code ec;
+  DirectoryFacts facts;
+  facts.exists = fs::exists(dir, ec);
+  facts.is_directory = fs::is_directory(dir, ec);
+  facts.empty = !facts.exists || fs::is_empty(dir, ec);
+  facts.has_manifest = fs::exists(dir / "manifest.json", ec);
+  return facts;
+}
+
+// The manifest the run starts from: linked records from the shared directory, reused records of
+// the earlier run, fresh records for the stages that run.
+Manifest initial_manifest(const PipelineConfig& config, const RunPlan& plan,
+                          const std::vector<std::string>& prints, const Manifest* previous,
+                          const Manifest& shared, const fs::path& shared_dir,
+                          const fs::path& run_dir) {
+  Manifest manifest;
+  manifest.hlslim_version = version();
+  manifest.git_commit = git_commit();
+  manifest.created = previous ? previous->created : utc_timestamp();
+  for (std::size_t i = 0; i < config.stages.size(); ++i) {
+    if (i < plan.linked) {
+      StageRecord record = shared.stages[i];
+      record.shared = shared_dir.lexically_relative(run_dir).generic_string();
+      link_directory(shared_dir / record.dir, run_dir / record.dir);
+      spdlog::info("stage {} '{}' is linked read-only from {}", i + 1, record.name,
+                   (shared_dir / record.dir).string());
+      manifest.stages.push_back(record);
+    } else if (i < plan.start) {
+      manifest.stages.push_back(previous->stages[i]);
+    } else {
+      StageRecord record;
+      record.name = config.stages[i].name;
+      record.type = config.stages[i].type;
+      record.dir = stage_dir_name(i, record.name);
+      record.fingerprint = prints[i];
+      manifest.stages.push_back(record);
+    }
+  }
+  return manifest;
+}
+
+// Runs stages [plan.start, plan.last] with the observers around each; reports reused ones.
+void execute(const PipelineConfig& config, const RunPlan& plan, Manifest& manifest,
+             const fs::path& run_dir, RunResult& result) {
+  LogObserver log_observer;
+  CheckpointObserver checkpoint_observer(run_dir);
+  ManifestObserver manifest_observer(manifest, run_dir);
+  // Order matters: outputs are written before the manifest hashes them.
+  const std::vector<PipelineObserver*> observers{&log_observer, &checkpoint_observer,
+                                                 &manifest_observer};
+  auto notify_run_end = [&](const std::string& status) {
+    for (auto* o : observers) o->on_run_end(status);
+  };
+
+  PipelineState state;
+  if (plan.start > 0) {
+    state = PipelineState::load(run_dir / manifest.stages[plan.start - 1].dir / "state", run_dir);
+  }
+  for (std::size_t i = 0; i < std::min(plan.start, plan.last + 1); ++i) {
+    StageEvent event{i, config.stages[i], manifest.stages[i], run_dir / manifest.stages[i].dir};
+    for (auto* o : observers) o->on_stage_reused(event);
+    result.reused.push_back(config.stages[i].name);
+    if (i < plan.linked) result.linked.push_back(config.stages[i].name);
+  }
+
+  for (std::size_t i = plan.start; i <= plan.last; ++i) {
+    if (const int signal_number = pending_signal()) {
+      notify_run_end("interrupted");
+      throw Interrupted(signal_number);
+    }
+    const StageEntry& entry = config.stages[i];
+    StageRecord& record = manifest.stages[i];
+    const fs::path dir = run_dir / record.dir;
+    const bool resuming = plan.continues[i] && fs::is_directory(dir);
+    if (!resuming) fs::remove_all(dir);
+    fs::create_directories(dir);
+
+    StageEvent event{i, entry, record, dir};
+    for (auto* o : observers) o->on_stage_start(event);
+    StageContext context(state, config, entry.name, dir, run_dir, resuming);
+    try {
+      entry.stage->run(context);
+      for (auto* o : observers) o->on_stage_end(event, context);
+    } catch (const Interrupted& e) {
+      for (auto* o : observers) o->on_stage_interrupted(event, e.signal_number());
+      notify_run_end("interrupted");
+      throw;
+    } catch (const std::exception& e) {
+      for (auto* o : observers) o->on_stage_failed(event, e.what());
+      notify_run_end("failed");
+      const auto* error = dynamic_cast<const Error*>(&e);
+      throw Error("stage '" + entry.name + "' failed: " + e.what(),
+                  error ? error->exit_code() : kExitRuntime);
+    }
+    result.ran.push_back(entry.name);
+  }
+
+  bool all_done = true;
+  for (const auto& record : manifest.stages) all_done = all_done && record.status == "completed";
+  notify_run_end(all_done ? "completed" : "partial");
+}
+
+}  // namespace
+
+RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) {
+  const fs::path run_dir =
+      fs::absolute(options.output.empty() ? config.settings.output_dir(config.source.base_dir())
+                                          : options.output)
+          .lexically_normal();
+  const auto [first, last] = stage_range(config, options);
+
+  // Decide how to use the directory and what to run before touching anything.
+  const DirectoryUse use =
+      decide_directory_use(directory_facts(run_dir), options.resume, options.force,
+                           !options.from.empty(), run_dir.string());
+  if (use == DirectoryUse::kClear) {
+    spdlog::info("--force: clearing '{}'", run_dir.string());
+    clear_directory(run_dir);
+  }
+  std::error_code ec;
+  Manifest previous;
+  const bool have_previous =
+      use != DirectoryUse::kClear && !options.force && fs::exists(run_dir / "manifest.json", ec);
+  if (have_previous) previous = Manifest::load(run_dir / "manifest.json");
+  const fs::path shared_dir =
+      options.shared.empty() ? fs::path() : fs::absolute(options.shared).lexically_normal();
+  Manifest shared;
+  const bool have_shared = !shared_dir.empty() && fs::exists(shared_dir / "manifest.json", ec);
+  if (have_shared) shared = Manifest::load(shared_dir / "manifest.json");
+
+  const auto prints = stage_fingerprints(config);
+  RunPlanInput input;
+  input.dir = run_dir.string();
+  for (std::size_t i = 0; i < config.stages.size(); ++i) {
+    input.stages.push_back({config.stages[i].name, config.stages[i].type, prints[i]});
+  }
+  input.first = first;
+  input.last = last;
+  input.from_given = !options.from.empty();
+  input.reuse = options.resume || !options.from.empty();
+  input.previous = have_previous ? &previous : nullptr;
+  input.shared = have_shared ? &shared : nullptr;
+  input.intact = [&](const StageRecord& record, bool in_shared) {
+    return outputs_intact(record, in_shared ? shared_dir : run_dir);
+  };
+  const RunPlan plan = plan_run(input);
+  if (plan.start > last) {
+    spdlog::info(
+        "every stage up to '{}' is complete with the current configuration; nothing to "
+        "run",
+        config.stages[last].name);
+  }
+
+  fs::create_directories(run_dir);
+  RunLogGuard log_guard(run_dir / "run.log");
+  spdlog::info("hlslim {} ({}), run directory {}", version(), git_commit(), run_dir.string());
+  const int threads = set_torch_threads(config.settings.thread_count());
+  spdlog::info("using {} thread(s) on device {}", threads, resolve_device(config.settings.device));
+
+  Manifest manifest = initial_manifest(config, plan, prints, have_previous ? &previous : nullptr,
+                                       shared, shared_dir, run_dir);
+  const std::string stamp = "# Resolved configuration of this run, written by hlslim " +
+                            std::string(version()) + " (commit " + git_commit() + ") at " +
+                            utc_timestamp() + ".\n";
+  write_file_atomic(run_dir / "config.yaml", stamp + config.dump(true, run_dir));
+
+  RunResult result;
+  result.run_dir = run_dir;
+  execute(config, plan, manifest, run_dir, result);
+  if (const int signal_number = pending_signal()) throw Interrupted(signal_number);
+  return result;
+}
+
+}  // namespace hlslim

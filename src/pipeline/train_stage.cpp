@@ -1,0 +1,145 @@
+#include "train_stage.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "hlslim/pipeline/pipeline_config.hpp"
+#include "hlslim/train/dataset.hpp"
+#include "hlslim/train/trainer.hpp"
+#include "hlslim/util/errors.hpp"
+#include "hlslim/util/files.hpp"
+#include "hlslim/util/text.hpp"
+
+namespace hlslim {
+
+void TrainStage::declare(OptionTable& t) {
+  t.add_string("model", model_, "", "Model to train (a name under `models:`).").required();
+  train_.declare(t);
+}
+
+void TrainStage::configure(const OptionValues& values, Diagnostics& diagnostics) {
+  train_.configure(values, diagnostics);
+}
+
+void TrainStage::check(PipelineSketch& sketch, const SourcePos& pos,
+                       Diagnostics& diagnostics) const {
+  const PipelineConfig& config = *sketch.config;
+  const std::string who = "stage 'train': ";
+  const Graph* graph = config.model(model_);
+  if (!graph) {
+    std::vector<std::string> defined;
+    for (const auto& g : config.models) defined.push_back(g.name);
+    diagnostics.error(pos, who + "no model named '" + model_ + "'" + did_you_mean(model_, defined) +
+                               (defined.empty() ? "" : "; defined: " + join(defined, ", ")));
+    return;
+  }
+  if (!sketch.data) {
+    diagnostics.error(pos, who + "needs a dataset: put a 'data' stage before it");
+    return;
+  }
+  const auto& data = *sketch.data;
+  Shape input =
+      sketch.models.count(model_) ? sketch.models.at(model_).input_shape : graph->input_shape;
+  if (input.empty()) input = data.input_shape;
+  if (data.input_shape.empty() || input.empty()) {
+    sketch.models[model_] = {input, true};
+    return;  // the data stage reported why its shape is unknown
+  }
+  if (input != data.input_shape) {
+    diagnostics.error(pos, who + "model '" + model_ + "' takes input " + shape_str(input) +
+                               " but the data provides " + shape_str(data.input_shape));
+    return;
+  }
+  Graph shaped = *graph;
+  shaped.input_shape = input;
+  Shape output;
+  try {
+    output = shaped.output_shape();
+  } catch (const Error& e) {
+    diagnostics.error(pos, who + e.what());
+    return;
+  }
+  const std::int64_t targets = static_cast<std::int64_t>(data.targets.size());
+  const std::int64_t outputs = output.size() == 1 ? output[0] : -1;
+  if (outputs != targets) {
+    diagnostics.error(pos, who + "model '" + model_ + "' has output " + shape_str(output) +
+                               " but the data has " + std::to_string(targets) + " target(s) (" +
+                               join(data.targets, ", ") + ")");
+  }
+  if (!train_.loss_weights.empty() &&
+      static_cast<std::int64_t>(train_.loss_weights.size()) != outputs) {
+    diagnostics.error(pos, who + "'loss_weights' has " +
+                               std::to_string(train_.loss_weights.size()) +
+                               " entries for a model with " + std::to_string(outputs) + " outputs");
+  }
+  const bool wants_trigger = train_.monitor.rfind("pt_", 0) == 0 || train_.monitor == "eta_mae" ||
+                             train_.monitor == "plateau_eff" || train_.monitor == "eff_at_thr_15";
+  const bool has_pt =
+      std::find(data.targets.begin(), data.targets.end(), "pt") != data.targets.end();
+  if (wants_trigger && (!has_pt || train_.is_classification())) {
+    diagnostics.error(
+        pos, who + "monitor '" + train_.monitor + "' needs a regression of the target 'pt'");
+  }
+  if ((train_.monitor == "roc_auc" || train_.monitor == "accuracy") &&
+      !train_.is_classification()) {
+    diagnostics.error(pos, who + "monitor '" + train_.monitor + "' needs loss 'bce'");
+  }
+  sketch.models[model_] = {input, true};
+}
+
+void TrainStage::run(StageContext& context) {
+  const Dataset& dataset = context.state().dataset();
+  const auto seed = static_cast<std::uint64_t>(context.settings().seed);
+  auto& models = context.state().models;
+  Graph graph;
+  if (models.count(model_)) {
+    graph = models.at(model_);
+  } else {
+    graph = *context.config().model(model_);
+    if (graph.input_shape.empty()) graph.input_shape = dataset.input_shape();
+  }
+  const bool classification = train_.is_classification();
+  const auto normalization = TargetNormalization::fit(dataset.inputs, dataset.task.targets,
+                                                      dataset.split.train, !classification);
+  const BatchSource source(dataset.inputs, normalization);
+
+  torch::manual_seed(seed);
+  GraphModule module(graph);
+  Trainer trainer(module, train_, seed);
+  const TrainData data =
+      split_training_data(dataset, source, normalization, classification, graph.input_shape);
+
+  spdlog::info("training '{}' ({} parameters) on {} samples, validating on {}", model_,
+               graph.totals().parameters, data.train.size(), data.validation.size());
+  const auto result = trainer.fit(data, context.dir() / "checkpoint");
+  result.write_history(context.dir() / "history.jsonl");
+
+  module->store_weights(graph);
+  normalization.store(graph);
+  const auto validation = saved_validation_figures(graph, data, false);
+  check_selected_epoch(result, validation, "");
+  const auto test = evaluate_figures(trainer.predictor(), dataset, normalization,
+                                     dataset.split.test, true, classification);
+  const LayerSummary totals = graph.totals();
+  context.metrics() = {{"model", model_},
+                       {"parameters", totals.parameters},
+                       {"macs", totals.macs},
+                       {"epochs_run", result.history.size()},
+                       {"best_epoch", result.best_epoch},
+                       {"monitor", train_.monitor},
+                       {"best_value", result.best_value},
+                       {"selected_epoch", result.selected().epoch},
+                       {"validation", validation},
+                       {"stopped_early", result.stopped_early},
+                       {"train_seconds", result.seconds},
+                       {"samples_per_second", result.samples_per_second},
+                       {"test", test}};
+  if (test.contains("pt_spread")) {
+    spdlog::info("'{}' on the test set: pt_spread {:.3f} GeV, plateau_eff {:.4f}, fake_rate {:.5f}",
+                 model_, test.value("pt_spread", NAN), test.value("plateau_eff", NAN),
+                 test.value("fake_rate", NAN));
+  }
+  models[model_] = std::move(graph);
+  std::filesystem::remove_all(context.dir() / "checkpoint");
+}
+
+}  // namespace hlslim
