@@ -115,7 +115,7 @@ Graph teacher_graph(std::mt19937_64& rng) {
   conv.params.filters = 32;
   conv.params.kernel = {3};
   conv.params.stride = {1};
-  conv.params.padding = "same";
+  conv.params.padding = hlslim::Padding::kSame;
   conv.tensors["weight"] = random_tensor({32, kChannels, 3}, 0.0, rng);
   conv.tensors["bias"] = random_tensor({32}, 0.0, rng);
   g.layers = {conv, plain("relu", LayerKind::kRelu), plain("flatten", LayerKind::kFlatten),

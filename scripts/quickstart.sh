@@ -12,7 +12,11 @@ if [[ $mode == test ]]; then scripts/install-deps.sh --test; else scripts/instal
 
 jobs=$(nproc)
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
-cmake --build build -j "$jobs"
+if [[ $mode == test ]]; then
+  cmake --build build -j "$jobs"  # everything: the tool, the tests and the benchmarks
+else
+  cmake --build build -j "$jobs" --target hlslim  # only what running needs
+fi
 
 if [[ $mode == test ]]; then
   ctest --test-dir build --output-on-failure -j "$jobs"

@@ -16,8 +16,8 @@ void add_collect_command(CLI::App& app, CliContext&) {
     write_sweep_reports(table, *dir);
     std::size_t completed = 0, missing = 0;
     for (const auto& row : table.rows) {
-      if (row.status == "completed") ++completed;
-      if (row.status == "missing") ++missing;
+      if (row.status == PointStatus::kCompleted) ++completed;
+      if (row.status == PointStatus::kMissing) ++missing;
     }
     const std::size_t failed = table.rows.size() - completed - missing;
     std::cout << *dir << ": " << table.rows.size() << " point(s): " << completed << " completed, "
@@ -25,8 +25,8 @@ void add_collect_command(CLI::App& app, CliContext&) {
               << " missing; wrote sweep.csv, sweep.json, sweep.html"
               << (table.groups.empty() ? "" : ", seeds.csv") << "\n";
     for (const auto& row : table.rows) {
-      if (row.status == "completed") continue;
-      std::cout << "  point " << row.index << ": " << row.status
+      if (row.status == PointStatus::kCompleted) continue;
+      std::cout << "  point " << row.index << ": " << point_status_name(row.status)
                 << (row.failed_stage.empty() ? "" : " in stage '" + row.failed_stage + "'")
                 << (row.error.empty() ? "" : ": " + row.error) << "\n";
     }

@@ -98,8 +98,9 @@ std::string submit(const fs::path& script, const std::string& dependency) {
 
 void print_plan(const SweepPlan& plan) {
   const SweepSpec& spec = plan.spec();
-  std::cout << "sweep '" << plan.base.settings.name << "': " << spec.method << ", "
-            << plan.points.size() << " point(s), in " << plan.dir.string() << "\n";
+  std::cout << "sweep '" << plan.base.settings.name
+            << "': " << enum_name(sweep_method_names(), spec.method) << ", " << plan.points.size()
+            << " point(s), in " << plan.dir.string() << "\n";
   if (plan.shared_stages > 0) {
     std::cout << "shared stages (run once into shared/): " << join(plan.shared_stage_names(), ", ")
               << (shared_complete(plan) ? " [complete]" : " [to run]") << "\n";

@@ -64,7 +64,7 @@ Geometry make_geometry(const StepInput& input) {
   g.channels_in = input.in_shape[0];
   g.filters = layer.params.filters;
   // torch's padding: "same" pads k-1 in total, (k-1)/2 before and the rest after.
-  const bool same = layer.params.padding == "same";
+  const bool same = layer.params.padding == Padding::kSame;
   for (int d = g.dims - 1; d >= 0; --d) {
     g.in_size[d] = input.in_shape[d + 1];
     g.in_stride[d] = g.in_plane;

@@ -113,7 +113,7 @@ Geometry make_geometry(const HlsLayer& l) {
     if (l.is_linear()) {
       g.kernel[slot] = p.kernel.at(d);
       g.stride[slot] = p.stride.at(d);
-      g.pad[slot] = p.padding == "same" ? (g.kernel[slot] - 1) / 2 : 0;
+      g.pad[slot] = p.padding == Padding::kSame ? (g.kernel[slot] - 1) / 2 : 0;
     } else {
       g.kernel[slot] = p.pool.at(d);
       g.stride[slot] = p.pool.at(d);

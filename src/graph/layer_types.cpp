@@ -24,8 +24,9 @@ void declare_layer_params(LayerKind kind, LayerParams& p, OptionTable& t) {
           .size(dims)
           .broadcast_scalar()
           .min(1);
-      t.add_choice("padding", p.padding, "valid", {"valid", "same"},
-                   "'valid' (no padding) or 'same' (zero padding keeping the size; stride 1).");
+      t.add_enum("padding", p.padding, Padding::kValid,
+                 {{"valid", Padding::kValid}, {"same", Padding::kSame}},
+                 "'valid' (no padding) or 'same' (zero padding keeping the size; stride 1).");
       t.add_bool("bias", p.bias, true, "Learn an additive bias.");
       break;
     case LayerKind::kMaxPool1d:
@@ -99,7 +100,7 @@ ShapeResult infer_output_shape(const Layer& layer, const Shape& in) {
       for (std::size_t d = 0; d < dims; ++d) {
         const std::int64_t size = in[d + 1];
         const std::int64_t stride = conv ? p.stride[d] : p.pool[d];
-        if (conv && p.padding == "same") {
+        if (conv && p.padding == Padding::kSame) {
           if (stride != 1) return fail("padding 'same' needs stride 1");
           out.push_back(size);
           continue;

@@ -5,7 +5,7 @@
 #include "hlslim/graph/model_file.hpp"
 #include "hlslim/pipeline/pipeline_config.hpp"
 #include "hlslim/train/dataset.hpp"
-#include "hlslim/train/torch_model.hpp"
+#include "hlslim/train/training.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/text.hpp"
@@ -65,14 +65,11 @@ void BuildStage::check(PipelineSketch& sketch, const SourcePos& pos,
 
 void BuildStage::run(StageContext& context) {
   const PipelineConfig& config = context.config();
-  torch::manual_seed(static_cast<std::uint64_t>(context.settings().seed));
+  seed_torch(static_cast<std::uint64_t>(context.settings().seed));
   for (const auto& name : selected(config)) {
     Graph graph = *config.model(name);
     if (graph.input_shape.empty()) graph.input_shape = context.state().dataset().input_shape();
-    {
-      GraphModule module(graph);
-      module->store_weights(graph);
-    }
+    initialize_weights(graph);
     const std::string table = graph.summary_table();
     write_file_atomic(context.dir() / (name + "_summary.txt"), table);
     spdlog::info("model '{}':\n{}", name, table);

@@ -20,9 +20,11 @@
 namespace hlslim {
 
 void DataStage::declare(OptionTable& t) {
-  t.add_choice("source", source_, "simulate", {"simulate", "npy", "file"},
-               "Where events come from: the built-in simulation, NumPy files, or a dataset "
-               "written by `hlslim simulate` (events.hlsd).");
+  t.add_enum(
+      "source", source_, DataSource::kSimulate,
+      {{"simulate", DataSource::kSimulate}, {"npy", DataSource::kNpy}, {"file", DataSource::kFile}},
+      "Where events come from: the built-in simulation, NumPy files, or a dataset "
+      "written by `hlslim simulate` (events.hlsd).");
   t.add_int("events", events_, 100000, "Muon events to simulate.").min(1);
   t.add_int("noise_events", noise_events_, 20000,
             "Noise-only events to simulate (the fake-rate sample).")
@@ -47,9 +49,9 @@ void DataStage::declare(OptionTable& t) {
   split.add_float("train", train_fraction_, 0.8, "Training fraction.").min(0).max(1);
   split.add_float("validation", validation_fraction_, 0.1, "Validation fraction.").min(0).max(1);
   split.add_float("test", test_fraction_, 0.1, "Test fraction.").min(0).max(1);
-  t.add_choice("input", task_.input, "windows", {"windows", "full"},
-               "What networks read: windows of `window` columns cut around the middle-station "
-               "seed, or the full images.");
+  t.add_enum("input", task_.input, InputKind::kWindows, input_kind_names(),
+             "What networks read: windows of `window` columns cut around the middle-station "
+             "seed, or the full images.");
   t.add_int("window", task_.window, 16, "Window width in columns for input: windows.").min(1);
   t.add_int("position_rows", task_.position_rows, 2,
             "Rows added to each window coding where it lies in the full image (thermometer "
@@ -82,10 +84,10 @@ void DataStage::configure(const OptionValues& values, Diagnostics& diagnostics) 
                       "split fractions must sum to 1, got " + format_double(sum));
   }
   if (task_.targets.empty()) diagnostics.error(values.pos("targets"), "'targets' is empty");
-  if (source_ == "npy" && (images_.empty() || labels_.empty())) {
+  if (source_ == DataSource::kNpy && (images_.empty() || labels_.empty())) {
     diagnostics.error(values.pos("npy"), "source 'npy' needs 'npy.images' and 'npy.labels'");
   }
-  if (source_ == "file" && file_.empty()) {
+  if (source_ == DataSource::kFile && file_.empty()) {
     diagnostics.error(values.pos("file"), "source 'file' needs 'file'");
   }
 }
@@ -105,7 +107,7 @@ void DataStage::check(PipelineSketch& sketch, const SourcePos& pos,
     sketch.data = PipelineSketch::Data{{}, task_.targets};
     return;
   }
-  if (source_ == "npy") {
+  if (source_ == DataSource::kNpy) {
     try {
       const data::NpyReader reader(images_.string());
       const auto& shape = reader.header().shape;
@@ -116,14 +118,15 @@ void DataStage::check(PipelineSketch& sketch, const SourcePos& pos,
       return;
     }
   }
-  if (task_.input == "windows" && layers != static_cast<std::int64_t>(simulation_.layers.size())) {
+  if (task_.input == InputKind::kWindows &&
+      layers != static_cast<std::int64_t>(simulation_.layers.size())) {
     diagnostics.error(pos, "stage 'data': input 'windows' needs detector images of " +
                                std::to_string(simulation_.layers.size()) + " layers, got " +
                                std::to_string(layers) + "; use input: full");
     sketch.data = PipelineSketch::Data{{}, task_.targets};
     return;
   }
-  if (task_.input == "windows") {
+  if (task_.input == InputKind::kWindows) {
     if (task_.window > columns) {
       diagnostics.error(pos, "stage 'data': window " + std::to_string(task_.window) +
                                  " is wider than the images (" + std::to_string(columns) +
@@ -137,10 +140,10 @@ void DataStage::check(PipelineSketch& sketch, const SourcePos& pos,
 
 std::vector<std::filesystem::path> DataStage::input_files() const {
   std::vector<std::filesystem::path> files;
-  if (source_ == "npy") {
+  if (source_ == DataSource::kNpy) {
     files = {images_, labels_};
     if (!labels_json_.empty()) files.push_back(labels_json_);
-  } else if (source_ == "file") {
+  } else if (source_ == DataSource::kFile) {
     files.push_back(data::store_file_path(file_.string()));
   }
   return files;
@@ -166,7 +169,7 @@ void DataStage::share_noise(data::Split& split, std::uint64_t seed) const {
 }
 
 data::EventStore DataStage::make_events(const StageContext& context) const {
-  if (source_ == "simulate") {
+  if (source_ == DataSource::kSimulate) {
     const auto start = std::chrono::steady_clock::now();
     auto store = data::simulate(
         simulation_, static_cast<std::size_t>(events_), static_cast<std::size_t>(noise_events_),
@@ -177,7 +180,7 @@ data::EventStore DataStage::make_events(const StageContext& context) const {
                  events_, noise_events_, seconds, static_cast<double>(store.size()) / seconds);
     return store;
   }
-  if (source_ == "npy") {
+  if (source_ == DataSource::kNpy) {
     return data::from_npy(images_.string(), labels_.string(), label_columns_,
                           labels_json_.string());
   }
@@ -188,7 +191,7 @@ void DataStage::run(StageContext& context) {
   Dataset dataset;
   dataset.task = task_;
   dataset.geometry = simulation_;
-  dataset.simulated = source_ == "simulate";
+  dataset.simulated = source_ == DataSource::kSimulate;
   try {
     dataset.events = make_events(context);
     throw_if_interrupted();

@@ -7,6 +7,9 @@
 
 namespace hlslim {
 
+/// Where the data stage gets its events.
+enum class DataSource { kSimulate, kNpy, kFile };
+
 /// `data`: makes or loads the events (built-in simulation, NumPy files, or an hlslim dataset
 /// file), splits them, and fixes what networks read (full images or windows) and predict.
 class DataStage : public Stage {
@@ -26,7 +29,7 @@ class DataStage : public Stage {
   data::EventStore make_events(const StageContext& context) const;
   void share_noise(data::Split& split, std::uint64_t seed) const;
 
-  std::string source_;
+  DataSource source_ = DataSource::kSimulate;
   std::int64_t events_ = 0;
   std::int64_t noise_events_ = 0;
   data::SimulationParams simulation_;

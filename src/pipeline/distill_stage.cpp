@@ -128,8 +128,13 @@ void DistillStage::configure(const OptionValues& values, Diagnostics& diagnostic
                           ") must be below epochs (" + std::to_string(train_.epochs) +
                           "), or quantization never starts");
   }
+  distill_loss_kinds_.clear();
+  const EnumNames<Loss> regression{
+      {"mae", Loss::kMae}, {"mse", Loss::kMse}, {"huber", Loss::kHuber}};
   for (const auto& loss : distill_losses_) {
-    if (loss != "mae" && loss != "mse" && loss != "huber") {
+    if (const auto kind = enum_value(regression, loss)) {
+      distill_loss_kinds_.push_back(*kind);
+    } else {
       diagnostics.error(values.pos("distill_loss"),
                         who + "distill_loss '" + loss + "' must be one of mae, mse, huber" +
                             did_you_mean(loss, {"mae", "mse", "huber"}));
@@ -236,7 +241,7 @@ DistillStage::Outcome DistillStage::train_student(StageContext& context, const G
   Outcome out;
   out.model = initial;
   // Pruning masks go into the graph before the module is built, so the module has them.
-  std::unique_ptr<PruningHook> pruning;
+  std::shared_ptr<TrainHook> pruning;
   if (prune_.active()) {
     if (!out.model.has_weights()) {  // initialised as the training below would
       torch::manual_seed(seed);
@@ -258,7 +263,7 @@ DistillStage::Outcome DistillStage::train_student(StageContext& context, const G
     settings.alpha = alpha;
     settings.temperature = temperature_;
     settings.classification = classification;
-    settings.losses = distill_losses_;
+    settings.losses = distill_loss_kinds_;
     if (settings.losses.empty()) {
       settings.losses.assign(normalization.names.size(), train_.loss);
     }

@@ -46,6 +46,7 @@ class DistillStage : public Stage {
   double alpha_ = 0.5;
   double temperature_ = 4.0;
   std::vector<std::string> distill_losses_;
+  std::vector<Loss> distill_loss_kinds_;  // distill_losses_, parsed by configure()
   YAML::Node hints_node_;
   double cache_mb_ = 1024;
   bool baseline_ = true;

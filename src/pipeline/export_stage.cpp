@@ -20,6 +20,7 @@
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/text.hpp"
+#include "prune_stage.hpp"
 
 namespace fs = std::filesystem;
 
@@ -49,17 +50,14 @@ bool structurally_pruned_before(const PipelineConfig& config, const Stage* self,
                                 const std::string& model) {
   for (const StageEntry& entry : config.stages) {
     if (entry.stage.get() == self) return false;
-    if (entry.type != "prune" || !entry.values.has("method") || !entry.values.has("model"))
-      continue;
-    const auto* method = std::get_if<std::string>(&entry.values.value("method"));
-    const auto* name = std::get_if<std::string>(&entry.values.value("model"));
-    if (method && name && *method == "structured" && *name == model) return true;
+    const auto* prune = dynamic_cast<const PruneStage*>(entry.stage.get());
+    if (prune && prune->structured() && prune->model() == model) return true;
   }
   return false;
 }
 
 std::string finding_text(const ExportFinding& f) {
-  return f.severity + (f.node.empty() ? "" : " [" + f.node + "]") + " " + f.message;
+  return severity_name(f.severity) + (f.node.empty() ? "" : " [" + f.node + "]") + " " + f.message;
 }
 
 }  // namespace
@@ -304,8 +302,9 @@ void ExportStage::run(StageContext& context) {
   std::vector<std::string> errors;
   std::int64_t warnings = 0;
   for (const ExportFinding& f : findings) {
-    findings_json.push_back({{"node", f.node}, {"severity", f.severity}, {"message", f.message}});
-    if (f.severity == "error") {
+    findings_json.push_back(
+        {{"node", f.node}, {"severity", severity_name(f.severity)}, {"message", f.message}});
+    if (f.severity == Severity::kError) {
       errors.push_back(finding_text(f));
       spdlog::error("hls4ml readiness: {}", finding_text(f));
     } else {
@@ -346,8 +345,10 @@ void ExportStage::run(StageContext& context) {
   const auto note_findings = [&](const OnnxExportResult& result, const char* file) {
     for (const ExportFinding& f : result.findings) {
       spdlog::warn("{}: {}", file, finding_text(f));
-      writer_findings.push_back(
-          {{"file", file}, {"node", f.node}, {"severity", f.severity}, {"message", f.message}});
+      writer_findings.push_back({{"file", file},
+                                 {"node", f.node},
+                                 {"severity", severity_name(f.severity)},
+                                 {"message", f.message}});
     }
   };
   if (wants("onnx")) {

@@ -14,10 +14,14 @@ json to_json(const StageRecord& r) {
   json artifacts = json::array();
   for (const auto& a : r.artifacts)
     artifacts.push_back({{"path", a.path}, {"sha256", a.sha256}, {"bytes", a.bytes}});
-  json j = {{"name", r.name},        {"type", r.type},
-            {"dir", r.dir},          {"fingerprint", r.fingerprint},
-            {"status", r.status},    {"started", r.started},
-            {"ended", r.ended},      {"seconds", r.seconds},
+  json j = {{"name", r.name},
+            {"type", r.type},
+            {"dir", r.dir},
+            {"fingerprint", r.fingerprint},
+            {"status", status_name(r.status)},
+            {"started", r.started},
+            {"ended", r.ended},
+            {"seconds", r.seconds},
             {"artifacts", artifacts}};
   if (!r.error.empty()) j["error"] = r.error;
   if (!r.shared.empty()) j["shared"] = r.shared;
@@ -30,7 +34,11 @@ StageRecord stage_from_json(const json& j) {
   r.type = j.at("type").get<std::string>();
   r.dir = j.at("dir").get<std::string>();
   r.fingerprint = j.at("fingerprint").get<std::string>();
-  r.status = j.at("status").get<std::string>();
+  const std::string status = j.at("status").get<std::string>();
+  const auto parsed = parse_stage_status(status);
+  if (!parsed)
+    throw std::invalid_argument("stage '" + r.name + "' has the unknown status '" + status + "'");
+  r.status = *parsed;
   r.started = j.value("started", "");
   r.ended = j.value("ended", "");
   r.seconds = j.value("seconds", 0.0);
@@ -60,9 +68,15 @@ Manifest Manifest::load(const std::filesystem::path& path) {
     m.config = j.at("config").get<std::string>();
     m.created = j.at("created").get<std::string>();
     m.updated = j.at("updated").get<std::string>();
-    m.status = j.at("status").get<std::string>();
+    const std::string status = j.at("status").get<std::string>();
+    const auto parsed = parse_run_status(status);
+    if (!parsed) throw std::invalid_argument("the unknown status '" + status + "'");
+    m.status = *parsed;
     for (const auto& s : j.at("stages")) m.stages.push_back(stage_from_json(s));
   } catch (const json::exception& e) {
+    throw FileFormatError("manifest '" + path.string() + "' is not valid: " + e.what(),
+                          kExitRunDir);
+  } catch (const std::invalid_argument& e) {
     throw FileFormatError("manifest '" + path.string() + "' is not valid: " + e.what(),
                           kExitRunDir);
   }
@@ -77,7 +91,7 @@ void Manifest::save(const std::filesystem::path& path) const {
                   {"config", config},
                   {"created", created},
                   {"updated", updated},
-                  {"status", status},
+                  {"status", status_name(status)},
                   {"stages", stages_json}};
   write_file_atomic(path, j.dump(2) + "\n");
 }

@@ -39,7 +39,7 @@ class PipelineObserver {
     (void)signal_number;
   }
   /// status: completed | failed | interrupted
-  virtual void on_run_end(const std::string& status) { (void)status; }
+  virtual void on_run_end(RunStatus status) { (void)status; }
 };
 
 }  // namespace hlslim

@@ -43,6 +43,9 @@ void LogObserver::on_stage_interrupted(const StageEvent& event, int signal_numbe
 
 void CheckpointObserver::on_stage_end(const StageEvent& event, StageContext& context) {
   write_file_atomic(event.dir / "metrics.json", context.metrics().dump(2) + "\n");
+  if (!context.timings().empty()) {
+    write_file_atomic(event.dir / "timings.json", context.timings().dump(2) + "\n");
+  }
   context.state().save(event.dir / "state", run_dir_);
 }
 
@@ -51,7 +54,7 @@ ManifestObserver::ManifestObserver(Manifest& manifest, fs::path run_dir)
 
 void ManifestObserver::on_stage_start(const StageEvent& event) {
   started_ = std::chrono::steady_clock::now();
-  event.record.status = "running";
+  event.record.status = StageStatus::kRunning;
   event.record.started = utc_timestamp();
   event.record.ended.clear();
   event.record.seconds = 0;
@@ -62,24 +65,24 @@ void ManifestObserver::on_stage_start(const StageEvent& event) {
 
 void ManifestObserver::on_stage_end(const StageEvent& event, StageContext&) {
   event.record.artifacts = hash_outputs(event.dir, run_dir_);
-  finish(event.record, "completed");
+  finish(event.record, StageStatus::kCompleted);
 }
 
 void ManifestObserver::on_stage_failed(const StageEvent& event, const std::string& error) {
   event.record.error = error;
-  finish(event.record, "failed");
+  finish(event.record, StageStatus::kFailed);
 }
 
 void ManifestObserver::on_stage_interrupted(const StageEvent& event, int) {
-  finish(event.record, "interrupted");
+  finish(event.record, StageStatus::kInterrupted);
 }
 
-void ManifestObserver::on_run_end(const std::string& status) {
+void ManifestObserver::on_run_end(RunStatus status) {
   manifest_.status = status;
   save();
 }
 
-void ManifestObserver::finish(StageRecord& record, const std::string& status) {
+void ManifestObserver::finish(StageRecord& record, StageStatus status) {
   record.status = status;
   record.ended = utc_timestamp();
   record.seconds =

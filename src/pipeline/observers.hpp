@@ -42,14 +42,14 @@ class ManifestObserver : public PipelineObserver {
   void on_stage_end(const StageEvent& event, StageContext& context) override;
   void on_stage_failed(const StageEvent& event, const std::string& error) override;
   void on_stage_interrupted(const StageEvent& event, int signal_number) override;
-  void on_run_end(const std::string& status) override;
+  void on_run_end(RunStatus status) override;
 
   /// Hashes every file under a stage directory (sorted, relative to the run directory).
   static std::vector<ArtifactRecord> hash_outputs(const std::filesystem::path& stage_dir,
                                                   const std::filesystem::path& run_dir);
 
  private:
-  void finish(StageRecord& record, const std::string& status);
+  void finish(StageRecord& record, StageStatus status);
   void save();
 
   Manifest& manifest_;

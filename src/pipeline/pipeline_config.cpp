@@ -385,7 +385,7 @@ std::string PipelineConfig::stage_fingerprint_text(std::size_t index) const {
   node["name"] = entry.name;
   node["options"] = entry.values.to_yaml(*entry.options, source.base_dir());
   node["seed"] = settings.seed;
-  node["device"] = settings.device;
+  node["device"] = enum_name(device_names(), settings.device);
   YAML::Node models_node(YAML::NodeType::Map);
   for (const auto& name : entry.stage->models_read(*this)) {
     if (const Graph* graph = model(name)) models_node[name] = architecture_to_yaml(*graph);

@@ -157,17 +157,22 @@ PointStatus point_status(const SweepPlan& plan, std::size_t index) {
     return {State::kFailed, "failed (unreadable manifest.json)"};
   }
   for (const auto& record : manifest.stages) {
-    if (record.status == "failed") return {State::kFailed, "failed (" + record.name + ")"};
-    if (record.status == "interrupted") {
+    if (record.status == StageStatus::kFailed) {
+      return {State::kFailed, "failed (" + record.name + ")"};
+    }
+    if (record.status == StageStatus::kInterrupted) {
       return {State::kFailed, "interrupted (" + record.name + ")"};
     }
   }
-  if (manifest.status == "running") return {State::kRunning, "running"};
-  if (manifest.status != "completed") return {State::kPending, "pending (" + manifest.status + ")"};
+  if (manifest.status == RunStatus::kRunning) return {State::kRunning, "running"};
+  if (manifest.status != RunStatus::kCompleted) {
+    return {State::kPending, "pending (" + std::string(status_name(manifest.status)) + ")"};
+  }
   const auto prints = stage_fingerprints(plan.configs[index]);
   bool same = manifest.stages.size() == prints.size();
   for (std::size_t i = 0; same && i < prints.size(); ++i) {
-    same = manifest.stages[i].fingerprint == prints[i] && manifest.stages[i].status == "completed";
+    same = manifest.stages[i].fingerprint == prints[i] &&
+           manifest.stages[i].status == StageStatus::kCompleted;
   }
   if (!same) return {State::kStale, "stale (config changed)"};
   return {State::kDone, "done"};
@@ -187,7 +192,8 @@ bool shared_complete(const SweepPlan& plan) {
   if (manifest.stages.size() < plan.shared_stages) return false;
   const auto prints = stage_fingerprints(plan.base);
   for (std::size_t i = 0; i < plan.shared_stages; ++i) {
-    if (manifest.stages[i].status != "completed" || manifest.stages[i].fingerprint != prints[i])
+    if (manifest.stages[i].status != StageStatus::kCompleted ||
+        manifest.stages[i].fingerprint != prints[i])
       return false;
   }
   return true;
@@ -213,7 +219,7 @@ void write_sweep_plan(const SweepPlan& plan) {
                   {"name", plan.base.settings.name},
                   {"config", plan.config_path.string()},
                   {"overrides", plan.overrides},
-                  {"method", spec.method},
+                  {"method", enum_name(sweep_method_names(), spec.method)},
                   {"keys", keys},
                   {"shared", {{"dir", "shared"}, {"stages", plan.shared_stage_names()}}},
                   {"points", points}};

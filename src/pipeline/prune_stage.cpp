@@ -7,8 +7,8 @@
 #include "hlslim/prune/structured.hpp"
 #include "hlslim/train/dataset.hpp"
 #include "hlslim/train/degradation.hpp"
-#include "hlslim/train/pruning_hook.hpp"
-#include "hlslim/train/trainer.hpp"
+#include "hlslim/train/prune_options.hpp"
+#include "hlslim/train/training.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/text.hpp"
@@ -101,15 +101,11 @@ void PruneStage::run(StageContext& context) {
 
   nlohmann::json before_layers = layer_report(graph);
   const LayerSummary before_totals = graph.totals();
-  const auto figures = [&](GraphModule& module) {
-    return evaluate_figures(torch_predictor(module), dataset, normalization, dataset.split.test,
+  const auto figures = [&](const Graph& model) {
+    return evaluate_figures(float_predictor(model), dataset, normalization, dataset.split.test,
                             true, classification);
   };
-  nlohmann::json before_figures;
-  {
-    GraphModule module(graph);
-    before_figures = figures(module);
-  }
+  const nlohmann::json before_figures = figures(graph);
   // The fine-tuning trains and validates in float.
   const auto validation_before = saved_validation_figures(graph, data, false);
 
@@ -118,33 +114,30 @@ void PruneStage::run(StageContext& context) {
       (static_cast<std::int64_t>(dataset.split.train.size()) + fine_tune_.batch_size - 1) /
       fine_tune_.batch_size;
   const std::int64_t total_steps = steps_per_epoch * fine_tune_.epochs;
-  auto hook = prune_.start(graph, total_steps, steps_per_epoch, "");
-  torch::manual_seed(seed);
-  GraphModule module(graph);
-  Trainer trainer(module, fine_tune_, seed);
-  trainer.add_hook(hook.get());
+  const auto hook = prune_.start(graph, total_steps, steps_per_epoch, "");
   if (structured) {
     spdlog::info(
         "pruning units of '{}' to fraction {} ({} norm, {} schedule) over {} "
         "fine-tuning steps, final from step {}",
-        model_, prune_.sparsity(), prune_.criterion(), prune_.schedule(), total_steps,
+        model_, prune_.sparsity(), enum_name(unit_norm_names(), prune_.criterion()),
+        enum_name(prune_schedule_names(), prune_.schedule()), total_steps,
         prune_.final_step(total_steps));
   } else {
     spdlog::info(
         "pruning '{}' to sparsity {} ({} schedule, {} scope) over {} fine-tuning "
         "steps, final from step {}",
-        model_, prune_.sparsity(), prune_.schedule(), prune_.scope(), total_steps,
+        model_, prune_.sparsity(), enum_name(prune_schedule_names(), prune_.schedule()),
+        enum_name(prune_scope_names(), prune_.scope()), total_steps,
         prune_.final_step(total_steps));
   }
-  const auto result = trainer.fit(data, context.dir() / "checkpoint");
+  const auto result =
+      train_graph(graph, fine_tune_, seed, data, context.dir() / "checkpoint", {hook.get()});
   result.write_history(context.dir() / "history.jsonl");
   // Only epochs that ended at the final sparsity were selectable, so the selected weights
   // already have the final masks; the saved model must validate as that epoch did.
-  module->store_weights(graph);
   prune_.finish(graph);
   const auto validation_after = saved_validation_figures(graph, data, false);
   check_selected_epoch(result, validation_after, "");
-  nlohmann::json after_figures;
   nlohmann::json units;
   double removal_change = 0;
   if (structured) {
@@ -158,17 +151,13 @@ void PruneStage::run(StageContext& context) {
     units = units_report(incoming, graph);
     removal_change = relative_output_difference(masked, graph, data, false);
     log_unit_removal(removal_change, kUnitRemovalTolerance);
-    GraphModule smaller(graph);
-    after_figures = figures(smaller);
-  } else {
-    module->load_weights(graph);
-    after_figures = figures(module);
   }
+  const nlohmann::json after_figures = figures(graph);
   normalization.store(graph);
 
   const LayerSummary after_totals = graph.totals();
   context.metrics() = {{"model", model_},
-                       {"method", prune_.method()},
+                       {"method", enum_name(prune_method_names(), prune_.method())},
                        {"sparsity", prune_.sparsity()},
                        {"parameters_before", before_totals.parameters},
                        {"parameters", after_totals.parameters},
@@ -185,7 +174,7 @@ void PruneStage::run(StageContext& context) {
                        {"test_before", before_figures},
                        {"test", after_figures}};
   if (structured) {
-    context.metrics()["criterion"] = prune_.criterion();
+    context.metrics()["criterion"] = enum_name(unit_norm_names(), prune_.criterion());
     context.metrics()["units"] = units;
     context.metrics()["unit_removal_output_change"] = removal_change;
   }

@@ -27,6 +27,10 @@ class PruneStage : public Stage {
   std::vector<std::string> models_read(const PipelineConfig&) const override { return {model_}; }
   void run(StageContext& context) override;
 
+  const std::string& model() const { return model_; }
+  /// Method 'structured': the model leaving the stage has fewer units than it had.
+  bool structured() const { return prune_.structured(); }
+
  private:
   std::string model_;
   PruneOptions prune_;

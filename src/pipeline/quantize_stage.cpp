@@ -9,8 +9,8 @@
 #include "hlslim/pipeline/pipeline_config.hpp"
 #include "hlslim/train/dataset.hpp"
 #include "hlslim/train/degradation.hpp"
-#include "hlslim/train/quantize_hook.hpp"
-#include "hlslim/train/trainer.hpp"
+#include "hlslim/train/quantize_options.hpp"
+#include "hlslim/train/training.hpp"
 #include "hlslim/util/errors.hpp"
 #include "quantize_report.hpp"
 
@@ -18,9 +18,10 @@ namespace hlslim {
 
 void QuantizeStage::declare(OptionTable& t) {
   t.add_string("model", model_, "", "Model to quantize (trained by an earlier stage).").required();
-  t.add_choice("method", method_, "ptq", {"ptq", "qat"},
-               "'ptq': calibrate and quantize the trained weights; 'qat': then fine-tune with "
-               "fake-quantized weights and activations (straight-through gradients).");
+  t.add_enum("method", method_, QuantizeMethod::kPtq,
+             {{"ptq", QuantizeMethod::kPtq}, {"qat", QuantizeMethod::kQat}},
+             "'ptq': calibrate and quantize the trained weights; 'qat': then fine-tune with "
+             "fake-quantized weights and activations (straight-through gradients).");
   quantize_.declare(t);
   declare_degradation_warning(t, degradation_warning_);
   fine_tune_.declare(t.add_group("fine_tune",
@@ -74,12 +75,11 @@ void QuantizeStage::run(StageContext& context) {
   }
 
   // Post-training quantization: calibrate on training events, resolve every precision.
-  GraphModule float_module(graph);
-  const ModelPrecision precision =
-      quantize_.calibrate(float_module, graph, source, dataset.split.train);
+  const ModelPrecision precision = quantize_.calibrate(graph, source, dataset.split.train);
+  const BatchPredictor float_model = float_predictor(graph);
   store_precision(graph, precision);
-  const nlohmann::json float_figures = figures(torch_predictor(float_module));
-  const auto validation_float = data.validation_figures(torch_predictor(float_module));
+  const nlohmann::json float_figures = figures(float_model);
+  const auto validation_float = data.validation_figures(float_model);
 
   EngineStats ptq_stats;
   nlohmann::json ptq_figures;
@@ -87,7 +87,8 @@ void QuantizeStage::run(StageContext& context) {
     const FixedEngine engine(graph, precision);
     ptq_figures = figures(engine_predictor(engine, &ptq_stats));
   }
-  context.metrics() = {{"model", model_}, {"method", method_}};
+  context.metrics() = {{"model", model_},
+                       {"method", method_ == QuantizeMethod::kQat ? "qat" : "ptq"}};
   nlohmann::json& m = context.metrics();
   m["folded_batch_norms"] = nlohmann::json::array();
   for (const auto& [layer, norm] : folded) m["folded_batch_norms"].push_back({layer, norm});
@@ -96,18 +97,13 @@ void QuantizeStage::run(StageContext& context) {
 
   EngineStats stats = ptq_stats;
   nlohmann::json final_figures = ptq_figures;
-  if (method_ == "qat") {
+  if (method_ == QuantizeMethod::kQat) {
     const auto seed = static_cast<std::uint64_t>(context.settings().seed);
-    torch::manual_seed(seed);
-    GraphModule module(graph);
-    module->set_fake_quant(precision);
-    Trainer trainer(module, fine_tune_, seed);
-    MaskHook masks;
-    trainer.add_hook(&masks);
+    const auto masks = make_mask_hook();
     spdlog::info("quantization-aware training of '{}' for {} epochs", model_, fine_tune_.epochs);
-    const auto result = trainer.fit(data, context.dir() / "checkpoint");
+    const auto result = train_graph(graph, fine_tune_, seed, data, context.dir() / "checkpoint",
+                                    {masks.get()}, precision);
     result.write_history(context.dir() / "history.jsonl");
-    module->store_weights(graph);
     const auto validation_qat = saved_validation_figures(graph, data, true);
     check_selected_epoch(result, validation_qat, "");
     m["validation_qat"] = validation_qat;

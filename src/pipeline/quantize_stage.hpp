@@ -8,6 +8,9 @@
 
 namespace hlslim {
 
+/// Post-training quantization, or quantization-aware fine-tuning after it.
+enum class QuantizeMethod { kPtq, kQat };
+
 /// `quantize`: fixed-point quantization of a trained model with ap_fixed semantics. Batch
 /// norms are folded into the layers before them; precisions per layer and role resolve by
 /// name > type > model, `auto` parts are calibrated on training data (post-training
@@ -29,7 +32,7 @@ class QuantizeStage : public Stage {
 
  private:
   std::string model_;
-  std::string method_;
+  QuantizeMethod method_ = QuantizeMethod::kPtq;
   QuantizeOptions quantize_;
   TrainOptions fine_tune_;
   double degradation_warning_ = 0.1;

@@ -10,7 +10,7 @@ namespace {
 // A record that a stage of this config may reuse instead of running.
 bool reusable(const StageRecord& record, const PlannedStage& stage) {
   return record.name == stage.name && record.type == stage.type &&
-         record.fingerprint == stage.fingerprint && record.status == "completed";
+         record.fingerprint == stage.fingerprint && record.status == StageStatus::kCompleted;
 }
 
 }  // namespace
@@ -81,7 +81,7 @@ RunPlan plan_run(const RunPlanInput& input) {
     for (std::size_t i = plan.start; i < n && i < records.size(); ++i) {
       plan.continues[i] = records[i].name == input.stages[i].name &&
                           records[i].fingerprint == input.stages[i].fingerprint &&
-                          records[i].status == "interrupted";
+                          records[i].status == StageStatus::kInterrupted;
     }
   }
   return plan;

@@ -165,7 +165,7 @@ void execute(const PipelineConfig& config, const RunPlan& plan, Manifest& manife
   // Order matters: outputs are written before the manifest hashes them.
   const std::vector<PipelineObserver*> observers{&log_observer, &checkpoint_observer,
                                                  &manifest_observer};
-  auto notify_run_end = [&](const std::string& status) {
+  auto notify_run_end = [&](RunStatus status) {
     for (auto* o : observers) o->on_run_end(status);
   };
 
@@ -182,7 +182,7 @@ void execute(const PipelineConfig& config, const RunPlan& plan, Manifest& manife
 
   for (std::size_t i = plan.start; i <= plan.last; ++i) {
     if (const int signal_number = pending_signal()) {
-      notify_run_end("interrupted");
+      notify_run_end(RunStatus::kInterrupted);
       throw Interrupted(signal_number);
     }
     const StageEntry& entry = config.stages[i];
@@ -200,11 +200,11 @@ void execute(const PipelineConfig& config, const RunPlan& plan, Manifest& manife
       for (auto* o : observers) o->on_stage_end(event, context);
     } catch (const Interrupted& e) {
       for (auto* o : observers) o->on_stage_interrupted(event, e.signal_number());
-      notify_run_end("interrupted");
+      notify_run_end(RunStatus::kInterrupted);
       throw;
     } catch (const std::exception& e) {
       for (auto* o : observers) o->on_stage_failed(event, e.what());
-      notify_run_end("failed");
+      notify_run_end(RunStatus::kFailed);
       const auto* error = dynamic_cast<const Error*>(&e);
       throw Error("stage '" + entry.name + "' failed: " + e.what(),
                   error ? error->exit_code() : kExitRuntime);
@@ -213,8 +213,9 @@ void execute(const PipelineConfig& config, const RunPlan& plan, Manifest& manife
   }
 
   bool all_done = true;
-  for (const auto& record : manifest.stages) all_done = all_done && record.status == "completed";
-  notify_run_end(all_done ? "completed" : "partial");
+  for (const auto& record : manifest.stages)
+    all_done = all_done && record.status == StageStatus::kCompleted;
+  notify_run_end(all_done ? RunStatus::kCompleted : RunStatus::kPartial);
 }
 
 }  // namespace

@@ -14,8 +14,10 @@ void RunSettings::declare(OptionTable& t) {
   t.add_int("threads", threads, 0, "CPU threads for LibTorch and simulation; 0: every core.")
       .min(0)
       .max(1024);
-  t.add_choice("device", device, "cpu", {"cpu", "cuda", "auto"},
-               "Where LibTorch trains: 'cpu', 'cuda', or 'auto' (CUDA when available).");
+  t.add_enum("device", device, Device::kCpu, device_names(),
+             "Device asked for: 'cpu', 'cuda' (a config error where no CUDA device is visible), "
+             "or 'auto'. Training runs on the CPU in every case for now; the choice is checked, "
+             "logged and part of the fingerprints.");
 }
 
 std::filesystem::path RunSettings::output_dir(const std::filesystem::path& config_dir) const {

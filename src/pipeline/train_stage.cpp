@@ -4,7 +4,7 @@
 
 #include "hlslim/pipeline/pipeline_config.hpp"
 #include "hlslim/train/dataset.hpp"
-#include "hlslim/train/trainer.hpp"
+#include "hlslim/train/training.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/text.hpp"
@@ -102,22 +102,17 @@ void TrainStage::run(StageContext& context) {
                                                       dataset.split.train, !classification);
   const BatchSource source(dataset.inputs, normalization);
 
-  torch::manual_seed(seed);
-  GraphModule module(graph);
-  Trainer trainer(module, train_, seed);
   const TrainData data =
       split_training_data(dataset, source, normalization, classification, graph.input_shape);
 
   spdlog::info("training '{}' ({} parameters) on {} samples, validating on {}", model_,
                graph.totals().parameters, data.train.size(), data.validation.size());
-  const auto result = trainer.fit(data, context.dir() / "checkpoint");
+  const auto result = train_graph(graph, train_, seed, data, context.dir() / "checkpoint");
   result.write_history(context.dir() / "history.jsonl");
-
-  module->store_weights(graph);
   normalization.store(graph);
   const auto validation = saved_validation_figures(graph, data, false);
   check_selected_epoch(result, validation, "");
-  const auto test = evaluate_figures(trainer.predictor(), dataset, normalization,
+  const auto test = evaluate_figures(float_predictor(graph), dataset, normalization,
                                      dataset.split.test, true, classification);
   const LayerSummary totals = graph.totals();
   context.metrics() = {{"model", model_},
@@ -130,9 +125,9 @@ void TrainStage::run(StageContext& context) {
                        {"selected_epoch", result.selected().epoch},
                        {"validation", validation},
                        {"stopped_early", result.stopped_early},
-                       {"train_seconds", result.seconds},
-                       {"samples_per_second", result.samples_per_second},
                        {"test", test}};
+  context.timings() = {{"train_seconds", result.seconds},
+                       {"samples_per_second", result.samples_per_second}};
   if (test.contains("pt_spread")) {
     spdlog::info("'{}' on the test set: pt_spread {:.3f} GeV, plateau_eff {:.4f}, fake_rate {:.5f}",
                  model_, test.value("pt_spread", NAN), test.value("plateau_eff", NAN),

@@ -324,7 +324,7 @@ std::string removal_blocker(const Graph& graph, std::size_t index) {
     return "its units pass through layer " + describe(next) +
            " before the next dense or convolution layer";
   }
-  if (is_conv(next.kind) && next.params.padding == "same") {
+  if (is_conv(next.kind) && next.params.padding == Padding::kSame) {
     for (std::size_t j = index + 1; j < consumer; ++j) {
       if (passage(graph.layers[j].kind) != Passage::kToConstant) continue;
       return "layer " + describe(graph.layers[j]) +

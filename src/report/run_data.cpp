@@ -94,7 +94,7 @@ void read_models(RunData& run) {
     std::error_code ec;
     if (stage->dir.empty()) continue;
     const fs::path state = run.dir / stage->dir / "state";
-    if (stage->status != "completed" || !fs::is_directory(state, ec)) continue;
+    if (stage->status != StageStatus::kCompleted || !fs::is_directory(state, ec)) continue;
     std::vector<fs::path> files;
     for (const auto& entry : fs::directory_iterator(state, ec)) {
       if (entry.path().extension() == ".hlsm") files.push_back(entry.path());
@@ -181,7 +181,12 @@ RunData load_run(const fs::path& dir) {
     stage.name = string_field(record, "name");
     stage.type = string_field(record, "type");
     stage.dir = string_field(record, "dir");
-    stage.status = string_field(record, "status");
+    const std::string status = string_field(record, "status");
+    stage.status = parse_stage_status(status);
+    if (!stage.status && !status.empty()) {
+      run.notes.push_back(
+          {"manifest.json", "stage '" + stage.name + "' has the unknown status '" + status + "'"});
+    }
     stage.fingerprint = string_field(record, "fingerprint");
     stage.started = string_field(record, "started");
     stage.ended = string_field(record, "ended");
@@ -208,7 +213,7 @@ RunData load_run(const fs::path& dir) {
         } catch (const Error& e) {
           run.notes.push_back({relative, e.what()});
         }
-      } else if (stage.status == "completed") {
+      } else if (stage.status == StageStatus::kCompleted) {
         run.notes.push_back({relative, "missing although the stage completed"});
       }
       read_histories(dir, stage, run.notes);

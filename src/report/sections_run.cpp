@@ -26,10 +26,11 @@ std::string provenance_section(const RunData& run) {
   for (const StageData& s : run.stages) {
     ++index;
     const std::string short_print = s.fingerprint.substr(0, 12);
+    const std::string status = s.status ? status_name(*s.status) : "unknown";
     stages.raw_row(
         {std::to_string(index), xml_escape(s.name), xml_escape(s.type),
-         "<span class=\"status-" + xml_escape(s.status) + "\">" + xml_escape(s.status) + "</span>",
-         cell(s.seconds), xml_escape(s.started),
+         "<span class=\"status-" + status + "\">" + status + "</span>", cell(s.seconds),
+         xml_escape(s.started),
          "<code title=\"" + xml_escape(s.fingerprint) + "\">" + xml_escape(short_print) + "</code>",
          xml_escape(s.error)});
   }

@@ -11,6 +11,7 @@
 #include "hlslim/sweep/pareto.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
+#include "hlslim/util/status.hpp"
 #include "hlslim/util/text.hpp"
 
 namespace fs = std::filesystem;
@@ -115,13 +116,13 @@ void group_by_seed(SweepTable& table) {
     if (fresh) table.groups.push_back(SweepGroup{values, {}, {}, {}});
     SweepGroup& group = table.groups[it->second];
     group.points.push_back(r);
-    if (row.status == "completed") group.seeds.push_back(row.values[seed_index]);
+    if (row.status == PointStatus::kCompleted) group.seeds.push_back(row.values[seed_index]);
   }
   for (SweepGroup& group : table.groups) {
     // Samples per label and figure, labels in the order the points' stages ran.
     std::vector<std::pair<std::string, std::map<std::string, std::vector<double>>>> samples;
     for (std::size_t r : group.points) {
-      if (table.rows[r].status != "completed") continue;
+      if (table.rows[r].status != PointStatus::kCompleted) continue;
       for (const StageFigures& stage : table.rows[r].stages) {
         auto it = std::find_if(samples.begin(), samples.end(),
                                [&](const auto& s) { return s.first == stage.label; });
@@ -161,29 +162,55 @@ std::string log_error(const fs::path& log) {
   return found;
 }
 
+}  // namespace
+
+const char* point_status_name(PointStatus status) {
+  switch (status) {
+    case PointStatus::kCompleted:
+      return "completed";
+    case PointStatus::kFailed:
+      return "failed";
+    case PointStatus::kInterrupted:
+      return "interrupted";
+    case PointStatus::kRunning:
+      return "running";
+    case PointStatus::kMissing:
+      return "missing";
+  }
+  return "?";
+}
+
+namespace {
+
 void read_point(const fs::path& sweep_dir, SweepRow& row) {
   const fs::path dir = sweep_dir / row.dir;
   const auto manifest = read_json(dir / "manifest.json");
   if (!manifest || !manifest->contains("stages")) {
     const fs::path log = sweep_dir / "logs" / ("point-" + std::to_string(row.index) + ".out");
     const std::string error = log_error(log);
-    row.status = error.empty() ? "missing" : "failed";
+    row.status = error.empty() ? PointStatus::kMissing : PointStatus::kFailed;
     row.error = error;
     return;
   }
   const json& stages = manifest->at("stages");
-  row.status = manifest->value("status", "running");
+  // A run that is partial (stopped by --to) or still going, or whose status is unknown, counts as
+  // running.
+  const auto run_status = parse_run_status(manifest->value("status", "running"));
+  row.status = run_status == RunStatus::kCompleted     ? PointStatus::kCompleted
+               : run_status == RunStatus::kFailed      ? PointStatus::kFailed
+               : run_status == RunStatus::kInterrupted ? PointStatus::kInterrupted
+                                                       : PointStatus::kRunning;
   for (const auto& stage : stages) {
-    const std::string status = stage.value("status", "");
-    if (status == "failed" || status == "interrupted") {
-      row.status = status;
+    const auto status = parse_stage_status(stage.value("status", ""));
+    if (status == StageStatus::kFailed || status == StageStatus::kInterrupted) {
+      const bool interrupted = status == StageStatus::kInterrupted;
+      row.status = interrupted ? PointStatus::kInterrupted : PointStatus::kFailed;
       row.failed_stage = stage.value("name", "");
-      row.error = stage.value("error", status == "interrupted" ? "interrupted" : "");
+      row.error = stage.value("error", interrupted ? "interrupted" : "");
       break;
     }
   }
-  if (row.status == "partial") row.status = "running";
-  if (row.status != "completed") return;
+  if (row.status != PointStatus::kCompleted) return;
 
   // The final model is the exported one; its figures come from the last stage that tested it.
   std::vector<json> metrics;
@@ -301,8 +328,9 @@ SweepTable collect_sweep(const fs::path& sweep_dir) {
   if (!table.physics.empty()) {
     std::vector<double> physics, lut, latency;
     for (const auto& row : table.rows) {
-      const double value = row.status == "completed" ? get_or_nan(row.figures, table.physics)
-                                                     : std::numeric_limits<double>::quiet_NaN();
+      const double value = row.status == PointStatus::kCompleted
+                               ? get_or_nan(row.figures, table.physics)
+                               : std::numeric_limits<double>::quiet_NaN();
       physics.push_back(table.physics_lower_better ? value : -value);
       lut.push_back(get_or_nan(row.estimates, "lut"));
       latency.push_back(get_or_nan(row.estimates, "latency_ns"));
@@ -402,7 +430,7 @@ std::string sweep_csv(const SweepTable& table) {
   for (std::size_t i = 0; i < header.size(); ++i) out << (i ? "," : "") << csv_field(header[i]);
   out << "\n";
   for (const auto& row : table.rows) {
-    std::vector<std::string> cells = {std::to_string(row.index), row.status};
+    std::vector<std::string> cells = {std::to_string(row.index), point_status_name(row.status)};
     for (const auto& value : row.values) cells.push_back(value);
     cells.push_back(row.failed_stage);
     cells.push_back(row.error);
@@ -427,7 +455,7 @@ json sweep_json(const SweepTable& table) {
       values[table.keys[i]] = value_json(row.values[i]);
     json point = {{"index", row.index},
                   {"dir", row.dir},
-                  {"status", row.status},
+                  {"status", point_status_name(row.status)},
                   {"values", values},
                   {"figures", row.figures},
                   {"estimates", row.estimates},
@@ -436,9 +464,9 @@ json sweep_json(const SweepTable& table) {
     if (!row.failed_stage.empty()) point["failed_stage"] = row.failed_stage;
     if (!row.error.empty()) point["error"] = row.error;
     points.push_back(point);
-    if (row.status == "missing")
+    if (row.status == PointStatus::kMissing)
       missing.push_back(row.index);
-    else if (row.status != "completed")
+    else if (row.status != PointStatus::kCompleted)
       failed.push_back(row.index);
   }
   json out = {{"name", table.name},       {"method", table.method},

@@ -26,7 +26,7 @@ std::string scatter_svg(const SweepTable& table, const std::string& x_key,
   std::vector<std::string> labels, tooltips;
   std::vector<bool> highlighted;
   for (const auto& row : table.rows) {
-    if (row.status != "completed" || !row.estimates.count(x_key) ||
+    if (row.status != PointStatus::kCompleted || !row.estimates.count(x_key) ||
         !row.figures.count(table.physics)) {
       continue;
     }
@@ -69,7 +69,7 @@ std::string scatter_svg(const SweepTable& table, const std::string& x_key,
 std::string sweep_html(const SweepTable& table) {
   std::ostringstream out;
   std::size_t completed = 0;
-  for (const auto& row : table.rows) completed += row.status == "completed";
+  for (const auto& row : table.rows) completed += row.status == PointStatus::kCompleted;
   out << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Sweep "
       << report::xml_escape(table.name) << "</title>\n<style>\n"
       << "body{font-family:sans-serif;margin:24px;color:#222}table{border-collapse:collapse;"
@@ -89,11 +89,11 @@ std::string sweep_html(const SweepTable& table) {
 
   std::vector<const SweepRow*> not_done;
   for (const auto& row : table.rows)
-    if (row.status != "completed") not_done.push_back(&row);
+    if (row.status != PointStatus::kCompleted) not_done.push_back(&row);
   if (!not_done.empty()) {
     out << "<h2>Points not completed (" << not_done.size() << ")</h2>\n<ul>\n";
     for (const auto* row : not_done) {
-      out << "<li>point " << row->index << ": <b>" << report::xml_escape(row->status) << "</b>";
+      out << "<li>point " << row->index << ": <b>" << point_status_name(row->status) << "</b>";
       if (!row->failed_stage.empty())
         out << " in stage '" << report::xml_escape(row->failed_stage) << "'";
       if (!row->error.empty()) out << ": " << report::xml_escape(row->error);
@@ -156,11 +156,11 @@ std::string sweep_html(const SweepTable& table) {
     out << "<th>" << report::xml_escape(name) << "</th>";
   out << "<th>Pareto (LUT / latency)</th><th>error</th></tr>\n";
   for (const auto& row : table.rows) {
-    const char* cls = row.status == "completed"
+    const char* cls = row.status == PointStatus::kCompleted
                           ? (row.front_lut || row.front_latency ? "front" : "")
-                          : (row.status == "missing" ? "missing" : "failed");
+                          : (row.status == PointStatus::kMissing ? "missing" : "failed");
     out << "<tr class=\"" << cls << "\"><td>" << row.index << "</td><td class=\"text\">"
-        << report::xml_escape(row.status) << "</td>";
+        << point_status_name(row.status) << "</td>";
     for (const auto& value : row.values) out << "<td>" << report::xml_escape(value) << "</td>";
     for (const auto& name : table.figure_columns) {
       auto it = row.figures.find(name);

@@ -12,6 +12,12 @@
 #include "hlslim/util/text.hpp"
 
 namespace hlslim {
+
+const EnumNames<SweepMethod>& sweep_method_names() {
+  static const EnumNames<SweepMethod> names{{"grid", SweepMethod::kGrid},
+                                            {"random", SweepMethod::kRandom}};
+  return names;
+}
 namespace {
 
 constexpr const char* kRangeHelp =
@@ -171,9 +177,9 @@ SweepSpec parse_sweep(const ConfigSource& source, const YAML::Node& node, const 
   spec.node = node;
   YAML::Node parameters;
   OptionTable table;
-  table.add_choice("method", spec.method, "grid", {"grid", "random"},
-                   "grid: every combination of the value lists; random: `count` points sampled "
-                   "with `seed`.");
+  table.add_enum("method", spec.method, SweepMethod::kGrid, sweep_method_names(),
+                 "grid: every combination of the value lists; random: `count` points sampled "
+                 "with `seed`.");
   table.add_int("seed", spec.seed, 1, "Seed of the random sampling.").min(0);
   table.add_int("count", spec.count, 0, "Number of points of a random sweep.").min(0);
   table.add_yaml("parameters", parameters,
@@ -203,7 +209,7 @@ SweepSpec parse_sweep(const ConfigSource& source, const YAML::Node& node, const 
   const OptionValues values =
       table.parse(source, node, path, "in the sweep block", {}, diagnostics);
   if (diagnostics.error_count() != errors_before) return spec;
-  const bool random = spec.method == "random";
+  const bool random = spec.method == SweepMethod::kRandom;
 
   const std::string parameters_path = join_path(path, "parameters");
   const SourcePos block_pos = source.pos(node, path);
@@ -283,7 +289,7 @@ std::vector<SweepPoint> expand_sweep(const SweepSpec& spec) {
     point.values.push_back(std::move(value));
     point.origins.push_back(origin);
   };
-  if (spec.method == "random") {
+  if (spec.method == SweepMethod::kRandom) {
     std::mt19937_64 rng(static_cast<std::uint64_t>(spec.seed));
     for (std::int64_t k = 0; k < spec.count; ++k) {
       SweepPoint point;

@@ -12,6 +12,12 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace hlslim {
+
+const EnumNames<InputKind>& input_kind_names() {
+  static const EnumNames<InputKind> names{{"windows", InputKind::kWindows},
+                                          {"full", InputKind::kFull}};
+  return names;
+}
 namespace {
 
 constexpr int kDatasetFormatVersion = 1;
@@ -162,7 +168,7 @@ std::vector<std::string> apply_layer_options(data::SimulationParams& params,
 }
 
 void Dataset::prepare_inputs() {
-  if (task.input == "full") {
+  if (task.input == InputKind::kFull) {
     inputs = events;
     return;
   }
@@ -214,7 +220,7 @@ void Dataset::save(const fs::path& dir) const {
   const json info = {{"format", "hlslim-dataset"},
                      {"format_version", kDatasetFormatVersion},
                      {"simulated", simulated},
-                     {"input", task.input},
+                     {"input", enum_name(input_kind_names(), task.input)},
                      {"window", task.window},
                      {"position_rows", task.position_rows},
                      {"targets", task.targets},
@@ -236,7 +242,12 @@ Dataset Dataset::load(const fs::path& dir) {
                             " is not supported");
     }
     dataset.simulated = info.at("simulated").get<bool>();
-    dataset.task.input = info.at("input").get<std::string>();
+    const std::string input = info.at("input").get<std::string>();
+    const auto kind = enum_value(input_kind_names(), input);
+    if (!kind) {
+      throw FileFormatError("dataset '" + info_path.string() + "': unknown input '" + input + "'");
+    }
+    dataset.task.input = *kind;
     dataset.task.window = info.at("window").get<std::int64_t>();
     dataset.task.position_rows = info.at("position_rows").get<std::int64_t>();
     dataset.task.targets = info.at("targets").get<std::vector<std::string>>();

@@ -21,22 +21,28 @@ torch::Tensor soft_label_loss(const torch::Tensor& student_logits,
 
 torch::Tensor regression_distillation_loss(const torch::Tensor& student,
                                            const torch::Tensor& teacher,
-                                           const std::vector<std::string>& losses,
+                                           const std::vector<Loss>& losses,
                                            const std::vector<double>& weights, double huber_delta) {
   std::vector<torch::Tensor> columns;
   for (std::int64_t j = 0; j < student.size(1); ++j) {
     const torch::Tensor s = student.select(1, j);
     const torch::Tensor t = teacher.select(1, j);
-    const std::string& kind = losses.at(static_cast<std::size_t>(j));
+    const Loss kind = losses.at(static_cast<std::size_t>(j));
     torch::Tensor e;
-    if (kind == "mae") {
-      e = (s - t).abs();
-    } else if (kind == "mse") {
-      e = (s - t).square();
-    } else if (kind == "huber") {
-      e = torch::huber_loss(s, t, at::Reduction::None, huber_delta);
-    } else {
-      throw Error("unknown distillation loss '" + kind + "'");
+    switch (kind) {
+      case Loss::kMae:
+        e = (s - t).abs();
+        break;
+      case Loss::kMse:
+        e = (s - t).square();
+        break;
+      case Loss::kHuber:
+        e = torch::huber_loss(s, t, at::Reduction::None, huber_delta);
+        break;
+      case Loss::kBce:
+      case Loss::kCe:
+        throw Error(std::string("the distillation loss of a regression output cannot be '") +
+                    enum_name(loss_names(), kind) + "'");
     }
     if (!weights.empty()) e = e * weights.at(static_cast<std::size_t>(j));
     columns.push_back(e);

@@ -10,30 +10,54 @@
 
 namespace hlslim {
 
+const EnumNames<PruneMethod>& prune_method_names() {
+  static const EnumNames<PruneMethod> names{{"magnitude", PruneMethod::kMagnitude},
+                                            {"structured", PruneMethod::kStructured}};
+  return names;
+}
+
+const EnumNames<UnitNorm>& unit_norm_names() {
+  static const EnumNames<UnitNorm> names{{"l1", UnitNorm::kL1}, {"l2", UnitNorm::kL2}};
+  return names;
+}
+
+const EnumNames<PruneScope>& prune_scope_names() {
+  static const EnumNames<PruneScope> names{{"layer", PruneScope::kLayer},
+                                           {"global", PruneScope::kGlobal}};
+  return names;
+}
+
+const EnumNames<PruneSchedule>& prune_schedule_names() {
+  static const EnumNames<PruneSchedule> names{{"one_shot", PruneSchedule::kOneShot},
+                                              {"constant", PruneSchedule::kConstant},
+                                              {"polynomial", PruneSchedule::kPolynomial}};
+  return names;
+}
+
 void PruneOptions::declare(OptionTable& t, double default_sparsity) {
-  t.add_choice("method", method_, "magnitude", {"magnitude", "structured"},
-               "'magnitude': mask single weights of smallest magnitude; 'structured': mask whole "
-               "neurons (dense) and filters (conv) of smallest norm and remove them at the end, "
-               "with the inputs they fed, so that the layers become smaller.");
-  t.add_choice("criterion", criterion_, "l2", {"l1", "l2"},
-               "Method 'structured': the norm of a unit's weights that ranks the units.");
+  t.add_enum("method", method_, PruneMethod::kMagnitude, prune_method_names(),
+             "'magnitude': mask single weights of smallest magnitude; 'structured': mask whole "
+             "neurons (dense) and filters (conv) of smallest norm and remove them at the end, "
+             "with the inputs they fed, so that the layers become smaller.");
+  t.add_enum("criterion", criterion_, UnitNorm::kL2, unit_norm_names(),
+             "Method 'structured': the norm of a unit's weights that ranks the units.");
   t.add_float("sparsity", sparsity_, default_sparsity,
               "Final fraction of weights (method 'magnitude') or of each layer's units (method "
               "'structured') to remove.")
       .min(0)
       .max(0.99);
-  t.add_choice("scope", scope_, "layer", {"layer", "global"},
-               "'layer': every layer reaches its own target; 'global': one magnitude threshold "
-               "across the pruned layers, reaching `sparsity` over all of them (method "
-               "'magnitude' only).");
+  t.add_enum("scope", scope_, PruneScope::kLayer, prune_scope_names(),
+             "'layer': every layer reaches its own target; 'global': one magnitude threshold "
+             "across the pruned layers, reaching `sparsity` over all of them (method "
+             "'magnitude' only).");
   t.add_yaml("layers", layers_,
              "Per-layer targets by layer name or type (name wins), a fraction or 'exclude': "
              "{out: exclude, conv1d: 0.3}. Other dense/conv layers use `sparsity`.");
-  t.add_choice("schedule", schedule_, "polynomial", {"one_shot", "constant", "polynomial"},
-               "'one_shot' and 'constant': prune to `sparsity` at `begin_step` (0: before "
-               "fine-tuning) and keep those masks; 'polynomial': from `initial_sparsity` at "
-               "`begin_step` to `sparsity` at `end_step`, (1 - progress)^`power`, updated every "
-               "`frequency` steps.");
+  t.add_enum("schedule", schedule_, PruneSchedule::kPolynomial, prune_schedule_names(),
+             "'one_shot' and 'constant': prune to `sparsity` at `begin_step` (0: before "
+             "fine-tuning) and keep those masks; 'polynomial': from `initial_sparsity` at "
+             "`begin_step` to `sparsity` at `end_step`, (1 - progress)^`power`, updated every "
+             "`frequency` steps.");
   t.add_float("initial_sparsity", initial_sparsity_, 0.0, "Polynomial schedule: starting sparsity.")
       .min(0)
       .max(0.99);
@@ -54,7 +78,7 @@ void PruneOptions::declare(OptionTable& t, double default_sparsity) {
 
 void PruneOptions::configure(const OptionValues& values, Diagnostics& diagnostics,
                              const std::string& who) {
-  if (scope_ == "global" && method_ == "structured") {
+  if (scope_ == PruneScope::kGlobal && method_ == PruneMethod::kStructured) {
     diagnostics.error(values.pos("scope"),
                       who +
                           "scope 'global' does not apply to method 'structured': every layer "
@@ -78,7 +102,7 @@ void PruneOptions::configure(const OptionValues& values, Diagnostics& diagnostic
                                          describe_node(item.second));
     }
   }
-  if (scope_ == "global") {
+  if (scope_ == PruneScope::kGlobal) {
     for (const auto& item : layers_) {
       if (!(item.second.IsScalar() && item.second.Scalar() == "exclude")) {
         diagnostics.error(layers_pos_, who +
@@ -105,7 +129,7 @@ void PruneOptions::check_model(const Graph& graph, const std::string& model,
       }
     }
   }
-  if (method_ != "structured" || !layers_.IsMap()) return;
+  if (method_ != PruneMethod::kStructured || !layers_.IsMap()) return;
   // An explicit structured target on a layer whose units cannot be removed is an error; type
   // and model targets simply pass over such layers (targets()).
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
@@ -128,7 +152,7 @@ std::map<std::string, double> PruneOptions::targets(const Graph& graph) const {
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& layer = graph.layers[i];
     if (!is_prunable(layer)) continue;
-    if (method_ == "structured" && !removal_blocker(graph, i).empty()) continue;
+    if (method_ == PruneMethod::kStructured && !removal_blocker(graph, i).empty()) continue;
     double fraction = sparsity_;
     bool excluded = false;
     for (const std::string& key : {std::string(layer_kind_name(layer.kind)), layer.name}) {
@@ -151,15 +175,18 @@ void PruneOptions::prune(Graph& graph, double level,
                      : sparsity_ > 0    ? fraction * level / sparsity_
                                         : 0.0;
   }
-  if (method_ == "structured") {
-    apply_structured_masks(graph, at_level, parse_unit_norm(criterion_).value_or(UnitNorm::kL2));
-  } else {
-    apply_magnitude_masks(graph, at_level, scope_ == "global");
+  switch (method_) {
+    case PruneMethod::kStructured:
+      apply_structured_masks(graph, at_level, criterion_);
+      break;
+    case PruneMethod::kMagnitude:
+      apply_magnitude_masks(graph, at_level, scope_ == PruneScope::kGlobal);
+      break;
   }
 }
 
 std::int64_t PruneOptions::final_step(std::int64_t total_steps) const {
-  if (schedule_ != "polynomial") return begin_step_;
+  if (schedule_ != PruneSchedule::kPolynomial) return begin_step_;
   const std::int64_t end = end_step_ >= 0 ? end_step_
                                           : static_cast<std::int64_t>(std::llround(
                                                 static_cast<double>(total_steps) * end_fraction_));

@@ -43,9 +43,9 @@ void PruningHook::on_epoch_end(Trainer& trainer, EpochRecord& record) {
   if (current_ != final_) record.selectable = false;
 }
 
-std::unique_ptr<PruningHook> PruneOptions::start(Graph& graph, std::int64_t total_steps,
-                                                 std::int64_t steps_per_epoch,
-                                                 const std::string& keys) const {
+std::shared_ptr<TrainHook> PruneOptions::start(Graph& graph, std::int64_t total_steps,
+                                               std::int64_t steps_per_epoch,
+                                               const std::string& keys) const {
   const std::int64_t end = final_step(total_steps);
   // Only an epoch that ends at the final sparsity can become the result, and it should have
   // fine-tuned there: the final level must come before the last step.
@@ -62,7 +62,7 @@ std::unique_ptr<PruningHook> PruneOptions::start(Graph& graph, std::int64_t tota
   }
   const auto layer_targets = targets(graph);
   std::function<double(std::int64_t)> schedule;
-  if (schedule_ == "polynomial") {
+  if (schedule_ == PruneSchedule::kPolynomial) {
     schedule = [=, begin = begin_step_, initial = initial_sparsity_, final = sparsity_,
                 power = power_](std::int64_t step) {
       if (step < begin) return 0.0;
@@ -77,10 +77,10 @@ std::unique_ptr<PruningHook> PruneOptions::start(Graph& graph, std::int64_t tota
   }
   // Masks exist from the start (all ones until the schedule prunes), so the module has them
   // and its checkpoints hold them.
-  const double first = schedule_ == "polynomial" ? 0.0 : schedule(0);
+  const double first = schedule_ == PruneSchedule::kPolynomial ? 0.0 : schedule(0);
   prune(graph, first, layer_targets);
   auto apply = [this, layer_targets](Graph& g, double level) { prune(g, level, layer_targets); };
-  return std::make_unique<PruningHook>(graph, schedule, apply, frequency_, first, sparsity_);
+  return std::make_shared<PruningHook>(graph, schedule, apply, frequency_, first, sparsity_);
 }
 
 }  // namespace hlslim

@@ -19,6 +19,18 @@ ModelPrecision QuantizeOptions::calibrate(GraphModule& module, const Graph& grap
   return resolve_precision(graph, request_, value_ranges(module, source, indices));
 }
 
+ModelPrecision QuantizeOptions::calibrate(const Graph& graph, const BatchSource& source,
+                                          std::vector<std::size_t> indices) const {
+  GraphModule module(graph);
+  return calibrate(module, graph, source, std::move(indices));
+}
+
+ValueRanges value_ranges(const Graph& graph, const BatchSource& source,
+                         const std::vector<std::size_t>& indices) {
+  GraphModule module(graph);
+  return value_ranges(module, source, indices);
+}
+
 QuantizeDuringTraining::QuantizeDuringTraining(const QuantizeOptions& options,
                                                const BatchSource& source,
                                                std::vector<std::size_t> calibration,

@@ -1,7 +1,9 @@
 #include "hlslim/train/runtime.hpp"
 
 #include <dlfcn.h>
-#include <torch/torch.h>
+// The two small LibTorch headers it needs, not <torch/torch.h> (about 8 s of compile time).
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
 
 namespace hlslim {
 
@@ -9,15 +11,28 @@ bool cuda_available() {
   return torch::cuda::is_available();
 }
 
-std::string device_problem(const std::string& device) {
-  if (device != "cuda" || cuda_available()) return "";
+const EnumNames<Device>& device_names() {
+  static const EnumNames<Device> names{
+      {"cpu", Device::kCpu}, {"cuda", Device::kCuda}, {"auto", Device::kAuto}};
+  return names;
+}
+
+std::string device_problem(Device device) {
+  if (device != Device::kCuda || cuda_available()) return "";
   return "device 'cuda' was requested, but no CUDA device is available to this hlslim (its "
          "LibTorch is CPU-only or no GPU is visible); use 'cpu' or 'auto'";
 }
 
-std::string resolve_device(const std::string& device) {
-  if (device == "auto") return cuda_available() ? "cuda" : "cpu";
-  return device;
+std::string resolve_device(Device device) {
+  switch (device) {
+    case Device::kCpu:
+      return "cpu";
+    case Device::kCuda:
+      return "cuda";
+    case Device::kAuto:
+      return cuda_available() ? "cuda" : "cpu";
+  }
+  return "cpu";
 }
 
 int set_torch_threads(int threads) {
@@ -30,17 +45,17 @@ int set_torch_threads(int threads) {
           reinterpret_cast<SetBlasThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) {
     set_blas(1);
   }
-  torch::set_num_threads(threads);
+  at::set_num_threads(threads);
   // Inter-op threads can only be set once per process, before any parallel work.
   static const bool inter_op_set = [threads] {
     try {
-      torch::set_num_interop_threads(threads);
+      at::set_num_interop_threads(threads);
     } catch (const c10::Error&) {
     }
     return true;
   }();
   (void)inter_op_set;
-  return torch::get_num_threads();
+  return at::get_num_threads();
 }
 
 }  // namespace hlslim

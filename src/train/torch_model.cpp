@@ -123,10 +123,12 @@ torch::Tensor GraphModuleImpl::apply_layer(std::size_t index, torch::Tensor x) {
     case LayerKind::kDense:
       return result(torch::linear(x, weight(), bias()));
     case LayerKind::kConv1d:
-      if (p.padding == "same") return result(torch::conv1d(x, weight(), bias(), p.stride, "same"));
+      if (p.padding == Padding::kSame)
+        return result(torch::conv1d(x, weight(), bias(), p.stride, "same"));
       return result(torch::conv1d(x, weight(), bias(), p.stride));
     case LayerKind::kConv2d:
-      if (p.padding == "same") return result(torch::conv2d(x, weight(), bias(), p.stride, "same"));
+      if (p.padding == Padding::kSame)
+        return result(torch::conv2d(x, weight(), bias(), p.stride, "same"));
       return result(torch::conv2d(x, weight(), bias(), p.stride));
     case LayerKind::kMaxPool1d:
       return result(torch::max_pool1d(x, p.pool, p.pool));

@@ -18,6 +18,15 @@ bool figure_maximizes(const std::string& figure) {
          figure == "accuracy";
 }
 
+const EnumNames<Loss>& loss_names() {
+  static const EnumNames<Loss> names{{"mae", Loss::kMae},
+                                     {"mse", Loss::kMse},
+                                     {"huber", Loss::kHuber},
+                                     {"bce", Loss::kBce},
+                                     {"ce", Loss::kCe}};
+  return names;
+}
+
 bool TrainOptions::monitor_maximizes() const {
   return figure_maximizes(monitor);
 }
@@ -25,24 +34,32 @@ bool TrainOptions::monitor_maximizes() const {
 void TrainOptions::declare(OptionTable& t) {
   // Multi-class cross-entropy ("ce", Trainer::loss) is not offered: the figures of merit read
   // one output per target column, and a C-class model has C outputs for one class column.
-  t.add_choice("loss", loss, "mae", {"mae", "mse", "huber", "bce"},
-               "Loss: mean absolute or squared error, Huber, or binary cross-entropy on logits "
-               "(one 0/1 target column per output).");
+  t.add_enum(
+      "loss", loss, Loss::kMae,
+      {{"mae", Loss::kMae}, {"mse", Loss::kMse}, {"huber", Loss::kHuber}, {"bce", Loss::kBce}},
+      "Loss: mean absolute or squared error, Huber, or binary cross-entropy on logits "
+      "(one 0/1 target column per output).");
   t.add_float_list("loss_weights", loss_weights, {},
                    "Weight of each output in the loss (e.g. pT and eta); empty: all 1.")
       .min(0);
   t.add_float("huber_delta", huber_delta, 1.0, "Huber loss: where it turns from square to linear.")
       .greater_than(0);
-  t.add_choice("optimizer", optimizer, "adam", {"adam", "adamw", "sgd"}, "Optimizer.");
+  t.add_enum("optimizer", optimizer, Optimizer::kAdam,
+             {{"adam", Optimizer::kAdam}, {"adamw", Optimizer::kAdamW}, {"sgd", Optimizer::kSgd}},
+             "Optimizer.");
   t.add_float("learning_rate", learning_rate, 1e-3, "Initial learning rate.").greater_than(0);
   t.add_float("momentum", momentum, 0.9, "SGD momentum.").min(0).max(1);
   t.add_float("weight_decay", weight_decay, 0.0,
               "Weight decay (decoupled for adamw, L2 in the gradient for adam and sgd).")
       .min(0);
-  t.add_choice("schedule", schedule, "constant", {"constant", "step", "cosine", "plateau"},
-               "Learning-rate schedule: constant; times `gamma` every `step_epochs`; cosine "
-               "decay to `min_learning_rate`; or times `gamma` when the monitored metric has not "
-               "improved for `plateau_patience` epochs.");
+  t.add_enum("schedule", schedule, LrSchedule::kConstant,
+             {{"constant", LrSchedule::kConstant},
+              {"step", LrSchedule::kStep},
+              {"cosine", LrSchedule::kCosine},
+              {"plateau", LrSchedule::kPlateau}},
+             "Learning-rate schedule: constant; times `gamma` every `step_epochs`; cosine "
+             "decay to `min_learning_rate`; or times `gamma` when the monitored metric has not "
+             "improved for `plateau_patience` epochs.");
   t.add_int("step_epochs", step_epochs, 10, "Epochs between steps of the step schedule.").min(1);
   t.add_float("gamma", gamma, 0.5, "Factor of the step and plateau schedules.")
       .greater_than(0)

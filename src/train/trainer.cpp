@@ -11,6 +11,7 @@
 #include "hlslim/engine/precision.hpp"
 #include "hlslim/graph/model_file.hpp"
 #include "hlslim/train/dataset.hpp"
+#include "hlslim/train/training.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/interrupt.hpp"
@@ -195,19 +196,23 @@ void check_selected_epoch(const TrainResult& result, const std::map<std::string,
 Trainer::Trainer(GraphModule module, TrainOptions options, std::uint64_t seed)
     : module_(std::move(module)), options_(std::move(options)), seed_(seed) {
   const auto params = module_->parameters();
-  if (options_.optimizer == "sgd") {
-    optimizer_ =
-        std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(options_.learning_rate)
-                                                        .momentum(options_.momentum)
-                                                        .weight_decay(options_.weight_decay));
-  } else if (options_.optimizer == "adamw") {
-    optimizer_ = std::make_unique<torch::optim::AdamW>(
-        params,
-        torch::optim::AdamWOptions(options_.learning_rate).weight_decay(options_.weight_decay));
-  } else {
-    optimizer_ = std::make_unique<torch::optim::Adam>(
-        params,
-        torch::optim::AdamOptions(options_.learning_rate).weight_decay(options_.weight_decay));
+  switch (options_.optimizer) {
+    case Optimizer::kSgd:
+      optimizer_ = std::make_unique<torch::optim::SGD>(
+          params, torch::optim::SGDOptions(options_.learning_rate)
+                      .momentum(options_.momentum)
+                      .weight_decay(options_.weight_decay));
+      break;
+    case Optimizer::kAdamW:
+      optimizer_ = std::make_unique<torch::optim::AdamW>(
+          params,
+          torch::optim::AdamWOptions(options_.learning_rate).weight_decay(options_.weight_decay));
+      break;
+    case Optimizer::kAdam:
+      optimizer_ = std::make_unique<torch::optim::Adam>(
+          params,
+          torch::optim::AdamOptions(options_.learning_rate).weight_decay(options_.weight_decay));
+      break;
   }
   // Per-layer penalties resolve like every per-layer setting: layer name, then type, then the
   // stage-wide default.
@@ -230,19 +235,23 @@ Trainer::Trainer(GraphModule module, TrainOptions options, std::uint64_t seed)
 
 torch::Tensor Trainer::loss(const TrainOptions& options, const torch::Tensor& output,
                             const torch::Tensor& target) {
-  if (options.loss == "ce") {
-    return torch::nn::functional::cross_entropy(output, target.select(1, 0).to(torch::kLong));
-  }
   torch::Tensor elementwise;
-  if (options.loss == "mae") {
-    elementwise = (output - target).abs();
-  } else if (options.loss == "mse") {
-    elementwise = (output - target).square();
-  } else if (options.loss == "huber") {
-    elementwise = torch::huber_loss(output, target, at::Reduction::None, options.huber_delta);
-  } else {
-    elementwise =
-        torch::binary_cross_entropy_with_logits(output, target, {}, {}, at::Reduction::None);
+  switch (options.loss) {
+    case Loss::kCe:
+      return torch::nn::functional::cross_entropy(output, target.select(1, 0).to(torch::kLong));
+    case Loss::kMae:
+      elementwise = (output - target).abs();
+      break;
+    case Loss::kMse:
+      elementwise = (output - target).square();
+      break;
+    case Loss::kHuber:
+      elementwise = torch::huber_loss(output, target, at::Reduction::None, options.huber_delta);
+      break;
+    case Loss::kBce:
+      elementwise =
+          torch::binary_cross_entropy_with_logits(output, target, {}, {}, at::Reduction::None);
+      break;
   }
   if (!options.loss_weights.empty()) {
     elementwise = elementwise * torch::tensor(std::vector<float>(options.loss_weights.begin(),
@@ -269,6 +278,37 @@ void Trainer::add_parameters(const std::vector<torch::Tensor>& parameters) {
       parameters, optimizer_->param_groups().front().options().clone()));
 }
 
+void seed_torch(std::uint64_t seed) {
+  torch::manual_seed(seed);
+}
+
+void initialize_weights(Graph& graph) {
+  GraphModule module(graph);
+  module->store_weights(graph);
+}
+
+BatchPredictor float_predictor(const Graph& graph) {
+  return torch_predictor(GraphModule(graph));
+}
+
+TrainResult train_graph(Graph& graph, const TrainOptions& options, std::uint64_t seed,
+                        const TrainData& data, const fs::path& checkpoint_dir,
+                        const std::vector<TrainHook*>& hooks,
+                        const std::optional<ModelPrecision>& fake_quant) {
+  torch::manual_seed(seed);
+  GraphModule module(graph);
+  if (fake_quant) module->set_fake_quant(*fake_quant);
+  Trainer trainer(module, options, seed);
+  for (TrainHook* hook : hooks) trainer.add_hook(hook);
+  TrainResult result = trainer.fit(data, checkpoint_dir);
+  module->store_weights(graph);
+  return result;
+}
+
+std::shared_ptr<TrainHook> make_mask_hook() {
+  return std::make_shared<MaskHook>();
+}
+
 BatchPredictor torch_predictor(GraphModule module) {
   return [module](const float* x, std::size_t n, float* y) mutable {
     torch::NoGradGuard no_grad;
@@ -285,15 +325,19 @@ BatchPredictor torch_predictor(GraphModule module) {
 
 double Trainer::learning_rate_for(std::int64_t epoch, double current) const {
   const double lr0 = options_.learning_rate;
-  if (options_.schedule == "step") {
-    return lr0 * std::pow(options_.gamma, static_cast<double>(epoch / options_.step_epochs));
+  switch (options_.schedule) {
+    case LrSchedule::kConstant:
+      return lr0;
+    case LrSchedule::kStep:
+      return lr0 * std::pow(options_.gamma, static_cast<double>(epoch / options_.step_epochs));
+    case LrSchedule::kCosine: {
+      const double t = static_cast<double>(epoch) / static_cast<double>(options_.epochs);
+      return options_.min_learning_rate +
+             (lr0 - options_.min_learning_rate) * 0.5 * (1.0 + std::cos(M_PI * t));
+    }
+    case LrSchedule::kPlateau:
+      return current;  // lowered by select() when the monitored figure stalls
   }
-  if (options_.schedule == "cosine") {
-    const double t = static_cast<double>(epoch) / static_cast<double>(options_.epochs);
-    return options_.min_learning_rate +
-           (lr0 - options_.min_learning_rate) * 0.5 * (1.0 + std::cos(M_PI * t));
-  }
-  if (options_.schedule == "plateau") return current;
   return lr0;
 }
 
@@ -502,7 +546,8 @@ void Trainer::select(const EpochRecord& record, LoopState& state) {
     return;
   }
   ++state.bad_epochs;
-  if (options_.schedule == "plateau" && ++state.plateau_bad >= options_.plateau_patience) {
+  if (options_.schedule == LrSchedule::kPlateau &&
+      ++state.plateau_bad >= options_.plateau_patience) {
     state.learning_rate =
         std::max(state.learning_rate * options_.gamma, options_.min_learning_rate);
     state.plateau_bad = 0;

@@ -10,11 +10,22 @@ std::string SourcePos::str() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(column);
 }
 
+const char* severity_name(Severity severity) {
+  switch (severity) {
+    case Severity::kError:
+      return "error";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kNote:
+      return "note";
+  }
+  return "?";
+}
+
 std::string Diagnostic::str() const {
-  static const char* const kNames[] = {"error", "warning", "note"};
   std::string out = pos.str();
   if (!out.empty()) out += ": ";
-  return out + kNames[static_cast<int>(severity)] + ": " + message;
+  return out + severity_name(severity) + ": " + message;
 }
 
 void Diagnostics::error(SourcePos pos, std::string message) {

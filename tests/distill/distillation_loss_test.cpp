@@ -50,13 +50,14 @@ TEST(DistillationLoss, RegressionUsesTheLossAndWeightOfEachOutput) {
   const torch::Tensor teacher = torch::tensor({{0.0f, 0.0f}, {1.0f, 1.0f}});
   // mae on output 0: |1|, |2|; mse on output 1 weighted 0.5: 0.5 * 4, 0.5 * 4.
   // Mean over the 4 entries: (1 + 2 + 2 + 2) / 4.
-  EXPECT_NEAR(
-      value(regression_distillation_loss(student, teacher, {"mae", "mse"}, {1.0, 0.5}, 1.0)),
-      7.0 / 4.0, 1e-6);
+  EXPECT_NEAR(value(regression_distillation_loss(student, teacher, {Loss::kMae, Loss::kMse},
+                                                 {1.0, 0.5}, 1.0)),
+              7.0 / 4.0, 1e-6);
   // huber with delta 1: |d| = 1 -> 0.5, |d| = 2 -> 1.5; on both outputs: (0.5 + 1.5 + 1.5 + 1.5)
   // / 4.
-  EXPECT_NEAR(value(regression_distillation_loss(student, teacher, {"huber", "huber"}, {}, 1.0)),
-              5.0 / 4.0, 1e-6);
+  EXPECT_NEAR(
+      value(regression_distillation_loss(student, teacher, {Loss::kHuber, Loss::kHuber}, {}, 1.0)),
+      5.0 / 4.0, 1e-6);
 }
 
 }  // namespace

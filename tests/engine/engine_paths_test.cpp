@@ -69,7 +69,7 @@ RandomLinear random_linear(std::mt19937_64& rng, int kind, bool wide_accum) {
   auto dim = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   const std::int64_t channels = dim(1, 4);
   const std::int64_t filters = dim(1, 4);
-  const char* padding = rng() % 2 ? "same" : "valid";
+  const Padding padding = rng() % 2 ? Padding::kSame : Padding::kValid;
   if (kind == 0) {
     r.in_shape = {dim(1, 40)};
     r.layer = dense("fc", r.in_shape[0],
@@ -77,7 +77,7 @@ RandomLinear random_linear(std::mt19937_64& rng, int kind, bool wide_accum) {
                     random_weights(rng, static_cast<std::size_t>(filters), bias));
   } else if (kind == 1) {
     const std::int64_t k = dim(1, 4);
-    const std::int64_t stride = padding[0] == 's' ? 1 : dim(1, 2);
+    const std::int64_t stride = padding == Padding::kSame ? 1 : dim(1, 2);
     r.in_shape = {channels, dim(static_cast<int>(k), 12)};
     r.layer = conv("c", LayerKind::kConv1d, channels, {k}, {stride}, padding,
                    random_weights(rng, static_cast<std::size_t>(filters * channels * k), weight),
@@ -85,7 +85,7 @@ RandomLinear random_linear(std::mt19937_64& rng, int kind, bool wide_accum) {
   } else {
     const std::int64_t kh = dim(1, 3);
     const std::int64_t kw = dim(1, 3);
-    const std::int64_t sh = padding[0] == 's' ? 1 : dim(1, 2);
+    const std::int64_t sh = padding == Padding::kSame ? 1 : dim(1, 2);
     r.in_shape = {channels, dim(static_cast<int>(kh), 6), dim(static_cast<int>(kw), 6)};
     r.layer =
         conv("c", LayerKind::kConv2d, channels, {kh, kw}, {sh, 1}, padding,

@@ -102,27 +102,30 @@ FixedEngine integer_engine(const Shape& input, const Layer& l) {
 TEST(EngineConv, Conv1dValidSameAndStride) {
   // Integers throughout. x = 1..5, kernel [1, 2, 3]: out[p] = x[p] + 2 x[p+1] + 3 x[p+2].
   const Raws x{1, 2, 3, 4, 5};
-  auto conv1d = [](std::vector<float> w, std::int64_t stride, const char* padding,
+  auto conv1d = [](std::vector<float> w, std::int64_t stride, Padding padding,
                    std::vector<float> bias = {}) {
     const std::int64_t k = static_cast<std::int64_t>(w.size());
     return conv("c", LayerKind::kConv1d, 1, {k}, {stride}, padding, std::move(w), std::move(bias));
   };
-  EXPECT_EQ(run_one(integer_engine({1, 5}, conv1d({1, 2, 3}, 1, "valid")), x), (Raws{14, 20, 26}));
-  EXPECT_EQ(run_one(integer_engine({1, 5}, conv1d({1, 2, 3}, 1, "valid", {10})), x),
+  EXPECT_EQ(run_one(integer_engine({1, 5}, conv1d({1, 2, 3}, 1, Padding::kValid)), x),
+            (Raws{14, 20, 26}));
+  EXPECT_EQ(run_one(integer_engine({1, 5}, conv1d({1, 2, 3}, 1, Padding::kValid, {10})), x),
             (Raws{24, 30, 36}));
   // 'same', k = 3: one zero on each side.
-  EXPECT_EQ(run_one(integer_engine({1, 5}, conv1d({1, 2, 3}, 1, "same")), x),
+  EXPECT_EQ(run_one(integer_engine({1, 5}, conv1d({1, 2, 3}, 1, Padding::kSame)), x),
             (Raws{8, 14, 20, 26, 14}));
   // 'same', k = 4: torch pads 3 in total, 1 before and 2 after.
-  EXPECT_EQ(run_one(integer_engine({1, 5}, conv1d({1, 2, 3, 4}, 1, "same")), x),
+  EXPECT_EQ(run_one(integer_engine({1, 5}, conv1d({1, 2, 3, 4}, 1, Padding::kSame)), x),
             (Raws{20, 30, 40, 26, 14}));
-  EXPECT_EQ(run_one(integer_engine({1, 5}, conv1d({1, 2, 3}, 2, "valid")), x), (Raws{14, 26}));
+  EXPECT_EQ(run_one(integer_engine({1, 5}, conv1d({1, 2, 3}, 2, Padding::kValid)), x),
+            (Raws{14, 26}));
 }
 
 TEST(EngineConv, Conv1dChannelsAndFilters) {
   // in [2, 3]: [1, 2, 3] and [10, 20, 30]; filter 0 = [[1, 2], [3, 4]], filter 1 = [[0, 0],
   // [0, -1]]. Output [filters, positions].
-  const Layer c = conv("c", LayerKind::kConv1d, 2, {2}, {1}, "valid", {1, 2, 3, 4, 0, 0, 0, -1});
+  const Layer c =
+      conv("c", LayerKind::kConv1d, 2, {2}, {1}, Padding::kValid, {1, 2, 3, 4, 0, 0, 0, -1});
   EXPECT_EQ(run_one(integer_engine({2, 3}, c), {1, 2, 3, 10, 20, 30}), (Raws{115, 188, -20, -30}));
 }
 
@@ -130,14 +133,15 @@ TEST(EngineConv, Conv2dValidSameAndStride) {
   // x = 1..9 as 3x3, kernel [[1, 2], [3, 4]].
   const Raws x{1, 2, 3, 4, 5, 6, 7, 8, 9};
   const std::vector<float> w{1, 2, 3, 4};
-  auto conv2d = [&](std::vector<std::int64_t> stride, const char* padding) {
+  auto conv2d = [&](std::vector<std::int64_t> stride, Padding padding) {
     return conv("c", LayerKind::kConv2d, 1, {2, 2}, std::move(stride), padding, w);
   };
-  EXPECT_EQ(run_one(integer_engine({1, 3, 3}, conv2d({1, 1}, "valid")), x), (Raws{37, 47, 67, 77}));
+  EXPECT_EQ(run_one(integer_engine({1, 3, 3}, conv2d({1, 1}, Padding::kValid)), x),
+            (Raws{37, 47, 67, 77}));
   // 'same', k = 2: nothing before, one zero row/column after.
-  EXPECT_EQ(run_one(integer_engine({1, 3, 3}, conv2d({1, 1}, "same")), x),
+  EXPECT_EQ(run_one(integer_engine({1, 3, 3}, conv2d({1, 1}, Padding::kSame)), x),
             (Raws{37, 47, 21, 67, 77, 33, 23, 26, 9}));
-  EXPECT_EQ(run_one(integer_engine({1, 3, 3}, conv2d({2, 1}, "valid")), x), (Raws{37, 47}));
+  EXPECT_EQ(run_one(integer_engine({1, 3, 3}, conv2d({2, 1}, Padding::kValid)), x), (Raws{37, 47}));
 }
 
 TEST(EngineActivation, ReluRoundsAndOverflowsIntoTheResult) {

@@ -93,7 +93,7 @@ inline Vals oracle_linear(const Layer& l, const Tensor3& x, const LayerPrecision
   const std::int64_t kw = is_dense ? 1 : l.params.kernel.back();
   const std::int64_t sh = is_2d ? l.params.stride[0] : 1;
   const std::int64_t sw = is_dense ? 1 : l.params.stride.back();
-  const bool same = !is_dense && l.params.padding == "same";
+  const bool same = !is_dense && l.params.padding == Padding::kSame;
   const std::int64_t pad_h = same ? (kh - 1) / 2 : 0;
   const std::int64_t pad_w = same ? (kw - 1) / 2 : 0;
   const std::int64_t in_h = is_dense ? 1 : x.h;

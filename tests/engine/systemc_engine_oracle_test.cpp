@@ -113,16 +113,16 @@ void add_layer(CaseMaker& m, Case& c, const Shape& in, const FixedType& in_type,
         wshape = {l.params.units, in[0]};
       } else {
         l.params.filters = m.uniform(1, 3);
-        l.params.padding = m.chance(50) ? "same" : "valid";
+        l.params.padding = m.chance(50) ? Padding::kSame : Padding::kValid;
         wshape = {l.params.filters, channels};
-        const bool same = l.params.padding == "same";
+        const bool same = l.params.padding == Padding::kSame;
         for (std::size_t d = 1; d < in.size(); ++d) {
           // 'same' also takes kernels larger than the input: some taps then read only padding.
           const std::int64_t k_max =
               same ? std::min<std::int64_t>(in[d] + 2, 5) : std::min<std::int64_t>(in[d], 4);
           const std::int64_t k = m.uniform(1, static_cast<int>(k_max));
           l.params.kernel.push_back(k);
-          l.params.stride.push_back(l.params.padding == "same" ? 1 : m.uniform(1, 2));
+          l.params.stride.push_back(l.params.padding == Padding::kSame ? 1 : m.uniform(1, 2));
           wshape.push_back(k);
           fan_in *= k;
         }

@@ -14,9 +14,8 @@
 #include "hlslim/graph/layer_types.hpp"
 #include "hlslim/train/batches.hpp"
 #include "hlslim/train/evaluation.hpp"
-#include "hlslim/train/quantize_hook.hpp"
-#include "hlslim/train/torch_model.hpp"
-#include "hlslim/train/trainer.hpp"
+#include "hlslim/train/quantize_options.hpp"
+#include "hlslim/train/training.hpp"
 #include "support/builders.hpp"
 
 namespace hlslim {
@@ -90,16 +89,12 @@ TEST(ValuedInputs, TrainingLearnsTheWeightsOfTheValues) {
   TrainOptions options;
   OptionTable table;
   options.declare(table);
-  options.loss = "mse";
+  options.loss = Loss::kMse;
   options.batch_size = 25;
   options.epochs = 80;
   options.learning_rate = 0.05;
-  torch::manual_seed(1);
-  GraphModule module(linear_model(false));
-  Trainer trainer(module, options, 1);
-  trainer.fit(train, {});
   Graph trained = linear_model(false);
-  module->store_weights(trained);
+  train_graph(trained, options, 1, train, {});
   const auto& w = trained.layers[1].tensors.at("weight").values;
   ASSERT_EQ(w.size(), 3u);
   for (std::size_t i = 0; i < 3; ++i) EXPECT_NEAR(w[i], kWeights[i], 0.01) << "weight " << i;
@@ -110,8 +105,7 @@ TEST(ValuedInputs, InputPrecisionIsCalibratedOnTheValuesAndTheEngineReadsThem) {
   Graph graph = linear_model(true);
   const BatchSource source(data.store,
                            TargetNormalization::fit(data.store, {"y"}, data.all, false));
-  GraphModule module(graph);
-  const ValueRanges ranges = value_ranges(module, source, data.all);
+  const ValueRanges ranges = value_ranges(graph, source, data.all);
   float lo = 0.0f;
   float hi = 0.0f;
   for (float v : data.store.values()) {

@@ -133,12 +133,12 @@ Graph dense_student(std::mt19937_64& rng) {
 // A conv1d student: 4-bit weights, 'same' padding, an average pool, a strided 'valid'
 // convolution with reuse factor 2, a max pool and a dense head.
 Graph conv1d_student(std::mt19937_64& rng) {
-  Layer conv2 = conv("conv2", LayerKind::kConv1d, 3, {2}, {2}, "valid",
+  Layer conv2 = conv("conv2", LayerKind::kConv1d, 3, {2}, {2}, Padding::kValid,
                      random_weights(rng, 12, 0.9, 1.0 / 8, 25), {0.125f, -0.25f});
   conv2.attrs["reuse_factor"] = std::int64_t{2};
   return quantized_chain(
       "conv1d_student", {2, 8},
-      {conv("conv1", LayerKind::kConv1d, 2, {3}, {1}, "same",
+      {conv("conv1", LayerKind::kConv1d, 2, {3}, {1}, Padding::kSame,
             random_weights(rng, 18, 0.9, 1.0 / 8, 30), random_weights(rng, 3, 0.5, 1.0 / 16, 0)),
        layer("relu1", LayerKind::kRelu), pool("avg", LayerKind::kAvgPool1d, {2}), conv2,
        layer("relu2", LayerKind::kRelu), pool("max", LayerKind::kMaxPool1d, {2}),
@@ -164,10 +164,10 @@ Graph conv2d_student(std::mt19937_64& rng) {
   lrelu.params.alpha = 0.1;
   return quantized_chain(
       "conv2d_student", {2, 5, 6},
-      {conv("conv1", LayerKind::kConv2d, 2, {3, 3}, {1, 1}, "same",
+      {conv("conv1", LayerKind::kConv2d, 2, {3, 3}, {1, 1}, Padding::kSame,
             random_weights(rng, 36, 0.9, 1.0 / 8, 35), random_weights(rng, 2, 0.5, 1.0 / 16, 0)),
        bn, lrelu, pool("max", LayerKind::kMaxPool2d, {2, 2}),
-       conv("conv2", LayerKind::kConv2d, 2, {2, 2}, {1, 1}, "valid",
+       conv("conv2", LayerKind::kConv2d, 2, {2, 2}, {1, 1}, Padding::kValid,
             random_weights(rng, 16, 0.9, 1.0 / 8, 20)),
        layer("relu", LayerKind::kRelu), layer("gap", LayerKind::kGlobalAvgPool),
        dense("out", 2, random_weights(rng, 4, 1.9, 1.0 / 16, 0), {0.5f, -0.25f})},

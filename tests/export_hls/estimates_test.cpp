@@ -183,7 +183,7 @@ Graph published_student() {
   const char* layer_type = "fixed<12,4>";
   return export_test::quantized_chain(
       "cnn_student", {11, 16},
-      {export_test::conv("conv", LayerKind::kConv1d, 11, {3}, {1}, "same",
+      {export_test::conv("conv", LayerKind::kConv1d, 11, {3}, {1}, Padding::kSame,
                          export_test::random_weights(rng, 4 * 11 * 3, 0.9, 0.125, 0),
                          export_test::random_weights(rng, 4, 0.9, 0.125, 0)),
        layer("relu1", LayerKind::kRelu), layer("flatten", LayerKind::kFlatten),

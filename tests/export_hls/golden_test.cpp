@@ -25,7 +25,7 @@ using export_test::roles;
 Graph tiny_model() {
   return export_test::quantized_chain(
       "tiny", {2, 4},
-      {conv("conv", LayerKind::kConv1d, 2, {3}, {1}, "same",
+      {conv("conv", LayerKind::kConv1d, 2, {3}, {1}, Padding::kSame,
             {0.5f, -0.25f, 0.0f, 0.75f, 0.0f, -1.0f,  //
              -0.5f, 0.0f, 0.25f, 1.25f, 0.5f, -0.75f},
             {0.125f, -0.25f}),

@@ -61,7 +61,7 @@ TEST(HlsReuseFactor, DimensionsOfDenseAndConvolutionLayers) {
   const Layer fc = export_test::dense("fc", 12, std::vector<float>(36, 1.0f));
   EXPECT_EQ(reuse_dims(fc, {12})->n_in, 12);
   EXPECT_EQ(reuse_dims(fc, {12})->n_out, 3);
-  const Layer c = export_test::conv("c", LayerKind::kConv2d, 3, {3, 2}, {1, 1}, "valid",
+  const Layer c = export_test::conv("c", LayerKind::kConv2d, 3, {3, 2}, {1, 1}, Padding::kValid,
                                     std::vector<float>(4 * 3 * 6, 1.0f));
   EXPECT_EQ(reuse_dims(c, {3, 8, 8})->n_in, 18);
   EXPECT_EQ(reuse_dims(c, {3, 8, 8})->n_out, 4);

@@ -50,8 +50,8 @@ inline std::vector<double> float_forward(const Graph& graph, std::vector<double>
         const std::int64_t kh = two ? p.kernel[0] : 1, kw = p.kernel.back();
         const std::int64_t sh = two ? p.stride[0] : 1, sw = p.stride.back();
         const std::int64_t oh = two ? out_shape[1] : 1, ow = out_shape.back();
-        const std::int64_t ph = p.padding == "same" ? (kh - 1) / 2 : 0;
-        const std::int64_t pw = p.padding == "same" ? (kw - 1) / 2 : 0;
+        const std::int64_t ph = p.padding == Padding::kSame ? (kh - 1) / 2 : 0;
+        const std::int64_t pw = p.padding == Padding::kSame ? (kw - 1) / 2 : 0;
         const auto weight = masked(layer, "weight");
         const std::vector<double> bias = p.bias ? masked(layer, "bias") : std::vector<double>();
         for (std::int64_t m = 0; m < p.filters; ++m) {

@@ -225,7 +225,7 @@ TEST(QonnxExport, ReportsTypesAQuantNodeCannotCarry) {
   const onnx::ModelProto model = export_qonnx(graph, dir, &result);
   ASSERT_EQ(result.findings.size(), 3u);
   EXPECT_EQ(result.findings[0].node, "model_input_quant");
-  EXPECT_EQ(result.findings[0].severity, "warning");
+  EXPECT_EQ(result.findings[0].severity, Severity::kWarning);
   EXPECT_EQ(result.findings[0].message,
             "input fixed<10,3,RND_CONV,SAT_ZERO> is not exact as a Quant node: SAT_ZERO sets "
             "values beyond the range to 0 but the Quant saturates them");

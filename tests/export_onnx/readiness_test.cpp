@@ -11,7 +11,8 @@ namespace {
 
 std::string describe(const std::vector<ExportFinding>& findings) {
   std::string text;
-  for (const auto& f : findings) text += f.severity + " [" + f.node + "] " + f.message + "\n";
+  for (const auto& f : findings)
+    text += std::string(severity_name(f.severity)) + " [" + f.node + "] " + f.message + "\n";
   return text;
 }
 
@@ -30,7 +31,7 @@ TEST(Hls4mlReadiness, DenseResultsTakeTheirTypeFromTheQuantNode) {
   const auto findings = check_hls4ml_readiness(graph, {});
   ASSERT_EQ(findings.size(), 2u) << describe(findings);
   EXPECT_EQ(findings[0].node, "fc1_result_quant");
-  EXPECT_EQ(findings[0].severity, "warning");
+  EXPECT_EQ(findings[0].severity, Severity::kWarning);
   EXPECT_EQ(findings[0].message,
             "layer 'fc1': hls4ml takes a dense layer's result type from the Quant node after it, "
             "which cannot carry fixed<12,4,RND,SAT>: RND rounds ties toward +infinity but the "
@@ -70,7 +71,7 @@ TEST(Hls4mlReadiness, ReportsReuseFactorsHls4mlWouldReplace) {
   auto findings = check_hls4ml_readiness(graph, options);
   ASSERT_EQ(findings.size(), 1u) << describe(findings);
   EXPECT_EQ(findings[0].node, "fc1");
-  EXPECT_EQ(findings[0].severity, "warning");
+  EXPECT_EQ(findings[0].severity, Severity::kWarning);
   EXPECT_EQ(findings[0].message,
             "layer 'fc1': reuse factor 7 is not valid for 12 inputs x 8 outputs under the "
             "Resource strategy; hls4ml will use 6 instead (valid: 1, 2, 3, 4, 6, 12, 24, 48, 96)");
@@ -87,7 +88,7 @@ TEST(Hls4mlReadiness, ReportsReuseFactorsHls4mlWouldReplace) {
   conv.layers[0].attrs["reuse_factor"] = std::int64_t{0};
   findings = check_hls4ml_readiness(conv, {});
   ASSERT_EQ(findings.size(), 1u);
-  EXPECT_EQ(findings[0].severity, "error");
+  EXPECT_EQ(findings[0].severity, Severity::kError);
   EXPECT_EQ(findings[0].message, "layer 'conv.1': reuse factor 0 must be at least 1");
 }
 
@@ -105,7 +106,7 @@ TEST(Hls4mlReadiness, ReportsUnknownProjectSettings) {
   EXPECT_EQ(findings[2].message,
             "strategy 'Fast' is not an hls4ml strategy (Latency, Resource, ResourceUnrolled, "
             "DistributedArithmetic or da): hls4ml would silently use Latency");
-  for (const auto& f : findings) EXPECT_EQ(f.severity, "error");
+  for (const auto& f : findings) EXPECT_EQ(f.severity, Severity::kError);
 }
 
 TEST(Hls4mlReadiness, ReportsAveragePoolsDividingInANarrowAccumulator) {
@@ -141,7 +142,7 @@ TEST(Hls4mlReadiness, ReportsAMissingPrecisionAsAnError) {
   graph.default_attrs.erase("precision.input");
   const auto findings = check_hls4ml_readiness(graph, {});
   ASSERT_EQ(findings.size(), 1u);
-  EXPECT_EQ(findings[0].severity, "error");
+  EXPECT_EQ(findings[0].severity, Severity::kError);
   EXPECT_EQ(findings[0].node, "");
   EXPECT_EQ(findings[0].message, "model 'dense': precision.input missing");
 }

@@ -112,7 +112,7 @@ inline Graph conv1d_model() {
   c1.params.filters = 5;
   c1.params.kernel = {3};
   c1.params.stride = {1};
-  c1.params.padding = "same";
+  c1.params.padding = Padding::kSame;
   Layer pool = make_layer("pool1", LayerKind::kMaxPool1d);
   pool.params.pool = {2};
   Layer c2 = make_layer("conv-2", LayerKind::kConv1d);
@@ -144,7 +144,7 @@ inline Graph conv2d_model() {
   c2.params.filters = 3;
   c2.params.kernel = {2, 2};
   c2.params.stride = {1, 1};
-  c2.params.padding = "same";
+  c2.params.padding = Padding::kSame;
   c2.params.bias = false;
   Layer fc = make_layer("fc", LayerKind::kDense);
   fc.params.units = 4;

@@ -53,12 +53,12 @@ TEST(Graph, SamePaddingStridesAndPools) {
   Layer conv = make_layer(LayerKind::kConv1d, "c");
   conv.params.filters = 3;
   conv.params.kernel = {4};
-  conv.params.padding = "same";
+  conv.params.padding = Padding::kSame;
   EXPECT_EQ(infer_output_shape(conv, {2, 10}).shape, (Shape{3, 10}));
-  conv.params.padding = "valid";
+  conv.params.padding = Padding::kValid;
   conv.params.stride = {3};
   EXPECT_EQ(infer_output_shape(conv, {2, 10}).shape, (Shape{3, 3}));
-  conv.params.padding = "same";
+  conv.params.padding = Padding::kSame;
   EXPECT_EQ(infer_output_shape(conv, {2, 10}).error, "padding 'same' needs stride 1");
   Layer gap = make_layer(LayerKind::kGlobalAvgPool, "g");
   EXPECT_EQ(infer_output_shape(gap, {5, 3, 3}).shape, (Shape{5}));

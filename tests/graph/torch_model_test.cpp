@@ -29,7 +29,7 @@ std::vector<Graph> every_layer_type() {
     Layer c1 = make_layer(LayerKind::kConv2d, "c1");
     c1.params.filters = 4;
     c1.params.kernel = {3, 3};
-    c1.params.padding = "same";
+    c1.params.padding = Padding::kSame;
     g.layers.push_back(c1);
     g.layers.push_back(make_layer(LayerKind::kBatchNorm, "bn"));
     Layer leaky = make_layer(LayerKind::kLeakyRelu, "lr");

@@ -9,8 +9,10 @@
 #include "hlslim/pipeline/runner.hpp"
 #include "hlslim/pipeline/state.hpp"
 #include "hlslim/prune/masks.hpp"
+#include "hlslim/train/batches.hpp"
 #include "hlslim/train/dataset.hpp"
-#include "hlslim/train/trainer.hpp"
+#include "hlslim/train/evaluation.hpp"
+#include "hlslim/train/training.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "support/test_stages.hpp"
@@ -79,7 +81,7 @@ json saved_validation(const std::filesystem::path& run_dir, const std::string& s
                       const std::string& model) {
   PipelineState state = PipelineState::load(run_dir / stage_dir / "state", run_dir);
   const Graph& graph = state.models.at(model);
-  return evaluate_figures(torch_predictor(GraphModule(graph)), state.dataset(),
+  return evaluate_figures(float_predictor(graph), state.dataset(),
                           TargetNormalization::from(graph).value(),
                           state.dataset().split.validation, false, false);
 }

@@ -7,7 +7,8 @@
 #include <cmath>
 #include <functional>
 
-#include "hlslim/train/torch_model.hpp"
+#include "hlslim/data/random.hpp"
+#include "hlslim/train/training.hpp"
 #include "hlslim/util/errors.hpp"
 #include "support/builders.hpp"
 
@@ -22,7 +23,7 @@ Layer dense(const std::string& name, std::int64_t units, bool bias = true) {
 }
 
 Layer conv(LayerKind kind, const std::string& name, std::int64_t filters, std::int64_t kernel,
-           const std::string& padding) {
+           Padding padding) {
   Layer layer = testing::make_layer(kind, name);
   layer.params.filters = filters;
   const std::size_t dims = kind == LayerKind::kConv1d ? 1 : 2;
@@ -45,9 +46,8 @@ Layer pool(LayerKind kind, const std::string& name, std::int64_t window) {
 // LibTorch's default initialisation, then batch norms with statistics far from the identity,
 // so that they map zero to a constant that is not zero.
 Graph with_weights(Graph graph, std::uint64_t seed) {
-  torch::manual_seed(seed);
-  GraphModule module(graph);
-  module->store_weights(graph);
+  seed_torch(seed);
+  initialize_weights(graph);
   for (auto& layer : graph.layers) {
     if (layer.kind != LayerKind::kBatchNorm) continue;
     auto& t = layer.tensors;
@@ -70,28 +70,30 @@ Graph chain(const std::string& name, Shape input, std::vector<Layer> layers) {
   return with_weights(graph, 5);
 }
 
-torch::Tensor forward(const Graph& graph, const torch::Tensor& x) {
-  torch::NoGradGuard no_grad;
-  GraphModule module(graph);
-  module->eval();
-  return module->forward(x);
+constexpr std::size_t kSamples = 16;
+
+// The float outputs of `graph` (LibTorch, eval mode) for kSamples inputs.
+std::vector<float> forward(const Graph& graph, const std::vector<float>& x) {
+  std::vector<float> y(kSamples * static_cast<std::size_t>(shape_numel(graph.shapes().back())));
+  float_predictor(graph)(x.data(), kSamples, y.data());
+  return y;
 }
 
-torch::Tensor inputs(const Graph& graph) {
-  torch::manual_seed(3);
-  std::vector<std::int64_t> shape{16};
-  shape.insert(shape.end(), graph.input_shape.begin(), graph.input_shape.end());
-  return torch::randn(shape) * 1.5;
+// kSamples inputs, normal with standard deviation 1.5.
+std::vector<float> inputs(const Graph& graph) {
+  data::Rng rng(3);
+  std::vector<float> x(kSamples * static_cast<std::size_t>(shape_numel(graph.input_shape)));
+  for (float& v : x) v = static_cast<float>(1.5 * rng.normal());
+  return x;
 }
 
 // Compares element by element and names the first mismatch.
-void expect_close(const torch::Tensor& expected, const torch::Tensor& actual, double tolerance) {
-  ASSERT_EQ(expected.sizes(), actual.sizes());
-  const auto e = expected.contiguous().view(-1);
-  const auto a = actual.contiguous().view(-1);
-  for (std::int64_t i = 0; i < e.numel(); ++i) {
-    const double x = e[i].item<double>();
-    const double y = a[i].item<double>();
+void expect_close(const std::vector<float>& expected, const std::vector<float>& actual,
+                  double tolerance) {
+  ASSERT_EQ(expected.size(), actual.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const double x = expected[i];
+    const double y = actual[i];
     ASSERT_NEAR(x, y, tolerance * std::max(1.0, std::abs(x))) << "first mismatch at index " << i;
   }
 }
@@ -224,12 +226,13 @@ TEST(StructuredRemoval, SigmoidConstantFoldsIntoANewBias) {
 // -> c3 (4, k3 valid) -> flatten -> out (2). Parameters c1 60, c2 95, bn 10, c3 64, out 50 =
 // 279; MACs c1 96*9 = 864, c2 40*18 = 720, c3 24*15 = 360, out 48 = 1992.
 Graph conv_chain() {
-  return chain("g", {3, 16},
-               {conv(LayerKind::kConv1d, "c1", 6, 3, "same"), plain(LayerKind::kRelu, "r1"),
-                pool(LayerKind::kMaxPool1d, "p", 2), conv(LayerKind::kConv1d, "c2", 5, 3, "same"),
-                plain(LayerKind::kBatchNorm, "bn"), plain(LayerKind::kRelu, "r2"),
-                conv(LayerKind::kConv1d, "c3", 4, 3, "valid"), plain(LayerKind::kFlatten, "f"),
-                dense("out", 2)});
+  return chain(
+      "g", {3, 16},
+      {conv(LayerKind::kConv1d, "c1", 6, 3, Padding::kSame), plain(LayerKind::kRelu, "r1"),
+       pool(LayerKind::kMaxPool1d, "p", 2), conv(LayerKind::kConv1d, "c2", 5, 3, Padding::kSame),
+       plain(LayerKind::kBatchNorm, "bn"), plain(LayerKind::kRelu, "r2"),
+       conv(LayerKind::kConv1d, "c3", 4, 3, Padding::kValid), plain(LayerKind::kFlatten, "f"),
+       dense("out", 2)});
 }
 
 TEST(StructuredRemoval, ConvFiltersThroughMaxPoolIntoASamePaddedConv) {
@@ -272,9 +275,9 @@ TEST(StructuredRemoval, AllAtOnce) {
 TEST(StructuredRemoval, Conv2dThroughBatchNormAndPoolsIntoDense) {
   // in [2, 6, 6] -> conv (4, k3 valid) -> bn -> avg pool 2 -> global max pool -> dense (3).
   Graph g = chain("g", {2, 6, 6},
-                  {conv(LayerKind::kConv2d, "c", 4, 3, "valid"), plain(LayerKind::kBatchNorm, "bn"),
-                   pool(LayerKind::kAvgPool2d, "p", 2), plain(LayerKind::kGlobalMaxPool, "gp"),
-                   dense("out", 3)});
+                  {conv(LayerKind::kConv2d, "c", 4, 3, Padding::kValid),
+                   plain(LayerKind::kBatchNorm, "bn"), pool(LayerKind::kAvgPool2d, "p", 2),
+                   plain(LayerKind::kGlobalMaxPool, "gp"), dense("out", 3)});
   const auto r = prune_and_compare(g, {{"c", 0.5}});
   EXPECT_EQ(r.before.parameters, 76 + 8 + 15);
   EXPECT_EQ(r.after.parameters, 38 + 4 + 9);
@@ -307,7 +310,7 @@ TEST(StructuredRefusal, OutputsReshapeAndSoftmaxBlockRemoval) {
   Layer reshape = plain(LayerKind::kReshape, "rs");
   reshape.params.shape = {2, 4};
   Graph r = chain("g", {4},
-                  {dense("fc", 8), reshape, conv(LayerKind::kConv1d, "c", 2, 1, "valid"),
+                  {dense("fc", 8), reshape, conv(LayerKind::kConv1d, "c", 2, 1, Padding::kValid),
                    plain(LayerKind::kFlatten, "f"), dense("out", 2)});
   EXPECT_EQ(error_of([&] {
               apply_structured_masks(r, {{"fc", 0.5}}, UnitNorm::kL2);
@@ -322,10 +325,11 @@ TEST(StructuredRefusal, OutputsReshapeAndSoftmaxBlockRemoval) {
 }
 
 TEST(StructuredRefusal, AConstantCannotFoldIntoASamePaddedConv) {
-  Graph g = chain("g", {2, 8},
-                  {conv(LayerKind::kConv1d, "c1", 4, 3, "same"), plain(LayerKind::kBatchNorm, "bn"),
-                   conv(LayerKind::kConv1d, "c2", 2, 3, "same"), plain(LayerKind::kFlatten, "f"),
-                   dense("out", 1)});
+  Graph g = chain(
+      "g", {2, 8},
+      {conv(LayerKind::kConv1d, "c1", 4, 3, Padding::kSame), plain(LayerKind::kBatchNorm, "bn"),
+       conv(LayerKind::kConv1d, "c2", 2, 3, Padding::kSame), plain(LayerKind::kFlatten, "f"),
+       dense("out", 1)});
   const std::string why =
       "layer 'bn' (batch_norm) turns a removed unit's zero into a constant, which cannot be "
       "folded into the bias of layer 'c2' (conv1d): its 'same' padding makes the border "

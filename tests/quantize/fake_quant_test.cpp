@@ -6,7 +6,10 @@
 
 #include <random>
 
+#include "hlslim/engine/fixed_engine.hpp"
 #include "hlslim/quant/fixed_point.hpp"
+#include "hlslim/train/torch_model.hpp"
+#include "support/builders.hpp"
 
 namespace hlslim {
 namespace {
@@ -61,6 +64,52 @@ TEST(FakeQuant, GradientPassesInsideTheRangeAndStopsWhereSaturationClips) {
     EXPECT_EQ(g[3].item<float>(), 1.0f);
     EXPECT_EQ(g[4].item<float>(), outside_gradient) << type.to_string();
   }
+}
+
+// A model whose every sum float32 holds exactly: the LibTorch fake-quant forward and the
+// engine agree bit for bit. With a narrow accumulator they differ, because LibTorch sums in
+// floating point and does not model the accumulator's rounding and wrap-around; the engine
+// does (it is checked against SystemC's sc_fixed in tests/engine).
+TEST(FakeQuant, ForwardMatchesTheEngineUnlessTheAccumulatorIsNarrow) {
+  Graph graph;
+  graph.name = "m";
+  graph.input_shape = {8};
+  Layer fc = testing::make_layer(LayerKind::kDense, "fc");
+  fc.params.units = 6;
+  Layer out = testing::make_layer(LayerKind::kDense, "out");
+  out.params.units = 2;
+  graph.layers = {fc, testing::make_layer(LayerKind::kRelu, "relu"), out};
+  torch::manual_seed(5);
+  GraphModule(graph)->store_weights(graph);
+
+  ModelPrecision p;
+  p.input = *parse_fixed_type("fixed<8,3,RND,SAT>").type;
+  p.layers.resize(3);
+  p.layers[0].weight = p.layers[2].weight = *parse_fixed_type("fixed<6,1,RND_CONV,SAT>").type;
+  p.layers[0].bias = p.layers[2].bias = *parse_fixed_type("fixed<6,1,RND_CONV,SAT>").type;
+  p.layers[0].accum = p.layers[2].accum = *parse_fixed_type("fixed<24,8>").type;
+  p.layers[0].result = *parse_fixed_type("fixed<10,4,RND,SAT>").type;
+  p.layers[1].result = *parse_fixed_type("ufixed<8,3,RND,SAT>").type;
+  p.layers[2].result = *parse_fixed_type("fixed<12,5,TRN,WRAP>").type;
+
+  const torch::Tensor x = torch::randn({500, 8}) * 3;
+  const auto compare = [&](const ModelPrecision& precision) {
+    GraphModule module(graph);
+    module->set_fake_quant(precision);
+    module->eval();
+    torch::NoGradGuard no_grad;
+    const torch::Tensor want = module->forward(x).contiguous();
+    const FixedEngine engine(graph, precision);
+    std::vector<float> got(500 * 2);
+    engine.run(x.contiguous().data_ptr<float>(), 500, got.data());
+    int differ = 0;
+    for (std::size_t i = 0; i < got.size(); ++i) differ += got[i] != want.data_ptr<float>()[i];
+    return differ;
+  };
+  EXPECT_EQ(compare(p), 0);
+  ModelPrecision narrow = p;
+  narrow.layers[0].accum = *parse_fixed_type("fixed<6,2,TRN,WRAP>").type;
+  EXPECT_GT(compare(narrow), 100);
 }
 
 }  // namespace

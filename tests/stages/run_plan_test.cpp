@@ -12,7 +12,7 @@ namespace hlslim {
 namespace {
 
 StageRecord record(const std::string& name, const std::string& fingerprint,
-                   const std::string& status = "completed") {
+                   StageStatus status = StageStatus::kCompleted) {
   StageRecord r;
   r.name = name;
   r.type = "t";
@@ -109,8 +109,8 @@ TEST(RunPlan, ResumeReusesTheCompletedPrefixUpToTheFirstChange) {
 TEST(RunPlan, AnInterruptedStageContinuesFromItsCheckpoint) {
   Planner p;
   Manifest previous;
-  previous.stages = {record("a", "fa"), record("b", "fb", "interrupted"),
-                     record("c", "fc", "pending")};
+  previous.stages = {record("a", "fa"), record("b", "fb", StageStatus::kInterrupted),
+                     record("c", "fc", StageStatus::kPending)};
   p.input.previous = &previous;
   p.input.reuse = true;
   const RunPlan plan = p.plan();

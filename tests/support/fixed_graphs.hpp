@@ -70,8 +70,7 @@ inline Layer dense(const std::string& name, std::int64_t n_in, std::vector<float
 /// Convolution with weights [filters, channels_in, kernel...]; no bias when `bias` is empty.
 inline Layer conv(const std::string& name, LayerKind kind, std::int64_t channels_in,
                   std::vector<std::int64_t> kernel, std::vector<std::int64_t> stride,
-                  const std::string& padding, std::vector<float> weights,
-                  std::vector<float> bias = {}) {
+                  Padding padding, std::vector<float> weights, std::vector<float> bias = {}) {
   Layer l = layer(name, kind);
   std::int64_t per_filter = channels_in;
   for (std::int64_t k : kernel) per_filter *= k;

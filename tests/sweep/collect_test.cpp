@@ -103,16 +103,16 @@ TEST_F(Collect, ReportsEveryPointWithItsStatusFiguresAndEstimates) {
   const SweepTable table = collect_sweep(dir_);
   ASSERT_EQ(table.rows.size(), 5u);
   EXPECT_EQ(table.physics, "pt_spread");
-  EXPECT_EQ(table.rows[0].status, "completed");
+  EXPECT_EQ(table.rows[0].status, PointStatus::kCompleted);
   EXPECT_EQ(table.rows[0].model, "student");
   EXPECT_DOUBLE_EQ(table.rows[0].figures.at("pt_spread"),
                    0.30);  // the student's, not the teacher's
   EXPECT_DOUBLE_EQ(table.rows[1].estimates.at("latency_ns"), 30);
-  EXPECT_EQ(table.rows[2].status, "failed");
+  EXPECT_EQ(table.rows[2].status, PointStatus::kFailed);
   EXPECT_EQ(table.rows[2].failed_stage, "distill");
   EXPECT_EQ(table.rows[2].error, "the training loss became NaN at epoch 1, step 1");
-  EXPECT_EQ(table.rows[3].status, "missing");
-  EXPECT_EQ(table.rows[4].status, "failed");
+  EXPECT_EQ(table.rows[3].status, PointStatus::kMissing);
+  EXPECT_EQ(table.rows[4].status, PointStatus::kFailed);
   EXPECT_EQ(table.rows[4].error, "[error] run directory is not empty");
   // Point 1 is better and faster; point 0 uses fewer LUTs.
   EXPECT_EQ(table.front_lut, (std::vector<std::size_t>{0, 1}));

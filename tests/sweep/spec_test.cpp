@@ -40,7 +40,7 @@ TEST(SweepSpec, GridIsTheCartesianProductWithTheLastKeyFastest) {
     models.student.layers.1.units: {int: [4, 6]}
 )");
   ASSERT_EQ(parsed.errors, "");
-  EXPECT_EQ(parsed.spec.method, "grid");
+  EXPECT_EQ(parsed.spec.method, SweepMethod::kGrid);
   const auto points = expand_sweep(parsed.spec);
   EXPECT_EQ(texts(points),
             (std::vector<std::string>{"0.2 4", "0.2 5", "0.2 6", "0.5 4", "0.5 5", "0.5 6"}));

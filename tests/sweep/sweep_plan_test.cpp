@@ -129,13 +129,13 @@ TEST_F(SweepPlanTest, PointsRunTheSharedStagesOnceAndLinkThem) {
   EXPECT_EQ(fs::read_symlink(p.point_dir(1) / "02-teacher"), "../../shared/02-teacher");
   EXPECT_EQ(read_file(p.point_dir(1) / "04-c" / "record.txt"), "q");
   const Manifest manifest = Manifest::load(p.point_dir(1) / "manifest.json");
-  EXPECT_EQ(manifest.status, "completed");
+  EXPECT_EQ(manifest.status, RunStatus::kCompleted);
   EXPECT_EQ(manifest.stages[1].shared, "../../shared");
   EXPECT_EQ(manifest.stages[3].shared, "");
   // The shared run stopped after its last shared stage.
   const Manifest shared = Manifest::load(p.shared_dir() / "manifest.json");
-  EXPECT_EQ(shared.stages[2].status, "completed");
-  EXPECT_EQ(shared.stages[3].status, "pending");
+  EXPECT_EQ(shared.stages[2].status, StageStatus::kCompleted);
+  EXPECT_EQ(shared.stages[3].status, StageStatus::kPending);
 
   // Running a point again reuses everything; changing its value makes it stale.
   EXPECT_TRUE(run_point(p, 0).ran.empty());

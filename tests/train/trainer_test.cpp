@@ -32,20 +32,20 @@ TEST(Loss, EachLossAgainstHandComputedValues) {
   auto o = quiet_options();
   const auto out = torch::tensor({{1.0f, -2.0f}, {0.5f, 3.0f}});
   const auto target = torch::tensor({{0.0f, 0.0f}, {2.0f, 1.0f}});
-  o.loss = "mae";  // |1| |-2| |-1.5| |2| -> 6.5 / 4
+  o.loss = Loss::kMae;  // |1| |-2| |-1.5| |2| -> 6.5 / 4
   EXPECT_FLOAT_EQ(Trainer::loss(o, out, target).item<float>(), 1.625f);
-  o.loss = "mse";  // 1 4 2.25 4 -> 11.25 / 4
+  o.loss = Loss::kMse;  // 1 4 2.25 4 -> 11.25 / 4
   EXPECT_FLOAT_EQ(Trainer::loss(o, out, target).item<float>(), 2.8125f);
-  o.loss = "huber";  // delta 1: 0.5, 1.5, 1.0, 1.5 -> 4.5 / 4
+  o.loss = Loss::kHuber;  // delta 1: 0.5, 1.5, 1.0, 1.5 -> 4.5 / 4
   EXPECT_FLOAT_EQ(Trainer::loss(o, out, target).item<float>(), 1.125f);
-  o.loss = "mae";
+  o.loss = Loss::kMae;
   o.loss_weights = {1.0, 0.5};  // 1 + 1 + 1.5 + 1 -> 4.5 / 4
   EXPECT_FLOAT_EQ(Trainer::loss(o, out, target).item<float>(), 1.125f);
   o.loss_weights.clear();
-  o.loss = "bce";  // logit 0 against 1: log 2
+  o.loss = Loss::kBce;  // logit 0 against 1: log 2
   EXPECT_NEAR(Trainer::loss(o, torch::zeros({1, 1}), torch::ones({1, 1})).item<float>(),
               std::log(2.0f), 1e-6f);
-  o.loss = "ce";  // logits [0, ln 3] class 1: -log(3/4)
+  o.loss = Loss::kCe;  // logits [0, ln 3] class 1: -log(3/4)
   EXPECT_NEAR(Trainer::loss(o, torch::tensor({{0.0f, std::log(3.0f)}}), torch::tensor({{1.0f}}))
                   .item<float>(),
               -std::log(0.75f), 1e-6f);
@@ -90,14 +90,14 @@ struct OneWeight {
 TEST(Optimizers, FirstStepsAgainstHandComputedValues) {
   OneWeight problem;
   auto o = quiet_options();
-  o.loss = "mse";
+  o.loss = Loss::kMse;
   o.batch_size = 1;
   o.epochs = 1;
   o.monitor = "val_loss";
   o.learning_rate = 0.1;
   o.early_stopping = 0;
 
-  o.optimizer = "sgd";
+  o.optimizer = Optimizer::kSgd;
   o.momentum = 0.0;
   EXPECT_FLOAT_EQ(problem.train(o), 1.6f);  // 2 - 0.1 * 4
   // With momentum 0.9 the second step uses 0.9 * 4 + 3.2. Best-weight restore is bypassed by
@@ -106,9 +106,9 @@ TEST(Optimizers, FirstStepsAgainstHandComputedValues) {
   o.epochs = 2;
   EXPECT_NEAR(problem.train(o), 1.6f - 0.1f * 6.8f, 1e-6f);
   o.epochs = 1;
-  o.optimizer = "adam";  // first Adam step moves by lr * g / (|g| + eps)
+  o.optimizer = Optimizer::kAdam;  // first Adam step moves by lr * g / (|g| + eps)
   EXPECT_NEAR(problem.train(o), 1.9f, 1e-6f);
-  o.optimizer = "adamw";  // decoupled decay first: w (1 - lr wd), then the Adam step
+  o.optimizer = Optimizer::kAdamW;  // decoupled decay first: w (1 - lr wd), then the Adam step
   o.weight_decay = 0.1;
   EXPECT_NEAR(problem.train(o), 2.0f * (1.0f - 0.01f) - 0.1f, 1e-6f);
 }
@@ -116,11 +116,11 @@ TEST(Optimizers, FirstStepsAgainstHandComputedValues) {
 TEST(Schedules, LearningRatePerEpoch) {
   OneWeight problem;
   auto o = quiet_options();
-  o.loss = "mse";
+  o.loss = Loss::kMse;
   o.batch_size = 1;
   o.epochs = 4;
   o.learning_rate = 1e-3;
-  o.optimizer = "sgd";
+  o.optimizer = Optimizer::kSgd;
   o.momentum = 0;
   auto rates = [&](TrainOptions options) {
     GraphModule module(problem.graph);
@@ -129,13 +129,13 @@ TEST(Schedules, LearningRatePerEpoch) {
     for (const auto& r : trainer.fit(problem.data, {}).history) out.push_back(r.learning_rate);
     return out;
   };
-  o.schedule = "step";
+  o.schedule = LrSchedule::kStep;
   o.step_epochs = 2;
   o.gamma = 0.1;
   const auto step = rates(o);
   EXPECT_DOUBLE_EQ(step[1], 1e-3);
   EXPECT_NEAR(step[2], 1e-4, 1e-12);
-  o.schedule = "cosine";
+  o.schedule = LrSchedule::kCosine;
   o.min_learning_rate = 0;
   const auto cosine = rates(o);
   EXPECT_DOUBLE_EQ(cosine[0], 1e-3);
@@ -181,7 +181,7 @@ struct HitCounting {
 
   TrainOptions options() const {
     auto o = quiet_options();
-    o.loss = "mse";
+    o.loss = Loss::kMse;
     o.batch_size = 32;
     o.epochs = 6;
     o.learning_rate = 0.01;
@@ -230,7 +230,7 @@ TEST(Trainer, NanLossStopsWithEpochAndStep) {
   HitCounting problem;
   auto o = problem.options();
   o.learning_rate = 1e30;
-  o.optimizer = "sgd";
+  o.optimizer = Optimizer::kSgd;
   torch::manual_seed(1);
   GraphModule module(problem.graph);
   Trainer trainer(module, o, 1);

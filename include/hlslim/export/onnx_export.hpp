@@ -10,14 +10,15 @@
 #include <vector>
 
 #include "hlslim/graph/graph.hpp"
+#include "hlslim/util/diagnostics.hpp"
 
 namespace hlslim {
 
 /// One thing a writer or the hls4ml-readiness check has to say about an exported node.
 struct ExportFinding {
-  std::string node;      ///< exported node name (or the graph input's name)
-  std::string severity;  ///< "error" (hls4ml rejects or misreads it) or "warning"
-  std::string message;   ///< complete sentence(s), naming the layer, role and type
+  std::string node;                        ///< exported node name (or the graph input's name)
+  Severity severity = Severity::kWarning;  ///< kError: hls4ml rejects or misreads it
+  std::string message;  ///< complete sentence(s), naming the layer, role and type
 };
 
 /// What a writer did: per graph layer the name of its main exported node (the MatMul, Conv,

@@ -39,21 +39,24 @@ enum class LayerKind {
 /// every kind.
 constexpr LayerKind kLastLayerKind = LayerKind::kSoftmax;
 
+/// Convolution padding: none ('valid'), or zeros keeping the size at stride 1 ('same').
+enum class Padding { kValid, kSame };
+
 /// Architecture parameters of a layer as written in the config. Each layer type uses the
 /// fields it declares (layer_types.cpp) and leaves the others at their defaults.
 struct LayerParams {
-  std::int64_t units = 0;            ///< dense: output features
-  std::int64_t filters = 0;          ///< conv: output channels
-  std::vector<std::int64_t> kernel;  ///< conv: kernel size per spatial dimension
-  std::vector<std::int64_t> stride;  ///< conv: stride per spatial dimension
-  std::string padding = "valid";     ///< conv: "valid" or "same"
-  bool bias = true;                  ///< dense/conv: learn a bias
-  std::vector<std::int64_t> pool;    ///< pooling: window (= stride) per spatial dimension
-  std::vector<std::int64_t> shape;   ///< reshape: target shape without the batch
-  double eps = 1e-5;                 ///< batch norm: variance epsilon
-  double momentum = 0.1;             ///< batch norm: running-statistics momentum
-  double rate = 0.0;                 ///< dropout: probability of zeroing
-  double alpha = 0.01;               ///< leaky relu: negative slope
+  std::int64_t units = 0;             ///< dense: output features
+  std::int64_t filters = 0;           ///< conv: output channels
+  std::vector<std::int64_t> kernel;   ///< conv: kernel size per spatial dimension
+  std::vector<std::int64_t> stride;   ///< conv: stride per spatial dimension
+  Padding padding = Padding::kValid;  ///< conv
+  bool bias = true;                   ///< dense/conv: learn a bias
+  std::vector<std::int64_t> pool;     ///< pooling: window (= stride) per spatial dimension
+  std::vector<std::int64_t> shape;    ///< reshape: target shape without the batch
+  double eps = 1e-5;                  ///< batch norm: variance epsilon
+  double momentum = 0.1;              ///< batch norm: running-statistics momentum
+  double rate = 0.0;                  ///< dropout: probability of zeroing
+  double alpha = 0.01;                ///< leaky relu: negative slope
 };
 
 /// Value of a layer attribute set by a stage (precision, reuse factor, sparsity, ...).

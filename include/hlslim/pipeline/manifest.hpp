@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "hlslim/util/status.hpp"
+
 namespace hlslim {
 
 /// One file a stage wrote, relative to the run directory.
@@ -18,9 +20,9 @@ struct ArtifactRecord {
 struct StageRecord {
   std::string name;
   std::string type;
-  std::string dir;                 ///< relative to the run directory, e.g. "01-data"
-  std::string fingerprint;         ///< hash of the stage's configuration and everything before it
-  std::string status = "pending";  ///< pending | running | completed | failed | interrupted
+  std::string dir;          ///< relative to the run directory, e.g. "01-data"
+  std::string fingerprint;  ///< hash of the stage's configuration and everything before it
+  StageStatus status = StageStatus::kPending;
   std::string started;
   std::string ended;
   double seconds = 0;
@@ -39,7 +41,7 @@ struct Manifest {
   std::string config = "config.yaml";
   std::string created;
   std::string updated;
-  std::string status = "running";  ///< running | completed | failed | interrupted
+  RunStatus status = RunStatus::kRunning;
   std::vector<StageRecord> stages;
 
   StageRecord* find(const std::string& name);

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "hlslim/config/options.hpp"
+#include "hlslim/train/runtime.hpp"
 
 namespace hlslim {
 
@@ -15,7 +16,7 @@ struct RunSettings {
   std::filesystem::path output;  ///< as written; resolve with output_dir()
   std::int64_t seed = 1;
   std::int64_t threads = 0;
-  std::string device = "cpu";
+  Device device = Device::kCpu;
 
   /// Declares the settings, bound to this object's fields.
   void declare(OptionTable& table);

@@ -52,9 +52,14 @@ class StageContext {
   /// True when this stage was interrupted earlier with the same configuration and inputs; its
   /// directory was kept, so it may continue from a checkpoint of its own.
   bool resuming() const { return resuming_; }
-  /// Figures the stage reports; written to its metrics.json when it completes.
+  /// Figures the stage reports; written to its metrics.json when it completes. They depend only
+  /// on the configuration and inputs, so a rerun writes the same file byte for byte.
   nlohmann::json& metrics() { return metrics_; }
   const nlohmann::json& metrics() const { return metrics_; }
+  /// How long the stage's work took (seconds, samples per second): written to its
+  /// timings.json, apart from the figures, when not empty.
+  nlohmann::json& timings() { return timings_; }
+  const nlohmann::json& timings() const { return timings_; }
 
  private:
   PipelineState& state_;
@@ -64,6 +69,7 @@ class StageContext {
   std::filesystem::path run_dir_;
   bool resuming_;
   nlohmann::json metrics_ = nlohmann::json::object();
+  nlohmann::json timings_ = nlohmann::json::object();
 };
 
 /// A pipeline stage: a pass over the shared model graph. Lifecycle: declare() once, then

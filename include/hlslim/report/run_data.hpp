@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hlslim/graph/graph.hpp"
+#include "hlslim/util/status.hpp"
 
 namespace hlslim::report {
 
@@ -30,7 +31,8 @@ struct ModelData {
 
 /// One stage as the manifest records it, with what its directory holds.
 struct StageData {
-  std::string name, type, dir, status, fingerprint, started, ended, error;
+  std::string name, type, dir, fingerprint, started, ended, error;
+  std::optional<StageStatus> status;  ///< nullopt when the manifest names no known status
   double seconds = 0.0;
   std::optional<nlohmann::json> metrics;  ///< metrics.json (absent: not written or unreadable)
   std::vector<History> histories;

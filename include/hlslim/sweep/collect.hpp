@@ -14,16 +14,22 @@ struct StageFigures {
   std::map<std::string, double> values;
 };
 
+/// Where a point of a sweep stands.
+enum class PointStatus { kCompleted, kFailed, kInterrupted, kRunning, kMissing };
+
+/// "completed", "failed", "interrupted", "running", "missing" (as in points.csv and sweep.json).
+const char* point_status_name(PointStatus status);
+
 /// One point of a collected sweep.
 struct SweepRow {
   std::size_t index = 0;
-  std::string dir;                        ///< relative to the sweep directory
-  std::vector<std::string> values;        ///< one per SweepTable::keys
-  std::string status;                     ///< completed | failed | interrupted | running | missing
-  std::string failed_stage;               ///< the stage that failed, when known
-  std::string error;                      ///< the error message, from the manifest or the job log
-  std::string model;                      ///< the final (exported) model
-  std::map<std::string, double> figures;  ///< test figures of the final model
+  std::string dir;                  ///< relative to the sweep directory
+  std::vector<std::string> values;  ///< one per SweepTable::keys
+  PointStatus status = PointStatus::kMissing;
+  std::string failed_stage;                 ///< the stage that failed, when known
+  std::string error;                        ///< the error message, from the manifest or the job log
+  std::string model;                        ///< the final (exported) model
+  std::map<std::string, double> figures;    ///< test figures of the final model
   std::map<std::string, double> estimates;  ///< export estimates (lut, latency_ns, ...)
   bool front_lut = false;                   ///< on the Pareto front of the physics figure vs LUTs
   bool front_latency = false;               ///< ... vs latency

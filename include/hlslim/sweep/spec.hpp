@@ -6,10 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "hlslim/config/options.hpp"
 #include "hlslim/config/source.hpp"
 #include "hlslim/util/diagnostics.hpp"
 
 namespace hlslim {
+
+/// How a sweep picks its points: every combination, or random samples.
+enum class SweepMethod { kGrid, kRandom };
+const EnumNames<SweepMethod>& sweep_method_names();
 
 /// Batch-system resources of a sweep's Slurm jobs (`sweep.slurm`); empty or zero means "not
 /// stated", so the cluster's defaults apply.
@@ -41,9 +46,9 @@ struct SweepParameter {
 
 /// The `sweep:` block of a pipeline config: which keys to scan and how, and the Slurm settings.
 struct SweepSpec {
-  std::string method = "grid";  ///< grid | random
-  std::int64_t seed = 1;        ///< random: seed of the sampling
-  std::int64_t count = 0;       ///< random: number of points
+  SweepMethod method = SweepMethod::kGrid;
+  std::int64_t seed = 1;   ///< random: seed of the sampling
+  std::int64_t count = 0;  ///< random: number of points
   std::vector<SweepParameter> parameters;
   SlurmSettings slurm;
   YAML::Node node;  ///< the block as written (for dump-config)

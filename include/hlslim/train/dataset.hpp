@@ -13,10 +13,14 @@
 
 namespace hlslim {
 
+/// What networks read: the full detector images, or windows cut around a seed.
+enum class InputKind { kWindows, kFull };
+const EnumNames<InputKind>& input_kind_names();
+
 /// What the network reads and predicts, as chosen in the data stage.
 struct TaskSpec {
-  std::string input = "windows";  ///< "full" images or "windows" cut around a seed
-  std::int64_t window = 16;       ///< window width in columns
+  InputKind input = InputKind::kWindows;
+  std::int64_t window = 16;  ///< window width in columns
   /// Windows get this many extra rows telling where the window lies in the full image: the
   /// bending in columns depends on |eta|, which a window alone cannot see. Row 1 is a
   /// thermometer code of the position in W levels; row 2 refines it W times within a level.

@@ -22,7 +22,7 @@ torch::Tensor soft_label_loss(const torch::Tensor& student_logits,
 /// loss_j(student_j, teacher_j), with loss_j one of "mae", "mse", "huber" per output.
 torch::Tensor regression_distillation_loss(const torch::Tensor& student,
                                            const torch::Tensor& teacher,
-                                           const std::vector<std::string>& losses,
+                                           const std::vector<Loss>& losses,
                                            const std::vector<double>& weights, double huber_delta);
 
 /// A teacher layer whose output the student learns to reproduce from one of its own layers.
@@ -72,7 +72,7 @@ struct DistillationSettings {
   double alpha = 0.5;        ///< weight of the truth; the teacher's term gets 1 - alpha
   double temperature = 4.0;  ///< classification only
   bool classification = false;
-  std::vector<std::string> losses;   ///< regression: per output
+  std::vector<Loss> losses;          ///< regression: per output (mae, mse or huber)
   std::vector<double> loss_weights;  ///< per output; empty: all 1
   double huber_delta = 1.0;
 };

@@ -13,11 +13,24 @@
 
 #include "hlslim/config/options.hpp"
 #include "hlslim/graph/graph.hpp"
+#include "hlslim/prune/structured.hpp"
 #include "hlslim/util/diagnostics.hpp"
 
 namespace hlslim {
 
-class PruningHook;  // train/pruning_hook.hpp
+class TrainHook;  // train/trainer.hpp
+
+/// What pruning removes: single weights of smallest magnitude, or whole units.
+enum class PruneMethod { kMagnitude, kStructured };
+/// Where magnitude pruning draws its threshold: per layer, or one across the pruned layers.
+enum class PruneScope { kLayer, kGlobal };
+/// How the pruned fraction grows over the fine-tuning.
+enum class PruneSchedule { kOneShot, kConstant, kPolynomial };
+
+const EnumNames<PruneMethod>& prune_method_names();
+const EnumNames<UnitNorm>& unit_norm_names();
+const EnumNames<PruneScope>& prune_scope_names();
+const EnumNames<PruneSchedule>& prune_schedule_names();
 
 class PruneOptions {
  public:
@@ -39,30 +52,30 @@ class PruneOptions {
   /// schedule. Throws hlslim::Error (exit code 2) when the schedule reaches the final sparsity
   /// only at the last step or later, naming the key responsible (prefixed with `keys`, e.g.
   /// "prune." in the distill stage).
-  std::unique_ptr<PruningHook> start(Graph& graph, std::int64_t total_steps,
-                                     std::int64_t steps_per_epoch, const std::string& keys) const;
+  std::shared_ptr<TrainHook> start(Graph& graph, std::int64_t total_steps,
+                                   std::int64_t steps_per_epoch, const std::string& keys) const;
   /// Applies the final masks to trained weights that already have them (the selected epoch
   /// ended at the final sparsity): the masked weights are the zeros, so the masks stay; the
   /// stages check that the saved model still validates as the selected epoch did.
   void finish(Graph& graph) const;
 
-  bool structured() const { return method_ == "structured"; }
+  bool structured() const { return method_ == PruneMethod::kStructured; }
   bool active() const { return sparsity_ > 0; }
   double sparsity() const { return sparsity_; }
-  const std::string& method() const { return method_; }
-  const std::string& criterion() const { return criterion_; }
-  const std::string& schedule() const { return schedule_; }
-  const std::string& scope() const { return scope_; }
+  PruneMethod method() const { return method_; }
+  UnitNorm criterion() const { return criterion_; }
+  PruneSchedule schedule() const { return schedule_; }
+  PruneScope scope() const { return scope_; }
 
  private:
   void prune(Graph& graph, double level, const std::map<std::string, double>& targets) const;
 
-  std::string method_;
-  std::string criterion_;
+  PruneMethod method_ = PruneMethod::kMagnitude;
+  UnitNorm criterion_ = UnitNorm::kL2;
   double sparsity_ = 0.5;
-  std::string scope_;
+  PruneScope scope_ = PruneScope::kLayer;
   YAML::Node layers_;
-  std::string schedule_;
+  PruneSchedule schedule_ = PruneSchedule::kPolynomial;
   double initial_sparsity_ = 0.0;
   std::int64_t begin_step_ = 0;
   std::int64_t end_step_ = -1;

@@ -37,6 +37,9 @@ class QuantizeOptions {
   /// of `indices` and resolves every precision.
   ModelPrecision calibrate(GraphModule& module, const Graph& graph, const BatchSource& source,
                            std::vector<std::size_t> indices) const;
+  /// The same, on the float module of `graph` (built here).
+  ModelPrecision calibrate(const Graph& graph, const BatchSource& source,
+                           std::vector<std::size_t> indices) const;
 
  private:
   std::map<std::string, std::string> default_text_;  // role -> precision string
@@ -49,6 +52,11 @@ class QuantizeOptions {
   SourcePos layers_pos_;
   std::map<std::string, SourcePos> layer_key_pos_;
 };
+
+/// Ranges of the input and of every layer's output of the float model of `graph` on `indices`
+/// (its LibTorch module, built here).
+ValueRanges value_ranges(const Graph& graph, const BatchSource& source,
+                         const std::vector<std::size_t>& indices);
 
 /// Precisions as JSON (hls4ml strings per layer and role) and back.
 nlohmann::json precision_to_json(const ModelPrecision& precision);

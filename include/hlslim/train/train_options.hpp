@@ -10,17 +10,26 @@
 
 namespace hlslim {
 
+/// Training losses: mean absolute or squared error, Huber, binary cross-entropy on logits (one
+/// 0/1 target per output), and softmax cross-entropy (one class index; not offered in configs).
+enum class Loss { kMae, kMse, kHuber, kBce, kCe };
+enum class Optimizer { kAdam, kAdamW, kSgd };
+enum class LrSchedule { kConstant, kStep, kCosine, kPlateau };
+
+/// Config names of every loss ("mae", ..., "ce").
+const EnumNames<Loss>& loss_names();
+
 /// Everything the training engine does, as options. The train stage exposes them at its top
 /// level; stages that fine-tune (prune, quantize, distill) declare the same table as a group.
 struct TrainOptions {
-  std::string loss = "mae";
+  Loss loss = Loss::kMae;
   std::vector<double> loss_weights;  ///< one per output; empty: all 1
   double huber_delta = 1.0;
-  std::string optimizer = "adam";
+  Optimizer optimizer = Optimizer::kAdam;
   double learning_rate = 1e-3;
   double momentum = 0.9;
   double weight_decay = 0.0;
-  std::string schedule = "constant";
+  LrSchedule schedule = LrSchedule::kConstant;
   std::int64_t step_epochs = 10;
   double gamma = 0.5;
   std::int64_t plateau_patience = 3;
@@ -45,7 +54,7 @@ struct TrainOptions {
   bool monitor_maximizes() const;
 
   /// True for the classification losses (bce, ce), whose targets are not standardised.
-  bool is_classification() const { return loss == "bce" || loss == "ce"; }
+  bool is_classification() const { return loss == Loss::kBce || loss == Loss::kCe; }
 };
 
 /// True when a larger value of this figure of merit is better (efficiencies, roc_auc,

@@ -1,6 +1,7 @@
 #pragma once
 
-// The training engine; includes LibTorch.
+// The training engine itself; includes LibTorch. Stages train through training.hpp, which
+// does not.
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -14,25 +15,9 @@
 #include "hlslim/train/evaluation.hpp"
 #include "hlslim/train/torch_model.hpp"
 #include "hlslim/train/train_options.hpp"
+#include "hlslim/train/training.hpp"
 
 namespace hlslim {
-
-/// One finished epoch, as written to history.jsonl.
-struct EpochRecord {
-  std::int64_t epoch = 0;  ///< from 1
-  double loss = 0;         ///< mean training loss (without penalties)
-  double val_loss = 0;
-  double learning_rate = 0;
-  double seconds = 0;
-  std::map<std::string, double> metrics;  ///< validation figures (those that are numbers)
-  /// False when a hook says this epoch's weights may not become the result (e.g. compression
-  /// had not reached its final state yet): such epochs neither become the best nor count
-  /// toward early stopping.
-  bool selectable = true;
-
-  nlohmann::json to_json() const;
-  static EpochRecord from_json(const nlohmann::json& j);
-};
 
 class Trainer;
 
@@ -66,61 +51,8 @@ class TrainHook {
   virtual void load_state(const std::filesystem::path& dir) { (void)dir; }
 };
 
-/// What the trainer learns from and is judged on.
-struct TrainData {
-  const BatchSource* source = nullptr;
-  std::vector<std::size_t> train;
-  std::vector<std::size_t> validation;
-  Shape input_shape;
-  /// Validation figures for the current weights (may be empty); called once per epoch.
-  std::function<std::map<std::string, double>(const BatchPredictor&)> validation_figures;
-};
-
 /// A predictor running `module` in eval mode without gradients.
 BatchPredictor torch_predictor(GraphModule module);
-
-/// Training data from a dataset's split: its training and validation events, with the
-/// validation figures of merit computed every epoch.
-TrainData split_training_data(const Dataset& dataset, const BatchSource& source,
-                              const TargetNormalization& normalization, bool classification,
-                              const Shape& input_shape);
-
-/// How training went.
-struct TrainResult {
-  std::vector<EpochRecord> history;
-  std::int64_t best_epoch = 0;
-  double best_value = 0;
-  bool stopped_early = false;
-  double seconds = 0;
-  double samples_per_second = 0;
-
-  /// Writes the history as JSON lines (one epoch a line), atomically.
-  void write_history(const std::filesystem::path& path) const;
-
-  /// The epoch whose weights fit() left in the module: the best selectable one, or the last
-  /// one when no epoch was selectable. Throws hlslim::Error on an empty history.
-  const EpochRecord& selected() const;
-};
-
-/// The validation figures of a saved model as the trainer measured them during training:
-/// LibTorch, with fake quantization at the model's stored precisions when the training used
-/// it (`fake_quant`), in float otherwise.
-std::map<std::string, double> saved_validation_figures(const Graph& saved, const TrainData& data,
-                                                       bool fake_quant);
-
-/// The largest absolute difference between the raw outputs of two models over the validation
-/// events, relative to the largest absolute output of `reference` (at least 1), both run as
-/// saved_validation_figures() runs them: how far a rewrite that should keep a model's function
-/// (removing pruned units) moved it.
-double relative_output_difference(const Graph& reference, const Graph& rewritten,
-                                  const TrainData& data, bool fake_quant);
-
-/// The invariant every training stage keeps: the model it saves, evaluated on the validation
-/// set, reproduces the validation figures of the epoch it selected, every figure to the last
-/// digit (`relative_tolerance` 0; a test may allow more). Throws hlslim::Error, prefixed with
-/// `who`, naming the epoch and both numbers of each figure that differs.
-void check_selected_epoch(const TrainResult& result, const std::map<std::string, double>& saved,
-                          const std::string& who, double relative_tolerance = 0);
 
 /// Trains a GraphModule: deterministic shuffling per epoch from the seed, the configured loss,
 /// optimizer and schedule, early stopping on a validation metric keeping the best weights,

@@ -18,6 +18,9 @@ struct SourcePos {
 
 enum class Severity { kError, kWarning, kNote };
 
+/// "error", "warning", "note".
+const char* severity_name(Severity severity);
+
 /// One positioned message, printed like a compiler's.
 struct Diagnostic {
   Severity severity = Severity::kError;

@@ -29,7 +29,7 @@ ConvGeometry conv_geometry(const Layer& layer) {
   ConvGeometry g;
   g.strides = p.stride.size() == dims ? p.stride : std::vector<std::int64_t>(dims, 1);
   g.pads.assign(2 * dims, 0);
-  if (p.padding == "same") {
+  if (p.padding == Padding::kSame) {
     for (std::size_t d = 0; d < dims; ++d) {
       g.pads[d] = (p.kernel[d] - 1) / 2;
       g.pads[d + dims] = p.kernel[d] - 1 - g.pads[d];

@@ -133,7 +133,7 @@ std::string QonnxWriter::quant_constant(std::size_t i, const std::string& base,
   const std::string node = base + "_quant";
   if (!exact) {
     out_.result.findings.push_back(
-        {node, "warning",
+        {node, Severity::kWarning,
          layer_context(i) + " " + role_name + " " + type.to_string() +
              ": some quantized values need more than float32's 24 significant bits; the "
              "initializer holds the nearest floats"});
@@ -150,7 +150,7 @@ Value QonnxWriter::quant_result(std::size_t i, const Value& in, const FixedType&
   const QuantSpec spec = quant_spec(type);
   if (!spec.mismatches.empty()) {
     out_.result.findings.push_back(
-        {node, "warning",
+        {node, Severity::kWarning,
          what + " " + type.to_string() +
              " is not exact as a Quant node: " + join(spec.mismatches, "; ")});
   }

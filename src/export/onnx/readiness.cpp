@@ -49,10 +49,10 @@ class Checker {
 
  private:
   void error(const std::string& node, const std::string& message) {
-    findings_.push_back({node, "error", message});
+    findings_.push_back({node, Severity::kError, message});
   }
   void warning(const std::string& node, const std::string& message) {
-    findings_.push_back({node, "warning", message});
+    findings_.push_back({node, Severity::kWarning, message});
   }
   std::string context(std::size_t i) const { return "layer '" + graph_.layers[i].name + "'"; }
 
