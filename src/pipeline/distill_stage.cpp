@@ -15,6 +15,7 @@
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/text.hpp"
 #include "quantize_report.hpp"
+#include "stage_results.hpp"
 
 namespace hlslim {
 
@@ -376,6 +377,13 @@ void DistillStage::run(StageContext& context) {
   m["student"]["best_epoch"] = distilled.result.best_epoch;
   m["student"]["selected_epoch"] = distilled.result.selected().epoch;
   m["student"]["validation"] = distilled.validation;
+  StageResults& results = context.results();
+  results.evaluations.push_back(
+      make_evaluation(teacher_, ModelRole::kTeacher, has_precision(teacher), m["teacher"]["test"]));
+  results.sizes.push_back(model_size(teacher_, teacher));
+  results.evaluations.push_back(make_evaluation(student_, ModelRole::kStudent,
+                                                has_precision(distilled.model), distilled.figures));
+  results.sizes.push_back(model_size(student_, distilled.model));
   if (baseline_) {
     Outcome baseline = train_student(context, initial, 1.0, {}, "baseline", nullptr);
     m["baseline"] = model_sizes(baseline.model);
@@ -383,6 +391,8 @@ void DistillStage::run(StageContext& context) {
     m["baseline"]["best_epoch"] = baseline.result.best_epoch;
     m["baseline"]["selected_epoch"] = baseline.result.selected().epoch;
     m["baseline"]["validation"] = baseline.validation;
+    context.results().evaluations.push_back(make_evaluation(
+        student_, ModelRole::kBaseline, has_precision(baseline.model), baseline.figures));
   }
   if (distilled.figures.contains("pt_spread")) {
     const auto line = [&](const char* who, const nlohmann::json& f) {

@@ -21,6 +21,7 @@
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/text.hpp"
 #include "prune_stage.hpp"
+#include "stage_results.hpp"
 
 namespace fs = std::filesystem;
 
@@ -397,6 +398,21 @@ void ExportStage::run(StageContext& context) {
   m["writer_findings"] = writer_findings;
   m["estimates"] = estimate_json.at("total");
   if (estimate_json.contains("utilisation")) m["utilisation"] = estimate_json.at("utilisation");
+  EstimateTotals totals;
+  totals.model = model_;
+  totals.part = hls.part;
+  totals.clock_period_ns = hls.clock_period_ns;
+  totals.lut = estimate.lut;
+  totals.ff = estimate.ff;
+  totals.dsp = estimate.dsp;
+  totals.bram_18k = estimate.bram_18k;
+  totals.latency_cycles = estimate.latency_cycles;
+  totals.latency_ns = estimate.latency_ns;
+  totals.initiation_interval = estimate.initiation_interval;
+  totals.multiplies = estimate.multiplies;
+  totals.bops = estimate.bops;
+  context.results().estimates = totals;
+  context.results().sizes.push_back(model_size(model_, graph));
   spdlog::info(
       "'{}' exported to {}: {} files, {} readiness warning(s); estimate {} LUT, {} FF, "
       "{} DSP, {} BRAM, {} cycles ({:.1f} ns), II {}",

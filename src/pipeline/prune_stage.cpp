@@ -12,6 +12,7 @@
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/text.hpp"
+#include "stage_results.hpp"
 
 namespace hlslim {
 namespace {
@@ -182,7 +183,11 @@ void PruneStage::run(StageContext& context) {
                                                fine_tune_.monitor, degradation_warning_)) {
     log_degradation(*degradation, "pruning '" + model_ + "'");
     context.metrics()["degradation"] = degradation->to_json();
+    context.results().degradation = degradation_result(model_, *degradation);
   }
+  context.results().evaluations.push_back(
+      make_evaluation(model_, ModelRole::kModel, false, after_figures));
+  context.results().sizes.push_back(model_size(model_, graph));
   if (after_figures.contains("pt_spread")) {
     spdlog::info("'{}' pruned: {} of {} weights left; test pt_spread {:.3f} -> {:.3f} GeV", model_,
                  after_totals.nonzero_parameters, after_totals.parameters,

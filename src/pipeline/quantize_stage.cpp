@@ -13,6 +13,7 @@
 #include "hlslim/train/training.hpp"
 #include "hlslim/util/errors.hpp"
 #include "quantize_report.hpp"
+#include "stage_results.hpp"
 
 namespace hlslim {
 
@@ -127,7 +128,12 @@ void QuantizeStage::run(StageContext& context) {
           compare_figures(validation_float, validation, fine_tune_.monitor, degradation_warning_)) {
     log_degradation(*degradation, "quantizing '" + model_ + "'");
     m["degradation"] = degradation->to_json();
+    context.results().degradation = degradation_result(model_, *degradation);
   }
+  context.results().evaluations.push_back(
+      make_evaluation(model_, ModelRole::kModel, true, final_figures));
+  context.results().sizes.push_back(model_size(model_, graph));
+  context.results().overflows.push_back(overflow_counts(model_, graph, stats));
   m["input"] = input_report(precision.input, stats);
   m["layers"] = layer_report(graph, precision, stats);
   m["weight_bits"] = total_weight_bits(graph, precision);

@@ -6,6 +6,7 @@
 #include "hlslim/data/error.hpp"
 #include "hlslim/train/dataset.hpp"
 #include "hlslim/util/errors.hpp"
+#include "stage_results.hpp"
 
 namespace hlslim {
 
@@ -52,6 +53,8 @@ void ReferenceStage::run(StageContext& context) {
     const auto inputs = data::make_trigger_inputs(dataset.events, indices, pt, eta);
     const auto metrics = data::compute_trigger_metrics(inputs, dataset.metrics_options());
     context.metrics() = metrics.to_json();
+    context.results().evaluations.push_back(
+        make_evaluation("classical", ModelRole::kReference, false, context.metrics()));
     // Share of test muons whose sagitta could be measured (the others never fire).
     context.metrics()["fitted_fraction"] =
         static_cast<double>(fitted) /

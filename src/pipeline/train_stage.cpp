@@ -8,6 +8,7 @@
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/text.hpp"
+#include "stage_results.hpp"
 
 namespace hlslim {
 
@@ -126,6 +127,8 @@ void TrainStage::run(StageContext& context) {
                        {"validation", validation},
                        {"stopped_early", result.stopped_early},
                        {"test", test}};
+  context.results().evaluations.push_back(make_evaluation(model_, ModelRole::kModel, false, test));
+  context.results().sizes.push_back(model_size(model_, graph));
   context.timings() = {{"train_seconds", result.seconds},
                        {"samples_per_second", result.samples_per_second}};
   if (test.contains("pt_spread")) {

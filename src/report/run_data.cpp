@@ -131,13 +131,6 @@ nlohmann::json read_json_file(const fs::path& path, const std::string& display) 
   }
 }
 
-const StageData* RunData::find_stage_of_type(const std::string& type) const {
-  for (auto it = stages.rbegin(); it != stages.rend(); ++it) {
-    if (it->type == type) return &*it;
-  }
-  return nullptr;
-}
-
 const ModelData* RunData::find_model(const std::string& model_name) const {
   for (const ModelData& model : models) {
     if (model.name == model_name) return &model;
@@ -215,6 +208,11 @@ RunData load_run(const fs::path& dir) {
         }
       } else if (stage.status == StageStatus::kCompleted) {
         run.notes.push_back({relative, "missing although the stage completed"});
+      }
+      try {
+        stage.results = StageResults::load(dir / stage.dir, stage.dir + "/results.json");
+      } catch (const Error& e) {
+        run.notes.push_back({stage.dir + "/results.json", e.what()});
       }
       read_histories(dir, stage, run.notes);
     }

@@ -11,34 +11,6 @@
 namespace hlslim::report {
 namespace {
 
-std::string string_field(const nlohmann::json& object, const char* key) {
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-bool is_figures(const nlohmann::json& value) {
-  return value.is_object() && !value.empty();
-}
-
-void add_evaluation(RunSummary& summary, const StageData& stage, std::string label, Role role,
-                    const nlohmann::json& test, const std::string& path) {
-  if (!is_figures(test)) return;
-  summary.evaluations.push_back(
-      {stage.name, std::move(label), role, stage.dir + "/metrics.json: " + path, test});
-}
-
-std::optional<std::int64_t> int_field(const nlohmann::json& object, const char* key) {
-  const auto it = object.find(key);
-  if (it == object.end() || !it->is_number()) return std::nullopt;
-  return static_cast<std::int64_t>(std::llround(it->get<double>()));
-}
-
-std::optional<double> double_field(const nlohmann::json& object, const char* key) {
-  const auto it = object.find(key);
-  if (it == object.end() || !it->is_number()) return std::nullopt;
-  return it->get<double>();
-}
-
 int role_rank(Role role) {
   switch (role) {
     case Role::teacher:
@@ -53,24 +25,6 @@ int role_rank(Role role) {
       return 4;
   }
   return 5;
-}
-
-// The export stage's target, so the teacher is estimated for the same part and clock.
-HlsProjectOptions export_options(const RunData& run) {
-  HlsProjectOptions options;
-  const StageData* exported = run.find_stage_of_type("export");
-  if (!exported) return options;
-  std::error_code ec;
-  const auto path = run.dir / exported->dir / "estimates.json";
-  if (!std::filesystem::exists(path, ec)) return options;
-  try {
-    const nlohmann::json estimates = read_json_file(path);
-    if (auto part = string_field(estimates, "part"); !part.empty()) options.part = part;
-    if (auto clock = double_field(estimates, "clock_period_ns")) options.clock_period_ns = *clock;
-  } catch (const std::exception&) {
-    // Defaults then; the export stage's own figures are still read from its metrics.json.
-  }
-  return options;
 }
 
 }  // namespace
@@ -128,52 +82,71 @@ std::string degraded_text(const Degraded& d) {
          numbers;
 }
 
+namespace {
+
+// The figures object the charts and tables read: figures and their distributions.
+nlohmann::json figures_json(const hlslim::Evaluation& e) {
+  nlohmann::json out = e.distributions.is_object() ? e.distributions : nlohmann::json::object();
+  for (const auto& [name, value] : e.figures) out[name] = value;
+  return out;
+}
+
+}  // namespace
+
 RunSummary summarize(const RunData& run) {
   RunSummary summary;
-  const StageData* distill = run.find_stage_of_type("distill");
-  const StageData* exported = run.find_stage_of_type("export");
-  if (distill && distill->metrics) {
-    summary.teacher = string_field(*distill->metrics, "teacher_model");
-    summary.student = string_field(*distill->metrics, "student_model");
+  // The distillation's teacher and student, else the exported model as the student.
+  for (const StageData& stage : run.stages) {
+    if (!stage.results) continue;
+    for (const hlslim::Evaluation& e : stage.results->evaluations) {
+      if (e.role == ModelRole::kTeacher) summary.teacher = e.model;
+      if (e.role == ModelRole::kStudent) summary.student = e.model;
+    }
   }
-  if (summary.student.empty() && exported && exported->metrics) {
-    summary.student = string_field(*exported->metrics, "model");
+  const EstimateTotals* exported = nullptr;
+  std::string exported_dir;
+  for (const StageData& stage : run.stages) {
+    if (stage.results && stage.results->estimates) {
+      exported = &*stage.results->estimates;
+      exported_dir = stage.dir;
+    }
   }
+  if (summary.student.empty() && exported) summary.student = exported->model;
 
   for (const StageData& stage : run.stages) {
-    if (!stage.metrics) continue;
-    const nlohmann::json& m = *stage.metrics;
-    if (const auto d = m.find("degradation");
-        d != m.end() && d->is_object() && d->value("exceeded", false)) {
-      const auto number = [&](const char* key) {
-        const auto it = d->find(key);
-        return it != d->end() && it->is_number() ? it->get<double>() : NAN;
-      };
-      summary.degraded.push_back({stage.name, string_field(m, "model"),
-                                  d->value("figure", std::string("?")), number("before"),
-                                  number("after"), number("change"), number("limit")});
+    if (!stage.results) continue;
+    const StageResults& results = *stage.results;
+    if (const auto& d = results.degradation; d && d->exceeded) {
+      summary.degraded.push_back(
+          {stage.name, d->model, d->figure, d->before, d->after, d->change, d->limit});
     }
-    if (stage.type == "reference") {
-      add_evaluation(summary, stage, "classical reference", Role::classical, m, "(top level)");
-    } else if (stage.type == "distill") {
-      const std::string teacher = string_field(m, "teacher_model");
-      const std::string student = string_field(m, "student_model");
-      for (const char* key : {"teacher", "student", "baseline"}) {
-        if (!m.contains(key) || !m[key].is_object() || !m[key].contains("test")) continue;
-        const std::string k = key;
-        const std::string label = k == "teacher"   ? teacher
-                                  : k == "student" ? student
-                                                   : student + " baseline";
-        const Role role = k == "teacher"   ? Role::teacher
-                          : k == "student" ? Role::student
-                                           : Role::baseline;
-        add_evaluation(summary, stage, label.empty() ? k : label, role, m[key]["test"],
-                       k + ".test");
+    for (std::size_t i = 0; i < results.evaluations.size(); ++i) {
+      const hlslim::Evaluation& e = results.evaluations[i];
+      if (e.figures.empty()) continue;
+      std::string label = e.model.empty() ? stage.name : e.model;
+      Role role = role_of(summary, e.model);
+      switch (e.role) {
+        case ModelRole::kReference:
+          label = "classical reference";
+          role = Role::classical;
+          break;
+        case ModelRole::kTeacher:
+          role = Role::teacher;
+          break;
+        case ModelRole::kStudent:
+          role = Role::student;
+          break;
+        case ModelRole::kBaseline:
+          label += " baseline";
+          role = Role::baseline;
+          break;
+        case ModelRole::kModel:
+          break;
       }
-    } else if (m.contains("test") && m["test"].is_object()) {
-      const std::string model = string_field(m, "model");
-      const std::string label = model.empty() ? stage.name : model;
-      add_evaluation(summary, stage, label, role_of(summary, model), m["test"], "test");
+      summary.evaluations.push_back(
+          {stage.name, label, role,
+           stage.dir + "/results.json: evaluations[" + std::to_string(i) + "] (" + e.model + ")",
+           figures_json(e)});
     }
   }
   for (const Evaluation& evaluation : summary.evaluations) {
@@ -191,9 +164,12 @@ RunSummary summarize(const RunData& run) {
                      return role_rank(a.role) < role_rank(b.role);
                    });
 
-  const HlsProjectOptions options = export_options(run);
-  const std::string exported_model =
-      exported && exported->metrics ? string_field(*exported->metrics, "model") : "";
+  HlsProjectOptions options;
+  // The export's target, so that the other models are estimated for the same part and clock.
+  if (exported && !exported->part.empty()) options.part = exported->part;
+  if (exported && exported->clock_period_ns > 0)
+    options.clock_period_ns = exported->clock_period_ns;
+  const std::string exported_model = exported ? exported->model : "";
   for (const ModelData& model : run.models) {
     Compression c;
     c.model = model.name;
@@ -226,17 +202,16 @@ RunSummary summarize(const RunData& run) {
     } else {
       c.source = "not quantized: no fixed-point estimates";
     }
-    if (model.name == exported_model && exported->metrics->contains("estimates")) {
-      const nlohmann::json& e = (*exported->metrics)["estimates"];
-      c.multiplies = int_field(e, "multiplies");
-      c.bops = double_field(e, "bops");
-      c.lut = int_field(e, "lut");
-      c.ff = int_field(e, "ff");
-      c.dsp = int_field(e, "dsp");
-      c.bram_18k = int_field(e, "bram_18k");
-      c.latency_cycles = int_field(e, "latency_cycles");
-      c.latency_ns = double_field(e, "latency_ns");
-      c.source = exported->dir + "/metrics.json: estimates";
+    if (exported && model.name == exported_model) {
+      c.multiplies = exported->multiplies;
+      c.bops = exported->bops;
+      c.lut = exported->lut;
+      c.ff = exported->ff;
+      c.dsp = exported->dsp;
+      c.bram_18k = exported->bram_18k;
+      c.latency_cycles = exported->latency_cycles;
+      c.latency_ns = exported->latency_ns;
+      c.source = exported_dir + "/results.json: estimates";
     }
     summary.compression.push_back(std::move(c));
   }

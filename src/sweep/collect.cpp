@@ -8,6 +8,7 @@
 #include <optional>
 #include <sstream>
 
+#include "hlslim/results/results.hpp"
 #include "hlslim/sweep/pareto.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
@@ -38,64 +39,36 @@ std::optional<json> read_json(const fs::path& path) {
   }
 }
 
-void take_numbers(const json& from, const std::vector<std::string>& names,
-                  std::map<std::string, double>& into) {
-  if (!from.is_object()) return;
-  for (const auto& name : names) {
+void take_figures(const std::map<std::string, double>& from, std::map<std::string, double>& into) {
+  for (const auto& name : kFigures) {
     auto it = from.find(name);
-    if (it != from.end() && it->is_number()) into[name] = it->get<double>();
+    if (it != from.end()) into[name] = it->second;
   }
 }
 
-// The test figures of `model` in a stage's metrics: {"model": M, "test": {...}}, or a role
-// block {"student_model": M, "student": {"test": {...}}} as the distill stage writes.
-const json* model_test(const json& metrics, const std::string& model) {
-  if (!metrics.is_object()) return nullptr;
-  auto test = metrics.find("test");
-  if (test != metrics.end() && test->is_object() &&
-      (model.empty() || metrics.value("model", std::string()) == model)) {
-    return &*test;
-  }
-  for (auto it = metrics.begin(); it != metrics.end(); ++it) {
-    const std::string& key = it.key();
-    if (key.size() < 7 || key.compare(key.size() - 6, 6, "_model") != 0) continue;
-    if (!it->is_string() || (!model.empty() && it->get<std::string>() != model)) continue;
-    const std::string role = key.substr(0, key.size() - 6);
-    auto block = metrics.find(role);
-    if (block != metrics.end() && block->is_object()) {
-      auto role_test = block->find("test");
-      if (role_test != block->end() && role_test->is_object()) return &*role_test;
-    }
-  }
-  return nullptr;
+std::map<std::string, double> estimate_values(const EstimateTotals& e) {
+  return {{"lut", static_cast<double>(e.lut)},
+          {"ff", static_cast<double>(e.ff)},
+          {"dsp", static_cast<double>(e.dsp)},
+          {"bram_18k", static_cast<double>(e.bram_18k)},
+          {"latency_ns", e.latency_ns},
+          {"multiplies", static_cast<double>(e.multiplies)},
+          {"bops", e.bops}};
 }
 
-// What one stage measured of its models: a stage's "test" block, a role block's (the distill
-// stage's student and baseline; its teacher block repeats an earlier stage's), the reference
-// stage's own figures, an export's estimates.
-void stage_figures(const std::string& name, const std::string& type, const json& metrics,
+// What one stage measured of its models, from its results: each evaluation but a teacher's (it
+// restates the stage that made the teacher), labelled with the stage's name (and the role of a
+// student or baseline), and the export's estimates.
+void stage_figures(const std::string& name, const StageResults& results,
                    std::vector<StageFigures>& into) {
-  if (!metrics.is_object()) return;
-  const auto add = [&](const std::string& label, const json& from,
-                       const std::vector<std::string>& names) {
-    StageFigures figures{label, {}};
-    take_numbers(from, names, figures.values);
+  for (const Evaluation& e : results.evaluations) {
+    if (e.role == ModelRole::kTeacher) continue;
+    const bool by_role = e.role == ModelRole::kStudent || e.role == ModelRole::kBaseline;
+    StageFigures figures{by_role ? name + "." + model_role_name(e.role) : name, {}};
+    take_figures(e.figures, figures.values);
     if (!figures.values.empty()) into.push_back(std::move(figures));
-  };
-  if (type == "reference") {
-    add(name, metrics, kFigures);
-  } else if (type == "export") {
-    if (auto it = metrics.find("estimates"); it != metrics.end()) add(name, *it, kEstimates);
-  } else if (auto test = metrics.find("test"); test != metrics.end() && test->is_object()) {
-    add(name, *test, kFigures);
-  } else {
-    for (const char* role : {"student", "baseline"}) {
-      auto block = metrics.find(role);
-      if (block == metrics.end() || !block->is_object()) continue;
-      auto role_test = block->find("test");
-      if (role_test != block->end()) add(name + "." + role, *role_test, kFigures);
-    }
   }
+  if (results.estimates) into.push_back({name, estimate_values(*results.estimates)});
 }
 
 // Groups the points by every swept key but `seed`, with each figure's mean and spread over
@@ -213,25 +186,35 @@ void read_point(const fs::path& sweep_dir, SweepRow& row) {
   if (row.status != PointStatus::kCompleted) return;
 
   // The final model is the exported one; its figures come from the last stage that tested it.
-  std::vector<json> metrics;
+  std::vector<std::optional<StageResults>> results;
   for (const auto& stage : stages) {
-    metrics.push_back(read_json(dir / stage.value("dir", "") / "metrics.json").value_or(json()));
+    const std::string stage_dir = stage.value("dir", "");
+    try {
+      results.push_back(StageResults::load(dir / stage_dir, stage_dir + "/results.json"));
+    } catch (const Error&) {
+      results.push_back(std::nullopt);  // a damaged file: the stage's figures are left out
+    }
   }
-  for (std::size_t i = stages.size(); i-- > 0;) {
-    if (stages[i].value("type", "") != "export" || !metrics[i].is_object()) continue;
-    row.model = metrics[i].value("model", "");
-    if (auto it = metrics[i].find("estimates"); it != metrics[i].end())
-      take_numbers(*it, kEstimates, row.estimates);
+  for (std::size_t i = results.size(); i-- > 0;) {
+    if (!results[i] || !results[i]->estimates) continue;
+    row.model = results[i]->estimates->model;
+    row.estimates = estimate_values(*results[i]->estimates);
     break;
   }
-  for (std::size_t i = metrics.size(); i-- > 0;) {
-    if (const json* test = model_test(metrics[i], row.model)) {
-      take_numbers(*test, kFigures, row.figures);
-      break;
+  bool found = false;
+  for (std::size_t i = results.size(); i-- > 0 && !found;) {
+    if (!results[i]) continue;
+    const auto& evaluations = results[i]->evaluations;
+    for (std::size_t k = evaluations.size(); k-- > 0 && !found;) {
+      const Evaluation& e = evaluations[k];
+      if (e.role == ModelRole::kBaseline || e.role == ModelRole::kReference) continue;
+      if (!row.model.empty() && e.model != row.model) continue;
+      take_figures(e.figures, row.figures);
+      found = true;
     }
   }
   for (std::size_t i = 0; i < stages.size(); ++i) {
-    stage_figures(stages[i].value("name", ""), stages[i].value("type", ""), metrics[i], row.stages);
+    if (results[i]) stage_figures(stages[i].value("name", ""), *results[i], row.stages);
   }
 }
 

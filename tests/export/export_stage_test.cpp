@@ -84,7 +84,10 @@ std::set<std::string> files_under(const fs::path& dir) {
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     if (!entry.is_regular_file()) continue;
     const std::string relative = entry.path().lexically_relative(dir).generic_string();
-    if (relative == "metrics.json" || relative.rfind("state/", 0) == 0) continue;
+    if (relative == "metrics.json" || relative == "results.json" || relative == "timings.json" ||
+        relative.rfind("state/", 0) == 0) {
+      continue;
+    }
     out.insert(relative);
   }
   return out;

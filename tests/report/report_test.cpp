@@ -13,6 +13,7 @@
 #include "hlslim/export/estimates.hpp"
 #include "hlslim/graph/model_file.hpp"
 #include "hlslim/report/svg.hpp"
+#include "hlslim/results/results.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "support/fixed_graphs.hpp"
@@ -92,6 +93,26 @@ Graph quantized(const std::string& name, float w) {
   return g;
 }
 
+// An evaluation as a stage reports it: the numbers of `figures` as figures, the rest as their
+// distributions.
+hlslim::Evaluation evaluation(const std::string& model, ModelRole role, const json& figures) {
+  hlslim::Evaluation e;
+  e.model = model;
+  e.role = role;
+  for (const auto& [name, value] : figures.items()) {
+    if (value.is_number()) {
+      e.figures[name] = value.get<double>();
+    } else {
+      e.distributions[name] = value;
+    }
+  }
+  return e;
+}
+
+void write_results(const fs::path& stage_dir, const StageResults& results) {
+  write(stage_dir / "results.json", results.to_json().dump(2));
+}
+
 // A complete run: data, reference, train, quantize, distill, export.
 fs::path complete_run(const std::string& name) {
   const fs::path dir = fresh_dir(name);
@@ -110,9 +131,18 @@ fs::path complete_run(const std::string& name) {
   write(dir / "config.yaml", "name: synthetic\nnote: \"<b>not bold</b> & more\"\n");
   write(dir / "01-data/metrics.json", json({{"events", 100}}).dump());
   write(dir / "02-reference/metrics.json", trigger_figures(1.25, 0.9, 0.001).dump());
+  write_results(
+      dir / "02-reference",
+      {{evaluation("classical", ModelRole::kReference, trigger_figures(1.25, 0.9, 0.001))},
+       {},
+       {},
+       {},
+       {}});
   json teacher = {
       {"model", "teacher"}, {"best_epoch", 2}, {"test", trigger_figures(0.875, 0.95, 0.002)}};
   write(dir / "03-teacher/metrics.json", teacher.dump());
+  write_results(dir / "03-teacher",
+                {{evaluation("teacher", ModelRole::kModel, teacher["test"])}, {}, {}, {}, {}});
   write(dir / "03-teacher/history.jsonl",
         "{\"epoch\":1,\"loss\":0.9,\"val_loss\":0.95,\"learning_rate\":0.001,\"pt_spread\":1.5}\n"
         "{\"epoch\":2,\"loss\":0.7,\"val_loss\":0.8,\"learning_rate\":0.0005,\"pt_spread\":1.2}\n");
@@ -128,12 +158,22 @@ fs::path complete_run(const std::string& name) {
                       {"accum", "fixed<28,4>"},
                       {"accum_overflows", 0}}}}};
   write(dir / "04-quantize/metrics.json", quantize.dump());
+  write_results(dir / "04-quantize",
+                {{evaluation("teacher", ModelRole::kModel, quantize["test"])}, {}, {}, {}, {}});
   json distill = {{"teacher_model", "teacher"},
                   {"student_model", "student"},
                   {"teacher", {{"test", trigger_figures(0.8875, 0.94, 0.002)}}},
                   {"student", {{"test", trigger_figures(0.9375, 0.93, 0.003)}}},
                   {"baseline", {{"test", trigger_figures(1.0625, 0.91, 0.004)}}}};
   write(dir / "05-distill/metrics.json", distill.dump());
+  write_results(dir / "05-distill",
+                {{evaluation("teacher", ModelRole::kTeacher, distill["teacher"]["test"]),
+                  evaluation("student", ModelRole::kStudent, distill["student"]["test"]),
+                  evaluation("student", ModelRole::kBaseline, distill["baseline"]["test"])},
+                 {},
+                 {},
+                 {},
+                 {}});
   write(dir / "05-distill/history-distilled.jsonl",
         "{\"epoch\":1,\"loss\":0.5,\"val_loss\":0.6}\n");
   write(dir / "05-distill/history-baseline.jsonl",
@@ -149,6 +189,17 @@ fs::path complete_run(const std::string& name) {
                      {"latency_cycles", 9},
                      {"latency_ns", 42.5}}}};
   write(dir / "06-export/metrics.json", exported.dump());
+  EstimateTotals totals;
+  totals.model = "student";
+  totals.part = HlsProjectOptions{}.part;
+  totals.clock_period_ns = HlsProjectOptions{}.clock_period_ns;
+  totals.lut = 12345;
+  totals.ff = 678;
+  totals.multiplies = 77;
+  totals.bops = 4321.5;
+  totals.latency_cycles = 9;
+  totals.latency_ns = 42.5;
+  write_results(dir / "06-export", {{}, {}, totals, {}, {}});
   save_model(quantized("teacher", 0.5f), dir / "06-export/state/teacher.hlsm");
   save_model(quantized("student", 0.0f), dir / "06-export/state/student.hlsm");
   return dir;
@@ -251,9 +302,11 @@ TEST(Report, DamagedStageFilesBecomeVisibleNotes) {
 TEST(Report, CompressionPastItsWarningOpensTheReportAndTheSummary) {
   const fs::path dir = complete_run("degraded");
   json quantize = json::parse(read_file(dir / "04-quantize/metrics.json"));
-  quantize["degradation"] = {{"figure", "pt_spread"},  {"before", 0.875}, {"after", 1.125},
-                             {"change", 0.25 / 0.875}, {"limit", 0.1},    {"exceeded", true}};
-  write(dir / "04-quantize/metrics.json", quantize.dump());
+  StageResults results{
+      {evaluation("teacher", ModelRole::kModel, quantize["test"])}, {}, {}, {}, {}};
+  results.degradation =
+      DegradationResult{"teacher", "pt_spread", 0.875, 1.125, 0.25 / 0.875, 0.1, true};
+  write_results(dir / "04-quantize", results);
   const std::string expected =
       "stage &#39;quantize&#39; made &#39;teacher&#39; worse: validation pt_spread 0.875 -&gt; "
       "1.125 (+28.6 %, "
@@ -271,8 +324,8 @@ TEST(Report, CompressionPastItsWarningOpensTheReportAndTheSummary) {
                        "0.875 -> 1.125 (+28.6 %, warning above 10 %)\n"));
 
   // Within its limit, or without a guard at all, there is no such section.
-  quantize["degradation"]["exceeded"] = false;
-  write(dir / "04-quantize/metrics.json", quantize.dump());
+  results.degradation->exceeded = false;
+  write_results(dir / "04-quantize", results);
   EXPECT_FALSE(contains(read_file(write_report(dir).path), "id=\"degraded\""));
 }
 
@@ -284,6 +337,12 @@ TEST(Report, ReadsNothingOutsideTheRunDirectory) {
   write(secret, "TOP-SECRET-TEXT");
   write(dir.parent_path() / "elsewhere" / "metrics.json",
         json{{"model", "teacher"}, {"test", trigger_figures(0.123, 0.5, 0.5)}}.dump());
+  write_results(dir.parent_path() / "elsewhere",
+                {{evaluation("teacher", ModelRole::kModel, trigger_figures(0.123, 0.5, 0.5))},
+                 {},
+                 {},
+                 {},
+                 {}});
   for (const std::string& config : {secret.string(), std::string("../secret.txt")}) {
     json manifest = json::parse(read_file(dir / "manifest.json"));
     manifest["config"] = config;
@@ -310,6 +369,12 @@ TEST(Report, ClassificationRunShowsItsFigures) {
   write(dir / "config.yaml", "name: cls\n");
   write(dir / "01-train/metrics.json",
         json({{"model", "net"}, {"test", {{"roc_auc", 0.8125}, {"accuracy", 0.75}}}}).dump());
+  write_results(dir / "01-train",
+                {{evaluation("net", ModelRole::kModel, {{"roc_auc", 0.8125}, {"accuracy", 0.75}})},
+                 {},
+                 {},
+                 {},
+                 {}});
   const ReportResult result = write_report(dir);
   const std::string html = read_file(result.path);
   EXPECT_TRUE(contains(html, value_attr("net", "roc_auc", 0.8125)));

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "hlslim/results/results.hpp"
 #include "hlslim/util/errors.hpp"
 
 namespace hlslim {
@@ -38,28 +39,32 @@ void completed_point(const fs::path& dir, double spread, double lut, double late
                                       stage("distill", "distill", "02-distill", "completed"),
                                       stage("export", "export", "03-export", "completed")}}}
                                    .dump());
-  write(dir / "01-teacher" / "metrics.json",
-        json{{"model", "teacher"}, {"test", {{"pt_spread", 0.01}}}}.dump());
-  write(dir / "02-distill" / "metrics.json", json{{"student_model", "student"},
-                                                  {"teacher_model", "teacher"},
-                                                  {"teacher", {{"test", {{"pt_spread", 0.02}}}}},
-                                                  {"student",
-                                                   {{"test",
-                                                     {{"pt_spread", spread},
-                                                      {"plateau_eff", 0.9},
-                                                      {"fake_rate", 0.1},
-                                                      {"eff_at_thr_15", 0.5}}}}}}
-                                                 .dump());
-  write(dir / "03-export" / "metrics.json", json{{"model", "student"},
-                                                 {"estimates",
-                                                  {{"lut", lut},
-                                                   {"ff", 10},
-                                                   {"dsp", 0},
-                                                   {"bram_18k", 0},
-                                                   {"latency_ns", latency},
-                                                   {"multiplies", 7},
-                                                   {"bops", 99.5}}}}
-                                                .dump());
+  // What the stages report (results.json); their metrics.json are not read.
+  const auto write_results = [&](const std::string& stage, const StageResults& results) {
+    write(dir / stage / "results.json", results.to_json().dump());
+  };
+  write_results("01-teacher",
+                {{{"teacher", ModelRole::kModel, false, {{"pt_spread", 0.01}}}}, {}, {}, {}, {}});
+  write_results("02-distill", {{{"teacher", ModelRole::kTeacher, false, {{"pt_spread", 0.02}}},
+                                {"student",
+                                 ModelRole::kStudent,
+                                 false,
+                                 {{"pt_spread", spread},
+                                  {"plateau_eff", 0.9},
+                                  {"fake_rate", 0.1},
+                                  {"eff_at_thr_15", 0.5}}}},
+                               {},
+                               {},
+                               {},
+                               {}});
+  EstimateTotals totals;
+  totals.model = "student";
+  totals.lut = static_cast<std::int64_t>(lut);
+  totals.ff = 10;
+  totals.latency_ns = latency;
+  totals.multiplies = 7;
+  totals.bops = 99.5;
+  write_results("03-export", {{}, {}, totals, {}, {}});
 }
 
 class Collect : public ::testing::Test {

@@ -11,6 +11,7 @@
 #include "hlslim/config/options.hpp"
 #include "hlslim/graph/tensor.hpp"
 #include "hlslim/pipeline/state.hpp"
+#include "hlslim/results/results.hpp"
 #include "hlslim/util/diagnostics.hpp"
 
 namespace hlslim {
@@ -60,6 +61,10 @@ class StageContext {
   /// timings.json, apart from the figures, when not empty.
   nlohmann::json& timings() { return timings_; }
   const nlohmann::json& timings() const { return timings_; }
+  /// What the stage reports in the shared schema (evaluations, sizes, estimates, ...):
+  /// written to its results.json, which the summary, the report and `collect` read.
+  StageResults& results() { return results_; }
+  const StageResults& results() const { return results_; }
 
  private:
   PipelineState& state_;
@@ -70,6 +75,7 @@ class StageContext {
   bool resuming_;
   nlohmann::json metrics_ = nlohmann::json::object();
   nlohmann::json timings_ = nlohmann::json::object();
+  StageResults results_;
 };
 
 /// A pipeline stage: a pass over the shared model graph. Lifecycle: declare() once, then

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hlslim/graph/graph.hpp"
+#include "hlslim/results/results.hpp"
 #include "hlslim/util/status.hpp"
 
 namespace hlslim::report {
@@ -35,6 +36,7 @@ struct StageData {
   std::optional<StageStatus> status;  ///< nullopt when the manifest names no known status
   double seconds = 0.0;
   std::optional<nlohmann::json> metrics;  ///< metrics.json (absent: not written or unreadable)
+  std::optional<StageResults> results;    ///< results.json (absent: none, or unreadable)
   std::vector<History> histories;
 };
 
@@ -56,7 +58,6 @@ struct RunData {
   std::vector<ModelData> models;
   std::vector<Note> notes;
 
-  const StageData* find_stage_of_type(const std::string& type) const;  ///< the last one
   const ModelData* find_model(const std::string& model_name) const;
 };
 

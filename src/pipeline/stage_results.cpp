@@ -1,0 +1,50 @@
+#include "stage_results.hpp"
+
+#include <limits>
+
+#include "hlslim/engine/precision.hpp"
+#include "quantize_report.hpp"
+
+namespace hlslim {
+
+Evaluation make_evaluation(const std::string& model, ModelRole role, bool fixed_point,
+                           const nlohmann::json& figures) {
+  Evaluation e;
+  e.model = model;
+  e.role = role;
+  e.fixed_point = fixed_point;
+  if (!figures.is_object()) return e;
+  for (const auto& [name, value] : figures.items()) {
+    if (value.is_number()) {
+      e.figures[name] = value.get<double>();
+    } else if (value.is_null()) {
+      e.figures[name] = std::numeric_limits<double>::quiet_NaN();
+    } else {
+      e.distributions[name] = value;
+    }
+  }
+  return e;
+}
+
+ModelSize model_size(const std::string& model, const Graph& graph) {
+  const LayerSummary totals = graph.totals();
+  ModelSize size{model, totals.parameters, totals.nonzero_parameters, totals.macs, std::nullopt};
+  if (has_precision(graph)) size.weight_bits = total_weight_bits(graph, read_precision(graph));
+  return size;
+}
+
+OverflowCounts overflow_counts(const std::string& model, const Graph& graph,
+                               const EngineStats& stats) {
+  OverflowCounts counts{model, stats.input_overflows, {}};
+  for (std::size_t i = 0; i < stats.layers.size() && i < graph.layers.size(); ++i) {
+    counts.layers[graph.layers[i].name] =
+        stats.layers[i].accum_overflows + stats.layers[i].result_overflows;
+  }
+  return counts;
+}
+
+DegradationResult degradation_result(const std::string& model, const Degradation& d) {
+  return {model, d.figure, d.before, d.after, d.change, d.limit, d.exceeded};
+}
+
+}  // namespace hlslim

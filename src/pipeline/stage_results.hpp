@@ -1,0 +1,29 @@
+#pragma once
+
+// Filling StageResults from what the stages compute.
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "hlslim/engine/fixed_engine.hpp"
+#include "hlslim/graph/graph.hpp"
+#include "hlslim/results/results.hpp"
+#include "hlslim/train/degradation.hpp"
+
+namespace hlslim {
+
+/// An evaluation from a figures-of-merit object: its numbers (null as NaN) as figures, its
+/// objects and lists (turn-on bins, residual histograms, counts) as distributions.
+Evaluation make_evaluation(const std::string& model, ModelRole role, bool fixed_point,
+                           const nlohmann::json& figures);
+
+/// The size of `graph`, with its weight bits when it is quantized.
+ModelSize model_size(const std::string& model, const Graph& graph);
+
+/// The overflow counts of an engine run of `model`.
+OverflowCounts overflow_counts(const std::string& model, const Graph& graph,
+                               const EngineStats& stats);
+
+/// The guard's comparison as a result.
+DegradationResult degradation_result(const std::string& model, const Degradation& degradation);
+
+}  // namespace hlslim
