@@ -43,9 +43,7 @@ void LogObserver::on_stage_interrupted(const StageEvent& event, int signal_numbe
 
 void CheckpointObserver::on_stage_end(const StageEvent& event, StageContext& context) {
   write_file_atomic(event.dir / "metrics.json", context.metrics().dump(2) + "\n");
-  if (!context.results().empty()) {
-    write_file_atomic(event.dir / "results.json", context.results().to_json().dump(2) + "\n");
-  }
+  write_file_atomic(event.dir / "results.json", context.results().to_json().dump(2) + "\n");
   if (!context.timings().empty()) {
     write_file_atomic(event.dir / "timings.json", context.timings().dump(2) + "\n");
   }

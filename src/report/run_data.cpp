@@ -211,6 +211,11 @@ RunData load_run(const fs::path& dir) {
       }
       try {
         stage.results = StageResults::load(dir / stage.dir, stage.dir + "/results.json");
+        if (!stage.results && stage.status == StageStatus::kCompleted) {
+          run.notes.push_back({stage.dir + "/results.json",
+                               "missing although the stage completed (an older hlslim ran "
+                               "it): its figures are left out; run the stage again"});
+        }
       } catch (const Error& e) {
         run.notes.push_back({stage.dir + "/results.json", e.what()});
       }

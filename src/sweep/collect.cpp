@@ -39,10 +39,11 @@ std::optional<json> read_json(const fs::path& path) {
   }
 }
 
+// The figures a model has (a figure that could not be computed is NaN: it is left out).
 void take_figures(const std::map<std::string, double>& from, std::map<std::string, double>& into) {
   for (const auto& name : kFigures) {
     auto it = from.find(name);
-    if (it != from.end()) into[name] = it->second;
+    if (it != from.end() && std::isfinite(it->second)) into[name] = it->second;
   }
 }
 
@@ -191,8 +192,13 @@ void read_point(const fs::path& sweep_dir, SweepRow& row) {
     const std::string stage_dir = stage.value("dir", "");
     try {
       results.push_back(StageResults::load(dir / stage_dir, stage_dir + "/results.json"));
-    } catch (const Error&) {
-      results.push_back(std::nullopt);  // a damaged file: the stage's figures are left out
+      if (!results.back() && row.error.empty()) {
+        row.error = "stage '" + stage.value("name", "") +
+                    "' has no results.json (an older hlslim ran it): run the point again";
+      }
+    } catch (const Error& e) {
+      results.push_back(std::nullopt);  // the stage's figures are left out
+      if (row.error.empty()) row.error = e.what();
     }
   }
   for (std::size_t i = results.size(); i-- > 0;) {

@@ -161,9 +161,6 @@ const std::map<LayerKind, std::set<std::string>> kRejections{
     {LayerKind::kSigmoid, {"precision"}},
 };
 
-const std::set<std::string> kQuantizedConsumers{"engine", "qonnx", "hls4ml_readiness",
-                                                "hls_project", "estimates"};
-
 class LayerConformance : public ::testing::TestWithParam<LayerKind> {};
 
 TEST_P(LayerConformance, EveryConsumerSupportsTheKindOrRejectsItByName) {
@@ -177,9 +174,6 @@ TEST_P(LayerConformance, EveryConsumerSupportsTheKindOrRejectsItByName) {
   const auto it = kRejections.find(kind);
   const std::set<std::string> rejecting =
       it == kRejections.end() ? std::set<std::string>{} : it->second;
-  if (results.at("precision") == "ok") {
-    for (const auto& consumer : kQuantizedConsumers) EXPECT_TRUE(results.count(consumer));
-  }
   for (const auto& [consumer, result] : results) {
     if (rejecting.count(consumer)) {
       EXPECT_NE(result, "ok") << consumer << " was expected to reject " << name;

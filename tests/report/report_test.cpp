@@ -130,6 +130,7 @@ fs::path complete_run(const std::string& name) {
   write(dir / "manifest.json", manifest.dump(2));
   write(dir / "config.yaml", "name: synthetic\nnote: \"<b>not bold</b> & more\"\n");
   write(dir / "01-data/metrics.json", json({{"events", 100}}).dump());
+  write_results(dir / "01-data", {});  // every stage writes one, empty or not
   write(dir / "02-reference/metrics.json", trigger_figures(1.25, 0.9, 0.001).dump());
   write_results(
       dir / "02-reference",
@@ -289,13 +290,18 @@ TEST(Report, DamagedStageFilesBecomeVisibleNotes) {
   write(dir / "03-teacher/metrics.json", "{\"model\": ");
   write(dir / "03-teacher/history.jsonl", "{\"epoch\":1,\"loss\":0.9}\nnot json\n");
   write(dir / "06-export/state/student.hlsm", "garbage");
+  fs::remove(dir / "04-quantize/results.json");
   const ReportResult result = write_report(dir);
-  EXPECT_EQ(result.notes, 3u);
+  EXPECT_EQ(result.notes, 4u);
   const std::string html = read_file(result.path);
   EXPECT_TRUE(contains(html, "<section id=\"notes\">"));
   EXPECT_TRUE(contains(html, "03-teacher/metrics.json: not valid JSON"));
   EXPECT_TRUE(contains(html, "03-teacher/history.jsonl: line 2 is not a JSON object"));
   EXPECT_TRUE(contains(html, "06-export/state/student.hlsm"));
+  EXPECT_TRUE(contains(html,
+                       "04-quantize/results.json: missing although the stage completed (an "
+                       "older hlslim ran it): its figures are left out; run the stage "
+                       "again"));
   EXPECT_TRUE(contains(html, value_attr("student", "pt_spread", 0.9375)));  // the rest is there
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -267,6 +268,30 @@ TEST_F(Collect, GroupsPointsThatDifferOnlyInSeedWithMeanAndSpread) {
   std::stringstream html;
   html << std::ifstream(dir_ / "sweep.html").rdbuf();
   EXPECT_NE(html.str().find("<h2>Mean and spread over seeds</h2>"), std::string::npos);
+}
+
+// A figure that could not be computed (NaN, null in the file) is left out, not a column of NaN;
+// a completed stage without results.json (an older hlslim ran it) is named in the point's error.
+TEST_F(Collect, LeavesOutFiguresThatCouldNotBeComputedAndNamesMissingResults) {
+  for (const char* point : {"points/0000", "points/0001"}) {
+    StageResults results{
+        {{"student", ModelRole::kStudent, false, {{"pt_spread", 0.25}, {"eta_mae", std::nan("")}}}},
+        {},
+        {},
+        {},
+        {}};
+    write(dir_ / point / "02-distill" / "results.json", results.to_json().dump());
+  }
+  SweepTable table = collect_sweep(dir_);
+  EXPECT_EQ(table.rows[0].figures.count("eta_mae"), 0u);
+  EXPECT_EQ(std::count(table.figure_columns.begin(), table.figure_columns.end(), "eta_mae"), 0);
+  EXPECT_EQ(table.rows[0].error, "");
+
+  fs::remove(dir_ / "points/0001/01-teacher/results.json");
+  table = collect_sweep(dir_);
+  EXPECT_EQ(table.rows[1].error,
+            "stage 'teacher' has no results.json (an older hlslim ran it): run the point again");
+  EXPECT_DOUBLE_EQ(table.rows[1].figures.at("pt_spread"), 0.25);  // the other stages count
 }
 
 TEST_F(Collect, RefusesADirectoryWithoutPlan) {
