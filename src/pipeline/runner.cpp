@@ -235,14 +235,13 @@ RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) 
     spdlog::info("--force: clearing '{}'", run_dir.string());
     clear_directory(run_dir);
   }
-  std::error_code ec;
   Manifest previous;
-  const bool have_previous =
-      use != DirectoryUse::kClear && !options.force && fs::exists(run_dir / "manifest.json", ec);
+  const bool have_previous = use == DirectoryUse::kContinue;
   if (have_previous) previous = Manifest::load(run_dir / "manifest.json");
   const fs::path shared_dir =
       options.shared.empty() ? fs::path() : fs::absolute(options.shared).lexically_normal();
   Manifest shared;
+  std::error_code ec;
   const bool have_shared = !shared_dir.empty() && fs::exists(shared_dir / "manifest.json", ec);
   if (have_shared) shared = Manifest::load(shared_dir / "manifest.json");
 

@@ -96,17 +96,15 @@ nlohmann::json figures_json(const hlslim::Evaluation& e) {
 RunSummary summarize(const RunData& run) {
   RunSummary summary;
   // The distillation's teacher and student, else the exported model as the student.
+  const EstimateTotals* exported = nullptr;
+  std::string exported_dir;
   for (const StageData& stage : run.stages) {
     if (!stage.results) continue;
     for (const hlslim::Evaluation& e : stage.results->evaluations) {
       if (e.role == ModelRole::kTeacher) summary.teacher = e.model;
       if (e.role == ModelRole::kStudent) summary.student = e.model;
     }
-  }
-  const EstimateTotals* exported = nullptr;
-  std::string exported_dir;
-  for (const StageData& stage : run.stages) {
-    if (stage.results && stage.results->estimates) {
+    if (stage.results->estimates) {
       exported = &*stage.results->estimates;
       exported_dir = stage.dir;
     }

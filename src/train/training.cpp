@@ -1,0 +1,115 @@
+// The parts of training.hpp that need no LibTorch: epoch records and their JSON, the training
+// data of a split, the result and its history, the selected-epoch invariant. The entry points
+// that build modules (train_graph, float_predictor, ...) are in trainer.cpp.
+#include "hlslim/train/training.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "hlslim/train/dataset.hpp"
+#include "hlslim/util/errors.hpp"
+#include "hlslim/util/files.hpp"
+#include "hlslim/util/text.hpp"
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace hlslim {
+
+json EpochRecord::to_json() const {
+  json j = {{"epoch", epoch},
+            {"loss", loss},
+            {"val_loss", val_loss},
+            {"learning_rate", learning_rate},
+            {"seconds", seconds}};
+  for (const auto& [key, value] : metrics) j[key] = value;
+  if (!selectable) j["selectable"] = false;
+  return j;
+}
+
+EpochRecord EpochRecord::from_json(const json& j) {
+  // JSON has no NaN or infinity: nlohmann writes them as null, which reads back as NaN (a
+  // figure that could not be computed, a loss that was not finite).
+  const auto number = [](const json& value) {
+    return value.is_null() ? std::numeric_limits<double>::quiet_NaN() : value.get<double>();
+  };
+  EpochRecord r;
+  for (const auto& [key, value] : j.items()) {
+    if (key == "epoch")
+      r.epoch = value.get<std::int64_t>();
+    else if (key == "loss")
+      r.loss = number(value);
+    else if (key == "val_loss")
+      r.val_loss = number(value);
+    else if (key == "learning_rate")
+      r.learning_rate = number(value);
+    else if (key == "seconds")
+      r.seconds = number(value);
+    else if (key == "selectable")
+      r.selectable = value.get<bool>();
+    else if (value.is_number() || value.is_null())
+      r.metrics[key] = number(value);
+  }
+  return r;
+}
+
+TrainData split_training_data(const Dataset& dataset, const BatchSource& source,
+                              const TargetNormalization& normalization, bool classification,
+                              const Shape& input_shape) {
+  TrainData data;
+  data.source = &source;
+  data.train = dataset.split.train;
+  data.validation = dataset.split.validation;
+  data.input_shape = input_shape;
+  data.validation_figures = [&dataset, normalization,
+                             classification](const BatchPredictor& predictor) {
+    std::map<std::string, double> out;
+    const auto figures = evaluate_figures(predictor, dataset, normalization,
+                                          dataset.split.validation, false, classification);
+    for (const auto& [key, value] : figures.items()) {
+      if (value.is_number() && key != "threshold_gev") out[key] = value.get<double>();
+    }
+    return out;
+  };
+  return data;
+}
+
+void TrainResult::write_history(const fs::path& path) const {
+  std::string lines;
+  for (const auto& record : history) lines += record.to_json().dump() + "\n";
+  write_file_atomic(path, lines);
+}
+
+const EpochRecord& TrainResult::selected() const {
+  if (history.empty()) throw Error("the training has no epoch to select");
+  for (const auto& record : history) {
+    if (record.epoch == best_epoch) return record;
+  }
+  return history.back();
+}
+
+void check_selected_epoch(const TrainResult& result, const std::map<std::string, double>& saved,
+                          const std::string& who, double relative_tolerance) {
+  const EpochRecord& selected = result.selected();
+  std::vector<std::string> differences;
+  for (const auto& [name, value] : selected.metrics) {
+    const auto it = saved.find(name);
+    if (it == saved.end()) {
+      differences.push_back(name + " missing (" + format_double(value) + " at selection)");
+      continue;
+    }
+    const bool same = it->second == value || (std::isnan(value) && std::isnan(it->second));
+    const double allowed = relative_tolerance * std::abs(value);
+    if (!same && !(std::abs(it->second - value) <= allowed)) {
+      differences.push_back(name + " " + format_double(it->second) + " (saved model) vs " +
+                            format_double(value) + " (epoch " + std::to_string(selected.epoch) +
+                            ")");
+    }
+  }
+  if (differences.empty()) return;
+  throw Error(who + "the saved model does not reproduce the validation figures of the epoch " +
+              "it selected (epoch " + std::to_string(selected.epoch) + " of " +
+              std::to_string(result.history.size()) + "): " + join(differences, ", "));
+}
+
+}  // namespace hlslim
