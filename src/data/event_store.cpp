@@ -17,7 +17,10 @@ std::string shape_text(std::size_t layers, std::size_t columns) {
 void check_shape_and_names(const std::string& source, std::size_t layers, std::size_t columns,
                            const std::vector<std::string>& names) {
   const std::string prefix = source.empty() ? "" : source + ": ";
-  if (layers == 0 || columns == 0 || layers * columns > (std::size_t{1} << 32)) {
+  // Overflow-safe: a product that wraps around would pass as a small image.
+  std::size_t pixels = 0;
+  if (layers == 0 || columns == 0 || __builtin_mul_overflow(layers, columns, &pixels) ||
+      pixels > (std::size_t{1} << 32)) {
     throw DataError(prefix + "invalid image shape " + shape_text(layers, columns) +
                     " (each side must be positive, at most 2^32 pixels)");
   }
@@ -59,12 +62,24 @@ EventStore EventStore::from_arrays(const std::string& source, std::size_t layers
     throw DataError(prefix + "offsets must start at 0 and end at the hit count " +
                     std::to_string(pixels.size()));
   }
+  // Every offset is checked before any hit is read: an offset beyond the hits, or one below
+  // its predecessor, would otherwise send the loops below past the end of `pixels`.
   const std::size_t n = offsets.size() - 1;
-  if (labels.size() != n * label_names.size()) {
-    throw DataError(prefix + "expected " + std::to_string(n * label_names.size()) +
-                    " label values (" + std::to_string(n) + " events x " +
-                    std::to_string(label_names.size()) + " columns), found " +
-                    std::to_string(labels.size()));
+  for (std::size_t event = 0; event < n; ++event) {
+    if (offsets[event + 1] < offsets[event]) {
+      throw DataError(prefix + "offsets decrease at event " + std::to_string(event));
+    }
+    if (offsets[event + 1] > pixels.size()) {
+      throw DataError(prefix + "offset " + std::to_string(offsets[event + 1]) + " of event " +
+                      std::to_string(event) + " is beyond the hit count " +
+                      std::to_string(pixels.size()));
+    }
+  }
+  std::size_t n_labels = 0;
+  if (__builtin_mul_overflow(n, label_names.size(), &n_labels) || labels.size() != n_labels) {
+    throw DataError(prefix + "expected " + std::to_string(n_labels) + " label values (" +
+                    std::to_string(n) + " events x " + std::to_string(label_names.size()) +
+                    " columns), found " + std::to_string(labels.size()));
   }
   if (!values.empty() && values.size() != pixels.size()) {
     throw DataError(prefix + "expected " + std::to_string(pixels.size()) +
@@ -72,9 +87,6 @@ EventStore EventStore::from_arrays(const std::string& source, std::size_t layers
   }
   const std::uint64_t n_pixels = static_cast<std::uint64_t>(layers) * columns;
   for (std::size_t event = 0; event < n; ++event) {
-    if (offsets[event + 1] < offsets[event]) {
-      throw DataError(prefix + "offsets decrease at event " + std::to_string(event));
-    }
     for (std::uint64_t h = offsets[event]; h < offsets[event + 1]; ++h) {
       if (pixels[h] >= n_pixels) {
         throw DataError(prefix + "event " + std::to_string(event) + ": pixel " +

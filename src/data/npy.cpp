@@ -1,6 +1,7 @@
 #include "hlslim/data/npy.hpp"
 
 #include <cstring>
+#include <optional>
 
 #include "hlslim/data/error.hpp"
 #include "hlslim/util/atomic_file.hpp"
@@ -41,6 +42,24 @@ std::size_t product(const std::vector<std::size_t>& shape) {
   return n;
 }
 
+// The product of the shape and `item_size`, or nullopt when it exceeds 2^64 - 1. Any zero extent
+// makes it 0, whatever the others are.
+std::optional<std::size_t> checked_bytes(const std::vector<std::size_t>& shape,
+                                         std::size_t item_size) {
+  for (std::size_t extent : shape) {
+    if (extent == 0) return 0;
+  }
+  std::size_t bytes = item_size;
+  for (std::size_t extent : shape) {
+    if (__builtin_mul_overflow(bytes, extent, &bytes)) return std::nullopt;
+  }
+  return bytes;
+}
+
+// numpy writes headers of a few hundred bytes; a longer one belongs to a damaged file, and this
+// bound keeps the parser's work and its messages small.
+constexpr std::size_t kMaxHeaderBytes = std::size_t{1} << 20;
+
 }  // namespace
 
 const char* npy_dtype_name(NpyDtype dtype) {
@@ -72,7 +91,9 @@ const char* npy_dtype_name(NpyDtype dtype) {
 }
 
 std::size_t NpyHeader::element_count() const {
-  return product(shape);
+  const std::optional<std::size_t> count = checked_bytes(shape, 1);
+  if (!count) throw DataError("array shape with more than 2^64 elements");
+  return *count;
 }
 
 struct NpyReader::File {
@@ -101,20 +122,21 @@ NpyReader::NpyReader(const std::string& path) : file_(std::make_unique<File>(pat
   in.read(length_raw, length_bytes, "the header length");
   for (std::size_t i = 0; i < length_bytes; ++i) length |= std::size_t{length_raw[i]} << (8 * i);
   if (length > in.size() - in.position()) throw DataError(path + ": truncated header");
+  if (length > kMaxHeaderBytes) {
+    throw DataError(path + ": header of " + std::to_string(length) +
+                    " bytes exceeds the limit of " + std::to_string(kMaxHeaderBytes));
+  }
   std::string text(length, '\0');
   in.read(text.data(), length, "the header");
   header_ = detail::parse_npy_header(path, text);
   header_.data_offset = static_cast<std::size_t>(in.position());
 
   const std::size_t remaining = static_cast<std::size_t>(in.size() - in.position());
-  std::size_t bytes = header_.item_size;
-  bool overflow = false;
-  for (std::size_t extent : header_.shape) {
-    overflow = overflow || __builtin_mul_overflow(bytes, extent, &bytes);
-  }
-  if (overflow) {
+  const std::optional<std::size_t> needed = checked_bytes(header_.shape, header_.item_size);
+  if (!needed) {
     throw DataError(path + ": truncated data: the shape needs more than 2^64 bytes");
   }
+  const std::size_t bytes = *needed;
   if (bytes > remaining) {
     throw DataError(path + ": truncated data: expected " + std::to_string(bytes) +
                     " bytes after the header, found " + std::to_string(remaining));

@@ -20,6 +20,24 @@ constexpr DtypeEntry kDtypes[] = {
     {"f4", NpyDtype::float32, 4}, {"f8", NpyDtype::float64, 8},
 };
 
+// Header text as a message quotes it: at most 200 characters, every byte that is not printable
+// ASCII spelled \xNN, so that a damaged file never puts raw bytes on the terminal.
+std::string printable(const std::string& text) {
+  constexpr std::size_t kMaxQuoted = 200;
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < text.size() && i < kMaxQuoted; ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 0x20 && byte < 0x7f) {
+      out += static_cast<char>(byte);
+    } else {
+      out += std::string("\\x") + kHex[byte >> 4] + kHex[byte & 0xf];
+    }
+  }
+  if (text.size() > kMaxQuoted) out += "...";
+  return out;
+}
+
 // A cursor over the header text: just enough of Python's literal syntax for numpy's dict of
 // strings, booleans and a tuple of integers.
 class Parser {
@@ -28,7 +46,7 @@ class Parser {
 
   [[noreturn]] void fail(const std::string& what) const {
     throw DataError(path_ + ": malformed header: " + what + " at character " +
-                    std::to_string(position_) + " of \"" + trimmed() + "\"");
+                    std::to_string(position_) + " of \"" + printable(trimmed()) + "\"");
   }
 
   void skip_space() {
@@ -137,7 +155,7 @@ NpyHeader parse_npy_header(const std::string& path, const std::string& text) {
       header.shape = parser.shape();
       has_shape = true;
     } else {
-      parser.fail("unknown key '" + key + "'");
+      parser.fail("unknown key '" + printable(key) + "'");
     }
     if (!parser.accept(',')) {
       parser.expect('}');
@@ -167,10 +185,11 @@ NpyHeader parse_npy_header(const std::string& path, const std::string& text) {
       return header;
     }
     if (order == '>') {
-      throw DataError(path + ": big-endian dtype '" + descr + "' is not supported");
+      throw DataError(path + ": big-endian dtype '" + printable(descr) + "' is not supported");
     }
   }
-  throw DataError(path + ": unsupported dtype '" + descr + "' (supported: bool, uint8, int8, " +
+  throw DataError(path + ": unsupported dtype '" + printable(descr) +
+                  "' (supported: bool, uint8, int8, " +
                   "uint16, int16, uint32, int32, uint64, int64, float32, float64)");
 }
 

@@ -16,6 +16,9 @@
 namespace hlslim::data {
 namespace {
 
+// At most this many label columns: read_store() rejects a store with more.
+constexpr std::size_t kMaxLabelColumns = 4096;
+
 // Keys of labels.json that describe the arrays; every other key is the store's metadata.
 const char* const kArrayKeys[] = {"format", "format_version", "columns", "n_events", "image_shape"};
 
@@ -226,7 +229,10 @@ EventStore from_npy(const std::string& images_path, const std::string& labels_pa
   const std::size_t n = shape[0];
   const std::size_t layers = shape.size() == 3 ? shape[1] : 1;
   const std::size_t columns = shape.back();
-  if (layers == 0 || columns == 0 || layers * columns > (std::size_t{1} << 32)) {
+  // Overflow-safe: with no events the file holds no data, so the shape alone bounds nothing.
+  std::size_t image_pixels = 0;
+  if (layers == 0 || columns == 0 || __builtin_mul_overflow(layers, columns, &image_pixels) ||
+      image_pixels > (std::size_t{1} << 32)) {
     throw DataError(images_path + ": image shape " + shape_text(shape) +
                     " is empty or above 2^32 pixels");
   }
@@ -243,6 +249,11 @@ EventStore from_npy(const std::string& images_path, const std::string& labels_pa
                       images_path + " has " + std::to_string(n) + " events");
     }
     k = labels.shape.size() == 2 ? labels.shape[1] : 1;
+    // What an event store file holds at most; with no rows, nothing else bounds the count.
+    if (k > kMaxLabelColumns) {
+      throw DataError(labels_path + ": " + std::to_string(k) +
+                      " label columns exceed the limit of " + std::to_string(kMaxLabelColumns));
+    }
   } else if (!label_columns.empty()) {
     throw DataError("label columns were named but no labels file was given");
   }
@@ -267,7 +278,8 @@ EventStore from_npy(const std::string& images_path, const std::string& labels_pa
   offsets.reserve(n + 1);
   std::vector<std::uint32_t> pixels;
   std::vector<float> hit_values;  // dropped by from_arrays when every hit is 1 (binary images)
-  std::vector<unsigned char> raw(image * images.header().item_size);
+  // Sized only when there are events: the file then holds every image, which bounds it.
+  std::vector<unsigned char> raw(n > 0 ? image * images.header().item_size : 0);
   for (std::size_t event = 0; event < n; ++event) {
     images.read_raw(raw.data(), image);
     collect_hits(images.header().dtype, raw.data(), image, images_path, event, pixels, hit_values);

@@ -168,8 +168,12 @@ EventStore read_store(const std::string& path) {
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(header_text);
-  } catch (const nlohmann::json::exception& error) {
-    throw DataError(file + ": invalid header: " + error.what());
+  } catch (const nlohmann::json::parse_error& error) {
+    // Only the position: the parser's own message quotes the bytes it read.
+    throw DataError(file + ": invalid header: not valid JSON (at byte " +
+                    std::to_string(error.byte) + " of " + std::to_string(header_length) + ")");
+  } catch (const nlohmann::json::exception&) {
+    throw DataError(file + ": invalid header: not valid JSON");
   }
   if (!header.is_object()) throw DataError(file + ": invalid header: not a JSON object");
   const std::uint64_t n_events = header_uint(file, header, "n_events");

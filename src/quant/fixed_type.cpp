@@ -59,12 +59,31 @@ std::vector<std::string_view> split_args(std::string_view s) {
   return out;
 }
 
-std::optional<int> parse_int(std::string_view s) {
+// An integer argument: the value, or why there is none. Digits beyond the range of int are
+// kOutOfRange rather than "not an integer", so that an absurd width gets the message of a
+// width too large.
+struct IntArg {
+  enum Status { kOk, kNotInteger, kOutOfRange } status = kNotInteger;
   int value = 0;
+};
+
+IntArg parse_int(std::string_view s) {
+  IntArg out;
   const char* end = s.data() + s.size();
-  auto [ptr, ec] = std::from_chars(s.data(), end, value);
-  if (ec != std::errc() || ptr != end || s.empty()) return std::nullopt;
-  return value;
+  auto [ptr, ec] = std::from_chars(s.data(), end, out.value);
+  if (s.empty() || ptr != end) return out;
+  if (ec == std::errc::result_out_of_range) {
+    out.status = IntArg::kOutOfRange;
+  } else if (ec == std::errc()) {
+    out.status = IntArg::kOk;
+  }
+  return out;
+}
+
+// User text as an error message quotes it: at most 64 characters.
+std::string quoted(std::string_view s) {
+  constexpr std::size_t kMaxQuoted = 64;
+  return "'" + std::string(s.substr(0, kMaxQuoted)) + (s.size() > kMaxQuoted ? "...'" : "'");
 }
 
 FixedTypeResult fail(std::string message) {
@@ -153,9 +172,9 @@ FixedTypeResult parse_fixed_type(std::string_view text) {
   if (s.empty()) return fail("empty precision string");
   const std::size_t open = s.find('<');
   if (open == std::string_view::npos) {
-    return fail("expected '<' in precision '" + std::string(s) + "' (e.g. fixed<16,6>)");
+    return fail("expected '<' in precision " + quoted(s) + " (e.g. fixed<16,6>)");
   }
-  if (s.back() != '>') return fail("expected '>' at the end of precision '" + std::string(s) + "'");
+  if (s.back() != '>') return fail("expected '>' at the end of precision " + quoted(s));
 
   std::string_view name = trim(s.substr(0, open));
   if (name.size() > 3 && iequals(name.substr(0, 3), "ap_")) name.remove_prefix(3);
@@ -170,13 +189,13 @@ FixedTypeResult parse_fixed_type(std::string_view text) {
     is_int = true;
     is_signed = false;
   } else {
-    return fail("unknown type '" + std::string(trim(s.substr(0, open))) +
-                "' (expected fixed, ufixed, int or uint, optionally with the ap_ prefix)");
+    return fail("unknown type " + quoted(trim(s.substr(0, open))) +
+                " (expected fixed, ufixed, int or uint, optionally with the ap_ prefix)");
   }
 
   const std::string_view inner = s.substr(open + 1, s.size() - open - 2);
   if (inner.find_first_of("<>") != std::string_view::npos) {
-    return fail("unexpected '<' or '>' inside precision '" + std::string(s) + "'");
+    return fail("unexpected '<' or '>' inside precision " + quoted(s));
   }
   const std::vector<std::string_view> args = split_args(inner);
   const std::string kind = std::string(is_signed ? "" : "u") + (is_int ? "int" : "fixed");
@@ -188,43 +207,56 @@ FixedTypeResult parse_fixed_type(std::string_view text) {
                 std::to_string(args.size()));
   }
 
-  const std::optional<int> width = parse_int(args[0]);
-  if (!width) return fail("total bits must be an integer, got '" + std::string(args[0]) + "'");
-  int integer_bits = *width;
+  const IntArg width = parse_int(args[0]);
+  if (width.status == IntArg::kNotInteger) {
+    return fail("total bits must be an integer, got " + quoted(args[0]));
+  }
+  if (width.status == IntArg::kOutOfRange) {
+    return fail("total bits must be at most " + std::to_string(kMaxSignedWidth) + ", got " +
+                quoted(args[0]));
+  }
+  int integer_bits = width.value;
   if (!is_int) {
-    const std::optional<int> i = parse_int(args[1]);
-    if (!i) return fail("integer bits must be an integer, got '" + std::string(args[1]) + "'");
-    integer_bits = *i;
+    const IntArg i = parse_int(args[1]);
+    if (i.status == IntArg::kNotInteger) {
+      return fail("integer bits must be an integer, got " + quoted(args[1]));
+    }
+    if (i.status == IntArg::kOutOfRange) {
+      return fail("integer bits must be between -" + std::to_string(kMaxIntegerBitsMagnitude) +
+                  " and " + std::to_string(kMaxIntegerBitsMagnitude) + ", got " + quoted(args[1]));
+    }
+    integer_bits = i.value;
   }
   QuantMode quant = QuantMode::kTrn;
   OverflowMode overflow = OverflowMode::kWrap;
   if (args.size() >= 3) {
     const std::optional<QuantMode> q = parse_quant_mode(args[2]);
     if (!q) {
-      return fail("unknown rounding mode '" + std::string(args[2]) +
-                  "' (expected one of: " + join_names(kQuantNames) + ")");
+      return fail("unknown rounding mode " + quoted(args[2]) +
+                  " (expected one of: " + join_names(kQuantNames) + ")");
     }
     quant = *q;
   }
   if (args.size() >= 4) {
     const std::optional<OverflowMode> o = parse_overflow_mode(args[3]);
     if (!o) {
-      return fail("unknown overflow mode '" + std::string(args[3]) +
-                  "' (expected one of: " + join_names(kOverflowNames) + ")");
+      return fail("unknown overflow mode " + quoted(args[3]) +
+                  " (expected one of: " + join_names(kOverflowNames) + ")");
     }
     overflow = *o;
   }
   if (args.size() == 5) {
-    const std::optional<int> n = parse_int(args[4]);
-    if (!n) {
-      return fail("saturation bits must be an integer, got '" + std::string(args[4]) + "'");
+    const IntArg n = parse_int(args[4]);
+    if (n.status == IntArg::kNotInteger) {
+      return fail("saturation bits must be an integer, got " + quoted(args[4]));
     }
-    if (*n != 0) {
-      return fail("saturation bits N must be 0, got " + std::to_string(*n) +
+    if (n.status == IntArg::kOutOfRange || n.value != 0) {
+      const std::string got = n.status == IntArg::kOk ? std::to_string(n.value) : quoted(args[4]);
+      return fail("saturation bits N must be 0, got " + got +
                   " (only the default N = 0 is supported)");
     }
   }
-  return make_fixed_type(is_signed, *width, integer_bits, quant, overflow);
+  return make_fixed_type(is_signed, width.value, integer_bits, quant, overflow);
 }
 
 }  // namespace hlslim

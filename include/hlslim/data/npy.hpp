@@ -39,7 +39,8 @@ struct NpyHeader {
   /// Byte offset of the first element in the file.
   std::size_t data_offset = 0;
 
-  /// Product of the shape (1 for a scalar).
+  /// Product of the shape (1 for a scalar). Throws DataError when it exceeds 2^64 - 1, which
+  /// never happens for the header of a file NpyReader accepted.
   std::size_t element_count() const;
 };
 
