@@ -1,7 +1,9 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <iostream>
+#include <new>
 
 #include "hlslim/cli/cli.hpp"
 #include "hlslim/util/errors.hpp"
@@ -51,6 +53,16 @@ int cli_main(int argc, const char* const* argv, const StageRegistry& registry) {
   } catch (const Error& e) {
     spdlog::error("{}", e.what());
     return e.exit_code();
+  } catch (const std::filesystem::filesystem_error& e) {
+    // A file or directory hlslim must write or read is unusable (read-only, under a file, a name
+    // too long, a full disk): a problem of the location, not of hlslim.
+    std::string message = e.code().message();
+    if (!e.path1().empty()) message = "'" + e.path1().string() + "': " + message;
+    spdlog::error("cannot use {}", message);
+    return kExitRunDir;
+  } catch (const std::bad_alloc&) {
+    spdlog::error("out of memory");
+    return kExitRuntime;
   } catch (const std::exception& e) {
     spdlog::error("internal error: {}", e.what());
     return kExitRuntime;

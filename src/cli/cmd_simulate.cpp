@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <array>
 #include <chrono>
 #include <filesystem>
 
@@ -12,8 +13,43 @@
 #include "hlslim/pipeline/pipeline_config.hpp"
 #include "hlslim/train/dataset.hpp"
 #include "hlslim/util/errors.hpp"
+#include "hlslim/util/files.hpp"
 
 namespace hlslim {
+namespace {
+
+// The files a dataset directory holds; simulate writes some of them, per --format.
+constexpr std::array<const char*, 4> kDatasetFiles = {"events.hlsd", "images.npy", "labels.npy",
+                                                      "labels.json"};
+
+// A dataset directory ends up holding exactly one simulated set: a non-empty directory is
+// refused unless `force`, and then every dataset file in it is removed first, so no file of an
+// earlier set (of another size or format) is left beside the new one.
+void prepare_dataset_directory(const std::filesystem::path& dir, bool force) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) {
+    throw Error("simulate: the output '" + dir.string() + "' exists and is not a directory",
+                kExitRunDir);
+  }
+  if (fs::is_directory(dir, ec) && !fs::is_empty(dir, ec)) {
+    if (!force) {
+      throw Error("simulate: the output directory '" + dir.string() +
+                      "' is not empty; give a new directory, or --force to replace its dataset",
+                  kExitRunDir);
+    }
+    for (const char* name : kDatasetFiles) {
+      fs::remove(dir / name, ec);
+      if (ec) {
+        throw Error("simulate: cannot remove '" + (dir / name).string() + "': " + ec.message(),
+                    kExitRunDir);
+      }
+    }
+  }
+  create_output_directory(dir, "dataset directory");
+}
+
+}  // namespace
 
 void add_simulate_command(CLI::App& app, CliContext&) {
   struct Args {
@@ -24,18 +60,25 @@ void add_simulate_command(CLI::App& app, CliContext&) {
     int threads = 0;
     std::string format = "both";
     std::vector<std::string> overrides;
+    bool force = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd =
       app.add_subcommand("simulate",
                          "Simulate muon-trigger events into a dataset directory (events.hlsd, and "
                          "images.npy, labels.npy, labels.json for NumPy).");
-  cmd->add_option("--events", args->events, "Muon events.")->capture_default_str();
+  cmd->add_option("--events", args->events, "Muon events.")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   cmd->add_option("--noise-events", args->noise_events, "Noise-only events.")
+      ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_option("--seed", args->seed, "Seed; the output depends on nothing else.")
       ->capture_default_str();
-  cmd->add_option("--output", args->output, "Output directory.")->required();
+  cmd->add_option("--output", args->output, "Output directory; it must be empty or new.")
+      ->required();
+  cmd->add_flag("--force", args->force,
+                "Replace the dataset in a non-empty output directory (other files stay).");
   cmd->add_option("--threads", args->threads, "Threads; 0: every core.")
       ->check(CLI::Range(0, 1024));
   cmd->add_option("--format", args->format, "hlsd, npy or both.")
@@ -61,6 +104,13 @@ void add_simulate_command(CLI::App& app, CliContext&) {
       diagnostics.error({"--set"}, problem);
     if (diagnostics.has_errors()) throw ConfigError(diagnostics);
 
+    if (args->events + args->noise_events == 0) {
+      throw Error("simulate: --events and --noise-events are both 0; nothing to simulate",
+                  kExitConfig);
+    }
+    const std::filesystem::path output(args->output);
+    prepare_dataset_directory(output, args->force);
+
     RunSettings settings;
     settings.threads = args->threads;
     const auto start = std::chrono::steady_clock::now();
@@ -71,10 +121,7 @@ void add_simulate_command(CLI::App& app, CliContext&) {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       spdlog::info("simulated {} events in {:.2f} s ({:.0f} events/s)", store.size(), seconds,
                    static_cast<double>(store.size()) / seconds);
-      std::filesystem::create_directories(args->output);
-      if (args->format != "npy") {
-        data::write_store(store, (std::filesystem::path(args->output) / "events.hlsd").string());
-      }
+      if (args->format != "npy") data::write_store(store, (output / "events.hlsd").string());
       if (args->format != "hlsd") data::write_numpy(store, args->output);
     } catch (const data::DataError& e) {
       throw Error(e.what());

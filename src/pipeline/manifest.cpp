@@ -33,6 +33,12 @@ StageRecord stage_from_json(const json& j) {
   r.name = j.at("name").get<std::string>();
   r.type = j.at("type").get<std::string>();
   r.dir = j.at("dir").get<std::string>();
+  // A stage directory is one name inside the run directory: --force removes it and --resume
+  // writes into it, so it must not reach anywhere else.
+  if (r.dir.empty() || r.dir == "." || r.dir == ".." || r.dir.find('/') != std::string::npos) {
+    throw std::invalid_argument("stage '" + r.name + "' has the directory '" + r.dir +
+                                "', which is not a name inside the run directory");
+  }
   r.fingerprint = j.at("fingerprint").get<std::string>();
   const std::string status = j.at("status").get<std::string>();
   const auto parsed = parse_stage_status(status);

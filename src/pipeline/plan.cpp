@@ -1,18 +1,14 @@
 #include "hlslim/pipeline/plan.hpp"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "hlslim/pipeline/manifest.hpp"
 #include "hlslim/pipeline/stage.hpp"
 #include "hlslim/util/errors.hpp"
+#include "hlslim/util/file_lock.hpp"
 #include "hlslim/util/files.hpp"
 
 namespace fs = std::filesystem;
@@ -30,33 +26,6 @@ std::vector<std::string> split_key(const std::string& key) {
     start = dot + 1;
   }
 }
-
-// An exclusive advisory lock on a file, held for the object's lifetime. flock() locks are
-// released by the kernel when the process dies, so a killed job never leaves the sweep locked.
-class FileLock {
- public:
-  explicit FileLock(const fs::path& path) {
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) {
-      throw Error("cannot open lock file '" + path.string() + "': " + std::strerror(errno));
-    }
-    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      spdlog::info("waiting for another job that prepares the shared stages ({})", path.string());
-      while (::flock(fd_, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-          ::close(fd_);
-          throw Error("cannot lock '" + path.string() + "': " + std::strerror(errno));
-        }
-      }
-    }
-  }
-  ~FileLock() { ::close(fd_); }
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-
- private:
-  int fd_ = -1;
-};
 
 }  // namespace
 
@@ -239,7 +208,13 @@ void write_sweep_plan(const SweepPlan& plan) {
 void prepare_shared(const SweepPlan& plan) {
   if (plan.shared_stages == 0) return;
   fs::create_directories(plan.dir);
-  FileLock lock(plan.dir / "shared.lock");
+  const fs::path lock_path = plan.dir / "shared.lock";
+  std::optional<FileLock> lock = FileLock::try_lock(lock_path, nullptr);
+  if (!lock) {
+    spdlog::info("waiting for another job that prepares the shared stages ({})",
+                 lock_path.string());
+    lock.emplace(lock_path);
+  }
   if (shared_complete(plan)) {
     spdlog::info("shared stages ({}) are complete in {}", plan.shared_stage_names().back(),
                  plan.shared_dir().string());

@@ -28,6 +28,13 @@ DirectoryUse decide_directory_use(const DirectoryFacts& facts, bool resume, bool
                     "directory, so it is neither cleared nor resumed",
                 kExitRunDir);
   }
+  if (non_empty && facts.has_manifest && !facts.manifest_problem.empty() && (force || reuse)) {
+    throw Error("run directory '" + dir +
+                    "' holds a manifest.json that is not an hlslim manifest, so it is neither "
+                    "cleared nor resumed: " +
+                    facts.manifest_problem,
+                kExitRunDir);
+  }
   if (non_empty && !force && !reuse) {
     throw Error("run directory '" + dir +
                     "' is not empty; use --resume to continue it or --force to start over",

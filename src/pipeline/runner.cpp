@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -11,6 +12,7 @@
 #include "hlslim/pipeline/stage.hpp"
 #include "hlslim/train/runtime.hpp"
 #include "hlslim/util/errors.hpp"
+#include "hlslim/util/file_lock.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/interrupt.hpp"
 #include "hlslim/util/logging.hpp"
@@ -54,8 +56,53 @@ bool outputs_intact(const StageRecord& record, const fs::path& run_dir) {
   return true;
 }
 
-void clear_directory(const fs::path& dir) {
-  for (const auto& item : fs::directory_iterator(dir)) fs::remove_all(item.path());
+// The file that locks a run directory while a run uses it.
+constexpr const char* kLockFile = "run.lock";
+
+// Whether `name` is a file hlslim writes at the top of a run directory (or a temporary of one).
+bool written_by_hlslim(const std::string& name) {
+  for (const char* known : {"manifest.json", "config.yaml", "run.log", "report"}) {
+    const std::string prefix = std::string(known) + ".tmp.";
+    if (name == known || name.compare(0, prefix.size(), prefix) == 0) return true;
+  }
+  return false;
+}
+
+// --force: removes what an earlier run wrote (its stage directories, manifest, config, log and
+// report) and nothing else; files hlslim did not write stay, and are named.
+void clear_run_directory(const fs::path& dir, const Manifest& manifest) {
+  std::vector<std::string> stage_dirs;
+  for (const auto& record : manifest.stages) stage_dirs.push_back(record.dir);
+  std::vector<std::string> kept;
+  for (const auto& item : fs::directory_iterator(dir)) {
+    const std::string name = item.path().filename().string();
+    if (name == kLockFile) continue;
+    const bool stage_dir =
+        std::find(stage_dirs.begin(), stage_dirs.end(), name) != stage_dirs.end();
+    if (stage_dir || written_by_hlslim(name)) {
+      fs::remove_all(item.path());
+    } else {
+      kept.push_back(name);
+    }
+  }
+  if (!kept.empty()) {
+    std::sort(kept.begin(), kept.end());
+    spdlog::warn("--force left {} entr{} that hlslim did not write in '{}': {}", kept.size(),
+                 kept.size() == 1 ? "y" : "ies", dir.string(), join(kept, ", "));
+  }
+}
+
+// Takes the run directory's lock for the whole run, or says who holds it.
+FileLock lock_run_directory(const fs::path& dir) {
+  long holder = 0;
+  std::optional<FileLock> lock = FileLock::try_lock(dir / kLockFile, &holder);
+  if (!lock) {
+    throw Error("run directory '" + dir.string() + "' is in use by another hlslim run" +
+                    (holder > 0 ? " (pid " + std::to_string(holder) + ")" : std::string()) +
+                    "; wait for it to end, or stop it first",
+                kExitRunDir);
+  }
+  return std::move(*lock);
 }
 
 // Replaces whatever is at `link` by a relative symlink to `target`, unless it already is one.
@@ -119,8 +166,20 @@ DirectoryFacts directory_facts(const fs::path& dir) {
   DirectoryFacts facts;
   facts.exists = fs::exists(dir, ec);
   facts.is_directory = fs::is_directory(dir, ec);
-  facts.empty = !facts.exists || fs::is_empty(dir, ec);
+  facts.empty = true;
+  if (facts.is_directory) {
+    for (const auto& item : fs::directory_iterator(dir, ec)) {
+      if (item.path().filename() != kLockFile) facts.empty = false;
+    }
+  }
   facts.has_manifest = fs::exists(dir / "manifest.json", ec);
+  if (facts.has_manifest) {
+    try {
+      Manifest::load(dir / "manifest.json");
+    } catch (const Error& e) {
+      facts.manifest_problem = e.what();
+    }
+  }
   return facts;
 }
 
@@ -227,21 +286,30 @@ RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) 
           .lexically_normal();
   const auto [first, last] = stage_range(config, options);
 
-  // Decide how to use the directory and what to run before touching anything.
+  // Lock the directory, then decide how to use it and what to run before touching anything
+  // else: no other run can change it from here on.
+  std::error_code ec;
+  if (fs::exists(run_dir, ec) && !fs::is_directory(run_dir, ec)) {
+    throw Error("run directory '" + run_dir.string() + "' exists and is not a directory",
+                kExitRunDir);
+  }
+  create_output_directory(run_dir, "run directory");
+  const FileLock lock = lock_run_directory(run_dir);
   const DirectoryUse use =
       decide_directory_use(directory_facts(run_dir), options.resume, options.force,
                            !options.from.empty(), run_dir.string());
-  if (use == DirectoryUse::kClear) {
-    spdlog::info("--force: clearing '{}'", run_dir.string());
-    clear_directory(run_dir);
-  }
   Manifest previous;
   const bool have_previous = use == DirectoryUse::kContinue;
-  if (have_previous) previous = Manifest::load(run_dir / "manifest.json");
+  if (have_previous || use == DirectoryUse::kClear) {
+    previous = Manifest::load(run_dir / "manifest.json");
+  }
+  if (use == DirectoryUse::kClear) {
+    spdlog::info("--force: clearing the earlier run in '{}'", run_dir.string());
+    clear_run_directory(run_dir, previous);
+  }
   const fs::path shared_dir =
       options.shared.empty() ? fs::path() : fs::absolute(options.shared).lexically_normal();
   Manifest shared;
-  std::error_code ec;
   const bool have_shared = !shared_dir.empty() && fs::exists(shared_dir / "manifest.json", ec);
   if (have_shared) shared = Manifest::load(shared_dir / "manifest.json");
 
@@ -268,7 +336,6 @@ RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) 
         config.stages[last].name);
   }
 
-  fs::create_directories(run_dir);
   RunLogGuard log_guard(run_dir / "run.log");
   spdlog::info("hlslim {} ({}), run directory {}", version(), git_commit(), run_dir.string());
   const int threads = set_torch_threads(config.settings.thread_count());
@@ -279,7 +346,7 @@ RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) 
   const std::string stamp = "# Resolved configuration of this run, written by hlslim " +
                             std::string(version()) + " (commit " + git_commit() + ") at " +
                             utc_timestamp() + ".\n";
-  write_file_atomic(run_dir / "config.yaml", stamp + config.dump(true, run_dir));
+  write_file_atomic(run_dir / "config.yaml", stamp + config.dump(true, "."));
 
   RunResult result;
   result.run_dir = run_dir;

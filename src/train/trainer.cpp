@@ -15,6 +15,7 @@
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/interrupt.hpp"
+#include "hlslim/util/json_number.hpp"
 #include "hlslim/util/progress.hpp"
 #include "hlslim/util/text.hpp"
 
@@ -262,18 +263,18 @@ void Trainer::save_checkpoint(const fs::path& dir, const LoopState& state) {
   torch::save(at::detail::getDefaultCPUGenerator().get_state(), rng_bytes);
   write_file_atomic(fresh / "rng.pt", rng_bytes.str());
   json history = json::array();
-  for (const auto& r : state.history) history.push_back(r.to_json());
+  for (const auto& r : state.history) history.push_back(r.to_json(true));
   const json j = {{"epoch", state.epoch},
                   {"step", state.step},
-                  {"loss_sum", state.loss_sum},
+                  {"loss_sum", exact_number(state.loss_sum)},
                   {"samples", state.samples},
-                  {"learning_rate", state.learning_rate},
-                  {"best_value", state.best_value},
+                  {"learning_rate", exact_number(state.learning_rate)},
+                  {"best_value", exact_number(state.best_value)},
                   {"best_epoch", state.best_epoch},
                   {"bad_epochs", state.bad_epochs},
                   {"plateau_bad", state.plateau_bad},
                   {"global_step", state.global_step},
-                  {"train_seconds", state.train_seconds},
+                  {"train_seconds", exact_number(state.train_seconds)},
                   {"trained_samples", state.trained_samples},
                   {"finished", state.finished},
                   {"stopped_early", state.stopped_early},
@@ -298,16 +299,17 @@ bool Trainer::load_checkpoint(const fs::path& dir_in, LoopState& state) {
     const json j = json::parse(read_file(dir / "trainer.json"));
     state.epoch = j.at("epoch");
     state.step = j.at("step");
-    state.loss_sum = j.at("loss_sum");
+    state.loss_sum = read_number(j.at("loss_sum"));
     state.samples = j.at("samples");
-    state.learning_rate = j.at("learning_rate");
-    // Infinite (written as null) until an epoch was selectable.
-    if (!j.at("best_value").is_null()) state.best_value = j.at("best_value");
+    state.learning_rate = read_number(j.at("learning_rate"));
+    // Infinite until an epoch was selectable. Checkpoints of earlier versions wrote it as null,
+    // which keeps the starting value.
+    if (!j.at("best_value").is_null()) state.best_value = read_number(j.at("best_value"));
     state.best_epoch = j.at("best_epoch");
     state.bad_epochs = j.at("bad_epochs");
     state.plateau_bad = j.at("plateau_bad");
     state.global_step = j.at("global_step");
-    state.train_seconds = j.at("train_seconds");
+    state.train_seconds = read_number(j.at("train_seconds"));
     state.trained_samples = j.at("trained_samples");
     state.finished = j.at("finished");
     state.stopped_early = j.at("stopped_early");

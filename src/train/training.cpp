@@ -9,6 +9,7 @@
 #include "hlslim/train/dataset.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
+#include "hlslim/util/json_number.hpp"
 #include "hlslim/util/text.hpp"
 
 namespace fs = std::filesystem;
@@ -16,23 +17,20 @@ using json = nlohmann::json;
 
 namespace hlslim {
 
-json EpochRecord::to_json() const {
+json EpochRecord::to_json(bool exact) const {
+  const auto number = [exact](double value) { return exact ? exact_number(value) : json(value); };
   json j = {{"epoch", epoch},
-            {"loss", loss},
-            {"val_loss", val_loss},
-            {"learning_rate", learning_rate},
-            {"seconds", seconds}};
-  for (const auto& [key, value] : metrics) j[key] = value;
+            {"loss", number(loss)},
+            {"val_loss", number(val_loss)},
+            {"learning_rate", number(learning_rate)},
+            {"seconds", number(seconds)}};
+  for (const auto& [key, value] : metrics) j[key] = number(value);
   if (!selectable) j["selectable"] = false;
   return j;
 }
 
 EpochRecord EpochRecord::from_json(const json& j) {
-  // JSON has no NaN or infinity: nlohmann writes them as null, which reads back as NaN (a
-  // figure that could not be computed, a loss that was not finite).
-  const auto number = [](const json& value) {
-    return value.is_null() ? std::numeric_limits<double>::quiet_NaN() : value.get<double>();
-  };
+  const auto number = [](const json& value) { return read_number(value); };
   EpochRecord r;
   for (const auto& [key, value] : j.items()) {
     if (key == "epoch")
@@ -47,7 +45,8 @@ EpochRecord EpochRecord::from_json(const json& j) {
       r.seconds = number(value);
     else if (key == "selectable")
       r.selectable = value.get<bool>();
-    else if (value.is_number() || value.is_null())
+    else if (value.is_number() || value.is_null() ||
+             (value.is_string() && (value == "nan" || value == "inf" || value == "-inf")))
       r.metrics[key] = number(value);
   }
   return r;

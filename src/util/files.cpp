@@ -53,6 +53,15 @@ void write_file_atomic(const fs::path& path, std::string_view content) {
   file.commit();
 }
 
+void create_output_directory(const fs::path& dir, const std::string& what) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    throw Error("cannot create the " + what + " '" + dir.string() + "': " + ec.message(),
+                kExitRunDir);
+  }
+}
+
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot read '" + path.string() + "': " + errno_text());

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdio>
+#include <regex>
 
 #include "hlslim/pipeline/registry.hpp"
 #include "hlslim/util/files.hpp"
@@ -30,6 +31,12 @@ Output hlslim(const std::string& args) {
     text.append(buffer.data(), n);
   const int status = pclose(pipe);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
+}
+
+// Console log lines without their clock: "E 08:33:45 text" -> "E text".
+std::string without_clock(const std::string& text) {
+  static const std::regex clock("(^|\n)([EWID]) [0-9]{2}:[0-9]{2}:[0-9]{2} ");
+  return std::regex_replace(text, clock, "$1$2 ");
 }
 
 TEST(Cli, VersionNamesTheCommit) {
@@ -145,6 +152,51 @@ TEST(Cli, SimulateWritesADatasetNumPyReads) {
   EXPECT_EQ(bad.text,
             "--set layer_efficiency=2: error: value 2 of 'layer_efficiency' is out of "
             "range (0 <= value <= 1)\n1 error found; nothing was run.\n");
+}
+
+TEST(Cli, SimulateNeverMixesTwoDatasetsInOneDirectory) {
+  namespace fs = std::filesystem;
+  const auto dir = testing::temp_dir("simulate-again");
+  ASSERT_EQ(hlslim("simulate -q --events 50 --seed 1 --output " + dir.string()).code, 0);
+  const std::string first = read_file(dir / "events.hlsd");
+  testing::write_text(dir / "README.txt", "my notes");
+
+  const auto refused = hlslim("simulate -q --events 20 --format hlsd --output " + dir.string());
+  EXPECT_EQ(refused.code, 3);
+  EXPECT_EQ(without_clock(refused.text),
+            "E simulate: the output directory '" + dir.string() +
+                "' is not empty; give a new directory, or --force to replace its "
+                "dataset\n");
+  EXPECT_EQ(read_file(dir / "events.hlsd"), first);
+
+  // --force replaces the dataset as a whole: no NumPy file of the 50 events is left beside the
+  // 20-event store; files that are not part of a dataset stay.
+  const auto forced =
+      hlslim("simulate -q --events 20 --format hlsd --force --output " + dir.string());
+  ASSERT_EQ(forced.code, 0) << forced.text;
+  EXPECT_NE(read_file(dir / "events.hlsd"), first);
+  EXPECT_FALSE(fs::exists(dir / "images.npy"));
+  EXPECT_FALSE(fs::exists(dir / "labels.npy"));
+  EXPECT_FALSE(fs::exists(dir / "labels.json"));
+  EXPECT_EQ(read_file(dir / "README.txt"), "my notes");
+}
+
+TEST(Cli, SimulateRejectsBadCountsAndUnusableOutputsPlainly) {
+  const auto dir = testing::temp_dir("simulate-bad");
+  const auto negative = hlslim("simulate --events -1 --output " + (dir / "a").string());
+  EXPECT_EQ(negative.code, 2);
+  EXPECT_NE(negative.text.find("--events"), std::string::npos) << negative.text;
+  const auto nothing =
+      hlslim("simulate --events 0 --noise-events 0 --output " + (dir / "b").string());
+  EXPECT_EQ(nothing.code, 2);
+  EXPECT_EQ(without_clock(nothing.text),
+            "E simulate: --events and --noise-events are both 0; nothing to simulate\n");
+
+  const auto file = testing::write_text(dir / "file", "x");
+  const auto under_file = hlslim("simulate -q --events 5 --output " + (file / "x").string());
+  EXPECT_EQ(under_file.code, 3);
+  EXPECT_EQ(without_clock(under_file.text), "E cannot create the dataset directory '" +
+                                                (file / "x").string() + "': Not a directory\n");
 }
 
 }  // namespace

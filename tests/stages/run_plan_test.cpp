@@ -81,6 +81,15 @@ TEST(DirectoryUse, RefusesWhatItMustNotTouch) {
             foreign);
 }
 
+TEST(DirectoryUse, NeitherClearsNorResumesADirectoryWhoseManifestIsNotHlslims) {
+  DirectoryFacts web{true, true, false, true, "manifest 'd/manifest.json' is not valid: no key"};
+  const std::string refused =
+      "3: run directory 'd' holds a manifest.json that is not an hlslim manifest, so it is "
+      "neither cleared nor resumed: manifest 'd/manifest.json' is not valid: no key";
+  EXPECT_EQ(error_of([&] { decide_directory_use(web, false, true, false, "d"); }), refused);
+  EXPECT_EQ(error_of([&] { decide_directory_use(web, true, false, false, "d"); }), refused);
+}
+
 TEST(RunPlan, WithoutAnEarlierRunEverythingRuns) {
   Planner p;
   const RunPlan plan = p.plan();

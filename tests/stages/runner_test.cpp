@@ -1,13 +1,18 @@
 // Run directories: outputs, manifest, refusal, --force, --resume, --from/--to, interruption.
 #include "hlslim/pipeline/runner.hpp"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <nlohmann/json.hpp>
 
 #include "hlslim/pipeline/pipeline_config.hpp"
 #include "hlslim/util/errors.hpp"
+#include "hlslim/util/file_lock.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/interrupt.hpp"
 #include "support/test_stages.hpp"
@@ -79,7 +84,8 @@ TEST_F(Runner, FreshRunWritesConfigLogManifestAndStageDirectories) {
   EXPECT_EQ(json::parse(read_file(run_dir_ / "03-c" / "metrics.json"))["value"], "three");
   const std::string stamped = read_file(run_dir_ / "config.yaml");
   EXPECT_EQ(stamped.rfind("# Resolved configuration of this run, written by hlslim ", 0), 0u);
-  EXPECT_NE(stamped.find("output: " + run_dir_.string()), std::string::npos);
+  // The stamped config points at its own directory, so running a copy of it touches the copy.
+  EXPECT_NE(stamped.find("\noutput: .\n"), std::string::npos);
   EXPECT_NE(read_file(run_dir_ / "run.log").find("stage 2 'build' completed"), std::string::npos);
 
   const json m = manifest();
@@ -108,22 +114,101 @@ TEST_F(Runner, RefusesANonEmptyDirectoryWithoutResumeOrForce) {
             "or --force to start over");
 }
 
-TEST_F(Runner, ForceStartsOverButNeverClearsAForeignDirectory) {
+TEST_F(Runner, ForceClearsOnlyWhatAnEarlierRunWrote) {
   const auto path = config(kThree);
   run(path);
-  testing::write_text(run_dir_ / "stray.txt", "x");
+  testing::write_text(run_dir_ / "notes.txt", "mine");
+  testing::write_text(run_dir_ / "data" / "events.bin", "mine too");
+  testing::write_text(run_dir_ / "report" / "index.html", "<p>old report</p>");
   RunOptions force;
   force.force = true;
   run(path, force);
   EXPECT_EQ(run_counts()["a"], 2);
-  EXPECT_FALSE(fs::exists(run_dir_ / "stray.txt"));
+  EXPECT_EQ(read_file(run_dir_ / "notes.txt"), "mine");
+  EXPECT_EQ(read_file(run_dir_ / "data" / "events.bin"), "mine too");
+  EXPECT_FALSE(fs::exists(run_dir_ / "report"));
+  EXPECT_EQ(manifest()["status"], "completed");
+}
 
-  fs::remove_all(run_dir_);
+TEST_F(Runner, ForceNeverClearsADirectoryWithoutAValidHlslimManifest) {
+  const auto path = config(kThree);
+  RunOptions force;
+  force.force = true;
   testing::write_text(run_dir_ / "precious.txt", "x");
   EXPECT_EQ(run_error(path, force),
             "3: run directory 'OUT' is not empty and holds no manifest.json: it is not an hlslim "
             "run directory, so it is neither cleared nor resumed");
   EXPECT_TRUE(fs::exists(run_dir_ / "precious.txt"));
+
+  // A web application's manifest.json is not a run directory's.
+  testing::write_text(run_dir_ / "manifest.json", R"({"name": "app", "start_url": "/"})");
+  const std::string refused = run_error(path, force);
+  EXPECT_EQ(refused.rfind("3: run directory 'OUT' holds a manifest.json that is not an hlslim "
+                          "manifest, so it is neither cleared nor resumed: manifest '",
+                          0),
+            0u)
+      << refused;
+  EXPECT_NE(refused.find("hlslim_version"), std::string::npos) << refused;
+  EXPECT_TRUE(fs::exists(run_dir_ / "precious.txt"));
+  EXPECT_TRUE(fs::exists(run_dir_ / "manifest.json"));
+
+  // Nor is a manifest whose stage directory points outside the run directory.
+  fs::remove_all(run_dir_);
+  run(path);
+  json m = manifest();
+  m["stages"][0]["dir"] = "../outside";
+  testing::write_text(run_dir_ / "manifest.json", m.dump());
+  testing::write_text(dir_ / "outside" / "keep.txt", "x");
+  EXPECT_NE(run_error(path, force)
+                .find("stage 'a' has the directory '../outside', which is not "
+                      "a name inside the run directory"),
+            std::string::npos);
+  EXPECT_TRUE(fs::exists(dir_ / "outside" / "keep.txt"));
+}
+
+TEST_F(Runner, ASecondRunIntoALockedDirectoryIsRefusedNamingTheHolder) {
+  const auto path = config(kThree);
+  fs::create_directories(run_dir_);
+  {
+    long holder = -1;
+    auto lock = FileLock::try_lock(run_dir_ / "run.lock", &holder);
+    ASSERT_TRUE(lock.has_value());
+    EXPECT_EQ(run_error(path), "3: run directory 'OUT' is in use by another hlslim run (pid " +
+                                   std::to_string(::getpid()) +
+                                   "); wait for it to end, or stop it first");
+    RunOptions resume;
+    resume.resume = true;
+    EXPECT_EQ(run_error(path, resume).substr(0, 60),
+              "3: run directory 'OUT' is in use by another hlslim run (pid ");
+    EXPECT_FALSE(fs::exists(run_dir_ / "manifest.json"));
+  }
+  // A lock left by a process that was killed does not block the next run: the kernel releases
+  // flock() locks when their holder dies.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const int fd = ::open((run_dir_ / "run.lock").c_str(), O_RDWR);
+    if (fd < 0 || ::flock(fd, LOCK_EX | LOCK_NB) != 0) ::_exit(1);
+    ::kill(::getpid(), SIGKILL);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(run(path).ran.size(), 3u);
+}
+
+TEST_F(Runner, ACopiedRunsConfigRunsIntoTheCopyNotTheOriginal) {
+  const auto path = config(kThree);
+  run(path);
+  const std::string original = read_file(run_dir_ / "manifest.json");
+  const fs::path copy = dir_ / "copy";
+  fs::copy(run_dir_, copy, fs::copy_options::recursive);
+  fs::remove(copy / "run.lock");
+  RunOptions force;
+  force.force = true;
+  run_pipeline(PipelineConfig::load(copy / "config.yaml", {}, testing::test_registry()), force);
+  EXPECT_EQ(read_file(run_dir_ / "manifest.json"), original);
+  EXPECT_NE(read_file(copy / "manifest.json"), original);
 }
 
 TEST_F(Runner, ResumeSkipsCompletedStagesAndRedoesFromTheFirstChange) {

@@ -1,10 +1,14 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 
 #include "hlslim/util/diagnostics.hpp"
+#include "hlslim/util/file_lock.hpp"
 #include "hlslim/util/files.hpp"
+#include "hlslim/util/json_number.hpp"
 #include "hlslim/util/text.hpp"
 #include "support/test_stages.hpp"
 
@@ -44,6 +48,33 @@ TEST(Files, AtomicWriteReplacesAndLeavesNoTemporaries) {
     ++entries;
   }
   EXPECT_EQ(entries, 1);
+}
+
+TEST(JsonNumber, NonFiniteNumbersRoundTripThroughText) {
+  const double inf = std::numeric_limits<double>::infinity();
+  for (double v : {0.0, -1.5, 1e300, inf, -inf}) {
+    const auto text = exact_number(v).dump();
+    EXPECT_EQ(read_number(nlohmann::json::parse(text)), v) << text;
+  }
+  EXPECT_EQ(exact_number(inf).dump(), "\"inf\"");
+  EXPECT_EQ(exact_number(-inf).dump(), "\"-inf\"");
+  EXPECT_TRUE(std::isnan(read_number(nlohmann::json::parse(exact_number(NAN).dump()))));
+  // What nlohmann writes for a non-finite number reads back as NaN instead of failing.
+  EXPECT_TRUE(std::isnan(read_number(nlohmann::json::parse(nlohmann::json(inf).dump()))));
+  EXPECT_THROW(read_number(nlohmann::json("infinite")), nlohmann::json::type_error);
+  EXPECT_THROW(read_number(nlohmann::json::array()), nlohmann::json::type_error);
+}
+
+TEST(FileLock, OneHolderAtATimeAndTheHolderIsNamed) {
+  const auto path = testing::temp_dir("lock") / "run.lock";
+  long holder = -1;
+  {
+    auto first = FileLock::try_lock(path, &holder);
+    ASSERT_TRUE(first.has_value());
+    EXPECT_FALSE(FileLock::try_lock(path, &holder).has_value());
+    EXPECT_EQ(holder, static_cast<long>(::getpid()));
+  }
+  EXPECT_TRUE(FileLock::try_lock(path, &holder).has_value());  // released with its holder
 }
 
 TEST(Diagnostics, SortedCompilerStyleWithSummary) {

@@ -18,6 +18,8 @@ struct DirectoryFacts {
   bool is_directory = false;
   bool empty = true;
   bool has_manifest = false;
+  /// Why its manifest.json is not a valid hlslim manifest; empty when it is (or is absent).
+  std::string manifest_problem;
 };
 
 /// How a run uses its directory.
@@ -29,7 +31,8 @@ enum class DirectoryUse {
 
 /// The directory policy. Throws hlslim::Error (exit code 3, naming `dir`) when the directory
 /// cannot be used as asked: not a directory; not empty without --resume, --from or --force;
-/// not empty and not an hlslim run directory (no manifest) while asked to clear or resume it.
+/// not empty and not an hlslim run directory (no valid hlslim manifest) while asked to clear or
+/// resume it.
 DirectoryUse decide_directory_use(const DirectoryFacts& facts, bool resume, bool force,
                                   bool from_given, const std::string& dir);
 

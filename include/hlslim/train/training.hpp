@@ -38,7 +38,8 @@ struct EpochRecord {
   /// toward early stopping.
   bool selectable = true;
 
-  nlohmann::json to_json() const;
+  /// `exact`: non-finite numbers as "nan", "inf", "-inf" (checkpoints) instead of null.
+  nlohmann::json to_json(bool exact = false) const;
   static EpochRecord from_json(const nlohmann::json& j);
 };
 

@@ -11,6 +11,11 @@ namespace hlslim {
 /// a half-written one. Creates missing parent directories. Throws hlslim::Error on failure.
 void write_file_atomic(const std::filesystem::path& path, std::string_view content);
 
+/// Creates `dir` and its missing parents. Throws hlslim::Error (exit code 3) with a plain message
+/// naming the directory, `what` it is for and the reason (read-only, under a file, name too
+/// long) when it cannot.
+void create_output_directory(const std::filesystem::path& dir, const std::string& what);
+
 /// Reads a whole file; throws hlslim::Error naming the file when it cannot be read.
 std::string read_file(const std::filesystem::path& path);
 
