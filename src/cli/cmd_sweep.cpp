@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "hlslim/cli/cli.hpp"
@@ -21,6 +22,8 @@ namespace {
 
 /// `hlslim sweep --submit`: sbatch is missing or refused a job.
 constexpr int kExitSubmit = 4;
+/// `hlslim sweep --submit`: the sweep was submitted before and --resubmit was not given.
+constexpr int kExitSubmitted = 5;
 
 struct SweepArgs {
   std::string config;
@@ -32,6 +35,7 @@ struct SweepArgs {
   bool submit = false;
   bool dry_run = false;
   bool only_failed = false;
+  bool resubmit = false;
   int threads = -1;
 };
 
@@ -45,6 +49,7 @@ std::string self_path() {
 std::vector<std::string> job_command(const SweepPlan& plan, const SweepArgs& args,
                                      const std::string& mode) {
   const SlurmSettings& slurm = plan.spec().slurm;
+  const SlurmResources& resources = mode == "prepare" ? slurm.prepare : slurm;
   std::vector<std::string> command = {slurm.hlslim.empty() ? self_path() : slurm.hlslim, "sweep",
                                       plan.config_path.string()};
   for (const auto& override : plan.overrides) {
@@ -56,9 +61,9 @@ std::vector<std::string> job_command(const SweepPlan& plan, const SweepArgs& arg
   if (args.threads >= 0) {
     command.push_back("--threads");
     command.push_back(std::to_string(args.threads));
-  } else if (slurm.cpus_per_task > 0) {
+  } else if (resources.cpus_per_task > 0) {
     command.push_back("--threads");
-    command.push_back(std::to_string(slurm.cpus_per_task));
+    command.push_back(std::to_string(resources.cpus_per_task));
   }
   if (mode == "prepare") {
     command.push_back("--prepare");
@@ -133,8 +138,50 @@ void print_plan(const SweepPlan& plan) {
   for (const auto& row : rows) print_row(row);
 }
 
+// Jobs run on compute nodes: a binary, config or sweep directory in a node-local directory is
+// not there (or is another one) when the job starts.
+void warn_node_local(const SweepPlan& plan, const std::string& binary) {
+  auto real = [](const fs::path& path) {
+    std::error_code ec;
+    const fs::path resolved = fs::weakly_canonical(path, ec);
+    return ec ? path : resolved;
+  };
+  const char* tmpdir = std::getenv("TMPDIR");
+  const auto warnings = node_local_warnings({{"the hlslim binary", real(binary)},
+                                             {"the config", real(plan.config_path)},
+                                             {"the sweep directory", real(plan.dir)}},
+                                            node_local_dirs(tmpdir ? tmpdir : ""));
+  for (const auto& warning : warnings) spdlog::warn("{}", warning);
+}
+
+std::string describe(const Submission& submission) {
+  return "on " + submission.time + ": " +
+         (submission.prepare_job.empty() ? "" : "prepare job " + submission.prepare_job + " and ") +
+         "array job " + submission.points_job + " (points " + submission.points + ")";
+}
+
+// The error for a second --submit without --resubmit: what was submitted, how to look at it and
+// how to go on.
+Error already_submitted(const std::vector<Submission>& submissions, const fs::path& record) {
+  const Submission& last = submissions.back();
+  std::string jobs = last.points_job;
+  if (!last.prepare_job.empty()) jobs = last.prepare_job + "," + jobs;
+  return Error(
+      "hlslim sweep --submit: this sweep was submitted " +
+          (submissions.size() > 1 ? std::to_string(submissions.size()) + " times, last "
+                                  : std::string()) +
+          describe(last) + " (recorded in " + record.string() +
+          "); nothing was submitted. Check those jobs ('squeue -j " + jobs + "', 'sacct -j " +
+          jobs + "') and cancel any still queued or running ('scancel " + jobs +
+          "'), then give --resubmit to submit every point not done, or --only-failed for the "
+          "failed and interrupted ones only",
+      kExitSubmitted);
+}
+
 void do_submit(const SweepPlan& plan, const SweepArgs& args) {
   using State = PointStatus::State;
+  const SlurmSettings& slurm = plan.spec().slurm;
+  warn_node_local(plan, slurm.hlslim.empty() ? self_path() : slurm.hlslim);
   std::vector<std::size_t> indices;
   std::size_t done = 0;
   for (const auto& point : plan.points) {
@@ -153,16 +200,30 @@ void do_submit(const SweepPlan& plan, const SweepArgs& args) {
               << "; nothing to submit (" << done << " of " << plan.points.size() << " done)\n";
     return;
   }
-  const SlurmSettings& slurm = plan.spec().slurm;
+  // A second submission would run points twice while the first jobs are still queued: it needs
+  // the user's word. --only-failed asks for exactly that, for points that no job is running.
+  const fs::path record = plan.dir / "slurm" / "submissions";
+  std::vector<Submission> submissions;
+  std::error_code ec;
+  if (fs::exists(record, ec)) submissions = parse_submissions(read_file(record));
+  const bool refused = !submissions.empty() && !args.resubmit && !args.only_failed;
+  if (refused && !args.dry_run) throw already_submitted(submissions, record);
+
   const std::string name =
       slurm.job_name.empty() ? "hlslim-" + plan.base.settings.name : slurm.job_name;
   const bool prepare = !shared_complete(plan);
 
-  SbatchJob prepare_job{name + "-shared", "", plan.dir / "logs" / "shared-%j.out", plan.dir,
-                        job_command(plan, args, "prepare")};
-  SbatchJob points_job{name, array_spec(indices, slurm.max_parallel),
-                       plan.dir / "logs" / "point-%a.out", plan.dir,
-                       job_command(plan, args, "point")};
+  // %A_%a and %j: every attempt keeps its own log, so a resubmission never overwrites the log
+  // of the attempt that failed.
+  SbatchJob prepare_job{name + "-shared",
+                        "",
+                        plan.dir / "logs" / "shared-%j.out",
+                        plan.dir,
+                        job_command(plan, args, "prepare"),
+                        slurm.prepare};
+  SbatchJob points_job{
+      name,     array_spec(indices, slurm.max_parallel), plan.dir / "logs" / "point-%A_%a.out",
+      plan.dir, job_command(plan, args, "point"),        slurm};
   const fs::path prepare_script = plan.dir / "slurm" / "prepare.sbatch";
   const fs::path points_script = plan.dir / "slurm" / "points.sbatch";
   const std::string prepare_text = sbatch_script(prepare_job, slurm);
@@ -180,23 +241,38 @@ void do_submit(const SweepPlan& plan, const SweepArgs& args) {
               << points_text;
     std::cout << "# dry run: " << indices.size() << " point(s) to submit: " << index_ranges(indices)
               << "; nothing was written or submitted\n";
+    if (refused) {
+      std::cout << "# this sweep was submitted " << describe(submissions.back())
+                << ": --submit needs --resubmit (or --only-failed) to submit again\n";
+    }
     return;
   }
   fs::create_directories(plan.dir / "logs");
   write_sweep_plan(plan);
-  std::string dependency;
+  Submission submission;
   if (prepare) {
     write_file_atomic(prepare_script, prepare_text);
-    dependency = submit(prepare_script, "");
-    std::cout << "submitted shared stages as job " << dependency << "\n";
+    submission.prepare_job = submit(prepare_script, "");
+    std::cout << "submitted shared stages as job " << submission.prepare_job << "\n";
   }
   write_file_atomic(points_script, points_text);
-  const std::string job = submit(points_script, dependency);
-  std::cout << "submitted points " << index_ranges(indices) << " as array job " << job
-            << (dependency.empty() ? "" : " (after job " + dependency + ")") << "\n";
-  write_file_atomic(plan.dir / "slurm" / "last_submission",
-                    "shared " + (dependency.empty() ? "-" : dependency) + "\npoints " + job +
-                        "\narray " + index_ranges(indices) + "\n");
+  try {
+    submission.points_job = submit(points_script, submission.prepare_job);
+  } catch (const Error& e) {
+    if (submission.prepare_job.empty()) throw;
+    throw Error(std::string(e.what()) + "; the shared stages' job " + submission.prepare_job +
+                    " was submitted: cancel it with 'scancel " + submission.prepare_job + "'",
+                e.exit_code());
+  }
+  submission.time = utc_timestamp();
+  submission.points = index_ranges(indices);
+  std::cout << "submitted points " << submission.points << " as array job " << submission.points_job
+            << (prepare ? " (after job " + submission.prepare_job + ")" : "") << "\n";
+  std::string text =
+      "# hlslim sweep --submit: one line per submission (UTC time, the shared stages' job, the "
+      "array job, its points)\n";
+  for (const auto& previous : submissions) text += submission_line(previous) + "\n";
+  write_file_atomic(record, text + submission_line(submission) + "\n");
 }
 
 }  // namespace
@@ -223,8 +299,13 @@ void add_sweep_command(CLI::App& app, CliContext& context) {
       "Write the sbatch scripts and submit the points not yet done (and the shared stages).");
   cmd->add_flag("--dry-run", args->dry_run, "With --submit: print the scripts, submit nothing.")
       ->needs(submit_flag);
+  cmd->add_flag("--resubmit", args->resubmit,
+                "With --submit: submit again a sweep that was submitted before (the points not "
+                "done); cancel its jobs that are still queued or running first.")
+      ->needs(submit_flag);
   cmd->add_flag("--only-failed", args->only_failed,
-                "With --submit: resubmit only the failed or interrupted points.")
+                "With --submit: resubmit only the failed or interrupted points (implies "
+                "--resubmit).")
       ->needs(submit_flag);
   cmd->add_option("--threads", args->threads, "CPU threads of the runs (same as --set threads=N).")
       ->check(CLI::Range(0, 1024));

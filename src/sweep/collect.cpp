@@ -10,6 +10,7 @@
 
 #include "hlslim/results/results.hpp"
 #include "hlslim/sweep/pareto.hpp"
+#include "hlslim/sweep/slurm.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/status.hpp"
@@ -160,7 +161,9 @@ void read_point(const fs::path& sweep_dir, SweepRow& row) {
   const fs::path dir = sweep_dir / row.dir;
   const auto manifest = read_json(dir / "manifest.json");
   if (!manifest || !manifest->contains("stages")) {
-    const fs::path log = sweep_dir / "logs" / ("point-" + std::to_string(row.index) + ".out");
+    fs::path log = latest_point_log(sweep_dir / "logs", row.index);
+    // An older hlslim named the log after the task only.
+    if (log.empty()) log = sweep_dir / "logs" / ("point-" + std::to_string(row.index) + ".out");
     const std::string error = log_error(log);
     row.status = error.empty() ? PointStatus::kMissing : PointStatus::kFailed;
     row.error = error;

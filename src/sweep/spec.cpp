@@ -147,6 +147,35 @@ YAML::Node number_node(double value, bool integer) {
   return YAML::Node(format_double(value));
 }
 
+// The resource keys, shared by `sweep.slurm` (the points) and `sweep.slurm.prepare`.
+void add_slurm_resources(OptionTable& table, SlurmResources& r, const std::string& job) {
+  table.add_string("partition", r.partition, "", "Partition (--partition).");
+  table.add_string("account", r.account, "", "Account charged (--account).");
+  table.add_string("time", r.time, "", "Time limit per " + job + " (--time), e.g. 01:00:00.");
+  table.add_string("memory", r.memory, "", "Memory per " + job + " (--mem), e.g. 4G.");
+  table
+      .add_int("cpus_per_task", r.cpus_per_task, 0,
+               "CPUs per " + job + " (--cpus-per-task), also its thread count; 0: not stated.")
+      .min(0);
+  table.add_string_list("directives", r.directives, {},
+                        "Extra #SBATCH directives, e.g. [--qos=short, --gres=gpu:1].");
+}
+
+// The prepare job's resources: each key stated under `prepare:` wins, every other one is the
+// points'. A stated empty value ("" or []) means "not stated" for that job.
+SlurmResources prepare_resources(const SlurmResources& points, const SlurmResources& stated,
+                                 const OptionValues& values) {
+  auto given = [&](const char* key) { return values.has(key) && !values.defaulted(key); };
+  SlurmResources r = points;
+  if (given("partition")) r.partition = stated.partition;
+  if (given("account")) r.account = stated.account;
+  if (given("time")) r.time = stated.time;
+  if (given("memory")) r.memory = stated.memory;
+  if (given("cpus_per_task")) r.cpus_per_task = stated.cpus_per_task;
+  if (given("directives")) r.directives = stated.directives;
+  return r;
+}
+
 }  // namespace
 
 std::string flow_text(const YAML::Node& node) {
@@ -187,28 +216,32 @@ SweepSpec parse_sweep(const ConfigSource& source, const YAML::Node& node, const 
   OptionTable& slurm = table.add_group("slurm", "Resources of the Slurm jobs.");
   SlurmSettings& s = spec.slurm;
   slurm.add_string("job_name", s.job_name, "", "Job name; default hlslim-<name>.");
-  slurm.add_string("partition", s.partition, "", "Partition (--partition).");
-  slurm.add_string("account", s.account, "", "Account charged (--account).");
-  slurm.add_string("time", s.time, "", "Time limit per point (--time), e.g. 01:00:00.");
-  slurm.add_string("memory", s.memory, "", "Memory per point (--mem), e.g. 4G.");
-  slurm
-      .add_int("cpus_per_task", s.cpus_per_task, 0,
-               "CPUs per point (--cpus-per-task), also its thread count; 0: not stated.")
-      .min(0);
+  add_slurm_resources(slurm, s, "point");
   slurm
       .add_int("max_parallel", s.max_parallel, 0,
                "Most points running at once (array throttle %N); 0: no limit.")
       .min(0);
-  slurm.add_string_list("directives", s.directives, {},
-                        "Extra #SBATCH directives, e.g. [--qos=short, --gres=gpu:1].");
+  slurm
+      .add_int("signal_seconds", s.signal_seconds, 120,
+               "Seconds before the time limit when Slurm sends SIGTERM to hlslim "
+               "(--signal=B:TERM@N), which checkpoints and stops, resumable; 0: none.")
+      .min(0)
+      .max(65535);
   slurm.add_string_list("setup", s.setup, {},
-                        "Shell lines run before hlslim in every job (module load ...).");
+                        "Shell lines run first in every job, before hlslim (module load ...).");
   slurm.add_string("hlslim", s.hlslim, "", "The hlslim binary jobs run; default: this one.");
+  OptionTable& prepare =
+      slurm.add_group("prepare",
+                      "Resources of the job that runs the shared stages; a key not stated here is "
+                      "the points' value.");
+  SlurmResources stated;
+  add_slurm_resources(prepare, stated, "prepare job");
 
   const std::size_t errors_before = diagnostics.error_count();
   const OptionValues values =
       table.parse(source, node, path, "in the sweep block", {}, diagnostics);
   if (diagnostics.error_count() != errors_before) return spec;
+  s.prepare = prepare_resources(s, stated, values.group("slurm").group("prepare"));
   const bool random = spec.method == SweepMethod::kRandom;
 
   const std::string parameters_path = join_path(path, "parameters");

@@ -181,9 +181,11 @@ TEST_F(SweepPlanTest, SubmitDryRunPrintsTheScriptsAndSkipsCompletedPoints) {
   EXPECT_NE(out.find("--prepare\n"), std::string::npos) << out;
   EXPECT_NE(out.find("--dependency=afterok:<shared job>"), std::string::npos) << out;
   EXPECT_NE(out.find("#SBATCH --array=0-3%2\n"
-                     "#SBATCH --output=DIR/out/logs/point-%a.out\n"
+                     "#SBATCH --output=DIR/out/logs/point-%A_%a.out\n"
                      "#SBATCH --chdir=DIR/out\n"
                      "#SBATCH --ntasks=1\n"
+                     "#SBATCH --signal=B:TERM@120\n"
+                     "#SBATCH --kill-on-invalid-dep=yes\n"
                      "#SBATCH --partition=short\n"
                      "#SBATCH --time=00:05:00\n"
                      "#SBATCH --mem=1G\n"

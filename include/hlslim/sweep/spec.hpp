@@ -16,19 +16,27 @@ namespace hlslim {
 enum class SweepMethod { kGrid, kRandom };
 const EnumNames<SweepMethod>& sweep_method_names();
 
-/// Batch-system resources of a sweep's Slurm jobs (`sweep.slurm`); empty or zero means "not
-/// stated", so the cluster's defaults apply.
-struct SlurmSettings {
-  std::string job_name;  ///< default: hlslim-<config name>
+/// Resources of one kind of Slurm job of a sweep; empty or zero means "not stated", so the
+/// cluster's defaults apply.
+struct SlurmResources {
   std::string partition;
   std::string account;
-  std::string time;                     ///< per task, e.g. "01:00:00"
-  std::string memory;                   ///< per task (`--mem`), e.g. "4G"
-  std::int64_t cpus_per_task = 0;       ///< also the points' thread count when set
-  std::int64_t max_parallel = 0;        ///< array throttle (`%N`); 0: no limit
+  std::string time;                     ///< e.g. "01:00:00"
+  std::string memory;                   ///< `--mem`, e.g. "4G"
+  std::int64_t cpus_per_task = 0;       ///< also the job's thread count when set
   std::vector<std::string> directives;  ///< extra `#SBATCH` lines, e.g. "--qos=short"
-  std::vector<std::string> setup;       ///< shell lines run before hlslim (module load ...)
-  std::string hlslim;                   ///< the hlslim binary; default: the one submitting
+};
+
+/// The Slurm settings of a sweep (`sweep.slurm`): the points' resources (the base class), the
+/// prepare job's (`sweep.slurm.prepare`, each key not stated there taken from the points') and
+/// what every job shares.
+struct SlurmSettings : SlurmResources {
+  std::string job_name;               ///< default: hlslim-<config name>
+  std::int64_t max_parallel = 0;      ///< array throttle (`%N`); 0: no limit
+  std::int64_t signal_seconds = 120;  ///< SIGTERM this long before the time limit; 0: none
+  std::vector<std::string> setup;     ///< shell lines run before hlslim (module load ...)
+  std::string hlslim;                 ///< the hlslim binary; default: the one submitting
+  SlurmResources prepare;             ///< the prepare job's resources, fallbacks applied
 };
 
 /// One swept key: a dotted config path (the same path `--set` takes) and what it scans.
