@@ -1,16 +1,24 @@
 #!/bin/bash
-# End-to-end sweep on a real single-node Slurm cluster on localhost: munged, slurmctld and
-# slurmd run from a temporary directory with their own sockets, ports, state and logs; the test
-# submits a small sweep with `hlslim sweep --submit`, waits for the jobs, runs `hlslim collect`
-# and checks the report. Every daemon it starts is stopped on exit, whatever happens.
+# End-to-end sweeps on a real single-node Slurm cluster on localhost: munged, slurmctld and
+# slurmd run from a temporary directory with their own sockets, ports, state and logs. The test
+# 1. submits a small sweep with `hlslim sweep --submit`, waits for the jobs, runs
+#    `hlslim collect` and checks the report;
+# 2. submits a sweep whose prepare job fails and checks that the array job goes with it
+#    (--kill-on-invalid-dep=yes) instead of pending forever;
+# 3. submits a point whose training outlasts its one-minute time limit: Slurm sends SIGTERM
+#    (--signal=B:TERM@N) to hlslim, which checkpoints and stops before the limit; a second
+#    --submit is refused; --submit --resubmit (with a longer time) continues the point from the
+#    checkpoint to completion, logging each attempt to its own file.
+# Every daemon it starts is stopped on exit, whatever happens.
 #
-# Usage: slurm_sweep_test.sh HLSLIM_BINARY SWEEP_CONFIG
+# Usage: slurm_sweep_test.sh HLSLIM_BINARY SWEEP_CONFIG RESUME_CONFIG
 # Exit 77 (skipped) when slurm-wlm or munge is missing or when not run as root.
 set -uo pipefail
 
 HLSLIM=$(readlink -f "$1")
 CONFIG=$(readlink -f "$2")
-DEADLINE=$((SECONDS + 420))  # well inside CTest's TIMEOUT, so cleanup always runs
+RESUME_CONFIG=$(readlink -f "$3")
+DEADLINE=$((SECONDS + 480))  # well inside CTest's TIMEOUT, so cleanup always runs
 
 skip() { echo "SKIPPED: $*"; exit 77; }
 [[ $(id -u) -eq 0 ]] || skip "needs root (it runs slurmd and munged)"
@@ -53,7 +61,7 @@ cleanup() {
     status=1
   fi
   if [[ $status -ne 0 && $status -ne 77 ]]; then
-    for log in "$TMP"/slurmctld.log "$TMP"/slurmd.log "$TMP"/sweep/logs/*.out; do
+    for log in "$TMP"/slurmctld.log "$TMP"/slurmd.log "$TMP"/*/logs/*.out; do
       [[ -f $log ]] && { echo "--- $log (tail)"; tail -n 20 "$log"; }
     done
   fi
@@ -133,7 +141,11 @@ echo "slurm is up: $(sinfo -h -N -o '%N %T %c')"
 # The sweep.
 SWEEP=$TMP/sweep
 STARTED=$SECONDS
-"$HLSLIM" sweep "$CONFIG" --output "$SWEEP" --submit || { echo "FAIL: --submit failed"; exit 1; }
+out=$("$HLSLIM" sweep "$CONFIG" --output "$SWEEP" --submit 2>&1) || { echo "FAIL: --submit failed: $out"; exit 1; }
+echo "$out"
+# The sweep directory is under /tmp: on a real cluster the compute nodes would not see it.
+grep -q "the sweep directory $SWEEP is in /tmp, which is local to each node" <<<"$out" \
+  || fail "no warning about the node-local sweep directory"
 queue_empty() { [[ -z $(squeue -h 2>/dev/null) ]]; }
 wait_for 300 "the jobs to finish" queue_empty
 echo "jobs finished in $((SECONDS - STARTED)) s"
@@ -177,5 +189,51 @@ done
 # Resubmitting submits nothing but the failed point.
 out=$("$HLSLIM" sweep "$CONFIG" --output "$SWEEP" --submit --only-failed --dry-run)
 grep -q '^#SBATCH --array=[0-9]*$' <<<"$out" || fail "--only-failed --dry-run does not list one point: $out"
+# Each array task logged to logs/point-JOBID_K.out.
+for k in $(seq 0 $((POINTS - 1))); do
+  ls "$SWEEP"/logs/point-[0-9]*_"$k".out >/dev/null 2>&1 || fail "no log point-JOBID_$k.out"
+done
+
+# A prepare job that fails takes the array job with it instead of leaving it pending forever.
+DEP=$TMP/dep
+"$HLSLIM" -q sweep "$CONFIG" --output "$DEP" --set 'sweep.slurm.setup=[exit 3]' --submit \
+  || { echo "FAIL: --submit of the failing prepare job failed"; exit 1; }
+wait_for 90 "the array job to go with its failed prepare job" queue_empty
+[[ -z $(ls "$DEP"/points 2>/dev/null) ]] || fail "a point ran although the prepare job failed"
+
+# A point that outlasts its time limit: Slurm signals hlslim (the batch shell, by exec) before
+# the limit, hlslim checkpoints the training and stops.
+RESUME=$TMP/resume
+STARTED=$SECONDS
+"$HLSLIM" -q sweep "$RESUME_CONFIG" --output "$RESUME" --submit || { echo "FAIL: --submit failed"; exit 1; }
+JOB=$(awk '!/^#/ { sub("points=", "", $3); print $3 }' "$RESUME/slurm/submissions")
+wait_for 150 "the time-limited point to stop" queue_empty
+echo "the time-limited point stopped after $((SECONDS - STARTED)) s"
+first=$(ls "$RESUME"/logs/point-"$JOB"_0.out 2>/dev/null)
+[[ -n $first ]] || fail "no log logs/point-${JOB}_0.out"
+grep -q "site setup" "$first" || fail "the setup line did not run (set -u before it?)"
+grep -q "stage 2 'train' interrupted by signal 15" "$first" || fail "hlslim did not get SIGTERM before the time limit"
+grep -q "DUE TO TIME LIMIT" "$first" && fail "the point ran into its time limit instead of stopping at the signal"
+state=$(scontrol -o show job "$JOB" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | head -n 1)
+[[ $state != JobState=TIMEOUT ]] || fail "the point's job timed out ($state)"
+"$HLSLIM" -q sweep "$RESUME_CONFIG" --output "$RESUME" --plan | grep -q '^0  *interrupted (train)' \
+  || fail "the point is not marked interrupted: $("$HLSLIM" -q sweep "$RESUME_CONFIG" --output "$RESUME" --plan)"
+
+# Submitting again is refused; --resubmit, with more time, continues the point to the end.
+"$HLSLIM" -q sweep "$RESUME_CONFIG" --output "$RESUME" --submit >/dev/null 2>&1
+status=$?
+[[ $status -eq 5 ]] || fail "a second --submit exited $status, not 5"
+STARTED=$SECONDS
+"$HLSLIM" -q sweep "$RESUME_CONFIG" --output "$RESUME" --set sweep.slurm.time=00:05:00 --submit --resubmit \
+  || { echo "FAIL: --submit --resubmit failed"; exit 1; }
+wait_for 300 "the resubmitted point to finish" queue_empty
+echo "the resubmitted point finished in $((SECONDS - STARTED)) s"
+logs=$(ls "$RESUME"/logs/point-*_0.out | wc -l)
+[[ $logs -eq 2 ]] || fail "expected one log per attempt (2), found $logs"
+second=$(ls "$RESUME"/logs/point-*_0.out | grep -v "_${JOB}_\|point-${JOB}_")
+grep -q "resuming training at epoch" "$second" || fail "the resubmitted point did not continue from the checkpoint"
+"$HLSLIM" -q sweep "$RESUME_CONFIG" --output "$RESUME" --plan | grep -q '^0  *done' \
+  || fail "the resubmitted point is not done"
+
 if (( FAILED )); then exit 1; fi
 echo "PASSED in $SECONDS s"
