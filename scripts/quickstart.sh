@@ -20,6 +20,8 @@ fi
 
 if [[ $mode == test ]]; then
   ctest --test-dir build --output-on-failure -j "$jobs"
+  # Then every libFuzzer target for 25 s, in its own clang build (build-fuzz/, docs/testing.md).
+  scripts/fuzz.sh
 else
   # --resume makes a second quick start reuse what the first one finished.
   build/hlslim run configs/muon_trigger.yaml --resume

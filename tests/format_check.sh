@@ -11,7 +11,7 @@ if ! command -v "$format" >/dev/null; then
   exit 77
 fi
 cd "$root" || exit 2
-mapfile -t files < <(find src include tests bench -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) | sort)
+mapfile -t files < <(find src include tests bench fuzz -type f \( -name '*.cpp' -o -name '*.hpp' -o -name '*.h' \) | sort)
 bad=()
 for f in "${files[@]}"; do
   "$format" --dry-run -Werror "$f" >/dev/null 2>&1 || bad+=("$f")
