@@ -4,7 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <limits>
-#include <regex>
+#include <optional>
 
 #include "hlslim/quant/fixed_point.hpp"
 #include "hlslim/util/errors.hpp"
@@ -142,6 +142,40 @@ FixedType accumulator_type(const PrecisionSpec& spec, const Layer& layer, const 
   return with_integer_bits(base, integer_bits, where);
 }
 
+// `[ap_][u]fixed<W, auto ...` (any case, spaces around tokens) with "auto" replaced by "1", or
+// nullopt for any other text. A scan rather than a std::regex: libstdc++ matches `.*` by
+// recursion, one stack frame per character, so a long precision string overflowed the stack.
+std::optional<std::string> with_stand_in_integer_bits(std::string_view text) {
+  const std::string folded = lower(text);
+  std::size_t i = 0;
+  const auto skip_space = [&] {
+    while (i < folded.size() && std::isspace(static_cast<unsigned char>(folded[i]))) ++i;
+  };
+  const auto accept = [&](std::string_view word) {
+    if (folded.compare(i, word.size(), word) != 0) return false;
+    i += word.size();
+    return true;
+  };
+  skip_space();
+  accept("ap_");
+  accept("u");
+  if (!accept("fixed")) return std::nullopt;
+  skip_space();
+  if (!accept("<")) return std::nullopt;
+  skip_space();
+  const std::size_t digits = i;
+  while (i < folded.size() && std::isdigit(static_cast<unsigned char>(folded[i]))) ++i;
+  if (i == digits) return std::nullopt;
+  skip_space();
+  if (!accept(",")) return std::nullopt;
+  skip_space();
+  const std::size_t auto_at = i;
+  if (!accept("auto")) return std::nullopt;
+  skip_space();
+  if (i == folded.size() || (folded[i] != ',' && folded[i] != '>')) return std::nullopt;
+  return std::string(text.substr(0, auto_at)) + "1" + std::string(text.substr(auto_at + 4));
+}
+
 }  // namespace
 
 PrecisionSpecResult parse_precision_spec(std::string_view text) {
@@ -157,14 +191,9 @@ PrecisionSpecResult parse_precision_spec(std::string_view text) {
     return out;
   }
   // `fixed<W,auto,...>`: parse with a stand-in integer-bit count, which is then ignored.
-  static const std::regex auto_bits(R"(^(\s*(ap_)?u?fixed\s*<\s*\d+\s*,\s*)auto(\s*[,>].*)$)",
-                                    std::regex::icase);
-  std::smatch match;
-  const std::string raw(text);
-  std::string parsed_text = raw;
-  const bool integer_auto = std::regex_match(raw, match, auto_bits);
-  if (integer_auto) parsed_text = match[1].str() + "1" + match[3].str();
-  const auto parsed = parse_fixed_type(parsed_text);
+  const std::optional<std::string> stand_in = with_stand_in_integer_bits(text);
+  const bool integer_auto = stand_in.has_value();
+  const auto parsed = parse_fixed_type(integer_auto ? *stand_in : std::string(text));
   if (!parsed) {
     out.error = parsed.error;
     return out;

@@ -1,6 +1,7 @@
 #include "hlslim/graph/layer.hpp"
 
 #include "hlslim/graph/tensor.hpp"
+#include "hlslim/util/errors.hpp"
 
 namespace hlslim {
 
@@ -15,7 +16,12 @@ std::string shape_str(const Shape& shape) {
 
 std::int64_t shape_numel(const Shape& shape) {
   std::int64_t n = 1;
-  for (auto d : shape) n *= d;
+  for (auto d : shape) {
+    // Checked: shapes come from configs and model files, and a wrapped product is undefined.
+    if (__builtin_mul_overflow(n, d, &n)) {
+      throw Error("shape " + shape_str(shape) + " has more than 2^63 elements");
+    }
+  }
   return n;
 }
 

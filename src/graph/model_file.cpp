@@ -1,7 +1,13 @@
 #include "hlslim/graph/model_file.hpp"
 
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "hlslim/graph/layer_types.hpp"
 #include "hlslim/util/errors.hpp"
@@ -47,7 +53,7 @@ AttrValue attr_from_json(const json& j) {
   if (tag == "int_list") return v.get<std::vector<std::int64_t>>();
   if (tag == "float_list") return v.get<std::vector<double>>();
   if (tag == "string_list") return v.get<std::vector<std::string>>();
-  throw std::runtime_error("unknown attribute type '" + tag + "'");
+  throw Error("unknown attribute type '" + tag + "'");
 }
 
 json attrs_to_json(const AttrMap& attrs) {
@@ -73,28 +79,25 @@ json option_to_json(const OptionValue& value) {
   return nullptr;
 }
 
-OptionValue option_from_json(OptionType type, const json& j) {
-  switch (type) {
-    case OptionType::kBool:
-      return j.get<bool>();
-    case OptionType::kInt:
-      return j.get<std::int64_t>();
-    case OptionType::kFloat:
-      return j.get<double>();
-    case OptionType::kIntList:
-      return j.get<std::vector<std::int64_t>>();
-    case OptionType::kFloatList:
-      return j.get<std::vector<double>>();
-    case OptionType::kStringList:
-      return j.get<std::vector<std::string>>();
-    default:
-      return j.get<std::string>();
-  }
-}
-
 template <typename T>
 void append_pod(std::string& out, T value) {
   out.append(reinterpret_cast<const char*>(&value), sizeof(T));
+}
+
+// The element count of a tensor shape, or nullopt when a dimension is negative or the product
+// exceeds `limit`.
+std::optional<std::uint64_t> checked_numel(const Shape& shape, std::uint64_t limit) {
+  std::uint64_t n = 1;
+  for (const std::int64_t d : shape) {
+    if (d < 0) return std::nullopt;
+    if (d == 0) return 0;
+  }
+  for (const std::int64_t d : shape) {
+    if (__builtin_mul_overflow(n, static_cast<std::uint64_t>(d), &n) || n > limit) {
+      return std::nullopt;
+    }
+  }
+  return n;
 }
 
 template <typename T>
@@ -167,9 +170,19 @@ Graph load_model(const std::filesystem::path& path) {
   if (std::memcmp(bytes.data(), kMagic, magic_len) != 0) {
     throw fail("not an hlslim model file (bad magic bytes)");
   }
-  auto truncated = [&](std::size_t expected) {
-    return fail("truncated (expected " + std::to_string(expected) + " bytes, found " +
-                std::to_string(bytes.size()) + ")");
+  // Sizes are added with overflow checks: a header length or data size near 2^64 must not wrap
+  // around to a sum that matches the file.
+  auto truncated = [&](std::optional<std::uint64_t> expected) {
+    return fail("truncated (expected " +
+                (expected ? std::to_string(*expected) : std::string("more than 2^64")) +
+                " bytes, found " + std::to_string(bytes.size()) + ")");
+  };
+  auto sum = [](std::initializer_list<std::uint64_t> parts) -> std::optional<std::uint64_t> {
+    std::uint64_t total = 0;
+    for (const std::uint64_t part : parts) {
+      if (__builtin_add_overflow(total, part, &total)) return std::nullopt;
+    }
+    return total;
   };
   if (bytes.size() < kPreamble) throw truncated(kPreamble);
   const auto format_version = read_pod<std::uint32_t>(bytes, sizeof(kMagic));
@@ -179,18 +192,25 @@ Graph load_model(const std::filesystem::path& path) {
                std::to_string(kModelFormatVersion) + ")");
   }
   const auto header_len = read_pod<std::uint64_t>(bytes, sizeof(kMagic) + 4);
-  if (header_len > bytes.size() || kPreamble + header_len + kChecksumSize > bytes.size()) {
-    throw truncated(kPreamble + header_len + kChecksumSize);
-  }
+  const std::optional<std::uint64_t> header_end = sum({kPreamble, header_len, kChecksumSize});
+  if (!header_end || *header_end > bytes.size()) throw truncated(header_end);
   json header;
   try {
     header = json::parse(bytes.substr(kPreamble, header_len));
   } catch (const json::exception&) {
     throw fail("corrupted header (not valid JSON)");
   }
-  const std::size_t data_bytes = header.value("data_bytes", std::size_t{0});
-  const std::size_t expected = kPreamble + header_len + data_bytes + kChecksumSize;
-  if (bytes.size() < expected) throw truncated(expected);
+  if (!header.is_object()) throw fail("corrupted header (not a JSON object)");
+  std::uint64_t data_bytes = 0;
+  if (header.contains("data_bytes")) {
+    if (!header["data_bytes"].is_number_unsigned()) {
+      throw fail("corrupted header ('data_bytes' is not a non-negative integer)");
+    }
+    data_bytes = header["data_bytes"].get<std::uint64_t>();
+  }
+  const std::optional<std::uint64_t> file_size = sum({*header_end, data_bytes});
+  if (!file_size || *file_size > bytes.size()) throw truncated(file_size);
+  const std::size_t expected = *file_size;
   if (bytes.size() > expected) {
     throw fail("corrupted (" + std::to_string(bytes.size() - expected) +
                " unexpected trailing bytes)");
@@ -204,6 +224,14 @@ Graph load_model(const std::filesystem::path& path) {
   try {
     graph.name = header.at("name").get<std::string>();
     graph.input_shape = header.at("input_shape").get<Shape>();
+    // As a config's `input` (graph/architecture.cpp): none yet, or 1 to 3 dimensions, each at
+    // least 1.
+    if (graph.input_shape.size() > 3 ||
+        std::any_of(graph.input_shape.begin(), graph.input_shape.end(),
+                    [](std::int64_t d) { return d < 1; })) {
+      throw fail("corrupted header (input shape " + shape_str(graph.input_shape) +
+                 ": at most 3 dimensions, each at least 1)");
+    }
     graph.default_attrs = attrs_from_json(header.at("default_attrs"));
     for (const auto& [type, attrs] : header.at("type_attrs").items())
       graph.type_attrs[type] = attrs_from_json(attrs);
@@ -219,8 +247,27 @@ Graph load_model(const std::filesystem::path& path) {
       declare_layer_params(layer.kind, layer.params, table);
       const json& params = entry.at("params");
       for (const auto& spec : table.specs()) {
-        if (params.contains(spec.key()))
-          spec.store(option_from_json(spec.type(), params.at(spec.key())));
+        const std::string where = "layer '" + layer.name + "', parameter '" + spec.key() + "'";
+        if (!params.contains(spec.key())) {
+          if (spec.is_required()) throw fail("corrupted header (" + where + " is missing)");
+          continue;
+        }
+        // The option table's own checks (list sizes, bounds, choices), as a layer in a config
+        // gets them: shape inference relies on them, and a file is no more trusted than a config.
+        Diagnostics diagnostics;
+        std::optional<OptionValue> value;
+        try {
+          value =
+              spec.parse(YAML::Load(params.at(spec.key()).dump()), SourcePos{}, "", diagnostics);
+        } catch (const YAML::Exception&) {
+        }
+        if (!value) {
+          throw fail("corrupted header (" + where + ": " +
+                     (diagnostics.all().empty() ? std::string("unreadable")
+                                                : diagnostics.all().front().message) +
+                     ")");
+        }
+        spec.store(*value);
       }
       layer.attrs = attrs_from_json(entry.at("attrs"));
       for (const auto& t : entry.at("tensors")) {
@@ -228,13 +275,28 @@ Graph load_model(const std::filesystem::path& path) {
         tensor.shape = t.at("shape").get<Shape>();
         const auto offset = t.at("offset").get<std::size_t>();
         const auto count = t.at("count").get<std::size_t>();
-        if (count != static_cast<std::size_t>(shape_numel(tensor.shape)) ||
-            offset + count * sizeof(float) > data_bytes) {
-          throw fail("corrupted tensor table for layer '" + layer.name + "'");
+        const std::string name = t.at("name").get<std::string>();
+        const std::string where = "layer '" + layer.name + "', tensor '" + name + "'";
+        // Overflow-safe: the offset and the size are each checked against what remains, so an
+        // offset near 2^64 cannot wrap around to point inside (or before) the data.
+        const std::optional<std::uint64_t> numel =
+            checked_numel(tensor.shape, data_bytes / sizeof(float));
+        if (!numel || count != *numel || offset > data_bytes ||
+            count > (data_bytes - offset) / sizeof(float)) {
+          throw fail("corrupted tensor table for layer '" + layer.name + "' (tensor '" + name +
+                     "': offset " + std::to_string(offset) + ", " + std::to_string(count) +
+                     " values, " + std::to_string(data_bytes) + " bytes of data)");
         }
         tensor.values.resize(count);
         std::memcpy(tensor.values.data(), data + offset, count * sizeof(float));
-        layer.tensors[t.at("name").get<std::string>()] = std::move(tensor);
+        for (std::size_t i = 0; i < count; ++i) {
+          if (!std::isfinite(tensor.values[i])) {
+            throw fail(where + ": value " + std::to_string(i) + " is " +
+                       (std::isnan(tensor.values[i]) ? "NaN" : "infinite") +
+                       " (a model with non-finite weights cannot be quantized or exported)");
+          }
+        }
+        layer.tensors[name] = std::move(tensor);
       }
       graph.layers.push_back(std::move(layer));
     }
@@ -242,6 +304,10 @@ Graph load_model(const std::filesystem::path& path) {
     throw fail(std::string("corrupted header (") + e.what() + ")");
   } catch (const std::bad_variant_access&) {
     throw fail("corrupted header (parameter of the wrong type)");
+  } catch (const FileFormatError&) {
+    throw;
+  } catch (const Error& e) {
+    throw fail(std::string("corrupted header (") + e.what() + ")");
   }
   try {
     graph.shapes();
