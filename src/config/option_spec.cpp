@@ -148,6 +148,15 @@ std::optional<OptionValue> OptionSpec::parse(const YAML::Node& node, const Sourc
     }
     return true;
   };
+  // Every number ends up in float32 arithmetic (weights, activations, figures): beyond its
+  // range it would become infinite there instead of failing here.
+  auto within_float32 = [&](double v) {
+    if (std::abs(v) <= static_cast<double>(std::numeric_limits<float>::max())) return true;
+    diagnostics.error(pos, "value " + format_double(v) + " of " + where +
+                               " is beyond the range of float32 (3.4e38), which every number "
+                               "hlslim computes with must fit in");
+    return false;
+  };
 
   switch (type_) {
     case OptionType::kBool: {
@@ -164,6 +173,7 @@ std::optional<OptionValue> OptionSpec::parse(const YAML::Node& node, const Sourc
     case OptionType::kFloat: {
       auto v = scalar_float(node);
       if (!v) return wrong_type(node);
+      if (!within_float32(*v)) return std::nullopt;
       if (!check_range(*v)) return std::nullopt;
       return OptionValue(*v);
     }
@@ -217,7 +227,7 @@ std::optional<OptionValue> OptionSpec::parse(const YAML::Node& node, const Sourc
         } else if (type_ == OptionType::kFloatList) {
           auto v = scalar_float(item);
           if (!v) return wrong_item();
-          if (!check_range(*v)) return std::nullopt;
+          if (!within_float32(*v) || !check_range(*v)) return std::nullopt;
           floats.push_back(*v);
         } else {
           if (!item.IsScalar()) return wrong_item();

@@ -180,10 +180,7 @@ OptionValues OptionTable::parse(const ConfigSource& source, const YAML::Node& ma
     for (const auto& item : mapping) {
       const std::string key = item.first.Scalar();
       const SourcePos key_pos = source.pos(item.first, join_path(path, key));
-      if (given.count(key)) {
-        diagnostics.error(key_pos, "duplicate key '" + key + "'" + in_context);
-        continue;
-      }
+      if (given.count(key)) continue;  // ConfigSource reported it, with both positions
       given[key] = item.second;
       if (std::find(known.begin(), known.end(), key) == known.end()) {
         diagnostics.error(key_pos,

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <type_traits>
 
 #include "hlslim/data/error.hpp"
@@ -218,47 +219,84 @@ void write_numpy(const EventStore& store, const std::string& directory) {
   out.commit();
 }
 
-EventStore from_npy(const std::string& images_path, const std::string& labels_path,
-                    const std::vector<std::string>& label_columns,
-                    const std::string& labels_json_path) {
-  NpyReader images(images_path);
-  const std::vector<std::size_t>& shape = images.header().shape;
+namespace {
+
+// What the headers of the NumPy files say, checked against each other.
+struct NpyPlan {
+  std::size_t n = 0, layers = 0, columns = 0, k = 0;
+  LabelTable table;
+};
+
+NpyPlan plan_npy(const NpyHeader& images, const std::string& images_path, const NpyHeader* labels,
+                 const std::string& labels_path, const std::vector<std::string>& label_columns,
+                 const std::string& labels_json_path) {
+  const std::vector<std::size_t>& shape = images.shape;
   if (shape.size() != 2 && shape.size() != 3) {
     throw DataError(images_path + ": expected shape N x H x W or N x W, got " + shape_text(shape));
   }
-  const std::size_t n = shape[0];
-  const std::size_t layers = shape.size() == 3 ? shape[1] : 1;
-  const std::size_t columns = shape.back();
+  NpyPlan plan;
+  plan.n = shape[0];
+  plan.layers = shape.size() == 3 ? shape[1] : 1;
+  plan.columns = shape.back();
   // Overflow-safe: with no events the file holds no data, so the shape alone bounds nothing.
   std::size_t image_pixels = 0;
-  if (layers == 0 || columns == 0 || __builtin_mul_overflow(layers, columns, &image_pixels) ||
+  if (plan.layers == 0 || plan.columns == 0 ||
+      __builtin_mul_overflow(plan.layers, plan.columns, &image_pixels) ||
       image_pixels > (std::size_t{1} << 32)) {
     throw DataError(images_path + ": image shape " + shape_text(shape) +
                     " is empty or above 2^32 pixels");
   }
-
-  NpyArray labels;
-  std::size_t k = 0;
-  if (!labels_path.empty()) {
-    labels = read_npy(labels_path);
-    if (labels.shape.size() != 1 && labels.shape.size() != 2) {
-      throw DataError(labels_path + ": expected shape N x K or N, got " + shape_text(labels.shape));
+  if (labels) {
+    if (labels->shape.size() != 1 && labels->shape.size() != 2) {
+      throw DataError(labels_path + ": expected shape N x K or N, got " +
+                      shape_text(labels->shape));
     }
-    if (labels.shape[0] != n) {
-      throw DataError(labels_path + ": " + std::to_string(labels.shape[0]) + " rows but " +
-                      images_path + " has " + std::to_string(n) + " events");
+    if (labels->shape[0] != plan.n) {
+      throw DataError(labels_path + ": " + std::to_string(labels->shape[0]) + " rows but " +
+                      images_path + " has " + std::to_string(plan.n) + " events");
     }
-    k = labels.shape.size() == 2 ? labels.shape[1] : 1;
+    plan.k = labels->shape.size() == 2 ? labels->shape[1] : 1;
     // What an event store file holds at most; with no rows, nothing else bounds the count.
-    if (k > kMaxLabelColumns) {
-      throw DataError(labels_path + ": " + std::to_string(k) +
+    if (plan.k > kMaxLabelColumns) {
+      throw DataError(labels_path + ": " + std::to_string(plan.k) +
                       " label columns exceed the limit of " + std::to_string(kMaxLabelColumns));
     }
   } else if (!label_columns.empty()) {
     throw DataError("label columns were named but no labels file was given");
   }
-  const LabelTable table =
-      resolve_labels(labels_path, k, label_columns, labels_json_path, n, images_path);
+  plan.table =
+      resolve_labels(labels_path, plan.k, label_columns, labels_json_path, plan.n, images_path);
+  return plan;
+}
+
+}  // namespace
+
+NpyLayout inspect_npy(const std::string& images_path, const std::string& labels_path,
+                      const std::vector<std::string>& label_columns,
+                      const std::string& labels_json_path) {
+  const NpyReader images(images_path);
+  std::optional<NpyReader> labels;
+  if (!labels_path.empty()) labels.emplace(labels_path);
+  const NpyPlan plan = plan_npy(images.header(), images_path, labels ? &labels->header() : nullptr,
+                                labels_path, label_columns, labels_json_path);
+  return {plan.n, plan.layers, plan.columns, plan.table.names};
+}
+
+EventStore from_npy(const std::string& images_path, const std::string& labels_path,
+                    const std::vector<std::string>& label_columns,
+                    const std::string& labels_json_path) {
+  NpyReader images(images_path);
+  NpyArray labels;
+  NpyHeader labels_header;
+  if (!labels_path.empty()) {
+    labels = read_npy(labels_path);
+    labels_header.shape = labels.shape;
+  }
+  const NpyPlan plan =
+      plan_npy(images.header(), images_path, labels_path.empty() ? nullptr : &labels_header,
+               labels_path, label_columns, labels_json_path);
+  const std::size_t n = plan.n, layers = plan.layers, columns = plan.columns, k = plan.k;
+  const LabelTable& table = plan.table;
 
   const std::size_t kept = table.names.size();
   std::vector<float> values(n * kept);

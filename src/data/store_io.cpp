@@ -122,11 +122,18 @@ void write_store(const EventStore& store, const std::string& path) {
   out.commit();
 }
 
-EventStore read_store(const std::string& path) {
-  const std::string file = store_file_path(path);
-  detail::InputFile in(file);
-  detail::Checksum checksum;
+namespace {
 
+// What the preamble and the header of an event store say, verified against the file's size.
+struct StoreHeader {
+  bool has_values = false;
+  std::uint64_t n_events = 0, layers = 0, columns = 0, n_hits = 0;
+  std::vector<std::string> label_names;
+  std::string metadata;
+};
+
+StoreHeader read_header(detail::InputFile& in, detail::Checksum& checksum,
+                        const std::string& file) {
   char magic[8] = {};
   const std::size_t magic_bytes = in.size() < sizeof magic ? in.size() : sizeof magic;
   in.read(magic, magic_bytes, "the magic");
@@ -176,15 +183,17 @@ EventStore read_store(const std::string& path) {
     throw DataError(file + ": invalid header: not valid JSON");
   }
   if (!header.is_object()) throw DataError(file + ": invalid header: not a JSON object");
-  const std::uint64_t n_events = header_uint(file, header, "n_events");
-  const std::uint64_t layers = header_uint(file, header, "layers");
-  const std::uint64_t columns = header_uint(file, header, "columns");
-  const std::uint64_t n_hits = header_uint(file, header, "n_hits");
+  StoreHeader out;
+  out.has_values = has_values;
+  const std::uint64_t n_events = out.n_events = header_uint(file, header, "n_events");
+  out.layers = header_uint(file, header, "layers");
+  out.columns = header_uint(file, header, "columns");
+  const std::uint64_t n_hits = out.n_hits = header_uint(file, header, "n_hits");
   if (!header.contains("labels") || !header["labels"].is_array() || !header.contains("metadata") ||
       !header["metadata"].is_string()) {
     throw DataError(file + ": invalid header: needs 'labels' (list) and 'metadata' (string)");
   }
-  std::vector<std::string> label_names;
+  std::vector<std::string>& label_names = out.label_names;
   for (const auto& name : header["labels"]) {
     if (!name.is_string()) throw DataError(file + ": invalid header: label names must be strings");
     label_names.push_back(name.get<std::string>());
@@ -202,6 +211,30 @@ EventStore read_store(const std::string& path) {
                     " bytes but the file has " + std::to_string(in.size()) +
                     (in.size() < expected ? "" : " (unexpected trailing data)"));
   }
+  out.metadata = header["metadata"].get<std::string>();
+  return out;
+}
+
+}  // namespace
+
+StoreLayout inspect_store(const std::string& path) {
+  const std::string file = store_file_path(path);
+  detail::InputFile in(file);
+  detail::Checksum checksum;
+  const StoreHeader header = read_header(in, checksum, file);
+  return {header.n_events, header.layers, header.columns, header.label_names};
+}
+
+EventStore read_store(const std::string& path) {
+  const std::string file = store_file_path(path);
+  detail::InputFile in(file);
+  detail::Checksum checksum;
+  StoreHeader header = read_header(in, checksum, file);
+  const std::uint64_t n_events = header.n_events;
+  const std::uint64_t n_hits = header.n_hits;
+  const bool has_values = header.has_values;
+  std::vector<std::string>& label_names = header.label_names;
+  std::uint64_t stored = 0;
 
   checksum = detail::Checksum();
   std::vector<std::uint64_t> offsets;
@@ -221,9 +254,9 @@ EventStore read_store(const std::string& path) {
   if (std::memcmp(end, kEndMagic, sizeof end) != 0) {
     throw DataError(file + ": corrupted end marker");
   }
-  return EventStore::from_arrays(file, layers, columns, std::move(label_names),
-                                 header["metadata"].get<std::string>(), std::move(offsets),
-                                 std::move(pixels), std::move(labels), std::move(values));
+  return EventStore::from_arrays(file, header.layers, header.columns, std::move(label_names),
+                                 std::move(header.metadata), std::move(offsets), std::move(pixels),
+                                 std::move(labels), std::move(values));
 }
 
 }  // namespace hlslim::data

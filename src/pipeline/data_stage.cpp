@@ -83,6 +83,22 @@ void DataStage::configure(const OptionValues& values, Diagnostics& diagnostics) 
     diagnostics.error(values.pos("split"),
                       "split fractions must sum to 1, got " + format_double(sum));
   }
+  // Every set has a job: training learns from one, validation selects the epoch, test gives
+  // every figure. An empty one would run to the end and report nothing meaningful.
+  const std::pair<const char*, double> fractions[] = {
+      {"train", train_fraction_}, {"validation", validation_fraction_}, {"test", test_fraction_}};
+  for (const auto& [set, fraction] : fractions) {
+    if (fraction <= 0) {
+      diagnostics.error(values.pos("split"),
+                        std::string("'split.") + set + "' is 0: the " + set +
+                            " set would be empty; give every set a share of the events");
+    } else if (source_ == DataSource::kSimulate && fraction * static_cast<double>(events_) < 1.0) {
+      diagnostics.error(values.pos("split"), std::string("'split.") + set + "' of " +
+                                                 format_double(fraction) + " leaves the " + set +
+                                                 " set empty with " + std::to_string(events_) +
+                                                 " events");
+    }
+  }
   if (task_.targets.empty()) diagnostics.error(values.pos("targets"), "'targets' is empty");
   if (source_ == DataSource::kNpy && (images_.empty() || labels_.empty())) {
     diagnostics.error(values.pos("npy"), "source 'npy' needs 'npy.images' and 'npy.labels'");
@@ -104,17 +120,40 @@ void DataStage::check(PipelineSketch& sketch, const SourcePos& pos,
   sketch.artifacts.insert("dataset");
   if (diagnostics.has_errors()) {
     // Unknown shape: later stages skip their shape checks instead of reporting follow-on errors.
-    sketch.data = PipelineSketch::Data{{}, task_.targets};
+    sketch.data = PipelineSketch::Data{{}, task_.targets, source_ == DataSource::kSimulate};
     return;
   }
   if (source_ == DataSource::kNpy) {
     try {
-      const data::NpyReader reader(images_.string());
-      const auto& shape = reader.header().shape;
-      layers = shape.size() == 3 ? static_cast<std::int64_t>(shape[1]) : 1;
-      columns = static_cast<std::int64_t>(shape.back());
+      const data::NpyLayout layout = data::inspect_npy(images_.string(), labels_.string(),
+                                                       label_columns_, labels_json_.string());
+      layers = static_cast<std::int64_t>(layout.layers);
+      columns = static_cast<std::int64_t>(layout.columns);
+      check_events(layout.events, layout.label_names, pos, diagnostics);
     } catch (const data::DataError& e) {
       diagnostics.error(pos, std::string("stage 'data': ") + e.what());
+      sketch.data = PipelineSketch::Data{{}, task_.targets, false};
+      return;
+    }
+  } else if (source_ == DataSource::kFile) {
+    try {
+      const data::StoreLayout layout = data::inspect_store(data::store_file_path(file_.string()));
+      check_events(layout.events, layout.label_names, pos, diagnostics);
+      if (task_.input == InputKind::kWindows &&
+          (layout.layers != simulation_.layers.size() || layout.columns != simulation_.columns)) {
+        diagnostics.error(
+            pos, "stage 'data': '" + file_.string() + "' holds images of " +
+                     std::to_string(layout.layers) + " x " + std::to_string(layout.columns) +
+                     " but this stage's geometry is " + std::to_string(simulation_.layers.size()) +
+                     " x " + std::to_string(simulation_.columns) +
+                     "; give the dataset's 'simulation' parameters or use "
+                     "input: full");
+      }
+      layers = static_cast<std::int64_t>(layout.layers);
+      columns = static_cast<std::int64_t>(layout.columns);
+    } catch (const data::DataError& e) {
+      diagnostics.error(pos, std::string("stage 'data': ") + e.what());
+      sketch.data = PipelineSketch::Data{{}, task_.targets, false};
       return;
     }
   }
@@ -123,7 +162,7 @@ void DataStage::check(PipelineSketch& sketch, const SourcePos& pos,
     diagnostics.error(pos, "stage 'data': input 'windows' needs detector images of " +
                                std::to_string(simulation_.layers.size()) + " layers, got " +
                                std::to_string(layers) + "; use input: full");
-    sketch.data = PipelineSketch::Data{{}, task_.targets};
+    sketch.data = PipelineSketch::Data{{}, task_.targets, source_ == DataSource::kSimulate};
     return;
   }
   if (task_.input == InputKind::kWindows) {
@@ -135,7 +174,47 @@ void DataStage::check(PipelineSketch& sketch, const SourcePos& pos,
     columns = task_.window;
     layers += task_.position_rows;
   }
-  sketch.data = PipelineSketch::Data{{1, layers, columns}, task_.targets};
+  sketch.data =
+      PipelineSketch::Data{{1, layers, columns}, task_.targets, source_ == DataSource::kSimulate};
+}
+
+void DataStage::check_events(std::size_t events, const std::vector<std::string>& label_names,
+                             const SourcePos& pos, Diagnostics& diagnostics) const {
+  const std::string where = source_ == DataSource::kNpy ? images_.string() : file_.string();
+  if (events == 0) diagnostics.error(pos, "stage 'data': '" + where + "' holds no events");
+  for (const auto& target : task_.targets) {
+    if (std::find(label_names.begin(), label_names.end(), target) == label_names.end()) {
+      diagnostics.error(pos, "stage 'data': target '" + target + "' is not a label column of '" +
+                                 where + "'" + did_you_mean(target, label_names) +
+                                 "; its columns: " + join(label_names, ", "));
+    }
+  }
+}
+
+void DataStage::check_loaded(const data::EventStore& events, const data::Split& split) const {
+  const std::size_t columns = events.label_names().size();
+  const std::vector<float>& labels = events.labels();
+  const std::string where = source_ == DataSource::kNpy    ? labels_.string()
+                            : source_ == DataSource::kFile ? file_.string()
+                                                           : std::string("the simulation");
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (!std::isfinite(labels[i])) {
+      throw Error(where + ": event " + std::to_string(i / columns) + ", label '" +
+                  events.label_names()[i % columns] + "' is " +
+                  (std::isnan(labels[i]) ? "NaN" : "infinite") +
+                  "; every label must be a finite number");
+    }
+  }
+  const std::pair<const char*, std::size_t> sets[] = {{"train", split.train.size()},
+                                                      {"validation", split.validation.size()},
+                                                      {"test", split.test.size()}};
+  for (const auto& [set, size] : sets) {
+    if (size == 0) {
+      throw Error("the " + std::string(set) + " set is empty: " + std::to_string(events.size()) +
+                  " events are too few for the split; use more events or a larger 'split." + set +
+                  "'");
+    }
+  }
 }
 
 std::vector<std::filesystem::path> DataStage::input_files() const {
@@ -200,6 +279,7 @@ void DataStage::run(StageContext& context) {
         data::split_events(dataset.events, {train_fraction_, validation_fraction_, test_fraction_},
                            static_cast<std::uint64_t>(context.settings().seed));
     share_noise(dataset.split, static_cast<std::uint64_t>(context.settings().seed));
+    check_loaded(dataset.events, dataset.split);
     if (export_npy_) data::write_numpy(dataset.events, context.dir().string());
   } catch (const data::DataError& e) {
     throw Error(e.what());

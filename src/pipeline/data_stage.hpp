@@ -28,6 +28,12 @@ class DataStage : public Stage {
  private:
   data::EventStore make_events(const StageContext& context) const;
   void share_noise(data::Split& split, std::uint64_t seed) const;
+  /// What validate can tell from a dataset file's header: it holds events, and every target
+  /// is one of its label columns.
+  void check_events(std::size_t events, const std::vector<std::string>& label_names,
+                    const SourcePos& pos, Diagnostics& diagnostics) const;
+  /// What only the events tell, checked when they are loaded: finite labels, no empty set.
+  void check_loaded(const data::EventStore& events, const data::Split& split) const;
 
   DataSource source_ = DataSource::kSimulate;
   std::int64_t events_ = 0;

@@ -99,7 +99,9 @@ void Manifest::save(const std::filesystem::path& path) const {
                   {"updated", updated},
                   {"status", status_name(status)},
                   {"stages", stages_json}};
-  write_file_atomic(path, j.dump(2) + "\n");
+  // An error message may carry any bytes (a file name, a library's text): invalid UTF-8 is
+  // replaced, so the manifest is always written and never stays "running".
+  write_file_atomic(path, j.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace hlslim

@@ -42,8 +42,13 @@ void LogObserver::on_stage_interrupted(const StageEvent& event, int signal_numbe
 }
 
 void CheckpointObserver::on_stage_end(const StageEvent& event, StageContext& context) {
-  write_file_atomic(event.dir / "metrics.json", context.metrics().dump(2) + "\n");
-  write_file_atomic(event.dir / "results.json", context.results().to_json().dump(2) + "\n");
+  write_file_atomic(
+      event.dir / "metrics.json",
+      context.metrics().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  write_file_atomic(
+      event.dir / "results.json",
+      context.results().to_json().dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+          "\n");
   if (!context.timings().empty()) {
     write_file_atomic(event.dir / "timings.json", context.timings().dump(2) + "\n");
   }

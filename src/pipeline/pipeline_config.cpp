@@ -157,6 +157,21 @@ void set_config_value(ConfigSource& source, const ConfigAssignment& assignment,
     diagnostics.error(pos, "path '" + path + "' names a whole stage; set one of its keys");
     return;
   }
+  // A block the config reaches through a YAML alias is one node used at several places: setting
+  // a key in it would change every use, which is never what a --set or a sweep point means.
+  const auto shared_block = [&](const YAML::Node& node, std::size_t parts_used) {
+    if (!source.shared(node)) return false;
+    const std::string block =
+        join(std::vector<std::string>(parts.begin(), parts.begin() + parts_used), ".");
+    diagnostics.error(pos, "path '" + path + "' lies in '" + block +
+                               "', which the config uses at more than one place through a "
+                               "YAML alias (anchored at " +
+                               source.pos(node, "").str() +
+                               "); setting it would change every use, so write the block out "
+                               "where it differs");
+    return true;
+  };
+  if (shared_block(current, first)) return;
 
   for (std::size_t i = first; i + 1 < parts.size(); ++i) {
     const std::string& part = parts[i];
@@ -186,6 +201,7 @@ void set_config_value(ConfigSource& source, const ConfigAssignment& assignment,
                             "' is not a mapping");
       return;
     }
+    if (shared_block(current, i + 1)) return;
   }
   if (current.IsSequence()) {
     diagnostics.error(pos, "path '" + path + "' does not exist: cannot set a key of a list");
@@ -221,7 +237,7 @@ PipelineConfig PipelineConfig::parse(const std::filesystem::path& path,
   Diagnostics diagnostics;
   PipelineConfig config;
   config.source = ConfigSource::load_file(path, diagnostics);
-  if (diagnostics.has_errors()) throw ConfigError(diagnostics);
+  if (!config.source.readable()) throw ConfigError(diagnostics);
   ConfigSource& source = config.source;
   if (!source.root().IsMap()) {
     diagnostics.error(

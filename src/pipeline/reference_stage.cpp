@@ -24,6 +24,11 @@ void ReferenceStage::check(PipelineSketch& sketch, const SourcePos& pos,
                            Diagnostics& diagnostics) const {
   if (!sketch.data) {
     diagnostics.error(pos, "stage 'reference' needs a dataset: put a 'data' stage before it");
+  } else if (!sketch.data->simulated) {
+    diagnostics.error(pos,
+                      "stage 'reference': the classical reference needs the simulation's "
+                      "detector geometry, but the data stage reads its events from files; "
+                      "remove this stage or simulate the events");
   }
 }
 

@@ -92,6 +92,19 @@ void clear_run_directory(const fs::path& dir, const Manifest& manifest) {
   }
 }
 
+// Removes the temporaries of top-level files that a killed run was writing (under the lock no
+// other run writes here). A stage's own temporaries go with its directory when it runs again.
+void remove_stale_temporaries(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& item : fs::directory_iterator(dir, ec)) {
+    const std::string name = item.path().filename().string();
+    if (written_by_hlslim(name) && name.find(".tmp.") != std::string::npos) {
+      spdlog::debug("removing '{}', left by a run that was killed", name);
+      fs::remove_all(item.path(), ec);
+    }
+  }
+}
+
 // Takes the run directory's lock for the whole run, or says who holds it.
 FileLock lock_run_directory(const fs::path& dir) {
   long holder = 0;
@@ -295,6 +308,7 @@ RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) 
   }
   create_output_directory(run_dir, "run directory");
   const FileLock lock = lock_run_directory(run_dir);
+  remove_stale_temporaries(run_dir);
   const DirectoryUse use =
       decide_directory_use(directory_facts(run_dir), options.resume, options.force,
                            !options.from.empty(), run_dir.string());

@@ -160,6 +160,14 @@ namespace {
 void read_point(const fs::path& sweep_dir, SweepRow& row) {
   const fs::path dir = sweep_dir / row.dir;
   const auto manifest = read_json(dir / "manifest.json");
+  std::error_code ec;
+  if ((!manifest || !manifest->contains("stages") || !manifest->at("stages").is_array()) &&
+      fs::exists(dir / "manifest.json", ec)) {
+    // Damaged (a full disk, an edit by hand): this point is reported, the others collected.
+    row.status = PointStatus::kFailed;
+    row.error = "its manifest.json is damaged (not an hlslim manifest); run the point again";
+    return;
+  }
   if (!manifest || !manifest->contains("stages")) {
     fs::path log = latest_point_log(sweep_dir / "logs", row.index);
     // An older hlslim named the log after the task only.

@@ -263,7 +263,7 @@ void Trainer::save_checkpoint(const fs::path& dir, const LoopState& state) {
   torch::save(at::detail::getDefaultCPUGenerator().get_state(), rng_bytes);
   write_file_atomic(fresh / "rng.pt", rng_bytes.str());
   json history = json::array();
-  for (const auto& r : state.history) history.push_back(r.to_json(true));
+  for (const auto& r : state.history) history.push_back(r.to_checkpoint_json());
   const json j = {{"epoch", state.epoch},
                   {"step", state.step},
                   {"loss_sum", exact_number(state.loss_sum)},

@@ -17,14 +17,21 @@ using json = nlohmann::json;
 
 namespace hlslim {
 
-json EpochRecord::to_json(bool exact) const {
-  const auto number = [exact](double value) { return exact ? exact_number(value) : json(value); };
+json EpochRecord::to_json() const {
+  json j = {
+      {"epoch", epoch}, {"loss", loss}, {"val_loss", val_loss}, {"learning_rate", learning_rate}};
+  for (const auto& [key, value] : metrics) j[key] = value;
+  if (!selectable) j["selectable"] = false;
+  return j;
+}
+
+json EpochRecord::to_checkpoint_json() const {
   json j = {{"epoch", epoch},
-            {"loss", number(loss)},
-            {"val_loss", number(val_loss)},
-            {"learning_rate", number(learning_rate)},
-            {"seconds", number(seconds)}};
-  for (const auto& [key, value] : metrics) j[key] = number(value);
+            {"loss", exact_number(loss)},
+            {"val_loss", exact_number(val_loss)},
+            {"learning_rate", exact_number(learning_rate)},
+            {"seconds", exact_number(seconds)}};
+  for (const auto& [key, value] : metrics) j[key] = exact_number(value);
   if (!selectable) j["selectable"] = false;
   return j;
 }
@@ -52,9 +59,40 @@ EpochRecord EpochRecord::from_json(const json& j) {
   return r;
 }
 
+namespace {
+
+// Binary cross-entropy learns P(label = 1): every label it sees must be 0 or 1, and the training
+// set must hold both, or the training runs to the end and means nothing.
+void check_binary_labels(const Dataset& dataset) {
+  const data::EventStore& events = dataset.events;
+  for (const auto& target : dataset.task.targets) {
+    const std::size_t column = events.label_index(target);
+    for (const auto* set : {&dataset.split.train, &dataset.split.validation}) {
+      for (const std::size_t event : *set) {
+        const float value = events.label(event, column);
+        if (value != 0.0f && value != 1.0f) {
+          throw Error("loss 'bce' needs labels 0 or 1, but target '" + target + "' is " +
+                      format_double(value) + " in event " + std::to_string(event) +
+                      "; use a regression loss (mse, mae, huber) or 0/1 labels");
+        }
+      }
+    }
+    std::size_t ones = 0;
+    for (const std::size_t event : dataset.split.train) ones += events.label(event, column) == 1.0f;
+    if (ones == 0 || ones == dataset.split.train.size()) {
+      throw Error("loss 'bce': every one of the " + std::to_string(dataset.split.train.size()) +
+                  " training events has target '" + target + "' = " + (ones ? "1" : "0") +
+                  ", so there is nothing to learn; the data need events of both classes");
+    }
+  }
+}
+
+}  // namespace
+
 TrainData split_training_data(const Dataset& dataset, const BatchSource& source,
                               const TargetNormalization& normalization, bool classification,
                               const Shape& input_shape) {
+  if (classification) check_binary_labels(dataset);
   TrainData data;
   data.source = &source;
   data.train = dataset.split.train;

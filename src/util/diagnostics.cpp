@@ -54,7 +54,13 @@ std::string Diagnostics::format() const {
            std::tie(b->pos.file, b->pos.line, b->pos.column);
   });
   std::string out;
-  for (const auto* d : sorted) out += d->str() + "\n";
+  // A config can make millions of errors (a generated file gone wrong); the first ones say
+  // what is wrong, the count says how much.
+  constexpr std::size_t kListed = 50;
+  for (std::size_t i = 0; i < sorted.size() && i < kListed; ++i) out += sorted[i]->str() + "\n";
+  if (sorted.size() > kListed) {
+    out += "... " + std::to_string(sorted.size() - kListed) + " more not listed\n";
+  }
   if (error_count_ > 0) {
     out += std::to_string(error_count_) + (error_count_ == 1 ? " error" : " errors") +
            " found; nothing was run.\n";

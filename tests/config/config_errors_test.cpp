@@ -1,6 +1,8 @@
 // Every configuration mistake is reported with its position, all at once, with exit code 2.
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "hlslim/pipeline/pipeline_config.hpp"
 #include "hlslim/util/errors.hpp"
 #include "support/test_stages.hpp"
@@ -89,6 +91,70 @@ TEST(ConfigErrors, SetOverridesApplyAndAreChecked) {
             "1 error found; nothing was run.\n");
 }
 
+TEST(ConfigErrors, WhatYamlAllowsButAConfigMustNotHold) {
+  // A key given twice: yaml-cpp would silently keep the first.
+  EXPECT_EQ(errors_of(std::string(kModel) + "  tiny:\n    layers: [{type: dense, units: 3}]\n"
+                                            "stages:\n  - {stage: build, models: [tiny]}\n"),
+            "c.yaml:9:3: error: duplicate key 'tiny' in 'models' (first at c.yaml:2:3); YAML "
+            "would keep only the first\n1 error found; nothing was run.\n");
+  // Text that is not UTF-8 would break every JSON file the run writes.
+  EXPECT_EQ(errors_of("name: \"caf\xe9\"\nstages:\n  - stage: build\n"),
+            "c.yaml:1:7: error: 'name' is not valid UTF-8 (byte 4 of its text)\n1 error found; "
+            "nothing was run.\n");
+  // Nesting a parser would follow until the stack ends.
+  const std::string deep = errors_of("x: " + std::string(100, '[') + std::string(100, ']') + "\n");
+  std::string path = "x";
+  for (int level = 0; level < 64; ++level) path += ".0";
+  EXPECT_NE(deep.find("c.yaml:1:68: error: '" + path + "' is nested deeper than 64 levels\n"),
+            std::string::npos)
+      << deep;
+}
+
+TEST(ConfigErrors, NumbersBeyondFloat32AreRefused) {
+  EXPECT_EQ(
+      errors_of(std::string(kModel) + "stages:\n  - {stage: data, events: 100}\n"
+                                      "  - {stage: train, model: tiny, learning_rate: 1e300}\n"),
+      "c.yaml:11:48: error: value 1e+300 of 'learning_rate' in stage 'train' is beyond the "
+      "range of float32 (3.4e38), which every number hlslim computes with must fit in\n"
+      "1 error found; nothing was run.\n");
+}
+
+TEST(ConfigErrors, SetRefusesToChangeABlockSharedThroughAnAlias) {
+  const std::string yaml =
+      "models:\n"
+      "  net: {layers: [{type: flatten}, {type: dense, units: 2}]}\n"
+      "stages:\n"
+      "  - {stage: data, events: 100}\n"
+      "  - {stage: train, name: a, model: net, epochs: 1}\n"
+      "  - {stage: prune, model: net, fine_tune: &ft {epochs: 1}}\n"
+      "  - {stage: quantize, model: net, method: qat, fine_tune: *ft}\n";
+  EXPECT_EQ(errors_of(yaml), "");  // sharing a block is fine while nothing changes it
+  EXPECT_EQ(errors_of(yaml, {"prune.fine_tune.epochs=3"}),
+            "--set prune.fine_tune.epochs=3: error: path 'prune.fine_tune.epochs' lies in "
+            "'prune.fine_tune', which the config uses at more than one place through a YAML "
+            "alias (anchored at c.yaml:6:43); setting it would change every use, so write the "
+            "block out where it differs\n1 error found; nothing was run.\n");
+  EXPECT_EQ(errors_of(yaml, {"a.epochs=3"}), "");
+}
+
+TEST(ConfigErrors, AFileThatNeverEndsIsCutAtTheLimit) {
+  const auto path = temp_dir("cfg") / "huge.yaml";
+  {
+    std::ofstream out(path, std::ios::binary);
+    const std::string line = "# " + std::string(1021, 'x') + "\n";
+    for (std::size_t written = 0; written <= ConfigSource::kMaxConfigBytes; written += line.size())
+      out << line;
+  }
+  try {
+    PipelineConfig::load(path, {}, test_registry());
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), path.string() +
+                                         ": error: configuration file is larger than 16 MiB; is "
+                                         "it the right file?\n1 error found; nothing was run.\n");
+  }
+}
+
 TEST(ConfigErrors, MalformedYaml) {
   EXPECT_EQ(errors_of("stages:\n  - stage: build\n    models: [a, b\n"),
             "c.yaml:4:1: error: malformed YAML: end of sequence flow not found\n"
@@ -102,7 +168,8 @@ TEST(ConfigErrors, MissingRequiredKeyAndDuplicates) {
             "c.yaml:12:5: error: duplicate stage name 'build' (first at c.yaml:10:5); give each "
             "a distinct 'name'\n"
             "c.yaml:13:5: error: unknown key 'seed' in stage 'build'\n"
-            "c.yaml:14:5: error: duplicate key 'seed' in stage 'build'\n"
+            "c.yaml:14:5: error: duplicate key 'seed' in 'stages.2' (first at c.yaml:13:5); YAML "
+            "would keep only the first\n"
             "4 errors found; nothing was run.\n");
 }
 

@@ -2,9 +2,12 @@
 // identically, user data is checked, and the classical reference reports the figures of merit.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "hlslim/data/npy.hpp"
+#include "hlslim/data/simulation.hpp"
+#include "hlslim/data/store_io.hpp"
 #include "hlslim/pipeline/pipeline_config.hpp"
 #include "hlslim/pipeline/runner.hpp"
 #include "hlslim/train/dataset.hpp"
@@ -130,19 +133,118 @@ TEST_F(DataStageTest, UserNpyDataIsCheckedBeforeAndWhileLoading) {
   EXPECT_EQ(
       dataset.split.train.size() + dataset.split.validation.size() + dataset.split.test.size(), n);
 
-  // A labels file with another number of events is a run-time error naming the file.
-  std::vector<float> short_labels(2 * 10, 1.0f);
-  data::write_npy((dir_ / "short.npy").string(), {10, 2}, short_labels.data());
-  RunOptions force;
-  force.force = true;
-  try {
-    run_pipeline(PipelineConfig::load(with_labels("short.npy"), {}, testing::test_registry()),
-                 force);
-    FAIL() << "expected a failure";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.exit_code(), kExitRuntime);
-    EXPECT_NE(std::string(e.what()).find("short.npy"), std::string::npos) << e.what();
-  }
+  // What the headers tell is checked before anything runs: another number of events, another
+  // number of columns than the names given, no events at all.
+  std::vector<float> short_labels(3 * 10, 1.0f);
+  data::write_npy((dir_ / "short.npy").string(), {10, 3}, short_labels.data());
+  EXPECT_EQ(config_errors(with_labels("short.npy")),
+            "DIR/p.yaml:9:5: error: stage 'data': DIR/short.npy: 10 rows but DIR/images.npy has "
+            "50 events\n1 error found; nothing was run.\n");
+  data::write_npy((dir_ / "wide.npy").string(), {n, 3}, std::vector<float>(n * 3).data());
+  EXPECT_EQ(config_errors(with_labels("wide.npy")),
+            "DIR/p.yaml:9:5: error: stage 'data': DIR/wide.npy: has 3 columns but 2 label names "
+            "were given\n1 error found; nothing was run.\n");
+  data::write_npy((dir_ / "images.npy").string(), {0, 4, 8}, images.data());
+  data::write_npy((dir_ / "none.npy").string(), {0, 2}, labels.data());
+  EXPECT_EQ(config_errors(with_labels("none.npy")),
+            "DIR/p.yaml:9:5: error: stage 'data': 'DIR/images.npy' holds no events\n1 error "
+            "found; nothing was run.\n");
+
+  // The classical reference needs the simulation's geometry, which files do not give.
+  EXPECT_EQ(config_errors(config(std::string(kModels) +
+                                 "stages:\n  - {stage: data, source: npy, input: full, npy: "
+                                 "{images: images.npy, labels: none.npy, columns: [pt, eta]}}\n"
+                                 "  - {stage: reference}\n")),
+            "DIR/p.yaml:9:5: error: stage 'data': 'DIR/images.npy' holds no events\n"
+            "DIR/p.yaml:10:5: error: stage 'reference': the classical reference needs the "
+            "simulation's detector geometry, but the data stage reads its events from files; "
+            "remove this stage or simulate the events\n2 errors found; nothing was run.\n");
+}
+
+TEST_F(DataStageTest, EverySetOfTheSplitMustHoldEvents) {
+  EXPECT_EQ(config_errors(config(std::string(kModels) +
+                                 "stages:\n  - {stage: data, events: 100, split: {train: 0, "
+                                 "validation: 0.5, test: 0.5}}\n")),
+            "DIR/p.yaml:9:39: error: 'split.train' is 0: the train set would be empty; give "
+            "every set a share of the events\n1 error found; nothing was run.\n");
+  EXPECT_EQ(config_errors(config(std::string(kModels) +
+                                 "stages:\n  - {stage: data, events: 100, split: {train: 0.5, "
+                                 "validation: 0.5, test: 0}}\n")),
+            "DIR/p.yaml:9:39: error: 'split.test' is 0: the test set would be empty; give "
+            "every set a share of the events\n1 error found; nothing was run.\n");
+  EXPECT_EQ(config_errors(config(std::string(kModels) + "stages:\n  - {stage: data, events: 5}\n")),
+            "DIR/p.yaml:9:5: error: 'split.validation' of 0.1 leaves the validation set empty "
+            "with 5 events\nDIR/p.yaml:9:5: error: 'split.test' of 0.1 leaves the test set "
+            "empty with 5 events\n2 errors found; nothing was run.\n");
+}
+
+TEST_F(DataStageTest, ADatasetFileIsCheckedAgainstTheStageBeforeAnythingRuns) {
+  // A dataset simulated with another number of columns than this stage's geometry.
+  data::SimulationParams narrow;
+  narrow.columns = 100;
+  data::write_store(data::simulate(narrow, 40, 0, 1, 1), (dir_ / "narrow").string());
+  EXPECT_EQ(config_errors(config(std::string(kModels) +
+                                 "stages:\n  - {stage: data, source: file, file: narrow}\n")),
+            "DIR/p.yaml:9:5: error: stage 'data': 'DIR/narrow' holds images of 9 x 100 but this "
+            "stage's geometry is 9 x 384; give the dataset's 'simulation' parameters or use "
+            "input: full\n1 error found; nothing was run.\n");
+  EXPECT_EQ(config_errors(config(std::string(kModels) +
+                                 "stages:\n  - {stage: data, source: file, file: narrow, "
+                                 "input: full, targets: [pt, charg]}\n")),
+            "DIR/p.yaml:9:5: error: stage 'data': target 'charg' is not a label column of "
+            "'DIR/narrow' (did you mean 'charge'?); its columns: pt, eta, phi, charge, n_hits, "
+            "is_noise\n1 error found; nothing was run.\n");
+}
+
+TEST_F(DataStageTest, NonFiniteLabelsAndLabelsThatBceCannotLearnStopTheRun) {
+  data::SimulationParams geometry;
+  data::EventStore store = data::simulate(geometry, 200, 20, 1, 1);
+  data::write_store(store, (dir_ / "good").string());
+  std::vector<float> labels = store.labels();
+  labels[3 * store.label_count() + store.label_index("eta")] = std::nanf("");
+  const auto with_labels = [&](const std::vector<float>& values) {
+    std::vector<std::uint64_t> offsets(store.size() + 1);
+    for (std::size_t i = 0; i <= store.size(); ++i) offsets[i] = store.offsets()[i];
+    return data::EventStore::from_arrays(
+        "x", store.layers(), store.columns(), store.label_names(), "{}", std::move(offsets),
+        std::vector<std::uint32_t>(store.pixels()), std::vector<float>(values), {});
+  };
+  data::write_store(with_labels(labels), (dir_ / "nan").string());
+  const auto run_error = [&](const std::string& stages) {
+    try {
+      RunOptions force;
+      force.force = true;
+      run_pipeline(
+          PipelineConfig::load(config(std::string(kModels) + stages), {}, testing::test_registry()),
+          force);
+    } catch (const Error& e) {
+      std::string text = e.what();
+      for (std::size_t at; (at = text.find(dir_.string())) != std::string::npos;)
+        text.replace(at, dir_.string().size(), "DIR");
+      return text;
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(run_error("stages:\n  - {stage: data, source: file, file: nan}\n"),
+            "stage 'data' failed: DIR/nan: event 3, label 'eta' is NaN; every label must be a "
+            "finite number");
+  // pt is no 0/1 label.
+  const std::string not_binary = run_error(
+      "stages:\n  - {stage: data, source: file, file: good, targets: [pt, is_noise]}\n"
+      "  - {stage: train, model: net, loss: bce, epochs: 1}\n");
+  EXPECT_EQ(not_binary.rfind("stage 'train' failed: loss 'bce' needs labels 0 or 1, but target "
+                             "'pt' is ",
+                             0),
+            0u)
+      << not_binary;
+  EXPECT_NE(not_binary.find("; use a regression loss (mse, mae, huber) or 0/1 labels"),
+            std::string::npos);
+  // Without noise-only events, is_noise is 0 everywhere: one class, nothing to separate.
+  data::write_store(data::simulate(geometry, 200, 0, 1, 1), (dir_ / "muons").string());
+  EXPECT_EQ(run_error("stages:\n  - {stage: data, source: file, file: muons, targets: "
+                      "[is_noise, pt]}\n  - {stage: train, model: net, loss: bce, epochs: 1}\n"),
+            "stage 'train' failed: loss 'bce': every one of the 160 training events has target "
+            "'is_noise' = 0, so there is nothing to learn; the data need events of both classes");
 }
 
 TEST_F(DataStageTest, ResumeDoesNotSimulateAgain) {

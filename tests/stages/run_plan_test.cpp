@@ -7,6 +7,7 @@
 #include <string>
 
 #include "hlslim/util/errors.hpp"
+#include "support/test_stages.hpp"
 
 namespace hlslim {
 namespace {
@@ -88,6 +89,22 @@ TEST(DirectoryUse, NeitherClearsNorResumesADirectoryWhoseManifestIsNotHlslims) {
       "neither cleared nor resumed: manifest 'd/manifest.json' is not valid: no key";
   EXPECT_EQ(error_of([&] { decide_directory_use(web, false, true, false, "d"); }), refused);
   EXPECT_EQ(error_of([&] { decide_directory_use(web, true, false, false, "d"); }), refused);
+}
+
+TEST(Manifest, AnErrorMessageWithAnyBytesIsStoredAndReadBack) {
+  const auto path = testing::temp_dir("manifest") / "manifest.json";
+  Manifest manifest;
+  manifest.status = RunStatus::kFailed;
+  StageRecord failed = record("a", "fa");
+  failed.status = StageStatus::kFailed;
+  failed.error = std::string("cannot read '\xff\xfe.npy': \x01\x80 no such file");
+  manifest.stages = {failed};
+  manifest.save(path);
+  const Manifest read = Manifest::load(path);
+  ASSERT_EQ(read.stages.size(), 1u);
+  EXPECT_EQ(read.stages[0].status, StageStatus::kFailed);
+  EXPECT_EQ(read.stages[0].error,
+            "cannot read '\xef\xbf\xbd\xef\xbf\xbd.npy': \x01\xef\xbf\xbd no such file");
 }
 
 TEST(RunPlan, WithoutAnEarlierRunEverythingRuns) {

@@ -197,6 +197,19 @@ TEST_F(Runner, ASecondRunIntoALockedDirectoryIsRefusedNamingTheHolder) {
   EXPECT_EQ(run(path).ran.size(), 3u);
 }
 
+TEST_F(Runner, ResumeRemovesTheTemporariesOfAKilledRun) {
+  const auto path = config(kThree);
+  run(path);
+  // What a run killed while it wrote the manifest leaves behind.
+  testing::write_text(run_dir_ / "manifest.json.tmp.99999.0", "{\"hlslim_vers");
+  testing::write_text(run_dir_ / "notes.tmp.txt", "mine");
+  RunOptions resume;
+  resume.resume = true;
+  EXPECT_TRUE(run(path, resume).ran.empty());
+  EXPECT_FALSE(fs::exists(run_dir_ / "manifest.json.tmp.99999.0"));
+  EXPECT_EQ(read_file(run_dir_ / "notes.tmp.txt"), "mine");
+}
+
 TEST_F(Runner, ACopiedRunsConfigRunsIntoTheCopyNotTheOriginal) {
   const auto path = config(kThree);
   run(path);

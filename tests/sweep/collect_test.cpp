@@ -294,6 +294,18 @@ TEST_F(Collect, LeavesOutFiguresThatCouldNotBeComputedAndNamesMissingResults) {
   EXPECT_DOUBLE_EQ(table.rows[1].figures.at("pt_spread"), 0.25);  // the other stages count
 }
 
+TEST_F(Collect, ADamagedPointIsReportedAndTheOthersCollected) {
+  write(dir_ / "points/0001/manifest.json", "{\"stages\": [{\"name\": \"tea");
+  const SweepTable table = collect_sweep(dir_);
+  ASSERT_EQ(table.rows.size(), 5u);
+  EXPECT_EQ(table.rows[1].status, PointStatus::kFailed);
+  EXPECT_EQ(table.rows[1].error,
+            "its manifest.json is damaged (not an hlslim manifest); run the point again");
+  EXPECT_EQ(table.rows[0].status, PointStatus::kCompleted);
+  EXPECT_DOUBLE_EQ(table.rows[0].figures.at("pt_spread"), 0.30);
+  EXPECT_EQ(table.front_lut, (std::vector<std::size_t>{0}));
+}
+
 TEST_F(Collect, RefusesADirectoryWithoutPlan) {
   fs::remove(dir_ / "plan.json");
   try {

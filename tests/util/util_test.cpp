@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -87,6 +88,16 @@ TEST(Diagnostics, SortedCompilerStyleWithSummary) {
             "a.yaml:9:2: warning: careful\n"
             "b.yaml:3:1: error: late\n"
             "2 errors found; nothing was run.\n");
+}
+
+TEST(Diagnostics, ListsTheFirstFiftyAndCountsTheRest) {
+  Diagnostics d;
+  for (int line = 1; line <= 1000; ++line) d.error({"big.yaml", line, 1}, "bad");
+  const std::string text = d.format();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 52);
+  EXPECT_NE(text.find("big.yaml:50:1: error: bad\n... 950 more not listed\n"
+                      "1000 errors found; nothing was run.\n"),
+            std::string::npos);
 }
 
 }  // namespace

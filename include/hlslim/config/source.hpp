@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,12 +44,31 @@ class ConfigSource {
   /// (or one of its ancestors).
   SourcePos pos(const YAML::Node& node, const std::string& path) const;
 
+  /// False when the file could not be read or parsed (the document is then empty): nothing
+  /// else about it is worth reporting.
+  bool readable() const { return readable_; }
+
+  /// Whether `node` (a mapping or list) is used at more than one place of the document through
+  /// a YAML alias, so that changing it would change every use.
+  bool shared(const YAML::Node& node) const;
+
+  /// The largest configuration file read, in bytes.
+  static constexpr std::size_t kMaxConfigBytes = std::size_t{16} << 20;
+
  private:
   YAML::Node root_;
   std::string display_name_;
   std::filesystem::path base_dir_;
   // path -> the "--set path=value" argument, or where a program-set value was stated
   std::map<std::string, SourcePos> overrides_;
+  bool readable_ = true;
+  // Mappings and lists by the position of their first character: those walked, and those
+  // reached again through an alias.
+  std::set<std::size_t> walked_;
+  std::set<std::size_t> shared_;
+
+  void check_node(const YAML::Node& node, const std::string& path, int depth,
+                  Diagnostics& diagnostics);
 };
 
 /// Joins a parent path and a key: join_path("train", "epochs") == "train.epochs".

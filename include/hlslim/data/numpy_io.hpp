@@ -30,4 +30,19 @@ EventStore from_npy(const std::string& images_path, const std::string& labels_pa
                     const std::vector<std::string>& label_columns,
                     const std::string& labels_json_path);
 
+/// What the headers of a from_npy() input say, read without the data (for `hlslim validate`).
+struct NpyLayout {
+  std::size_t events = 0;
+  std::size_t layers = 0;
+  std::size_t columns = 0;
+  std::vector<std::string> label_names;  ///< the names from_npy() would give the labels
+};
+
+/// Checks the headers of from_npy()'s inputs against each other (ranks, event and column
+/// counts, labels.json, selected columns) as from_npy() does, reading no data. Throws DataError
+/// as from_npy() does.
+NpyLayout inspect_npy(const std::string& images_path, const std::string& labels_path,
+                      const std::vector<std::string>& label_columns,
+                      const std::string& labels_json_path);
+
 }  // namespace hlslim::data

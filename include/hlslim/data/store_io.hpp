@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hlslim/data/event_store.hpp"
 
@@ -21,5 +23,18 @@ void write_store(const EventStore& store, const std::string& path);
 /// invariant; each failure throws DataError naming the file, e.g. "run/events.hlsd: truncated: the
 /// header describes 1200 bytes but the file has 1000".
 EventStore read_store(const std::string& path);
+
+/// What an event store's header says, verified against the file's size but without reading
+/// the events (for `hlslim validate`).
+struct StoreLayout {
+  std::uint64_t events = 0;
+  std::uint64_t layers = 0;
+  std::uint64_t columns = 0;
+  std::vector<std::string> label_names;
+};
+
+/// Reads and verifies the preamble and header of store_file_path(path) as read_store() does.
+/// Throws DataError as read_store() does.
+StoreLayout inspect_store(const std::string& path);
 
 }  // namespace hlslim::data

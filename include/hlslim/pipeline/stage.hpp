@@ -30,6 +30,7 @@ struct PipelineSketch {
   struct Data {
     Shape input_shape;                 ///< what networks read, without the batch; empty if unknown
     std::vector<std::string> targets;  ///< label columns networks predict, in output order
+    bool simulated = false;            ///< made by the simulation (its geometry is known)
   };
   const PipelineConfig* config = nullptr;
   std::map<std::string, Model> models;  ///< models present in the state

@@ -38,8 +38,11 @@ struct EpochRecord {
   /// toward early stopping.
   bool selectable = true;
 
-  /// `exact`: non-finite numbers as "nan", "inf", "-inf" (checkpoints) instead of null.
-  nlohmann::json to_json(bool exact = false) const;
+  /// For history.jsonl: what the epoch learned, no wall-clock time (a rerun writes the same
+  /// bytes); a non-finite number is null.
+  nlohmann::json to_json() const;
+  /// For checkpoints: everything, with non-finite numbers exact (util/json_number.hpp).
+  nlohmann::json to_checkpoint_json() const;
   static EpochRecord from_json(const nlohmann::json& j);
 };
 
