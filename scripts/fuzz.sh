@@ -61,6 +61,7 @@ for target in "${targets[@]}"; do
   if "$build/fuzz/$target" "$work" "fuzz/corpus/$target" -max_total_time="$seconds" \
       -max_len="${max_len[$target]}" -rss_limit_mb="${rss_mb[$target]}" \
       -timeout="${timeout_s[$target]}" -artifact_prefix="$crashes/" -print_final_stats=1 \
+      -seed="${HLSLIM_FUZZ_SEED:-1}" \
       >"$log" 2>&1; then
     grep -E '^stat::number_of_executed_units|^Done' "$log" | sed "s/^/fuzz:   /" || true
   else

@@ -14,9 +14,10 @@ packages=(
 if [[ "${1:-}" == "--test" ]]; then
   # python3-torch, systemc, onnxruntime (via npm): independent references for numbers and files;
   # chromium renders the HTML report; slurm-wlm + munge run a one-node cluster for the sweep test;
-  # clang-format checks that the sources follow .clang-format.
+  # clang-format checks that the sources follow .clang-format; clang and its libFuzzer runtime
+  # build the fuzzers (scripts/fuzz.sh).
   packages+=(python3-torch python3-numpy libsystemc-dev nodejs chromium slurm-wlm munge
-             clang-format)
+             clang-format clang libclang-rt-dev)
   # Debian ships npm as its own package; NodeSource's nodejs package includes it (and conflicts
   # with Debian's npm), so ask for the package only when there is no npm command.
   command -v npm >/dev/null || packages+=(npm)

@@ -66,6 +66,12 @@ void ConfigSource::check_node(const YAML::Node& node, const std::string& path, i
                                               std::to_string(valid + 1) + " of its text)");
     return false;
   };
+  if (!node.IsDefined() || node.IsNull()) return;
+  // A node reached a second time through an alias is the same node: record it as shared.
+  if (!node.Mark().is_null() && !walked_.insert(node.Mark().pos).second) {
+    shared_.insert(node.Mark().pos);
+    return;
+  }
   if (node.IsScalar()) {
     text_ok(node, path);
     return;
@@ -75,12 +81,6 @@ void ConfigSource::check_node(const YAML::Node& node, const std::string& path, i
     diagnostics.error(pos(node, path), "'" + path + "' is nested deeper than " +
                                            std::to_string(kMaxDepth) + " levels");
     return;
-  }
-  if (!node.Mark().is_null()) {
-    if (!walked_.insert(node.Mark().pos).second) {
-      shared_.insert(node.Mark().pos);
-      return;
-    }
   }
   if (node.IsSequence()) {
     std::size_t index = 0;
@@ -151,11 +151,13 @@ ConfigSource ConfigSource::load_file(const std::filesystem::path& path, Diagnost
     source.root_ = YAML::Node(YAML::NodeType::Map);
     return source;
   }
-  // Read at most one byte past the limit: a config that never ends (/dev/zero, a fifo) or a
-  // wrong file of gigabytes stops here.
-  std::string text(kMaxConfigBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
+  // Read in chunks up to one past the limit: a config that never ends (/dev/zero, a fifo) or a
+  // wrong file of gigabytes stops here, and a normal config costs only its size.
+  std::string text;
+  char chunk[1 << 16];
+  while (text.size() <= kMaxConfigBytes && in.read(chunk, sizeof chunk).gcount() > 0) {
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+  }
   if (text.size() > kMaxConfigBytes) {
     diagnostics.error({path.string()}, "configuration file is larger than " +
                                            std::to_string(kMaxConfigBytes >> 20) +

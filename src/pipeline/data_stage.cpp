@@ -192,17 +192,20 @@ void DataStage::check_events(std::size_t events, const std::vector<std::string>&
 }
 
 void DataStage::check_loaded(const data::EventStore& events, const data::Split& split) const {
-  const std::size_t columns = events.label_names().size();
-  const std::vector<float>& labels = events.labels();
+  // The targets must be finite (a NaN makes every loss NaN); other columns may hold NaN, as
+  // HEP files often do for quantities a noise event does not have.
   const std::string where = source_ == DataSource::kNpy    ? labels_.string()
                             : source_ == DataSource::kFile ? file_.string()
                                                            : std::string("the simulation");
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    if (!std::isfinite(labels[i])) {
-      throw Error(where + ": event " + std::to_string(i / columns) + ", label '" +
-                  events.label_names()[i % columns] + "' is " +
-                  (std::isnan(labels[i]) ? "NaN" : "infinite") +
-                  "; every label must be a finite number");
+  for (const auto& target : task_.targets) {
+    const std::size_t column = events.label_index(target);
+    for (std::size_t event = 0; event < events.size(); ++event) {
+      const float value = events.label(event, column);
+      if (!std::isfinite(value)) {
+        throw Error(where + ": event " + std::to_string(event) + ", target '" + target + "' is " +
+                    (std::isnan(value) ? "NaN" : "infinite") +
+                    "; every target must be a finite number");
+      }
     }
   }
   const std::pair<const char*, std::size_t> sets[] = {{"train", split.train.size()},

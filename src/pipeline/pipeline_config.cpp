@@ -163,8 +163,10 @@ void set_config_value(ConfigSource& source, const ConfigAssignment& assignment,
     if (!source.shared(node)) return false;
     const std::string block =
         join(std::vector<std::string>(parts.begin(), parts.begin() + parts_used), ".");
-    diagnostics.error(pos, "path '" + path + "' lies in '" + block +
-                               "', which the config uses at more than one place through a "
+    const std::string where =
+        block == path ? "'" + path + "' is a value" : "'" + path + "' lies in '" + block + "'";
+    diagnostics.error(pos, "path " + where +
+                               ", which the config uses at more than one place through a "
                                "YAML alias (anchored at " +
                                source.pos(node, "").str() +
                                "); setting it would change every use, so write the block out "
@@ -209,6 +211,12 @@ void set_config_value(ConfigSource& source, const ConfigAssignment& assignment,
   }
   if (!current.IsMap()) {
     diagnostics.error(pos, "path '" + path + "' does not exist: its parent is not a mapping");
+    return;
+  }
+  // Assigning to a key whose value is shared would overwrite that one node for every use.
+  const YAML::Node& parent = current;
+  if (const YAML::Node target = parent[parts.back()]; target && source.shared(target)) {
+    shared_block(target, parts.size());
     return;
   }
   current[parts.back()] = value;

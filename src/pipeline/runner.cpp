@@ -69,22 +69,33 @@ bool written_by_hlslim(const std::string& name) {
 }
 
 // --force: removes what an earlier run wrote (its stage directories, manifest, config, log and
-// report) and nothing else; files hlslim did not write stay, and are named.
-void clear_run_directory(const fs::path& dir, const Manifest& manifest) {
+// report) and nothing else; files hlslim did not write stay, and are named. An entry that is
+// not hlslim's but has the name of a stage directory this run will write is refused before
+// anything is removed.
+void clear_run_directory(const fs::path& dir, const Manifest& manifest,
+                         const std::vector<std::string>& new_stage_dirs) {
   std::vector<std::string> stage_dirs;
   for (const auto& record : manifest.stages) stage_dirs.push_back(record.dir);
+  const auto listed = [](const std::vector<std::string>& names, const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  std::vector<fs::path> remove;
   std::vector<std::string> kept;
   for (const auto& item : fs::directory_iterator(dir)) {
     const std::string name = item.path().filename().string();
     if (name == kLockFile) continue;
-    const bool stage_dir =
-        std::find(stage_dirs.begin(), stage_dirs.end(), name) != stage_dirs.end();
-    if (stage_dir || written_by_hlslim(name)) {
-      fs::remove_all(item.path());
+    if (listed(stage_dirs, name) || written_by_hlslim(name)) {
+      remove.push_back(item.path());
+    } else if (listed(new_stage_dirs, name)) {
+      throw Error("run directory '" + dir.string() + "' holds '" + name +
+                      "', which hlslim did not write but this run would replace; move it away "
+                      "first (nothing was removed)",
+                  kExitRunDir);
     } else {
       kept.push_back(name);
     }
   }
+  for (const auto& path : remove) fs::remove_all(path);
   if (!kept.empty()) {
     std::sort(kept.begin(), kept.end());
     spdlog::warn("--force left {} entr{} that hlslim did not write in '{}': {}", kept.size(),
@@ -308,7 +319,6 @@ RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) 
   }
   create_output_directory(run_dir, "run directory");
   const FileLock lock = lock_run_directory(run_dir);
-  remove_stale_temporaries(run_dir);
   const DirectoryUse use =
       decide_directory_use(directory_facts(run_dir), options.resume, options.force,
                            !options.from.empty(), run_dir.string());
@@ -317,9 +327,14 @@ RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) 
   if (have_previous || use == DirectoryUse::kClear) {
     previous = Manifest::load(run_dir / "manifest.json");
   }
+  if (use == DirectoryUse::kContinue) remove_stale_temporaries(run_dir);
   if (use == DirectoryUse::kClear) {
+    std::vector<std::string> new_stage_dirs;
+    for (std::size_t i = 0; i < config.stages.size(); ++i) {
+      new_stage_dirs.push_back(stage_dir_name(i, config.stages[i].name));
+    }
     spdlog::info("--force: clearing the earlier run in '{}'", run_dir.string());
-    clear_run_directory(run_dir, previous);
+    clear_run_directory(run_dir, previous, new_stage_dirs);
   }
   const fs::path shared_dir =
       options.shared.empty() ? fs::path() : fs::absolute(options.shared).lexically_normal();
@@ -350,13 +365,16 @@ RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) 
         config.stages[last].name);
   }
 
+  // The manifest comes first: a run killed at any later moment leaves a directory that
+  // --resume recognizes as hlslim's.
+  Manifest manifest = initial_manifest(config, plan, prints, have_previous ? &previous : nullptr,
+                                       shared, shared_dir, run_dir);
+  manifest.updated = utc_timestamp();
+  manifest.save(run_dir / "manifest.json");
   RunLogGuard log_guard(run_dir / "run.log");
   spdlog::info("hlslim {} ({}), run directory {}", version(), git_commit(), run_dir.string());
   const int threads = set_torch_threads(config.settings.thread_count());
   spdlog::info("using {} thread(s) on device {}", threads, resolve_device(config.settings.device));
-
-  Manifest manifest = initial_manifest(config, plan, prints, have_previous ? &previous : nullptr,
-                                       shared, shared_dir, run_dir);
   const std::string stamp = "# Resolved configuration of this run, written by hlslim " +
                             std::string(version()) + " (commit " + git_commit() + ") at " +
                             utc_timestamp() + ".\n";

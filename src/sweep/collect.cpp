@@ -157,7 +157,24 @@ const char* point_status_name(PointStatus status) {
 
 namespace {
 
+void read_point_files(const fs::path& sweep_dir, SweepRow& row);
+
+// A point whose files are damaged in any way is reported as such; the others are collected.
 void read_point(const fs::path& sweep_dir, SweepRow& row) {
+  try {
+    read_point_files(sweep_dir, row);
+  } catch (const nlohmann::json::exception&) {
+    SweepRow damaged;
+    damaged.index = row.index;
+    damaged.dir = row.dir;
+    damaged.values = row.values;
+    row = std::move(damaged);
+    row.status = PointStatus::kFailed;
+    row.error = "its manifest.json is damaged (not an hlslim manifest); run the point again";
+  }
+}
+
+void read_point_files(const fs::path& sweep_dir, SweepRow& row) {
   const fs::path dir = sweep_dir / row.dir;
   const auto manifest = read_json(dir / "manifest.json");
   std::error_code ec;

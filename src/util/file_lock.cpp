@@ -1,7 +1,9 @@
 #include "hlslim/util/file_lock.hpp"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,12 +17,23 @@ namespace hlslim {
 namespace {
 
 int open_lock_file(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // Never through a symlink: the pid written below would overwrite its target.
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) {
     throw Error("cannot open the lock file '" + path.string() + "': " + std::strerror(errno),
                 kExitRunDir);
   }
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    ::close(fd);
+    throw Error("the lock file '" + path.string() + "' is not a regular file", kExitRunDir);
+  }
   return fd;
+}
+
+// Some cluster file systems (Lustre without its flock option, some NFS setups) have no flock.
+bool flock_unsupported(int error) {
+  return error == ENOSYS || error == ENOLCK || error == EOPNOTSUPP;
 }
 
 // The pid a holder wrote, or 0 when the file holds none (yet).
@@ -37,6 +50,11 @@ long read_pid(int fd) {
 
 FileLock::FileLock(const std::filesystem::path& path) : fd_(open_lock_file(path)) {
   while (::flock(fd_, LOCK_EX) != 0) {
+    if (flock_unsupported(errno)) {
+      spdlog::warn("the file system of '{}' has no flock(); going on without the lock",
+                   path.string());
+      return;
+    }
     if (errno != EINTR) {
       const int error = errno;
       ::close(fd_);
@@ -53,6 +71,13 @@ std::optional<FileLock> FileLock::try_lock(const std::filesystem::path& path, lo
       if (holder) *holder = read_pid(fd);
       ::close(fd);
       return std::nullopt;
+    }
+    if (flock_unsupported(error)) {
+      spdlog::warn(
+          "the file system of '{}' has no flock(); going on without the lock, so nothing stops "
+          "a second run into the same directory",
+          path.string());
+      return FileLock(fd);
     }
     ::close(fd);
     throw Error("cannot lock '" + path.string() + "': " + std::strerror(error), kExitRunDir);

@@ -135,6 +135,25 @@ TEST(ConfigErrors, SetRefusesToChangeABlockSharedThroughAnAlias) {
             "alias (anchored at c.yaml:6:43); setting it would change every use, so write the "
             "block out where it differs\n1 error found; nothing was run.\n");
   EXPECT_EQ(errors_of(yaml, {"a.epochs=3"}), "");
+  // Replacing the whole shared block, or a scalar shared through an alias, would change every
+  // use just the same.
+  EXPECT_EQ(errors_of(yaml, {"prune.fine_tune={epochs: 3}"}),
+            "--set prune.fine_tune={epochs: 3}: error: path 'prune.fine_tune' is a value, which "
+            "the config uses at more than one place through a YAML alias (anchored at "
+            "c.yaml:6:43); setting it would change every use, so write the block out where it "
+            "differs\n1 error found; nothing was run.\n");
+  const std::string scalar =
+      "models:\n"
+      "  net: {layers: [{type: flatten}, {type: dense, units: 2}]}\n"
+      "stages:\n"
+      "  - {stage: data, events: 100}\n"
+      "  - {stage: train, name: a, model: net, epochs: &n 2}\n"
+      "  - {stage: train, name: b, model: net, epochs: *n}\n";
+  EXPECT_EQ(errors_of(scalar), "");
+  EXPECT_NE(errors_of(scalar, {"a.epochs=5"})
+                .find("path 'a.epochs' is a value, which the config "
+                      "uses at more than one place"),
+            std::string::npos);
 }
 
 TEST(ConfigErrors, AFileThatNeverEndsIsCutAtTheLimit) {

@@ -6,7 +6,8 @@ usage: interrupt_matrix.py HLSLIM CONFIG
 1. Runs CONFIG (tests/interrupt/matrix.yaml: every kind of stage) uninterrupted at --threads 1.
 2. For each point of POINTS, runs it again, sends SIGTERM as soon as the point's log line
    appears (the signal lands in what follows: a stage, the first epoch before any epoch was the
-   best, a distillation epoch before compression is final, an evaluation), expects exit 143,
+   best, a distillation epoch before compression is final, an evaluation), expects exit 143
+   (or 0 when the run ended before the signal arrived),
    resumes once, and expects exit 0 and every file to equal the uninterrupted run's byte for
    byte, except the files that record when and how long (run.log, manifest.json, config.yaml,
    timings.json, the report).
@@ -115,7 +116,11 @@ def main():
             if not fired:
                 failures.append(f"SIGTERM at {label}: the line '{text}' (#{occurrence}) never came")
                 continue
-            if code != 128 + signal.SIGTERM:
+            if code == 0:
+                # The signal came after the run's last check for one (the export is short):
+                # nothing to resume, but the files must still be the same.
+                print(f"SIGTERM at {label}: the run had finished")
+            elif code != 128 + signal.SIGTERM:
                 failures.append(f"SIGTERM at {label}: exit {code}, expected 143\n{output}")
                 continue
             code, output, _ = run(hlslim, config, out, resume=True)

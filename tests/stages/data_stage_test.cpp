@@ -226,7 +226,7 @@ TEST_F(DataStageTest, NonFiniteLabelsAndLabelsThatBceCannotLearnStopTheRun) {
     return std::string("no error");
   };
   EXPECT_EQ(run_error("stages:\n  - {stage: data, source: file, file: nan}\n"),
-            "stage 'data' failed: DIR/nan: event 3, label 'eta' is NaN; every label must be a "
+            "stage 'data' failed: DIR/nan: event 3, target 'eta' is NaN; every target must be a "
             "finite number");
   // pt is no 0/1 label.
   const std::string not_binary = run_error(

@@ -128,6 +128,15 @@ TEST_F(Runner, ForceClearsOnlyWhatAnEarlierRunWrote) {
   EXPECT_EQ(read_file(run_dir_ / "data" / "events.bin"), "mine too");
   EXPECT_FALSE(fs::exists(run_dir_ / "report"));
   EXPECT_EQ(manifest()["status"], "completed");
+
+  // A file of the user's where this run would write a stage directory: refused, nothing removed.
+  testing::write_text(run_dir_ / "04-d" / "mine.txt", "mine");
+  const auto four = config(std::string(kThree) + "  - {stage: record, name: d, value: four}\n");
+  EXPECT_EQ(run_error(four, force),
+            "3: run directory 'OUT' holds '04-d', which hlslim did not write but this run would "
+            "replace; move it away first (nothing was removed)");
+  EXPECT_TRUE(fs::exists(run_dir_ / "manifest.json"));
+  EXPECT_EQ(read_file(run_dir_ / "04-d" / "mine.txt"), "mine");
 }
 
 TEST_F(Runner, ForceNeverClearsADirectoryWithoutAValidHlslimManifest) {

@@ -304,6 +304,14 @@ TEST_F(Collect, ADamagedPointIsReportedAndTheOthersCollected) {
   EXPECT_EQ(table.rows[0].status, PointStatus::kCompleted);
   EXPECT_DOUBLE_EQ(table.rows[0].figures.at("pt_spread"), 0.30);
   EXPECT_EQ(table.front_lut, (std::vector<std::size_t>{0}));
+
+  // Valid JSON of the wrong shape is damaged just the same.
+  write(dir_ / "points/0001/manifest.json", R"({"status": "completed", "stages": [1, "x"]})");
+  const SweepTable again = collect_sweep(dir_);
+  EXPECT_EQ(again.rows[1].status, PointStatus::kFailed);
+  EXPECT_EQ(again.rows[1].error,
+            "its manifest.json is damaged (not an hlslim manifest); run the point again");
+  EXPECT_EQ(again.rows[0].status, PointStatus::kCompleted);
 }
 
 TEST_F(Collect, RefusesADirectoryWithoutPlan) {
