@@ -233,6 +233,8 @@ Manifest initial_manifest(const PipelineConfig& config, const RunPlan& plan,
       record.type = config.stages[i].type;
       record.dir = stage_dir_name(i, record.name);
       record.fingerprint = prints[i];
+      // Still interrupted until it starts again: a run stopped before then keeps the checkpoint.
+      if (plan.continues[i]) record.status = StageStatus::kInterrupted;
       manifest.stages.push_back(record);
     }
   }
