@@ -95,6 +95,19 @@ def differences(expected_root, actual_root):
     return problems
 
 
+def resume_and_compare(hlslim, config, reference, out, what, failures):
+    """Resumes the run in `out` once; it must end with exit 0 and the reference's files."""
+    code, output, _ = run(hlslim, config, out, resume=True)
+    if code != 0:
+        failures.append(f"{what}: --resume exited {code}\n{output}")
+        return
+    problems = differences(reference, out)
+    status = "ok" if not problems else "; ".join(problems)
+    print(f"{what}: resumed, {status}")
+    if problems:
+        failures.append(f"{what}: {status}")
+
+
 def main():
     hlslim, config = sys.argv[1], sys.argv[2]
     work = tempfile.mkdtemp(prefix="hlslim_interrupt_")
@@ -123,15 +136,7 @@ def main():
             elif code != 128 + signal.SIGTERM:
                 failures.append(f"SIGTERM at {label}: exit {code}, expected 143\n{output}")
                 continue
-            code, output, _ = run(hlslim, config, out, resume=True)
-            if code != 0:
-                failures.append(f"SIGTERM at {label}: --resume exited {code}\n{output}")
-                continue
-            problems = differences(reference, out)
-            status = "ok" if not problems else "; ".join(problems)
-            print(f"SIGTERM at {label}: resumed, {status}")
-            if problems:
-                failures.append(f"SIGTERM at {label}: {status}")
+            resume_and_compare(hlslim, config, reference, out, f"SIGTERM at {label}", failures)
 
         rng = random.Random(15)
         for index in range(KILLS):
@@ -140,15 +145,8 @@ def main():
             code, _, _ = run(hlslim, config, out, kill_after=moment)
             if code == 0:
                 print(f"SIGKILL at {moment:.2f} s: the run had already finished")
-            code, output, _ = run(hlslim, config, out, resume=True)
-            if code != 0:
-                failures.append(f"SIGKILL at {moment:.2f} s: --resume exited {code}\n{output}")
-                continue
-            problems = differences(reference, out)
-            status = "ok" if not problems else "; ".join(problems)
-            print(f"SIGKILL at {moment:.2f} s: resumed, {status}")
-            if problems:
-                failures.append(f"SIGKILL at {moment:.2f} s: {status}")
+            resume_and_compare(hlslim, config, reference, out, f"SIGKILL at {moment:.2f} s",
+                               failures)
     finally:
         if not failures:
             shutil.rmtree(work, ignore_errors=True)
