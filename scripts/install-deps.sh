@@ -9,7 +9,7 @@ packages=(
   libtorch-dev libopenblas0-pthread
   libonnx-dev libprotobuf-dev protobuf-compiler
   libcli11-dev libyaml-cpp-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libssl-dev libgtest-dev
+  libssl-dev libgtest-dev libeigen3-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
   # python3-torch, systemc, onnxruntime (via npm): independent references for numbers and files;

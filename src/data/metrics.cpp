@@ -58,6 +58,8 @@ TriggerInputs make_trigger_inputs(const EventStore& store, const std::vector<std
   const bool has_flag = store.has_label("is_noise");
   const std::vector<float> noise =
       has_flag ? store.label_column("is_noise", indices) : std::vector<float>(indices.size(), 0.0f);
+  const std::vector<float> hits =
+      store.has_label("n_hits") ? store.label_column("n_hits", indices) : std::vector<float>();
   TriggerInputs inputs;
   for (std::size_t i = 0; i < indices.size(); ++i) {
     if (noise[i] != 0.0f) {
@@ -70,6 +72,7 @@ TriggerInputs make_trigger_inputs(const EventStore& store, const std::vector<std
       inputs.eta_pred.push_back(eta_pred[i]);
       inputs.eta_true.push_back(eta[i]);
     }
+    if (!hits.empty()) inputs.n_hits.push_back(hits[i]);
   }
   return inputs;
 }

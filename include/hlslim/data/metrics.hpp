@@ -48,11 +48,14 @@ struct TriggerInputs {
   std::vector<float> eta_true;
   /// Predicted pT of each noise-only event, GeV.
   std::vector<float> noise_pt_pred;
+  /// Number of muon hits of each muon event (empty: unknown).
+  std::vector<float> n_hits;
 };
 
 /// Splits predictions over events `indices` of `store` into TriggerInputs using its "pt", "eta"
-/// and "is_noise" labels (no is_noise column: every event is a muon event). `eta_pred` may be
-/// empty. Throws DataError on size mismatch, missing label columns or indices out of range.
+/// and "is_noise" labels (no is_noise column: every event is a muon event) and, when the store
+/// has one, its "n_hits" label (else n_hits stays empty). `eta_pred` may be empty. Throws DataError
+/// on size mismatch, missing label columns or indices out of range.
 TriggerInputs make_trigger_inputs(const EventStore& store, const std::vector<std::size_t>& indices,
                                   const std::vector<float>& pt_pred,
                                   const std::vector<float>& eta_pred);
