@@ -61,9 +61,6 @@ void DataStage::declare(OptionTable& t) {
       .max(2);
   t.add_string_list("targets", task_.targets, {"pt", "eta"},
                     "Label columns networks predict, in output order.");
-  t.add_float("threshold", task_.threshold, 10.0,
-              "Trigger threshold on predicted pT for the figures of merit, GeV.")
-      .greater_than(0);
   t.add_float("noise_training_fraction", noise_training_fraction_, 0.5,
               "Fraction of the noise-only events (labels all 0: pT 0 never fires) that join "
               "the training and validation sets, so networks learn not to fire on noise; the "

@@ -22,6 +22,7 @@ namespace hlslim {
 struct DistillStage::Outcome {
   Graph model;
   nlohmann::json figures;
+  TestPredictions predictions;               ///< behind `figures`
   std::map<std::string, double> validation;  ///< the saved model on the validation set
   TrainResult result;
 };
@@ -40,16 +41,17 @@ std::size_t layer_index(const Graph& graph, const std::string& name) {
 
 // Figures of merit of a model on the test set: from the fixed-point engine when it is
 // quantized, from LibTorch otherwise.
-nlohmann::json test_figures(const Graph& model, const Dataset& dataset, bool classification) {
+nlohmann::json test_figures(const Graph& model, const Dataset& dataset, bool classification,
+                            TestPredictions* predictions) {
   const auto normalization = TargetNormalization::from(model).value();
   nlohmann::json figures;
   if (has_precision(model)) {
     const FixedEngine engine(model);
     figures = evaluate_figures(engine_predictor(engine), dataset, normalization, dataset.split.test,
-                               true, classification);
+                               true, classification, 4096, predictions);
   } else {
     figures = evaluate_figures(torch_predictor(GraphModule(model)), dataset, normalization,
-                               dataset.split.test, true, classification);
+                               dataset.split.test, true, classification, 4096, predictions);
   }
   return figures;
 }
@@ -297,8 +299,8 @@ DistillStage::Outcome DistillStage::train_student(StageContext& context, const G
     trainer.add_hook(quantize.get());
   }
 
-  const TrainData data =
-      split_training_data(dataset, source, normalization, classification, out.model.input_shape);
+  const TrainData data = split_training_data(dataset, source, normalization, classification,
+                                             out.model.input_shape, train_.monitor);
   spdlog::info("training student '{}' ({}): {} parameters, alpha {}", student_, label,
                out.model.totals().parameters, alpha);
   out.result = trainer.fit(data, context.dir() / ("checkpoint-" + label));
@@ -329,7 +331,7 @@ DistillStage::Outcome DistillStage::train_student(StageContext& context, const G
                      kUnitRemovalTolerance);
   }
   normalization.store(out.model);
-  out.figures = test_figures(out.model, dataset, classification);
+  out.figures = test_figures(out.model, dataset, classification, &out.predictions);
   std::filesystem::remove_all(context.dir() / ("checkpoint-" + label));
   return out;
 }
@@ -371,18 +373,22 @@ void DistillStage::run(StageContext& context) {
        {"temperature", temperature_},
        {"teacher_samples", cache ? cache->teacher_samples() : 0}};
   m["teacher"] = model_sizes(teacher);
-  m["teacher"]["test"] = test_figures(teacher, dataset, classification);
+  TestPredictions teacher_predictions;
+  m["teacher"]["test"] = test_figures(teacher, dataset, classification, &teacher_predictions);
   m["student"] = model_sizes(distilled.model);
   m["student"]["test"] = distilled.figures;
   m["student"]["best_epoch"] = distilled.result.best_epoch;
   m["student"]["selected_epoch"] = distilled.result.selected().epoch;
   m["student"]["validation"] = distilled.validation;
   StageResults& results = context.results();
-  results.evaluations.push_back(
-      make_evaluation(teacher_, ModelRole::kTeacher, has_precision(teacher), m["teacher"]["test"]));
+  results.evaluations.push_back(with_predictions(
+      make_evaluation(teacher_, ModelRole::kTeacher, has_precision(teacher), m["teacher"]["test"]),
+      teacher_predictions, context.dir()));
   results.sizes.push_back(model_size(teacher_, teacher));
-  results.evaluations.push_back(make_evaluation(student_, ModelRole::kStudent,
-                                                has_precision(distilled.model), distilled.figures));
+  results.evaluations.push_back(
+      with_predictions(make_evaluation(student_, ModelRole::kStudent,
+                                       has_precision(distilled.model), distilled.figures),
+                       distilled.predictions, context.dir()));
   results.sizes.push_back(model_size(student_, distilled.model));
   if (baseline_) {
     Outcome baseline = train_student(context, initial, 1.0, {}, "baseline", nullptr);
@@ -391,8 +397,10 @@ void DistillStage::run(StageContext& context) {
     m["baseline"]["best_epoch"] = baseline.result.best_epoch;
     m["baseline"]["selected_epoch"] = baseline.result.selected().epoch;
     m["baseline"]["validation"] = baseline.validation;
-    context.results().evaluations.push_back(make_evaluation(
-        student_, ModelRole::kBaseline, has_precision(baseline.model), baseline.figures));
+    context.results().evaluations.push_back(
+        with_predictions(make_evaluation(student_, ModelRole::kBaseline,
+                                         has_precision(baseline.model), baseline.figures),
+                         baseline.predictions, context.dir()));
   }
   if (distilled.figures.contains("pt_spread")) {
     const auto line = [&](const char* who, const nlohmann::json& f) {

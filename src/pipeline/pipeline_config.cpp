@@ -1,6 +1,7 @@
 #include "hlslim/pipeline/pipeline_config.hpp"
 
 #include <set>
+#include <sstream>
 
 #include "hlslim/graph/architecture.hpp"
 #include "hlslim/pipeline/registry.hpp"
@@ -40,6 +41,27 @@ std::vector<std::string> raw_stage_names(const YAML::Node& root) {
     }
   }
   return names;
+}
+
+// A number as people write it: 10, 12.5.
+std::string shortest(double value) {
+  std::ostringstream text;
+  text << value;
+  return text.str();
+}
+
+// True when a stage's options monitor a figure that depends on the trigger threshold, at any
+// depth (`monitor: plateau_eff`, or in a `fine_tune` block).
+bool monitors_threshold(const YAML::Node& node) {
+  if (!node.IsMap()) return false;
+  for (const auto& item : node) {
+    if (item.first.Scalar() == "monitor" && item.second.IsScalar() &&
+        item.second.Scalar() == "plateau_eff") {
+      return true;
+    }
+    if (monitors_threshold(item.second)) return true;
+  }
+  return false;
 }
 
 std::string emit(const YAML::Node& node) {
@@ -276,6 +298,22 @@ PipelineConfig PipelineConfig::parse(const std::filesystem::path& path,
   if (const std::string problem = device_problem(config.settings.device); !problem.empty()) {
     diagnostics.error(config.settings_values_.pos("device"), problem);
   }
+  if (config.settings_values_.has("evaluation")) {
+    const OptionValues& evaluation = config.settings_values_.group("evaluation");
+    const std::vector<double>& thresholds = config.settings.evaluation.thresholds;
+    if (thresholds.empty()) {
+      diagnostics.error(evaluation.pos("thresholds"),
+                        "'evaluation.thresholds' needs at least one threshold");
+    }
+    for (std::size_t i = 1; i < thresholds.size(); ++i) {
+      if (std::find(thresholds.begin(), thresholds.begin() + static_cast<std::ptrdiff_t>(i),
+                    thresholds[i]) != thresholds.begin() + static_cast<std::ptrdiff_t>(i)) {
+        diagnostics.error(evaluation.pos("thresholds"), "'evaluation.thresholds' lists " +
+                                                            shortest(thresholds[i]) + " GeV twice");
+        break;
+      }
+    }
+  }
 
   // Models.
   const YAML::Node models = root["models"];
@@ -348,8 +386,18 @@ PipelineConfig PipelineConfig::parse(const std::filesystem::path& path,
       entry.options = std::make_unique<OptionTable>();
       entry.stage->declare(*entry.options);
       const std::size_t errors_before = diagnostics.error_count();
+      std::vector<std::string> not_options = {"stage", "name"};
+      if (entry.type == "data" && item["threshold"]) {
+        // The threshold was a data option once, and in every stage's fingerprint.
+        diagnostics.error(source.pos(item["threshold"], item_path + ".threshold"),
+                          "'threshold' is no longer an option of the data stage: set the "
+                          "thresholds of the figures in the top-level block 'evaluation: "
+                          "{thresholds: [...]}', where changing them re-evaluates a run "
+                          "without retraining");
+        not_options.push_back("threshold");
+      }
       entry.values = entry.options->parse(source, item, entry.name, "in stage '" + entry.name + "'",
-                                          {"stage", "name"}, diagnostics);
+                                          not_options, diagnostics);
       if (diagnostics.error_count() == errors_before) {
         entry.stage->configure(entry.values, diagnostics);
       }
@@ -415,6 +463,9 @@ std::string PipelineConfig::stage_fingerprint_text(std::size_t index) const {
     if (const Graph* graph = model(name)) models_node[name] = architecture_to_yaml(*graph);
   }
   node["models"] = models_node;
+  // A stage that selects its model by a figure depending on the threshold depends on it; every
+  // other evaluation setting stays out of the fingerprints (EvaluationSettings).
+  if (monitors_threshold(node["options"])) node["threshold"] = settings.evaluation.threshold();
   return emit(node);
 }
 

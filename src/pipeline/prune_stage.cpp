@@ -97,14 +97,14 @@ void PruneStage::run(StageContext& context) {
       dataset.inputs, dataset.task.targets, dataset.split.train, !classification));
   const BatchSource source(dataset.inputs, normalization);
   const auto seed = static_cast<std::uint64_t>(context.settings().seed);
-  const TrainData data =
-      split_training_data(dataset, source, normalization, classification, graph.input_shape);
+  const TrainData data = split_training_data(dataset, source, normalization, classification,
+                                             graph.input_shape, fine_tune_.monitor);
 
   nlohmann::json before_layers = layer_report(graph);
   const LayerSummary before_totals = graph.totals();
-  const auto figures = [&](const Graph& model) {
+  const auto figures = [&](const Graph& model, TestPredictions* predictions = nullptr) {
     return evaluate_figures(float_predictor(model), dataset, normalization, dataset.split.test,
-                            true, classification);
+                            true, classification, 4096, predictions);
   };
   const nlohmann::json before_figures = figures(graph);
   // The fine-tuning trains and validates in float.
@@ -153,7 +153,8 @@ void PruneStage::run(StageContext& context) {
     removal_change = relative_output_difference(masked, graph, data, false);
     log_unit_removal(removal_change, kUnitRemovalTolerance);
   }
-  const nlohmann::json after_figures = figures(graph);
+  TestPredictions predictions;
+  const nlohmann::json after_figures = figures(graph, &predictions);
   normalization.store(graph);
 
   const LayerSummary after_totals = graph.totals();
@@ -186,7 +187,8 @@ void PruneStage::run(StageContext& context) {
     context.results().degradation = degradation_result(model_, *degradation);
   }
   context.results().evaluations.push_back(
-      make_evaluation(model_, ModelRole::kModel, false, after_figures));
+      with_predictions(make_evaluation(model_, ModelRole::kModel, false, after_figures),
+                       predictions, context.dir()));
   context.results().sizes.push_back(model_size(model_, graph));
   if (after_figures.contains("pt_spread")) {
     spdlog::info("'{}' pruned: {} of {} weights left; test pt_spread {:.3f} -> {:.3f} GeV", model_,

@@ -62,12 +62,13 @@ void QuantizeStage::run(StageContext& context) {
   }
   const bool classification = fine_tune_.is_classification();
   const BatchSource source(dataset.inputs, *normalization);
-  const auto figures = [&](const BatchPredictor& predictor) {
+  const auto figures = [&](const BatchPredictor& predictor,
+                           TestPredictions* predictions = nullptr) {
     return evaluate_figures(predictor, dataset, *normalization, dataset.split.test, true,
-                            classification);
+                            classification, 4096, predictions);
   };
-  const TrainData data =
-      split_training_data(dataset, source, *normalization, classification, graph.input_shape);
+  const TrainData data = split_training_data(dataset, source, *normalization, classification,
+                                             graph.input_shape, fine_tune_.monitor);
 
   std::vector<std::pair<std::string, std::string>> folded;
   if (quantize_.fold_batch_norm()) folded = fold_batch_norms(graph);
@@ -82,11 +83,12 @@ void QuantizeStage::run(StageContext& context) {
   const nlohmann::json float_figures = figures(float_model);
   const auto validation_float = data.validation_figures(float_model);
 
+  TestPredictions predictions;  // of the final model
   EngineStats ptq_stats;
   nlohmann::json ptq_figures;
   {
     const FixedEngine engine(graph, precision);
-    ptq_figures = figures(engine_predictor(engine, &ptq_stats));
+    ptq_figures = figures(engine_predictor(engine, &ptq_stats), &predictions);
   }
   context.metrics() = {{"model", model_},
                        {"method", method_ == QuantizeMethod::kQat ? "qat" : "ptq"}};
@@ -111,7 +113,7 @@ void QuantizeStage::run(StageContext& context) {
     m["selected_epoch"] = result.selected().epoch;
     stats = EngineStats{};
     const FixedEngine engine(graph, precision);
-    final_figures = figures(engine_predictor(engine, &stats));
+    final_figures = figures(engine_predictor(engine, &stats), &predictions);
     m["test_qat"] = final_figures;
     m["qat_epochs_run"] = result.history.size();
   }
@@ -130,8 +132,8 @@ void QuantizeStage::run(StageContext& context) {
     m["degradation"] = degradation->to_json();
     context.results().degradation = degradation_result(model_, *degradation);
   }
-  context.results().evaluations.push_back(
-      make_evaluation(model_, ModelRole::kModel, true, final_figures));
+  context.results().evaluations.push_back(with_predictions(
+      make_evaluation(model_, ModelRole::kModel, true, final_figures), predictions, context.dir()));
   context.results().sizes.push_back(model_size(model_, graph));
   context.results().overflows.push_back(overflow_counts(model_, graph, stats));
   m["input"] = input_report(precision.input, stats);

@@ -58,8 +58,9 @@ void ReferenceStage::run(StageContext& context) {
     const auto inputs = data::make_trigger_inputs(dataset.events, indices, pt, eta);
     const auto metrics = data::compute_trigger_metrics(inputs, dataset.metrics_options());
     context.metrics() = metrics.to_json();
-    context.results().evaluations.push_back(
-        make_evaluation("classical", ModelRole::kReference, false, context.metrics()));
+    context.results().evaluations.push_back(with_predictions(
+        make_evaluation("classical", ModelRole::kReference, false, context.metrics()),
+        TestPredictions{pt, eta}, context.dir()));
     // Share of test muons whose sagitta could be measured (the others never fire).
     context.metrics()["fitted_fraction"] =
         static_cast<double>(fitted) /

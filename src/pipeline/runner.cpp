@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "evaluate_run.hpp"
 #include "hlslim/pipeline/manifest.hpp"
 #include "hlslim/pipeline/pipeline_config.hpp"
 #include "hlslim/pipeline/run_plan.hpp"
@@ -61,16 +62,17 @@ constexpr const char* kLockFile = "run.lock";
 
 // Whether `name` is a file hlslim writes at the top of a run directory (or a temporary of one).
 bool written_by_hlslim(const std::string& name) {
-  for (const char* known : {"manifest.json", "config.yaml", "run.log", "report"}) {
+  for (const char* known :
+       {"manifest.json", "config.yaml", "run.log", "evaluation.json", "report"}) {
     const std::string prefix = std::string(known) + ".tmp.";
     if (name == known || name.compare(0, prefix.size(), prefix) == 0) return true;
   }
   return false;
 }
 
-// --force: removes what an earlier run wrote (its stage directories, manifest, config, log and
-// report) and nothing else; files hlslim did not write stay, and are named. An entry that is
-// not hlslim's but has the name of a stage directory this run will write is refused before
+// --force: removes what an earlier run wrote (its stage directories, manifest, config, log,
+// evaluation and report) and nothing else; files hlslim did not write stay, and are named. An entry
+// that is not hlslim's but has the name of a stage directory this run will write is refused before
 // anything is removed.
 void clear_run_directory(const fs::path& dir, const Manifest& manifest,
                          const std::vector<std::string>& new_stage_dirs) {
@@ -258,6 +260,10 @@ void execute(const PipelineConfig& config, const RunPlan& plan, Manifest& manife
   if (plan.start > 0) {
     state = PipelineState::load(run_dir / manifest.stages[plan.start - 1].dir / "state", run_dir);
   }
+  state.threshold = config.settings.evaluation.threshold();
+  state.plateau_offset = config.settings.evaluation.plateau_offset;
+  // Written again once the stages are done; until then the stages' own figures stand.
+  fs::remove(run_dir / "evaluation.json");
   for (std::size_t i = 0; i < std::min(plan.start, plan.last + 1); ++i) {
     StageEvent event{i, config.stages[i], manifest.stages[i], run_dir / manifest.stages[i].dir};
     for (auto* o : observers) o->on_stage_reused(event);
@@ -295,6 +301,18 @@ void execute(const PipelineConfig& config, const RunPlan& plan, Manifest& manife
                   error ? error->exit_code() : kExitRuntime);
     }
     result.ran.push_back(entry.name);
+  }
+
+  // Every figure at the current evaluation settings, from the predictions the stages saved.
+  if (state.artifacts.count("dataset")) {
+    try {
+      evaluate_run(run_dir, manifest, config.settings.evaluation, state.dataset());
+    } catch (const std::exception& e) {
+      notify_run_end(RunStatus::kFailed);
+      const auto* error = dynamic_cast<const Error*>(&e);
+      throw Error(std::string("the evaluation failed: ") + e.what(),
+                  error ? error->exit_code() : kExitRuntime);
+    }
   }
 
   bool all_done = true;

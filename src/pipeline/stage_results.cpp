@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "hlslim/data/npy.hpp"
 #include "hlslim/engine/precision.hpp"
 #include "quantize_report.hpp"
 
@@ -24,6 +25,22 @@ Evaluation make_evaluation(const std::string& model, ModelRole role, bool fixed_
     }
   }
   return e;
+}
+
+Evaluation with_predictions(Evaluation evaluation, const TestPredictions& predictions,
+                            const std::filesystem::path& dir) {
+  if (predictions.pt.empty()) return evaluation;
+  const std::size_t n = predictions.pt.size();
+  std::vector<float> rows(2 * n, std::numeric_limits<float>::quiet_NaN());
+  for (std::size_t i = 0; i < n; ++i) {
+    rows[2 * i] = predictions.pt[i];
+    if (predictions.eta.size() == n) rows[2 * i + 1] = predictions.eta[i];
+  }
+  const std::string file = "predictions-" + std::string(model_role_name(evaluation.role)) + "-" +
+                           evaluation.model + ".npy";
+  data::write_npy((dir / file).string(), {n, 2}, rows.data());
+  evaluation.predictions = file;
+  return evaluation;
 }
 
 ModelSize model_size(const std::string& model, const Graph& graph) {

@@ -13,7 +13,10 @@ const Dataset& PipelineState::dataset() {
   if (!dataset_cache) {
     const auto it = artifacts.find("dataset");
     if (it == artifacts.end()) throw Error("no dataset: a data stage must run first");
-    dataset_cache = std::make_shared<const Dataset>(Dataset::load(it->second));
+    auto dataset = std::make_shared<Dataset>(Dataset::load(it->second));
+    dataset->task.threshold = threshold;
+    dataset->task.plateau_offset = plateau_offset;
+    dataset_cache = std::move(dataset);
   }
   return *dataset_cache;
 }

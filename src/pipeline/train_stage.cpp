@@ -103,8 +103,8 @@ void TrainStage::run(StageContext& context) {
                                                       dataset.split.train, !classification);
   const BatchSource source(dataset.inputs, normalization);
 
-  const TrainData data =
-      split_training_data(dataset, source, normalization, classification, graph.input_shape);
+  const TrainData data = split_training_data(dataset, source, normalization, classification,
+                                             graph.input_shape, train_.monitor);
 
   spdlog::info("training '{}' ({} parameters) on {} samples, validating on {}", model_,
                graph.totals().parameters, data.train.size(), data.validation.size());
@@ -113,8 +113,9 @@ void TrainStage::run(StageContext& context) {
   normalization.store(graph);
   const auto validation = saved_validation_figures(graph, data, false);
   check_selected_epoch(result, validation, "");
+  TestPredictions predictions;
   const auto test = evaluate_figures(float_predictor(graph), dataset, normalization,
-                                     dataset.split.test, true, classification);
+                                     dataset.split.test, true, classification, 4096, &predictions);
   const LayerSummary totals = graph.totals();
   context.metrics() = {{"model", model_},
                        {"parameters", totals.parameters},
@@ -127,7 +128,8 @@ void TrainStage::run(StageContext& context) {
                        {"validation", validation},
                        {"stopped_early", result.stopped_early},
                        {"test", test}};
-  context.results().evaluations.push_back(make_evaluation(model_, ModelRole::kModel, false, test));
+  context.results().evaluations.push_back(with_predictions(
+      make_evaluation(model_, ModelRole::kModel, false, test), predictions, context.dir()));
   context.results().sizes.push_back(model_size(model_, graph));
   context.timings() = {{"train_seconds", result.seconds},
                        {"samples_per_second", result.samples_per_second}};

@@ -168,6 +168,16 @@ RunData load_run(const fs::path& dir) {
   run.name = config_name(run.config_text);
   if (run.name.empty()) run.name = fs::absolute(dir).lexically_normal().filename().string();
 
+  // The figures at the run's evaluation settings replace those its stages computed.
+  std::optional<RunEvaluation> evaluation;
+  try {
+    evaluation = RunEvaluation::load(dir);
+    if (evaluation) run.evaluation_settings = evaluation->settings;
+  } catch (const Error& e) {
+    run.notes.push_back(
+        {"evaluation.json", std::string(e.what()) + "; the stages' own figures are shown"});
+  }
+
   for (const nlohmann::json& record : run.manifest["stages"]) {
     if (!record.is_object()) continue;
     StageData stage;
@@ -211,6 +221,8 @@ RunData load_run(const fs::path& dir) {
       }
       try {
         stage.results = StageResults::load(dir / stage.dir, stage.dir + "/results.json");
+        if (stage.results && evaluation)
+          evaluation->apply(stage.dir, stage.fingerprint, *stage.results);
         if (!stage.results && stage.status == StageStatus::kCompleted) {
           run.notes.push_back({stage.dir + "/results.json",
                                "missing although the stage completed (an older hlslim ran "

@@ -27,6 +27,37 @@ double number(const json& j, const char* key) {
 
 }  // namespace
 
+namespace {
+
+json evaluation_to_json(const Evaluation& e) {
+  json out = {{"model", e.model},
+              {"role", model_role_name(e.role)},
+              {"arithmetic", e.fixed_point ? "fixed" : "float"},
+              {"figures", figures_json(e.figures)},
+              {"distributions", e.distributions}};
+  if (!e.predictions.empty()) out["predictions"] = e.predictions;
+  return out;
+}
+
+Evaluation evaluation_from_json(const json& e, const std::string& where) {
+  Evaluation evaluation;
+  evaluation.model = e.at("model").get<std::string>();
+  const std::string role = e.at("role").get<std::string>();
+  const auto parsed = parse_model_role(role);
+  if (!parsed) throw FileFormatError(where + ": unknown model role '" + role + "'");
+  evaluation.role = *parsed;
+  evaluation.fixed_point = e.at("arithmetic").get<std::string>() == "fixed";
+  evaluation.distributions = e.value("distributions", json::object());
+  evaluation.predictions = e.value("predictions", std::string());
+  for (const auto& [name, value] : e.at("figures").items()) {
+    evaluation.figures[name] =
+        value.is_null() ? std::numeric_limits<double>::quiet_NaN() : value.get<double>();
+  }
+  return evaluation;
+}
+
+}  // namespace
+
 const char* model_role_name(ModelRole role) {
   switch (role) {
     case ModelRole::kReference:
@@ -57,13 +88,7 @@ bool StageResults::empty() const {
 json StageResults::to_json() const {
   json out = {{"schema_version", kResultsSchemaVersion}};
   json evaluations_json = json::array();
-  for (const Evaluation& e : evaluations) {
-    evaluations_json.push_back({{"model", e.model},
-                                {"role", model_role_name(e.role)},
-                                {"arithmetic", e.fixed_point ? "fixed" : "float"},
-                                {"figures", figures_json(e.figures)},
-                                {"distributions", e.distributions}});
-  }
+  for (const Evaluation& e : evaluations) evaluations_json.push_back(evaluation_to_json(e));
   out["evaluations"] = evaluations_json;
   json sizes_json = json::array();
   for (const ModelSize& s : sizes) {
@@ -116,21 +141,8 @@ StageResults StageResults::from_json(const json& j, const std::string& where) {
       throw FileFormatError(where + ": results schema version " + std::to_string(version) +
                             "; this hlslim reads version " + std::to_string(kResultsSchemaVersion));
     }
-    for (const json& e : j.at("evaluations")) {
-      Evaluation evaluation;
-      evaluation.model = e.at("model").get<std::string>();
-      const std::string role = e.at("role").get<std::string>();
-      const auto parsed = parse_model_role(role);
-      if (!parsed) throw FileFormatError(where + ": unknown model role '" + role + "'");
-      evaluation.role = *parsed;
-      evaluation.fixed_point = e.at("arithmetic").get<std::string>() == "fixed";
-      evaluation.distributions = e.value("distributions", json::object());
-      for (const auto& [name, value] : e.at("figures").items()) {
-        evaluation.figures[name] =
-            value.is_null() ? std::numeric_limits<double>::quiet_NaN() : value.get<double>();
-      }
-      r.evaluations.push_back(std::move(evaluation));
-    }
+    for (const json& e : j.at("evaluations"))
+      r.evaluations.push_back(evaluation_from_json(e, where));
     for (const json& s : j.at("sizes")) {
       ModelSize size;
       size.model = s.at("model").get<std::string>();
@@ -195,6 +207,72 @@ std::optional<StageResults> StageResults::load(const std::filesystem::path& stag
     throw FileFormatError(where + ": not valid JSON (" + std::string(e.what()) + ")");
   }
   return from_json(j, where);
+}
+
+json RunEvaluation::to_json() const {
+  json stages_json = json::object();
+  for (const auto& [dir, stage] : stages) {
+    json evaluations = json::array();
+    for (const Evaluation& e : stage.evaluations) evaluations.push_back(evaluation_to_json(e));
+    stages_json[dir] = {{"fingerprint", stage.fingerprint}, {"evaluations", evaluations}};
+  }
+  return {{"format", "hlslim-evaluation"},
+          {"schema_version", kEvaluationSchemaVersion},
+          {"settings", settings},
+          {"stages", stages_json}};
+}
+
+RunEvaluation RunEvaluation::from_json(const json& j, const std::string& where) {
+  RunEvaluation r;
+  try {
+    if (j.at("format").get<std::string>() != "hlslim-evaluation") {
+      throw FileFormatError(where + ": not an hlslim evaluation");
+    }
+    const int version = j.at("schema_version").get<int>();
+    if (version != kEvaluationSchemaVersion) {
+      throw FileFormatError(where + ": evaluation schema version " + std::to_string(version) +
+                            "; this hlslim reads version " +
+                            std::to_string(kEvaluationSchemaVersion));
+    }
+    r.settings = j.at("settings");
+    for (const auto& [dir, stage] : j.at("stages").items()) {
+      Stage s;
+      s.fingerprint = stage.at("fingerprint").get<std::string>();
+      for (const json& e : stage.at("evaluations"))
+        s.evaluations.push_back(evaluation_from_json(e, where));
+      r.stages[dir] = std::move(s);
+    }
+  } catch (const json::exception& e) {
+    throw FileFormatError(where + ": not a valid evaluation (" + std::string(e.what()) + ")");
+  }
+  return r;
+}
+
+std::optional<RunEvaluation> RunEvaluation::load(const std::filesystem::path& run_dir) {
+  const auto path = run_dir / "evaluation.json";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
+  json j;
+  try {
+    j = json::parse(read_file(path));
+  } catch (const json::exception& e) {
+    throw FileFormatError("evaluation.json: not valid JSON (" + std::string(e.what()) + ")");
+  }
+  return from_json(j, "evaluation.json");
+}
+
+void RunEvaluation::apply(const std::string& dir, const std::string& fingerprint,
+                          StageResults& results) const {
+  const auto it = stages.find(dir);
+  if (it == stages.end() || it->second.fingerprint != fingerprint) return;
+  for (Evaluation& e : results.evaluations) {
+    for (const Evaluation& current : it->second.evaluations) {
+      if (current.model == e.model && current.role == e.role) {
+        e.figures = current.figures;
+        e.distributions = current.distributions;
+      }
+    }
+  }
 }
 
 }  // namespace hlslim

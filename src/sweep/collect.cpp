@@ -6,6 +6,7 @@
 #include <fstream>
 #include <limits>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "hlslim/results/results.hpp"
@@ -24,9 +25,20 @@ namespace {
 using json = nlohmann::json;
 
 // Figures of merit of a model on the test set, in table order; roc_auc and accuracy for
-// classification.
-const std::vector<std::string> kFigures = {"pt_spread", "plateau_eff", "fake_rate", "eff_at_thr_15",
-                                           "pt_mae",    "eta_mae",     "roc_auc",   "accuracy"};
+// classification. Then the trigger figures at the first threshold (docs/trigger-figures.md);
+// those at every threshold ("rate_khz_thr15") follow them in the table.
+const std::vector<std::string> kFigures = {
+    "pt_spread", "plateau_eff", "fake_rate",     "eff_at_thr_15", "pt_mae",
+    "eta_mae",   "roc_auc",     "accuracy",      "pt_resolution", "eta_resolution",
+    "pt50",      "pt90",        "turn_on_width", "rate_khz",      "rate_error_khz"};
+
+// The trigger figures at one threshold of several: "<name>_thr<T>".
+bool threshold_figure(const std::string& name) {
+  return name.find("_thr") != std::string::npos && name != "eff_at_thr_15";
+}
+
+// The trigger figures drawn as Pareto fronts against LUTs; lower is better for both.
+const std::vector<std::string> kTriggerFronts = {"rate_khz", "pt_resolution"};
 const std::vector<std::string> kEstimates = {"lut",        "ff",         "dsp", "bram_18k",
                                              "latency_ns", "multiplies", "bops"};
 
@@ -42,9 +54,9 @@ std::optional<json> read_json(const fs::path& path) {
 
 // The figures a model has (a figure that could not be computed is NaN: it is left out).
 void take_figures(const std::map<std::string, double>& from, std::map<std::string, double>& into) {
-  for (const auto& name : kFigures) {
-    auto it = from.find(name);
-    if (it != from.end() && std::isfinite(it->second)) into[name] = it->second;
+  for (const auto& [name, value] : from) {
+    const bool known = std::find(kFigures.begin(), kFigures.end(), name) != kFigures.end();
+    if ((known || threshold_figure(name)) && std::isfinite(value)) into[name] = value;
   }
 }
 
@@ -214,12 +226,22 @@ void read_point_files(const fs::path& sweep_dir, SweepRow& row) {
   }
   if (row.status != PointStatus::kCompleted) return;
 
-  // The final model is the exported one; its figures come from the last stage that tested it.
+  // The final model is the exported one; its figures come from the last stage that tested it,
+  // at the point's evaluation settings (evaluation.json) where the point has them.
+  std::optional<RunEvaluation> evaluation;
+  try {
+    evaluation = RunEvaluation::load(dir);
+  } catch (const Error& e) {
+    row.error = e.what();
+  }
   std::vector<std::optional<StageResults>> results;
   for (const auto& stage : stages) {
     const std::string stage_dir = stage.value("dir", "");
     try {
       results.push_back(StageResults::load(dir / stage_dir, stage_dir + "/results.json"));
+      if (results.back() && evaluation) {
+        evaluation->apply(stage_dir, stage.value("fingerprint", ""), *results.back());
+      }
       if (!results.back() && row.error.empty()) {
         row.error = "stage '" + stage.value("name", "") +
                     "' has no results.json (an older hlslim ran it): run the point again";
@@ -321,6 +343,13 @@ SweepTable collect_sweep(const fs::path& sweep_dir) {
       }
     }
   }
+  std::set<std::string> per_threshold;
+  for (const auto& row : table.rows) {
+    for (const auto& [name, value] : row.figures)
+      if (threshold_figure(name)) per_threshold.insert(name);
+  }
+  table.figure_columns.insert(table.figure_columns.end(), per_threshold.begin(),
+                              per_threshold.end());
   for (const auto& name : kEstimates) {
     for (const auto& row : table.rows) {
       if (row.estimates.count(name)) {
@@ -356,6 +385,20 @@ SweepTable collect_sweep(const fs::path& sweep_dir) {
     table.front_latency = pareto_front(latency, physics);
     for (auto i : table.front_lut) table.rows[i].front_lut = true;
     for (auto i : table.front_latency) table.rows[i].front_latency = true;
+  }
+  for (const auto& figure : kTriggerFronts) {
+    if (std::find(table.figure_columns.begin(), table.figure_columns.end(), figure) ==
+        table.figure_columns.end()) {
+      continue;
+    }
+    std::vector<double> values, lut;
+    for (const auto& row : table.rows) {
+      values.push_back(row.status == PointStatus::kCompleted
+                           ? get_or_nan(row.figures, figure)
+                           : std::numeric_limits<double>::quiet_NaN());
+      lut.push_back(get_or_nan(row.estimates, "lut"));
+    }
+    table.trigger_fronts.push_back({figure, "lut", pareto_front(lut, values)});
   }
   group_by_seed(table);
   return table;
@@ -444,6 +487,8 @@ std::string sweep_csv(const SweepTable& table) {
   header.insert(header.end(), table.figure_columns.begin(), table.figure_columns.end());
   header.insert(header.end(), table.estimate_columns.begin(), table.estimate_columns.end());
   header.insert(header.end(), {"pareto_lut", "pareto_latency"});
+  for (const ParetoFront& front : table.trigger_fronts)
+    header.push_back("pareto_" + front.figure + "_" + front.resource);
   for (std::size_t i = 0; i < header.size(); ++i) out << (i ? "," : "") << csv_field(header[i]);
   out << "\n";
   for (const auto& row : table.rows) {
@@ -456,6 +501,12 @@ std::string sweep_csv(const SweepTable& table) {
       cells.push_back(number_text(row.estimates, name));
     cells.push_back(row.front_lut ? "1" : "0");
     cells.push_back(row.front_latency ? "1" : "0");
+    const std::size_t row_index = static_cast<std::size_t>(&row - table.rows.data());
+    for (const ParetoFront& front : table.trigger_fronts) {
+      const bool on =
+          std::find(front.rows.begin(), front.rows.end(), row_index) != front.rows.end();
+      cells.push_back(on ? "1" : "0");
+    }
     for (std::size_t i = 0; i < cells.size(); ++i) out << (i ? "," : "") << csv_field(cells[i]);
     out << "\n";
   }
@@ -477,6 +528,11 @@ json sweep_json(const SweepTable& table) {
                   {"figures", row.figures},
                   {"estimates", row.estimates},
                   {"pareto", {{"lut", row.front_lut}, {"latency", row.front_latency}}}};
+    const std::size_t row_index = static_cast<std::size_t>(&row - table.rows.data());
+    for (const ParetoFront& front : table.trigger_fronts) {
+      point["pareto"][front.figure + "_" + front.resource] =
+          std::find(front.rows.begin(), front.rows.end(), row_index) != front.rows.end();
+    }
     if (!row.model.empty()) point["model"] = row.model;
     if (!row.failed_stage.empty()) point["failed_stage"] = row.failed_stage;
     if (!row.error.empty()) point["error"] = row.error;

@@ -18,31 +18,32 @@ std::string point_label(const SweepTable& table, const SweepRow& row) {
   return label;
 }
 
-// One scatter plot of every completed point: x an estimate, y the physics figure; the Pareto
-// front's points are highlighted, labelled with their index and joined by a line.
-std::string scatter_svg(const SweepTable& table, const std::string& x_key,
-                        const std::string& x_label, bool lut_front) {
+// One scatter plot of every completed point: x an estimate, y a figure; the Pareto front's
+// points (`front`, row indices) are highlighted, labelled with their index and joined by a line.
+std::string scatter_svg(const SweepTable& table, const std::string& figure, bool lower_better,
+                        const std::string& x_key, const std::string& x_label,
+                        const std::vector<std::size_t>& front) {
   std::vector<double> x, y;
   std::vector<std::string> labels, tooltips;
   std::vector<bool> highlighted;
-  for (const auto& row : table.rows) {
+  for (std::size_t r = 0; r < table.rows.size(); ++r) {
+    const SweepRow& row = table.rows[r];
     if (row.status != PointStatus::kCompleted || !row.estimates.count(x_key) ||
-        !row.figures.count(table.physics)) {
+        !row.figures.count(figure)) {
       continue;
     }
-    const bool on_front = lut_front ? row.front_lut : row.front_latency;
     x.push_back(row.estimates.at(x_key));
-    y.push_back(row.figures.at(table.physics));
+    y.push_back(row.figures.at(figure));
     labels.push_back(std::to_string(row.index));
     tooltips.push_back(point_label(table, row));
-    highlighted.push_back(on_front);
+    highlighted.push_back(std::find(front.begin(), front.end(), r) != front.end());
   }
   std::vector<double> front_x, front_y;
-  for (auto i : lut_front ? table.front_lut : table.front_latency) {
+  for (auto i : front) {
     front_x.push_back(table.rows[i].estimates.at(x_key));
-    front_y.push_back(table.rows[i].figures.at(table.physics));
+    front_y.push_back(table.rows[i].figures.at(figure));
   }
-  report::Chart chart(table.physics + " vs " + x_label);
+  report::Chart chart(figure + " vs " + x_label);
   // A margin of 6 % of the range on every side, so no point sits on the frame.
   auto padded = [](const std::vector<double>& v, std::string label) {
     if (v.empty()) return report::Axis(std::move(label));
@@ -51,8 +52,7 @@ std::string scatter_svg(const SweepTable& table, const std::string& x_key,
     return report::Axis(std::move(label), report::AxisScale::linear, *lo - pad, *hi + pad);
   };
   chart.x_axis(padded(x, x_label));
-  chart.y_axis(padded(y, table.physics + (table.physics_lower_better ? " (lower is better)"
-                                                                     : " (higher is better)")));
+  chart.y_axis(padded(y, figure + (lower_better ? " (lower is better)" : " (higher is better)")));
   chart.add(report::Series::scatter("points", x, y)
                 .with_labels(labels)
                 .with_tooltips(tooltips)
@@ -107,8 +107,19 @@ std::string sweep_html(const SweepTable& table) {
            "the red line): no other completed point has both a better "
         << report::xml_escape(table.physics)
         << " and fewer resources. Hover a point for its values.</p>\n<div class=\"plots\">\n";
-    out << scatter_svg(table, "lut", "estimated LUTs", true);
-    out << scatter_svg(table, "latency_ns", "estimated latency [ns]", false);
+    out << scatter_svg(table, table.physics, table.physics_lower_better, "lut", "estimated LUTs",
+                       table.front_lut);
+    out << scatter_svg(table, table.physics, table.physics_lower_better, "latency_ns",
+                       "estimated latency [ns]", table.front_latency);
+    out << "</div>\n";
+  }
+  if (!table.trigger_fronts.empty()) {
+    out << "<h2>Trigger figures against resources</h2>\n<p>The trigger rate at the first "
+           "threshold and the pT resolution (docs/trigger-figures.md) against the estimated "
+           "LUTs, with their Pareto fronts.</p>\n<div class=\"plots\">\n";
+    for (const ParetoFront& front : table.trigger_fronts) {
+      out << scatter_svg(table, front.figure, true, front.resource, "estimated LUTs", front.rows);
+    }
     out << "</div>\n";
   }
 

@@ -198,6 +198,7 @@ Shape Dataset::input_shape() const {
 data::MetricsOptions Dataset::metrics_options() const {
   data::MetricsOptions options;
   options.threshold_gev = task.threshold;
+  options.plateau_min_gev = task.threshold + task.plateau_offset;
   options.turn_on_edges =
       data::MetricsOptions::uniform_edges(geometry.pt_min_gev, geometry.pt_max_gev, 1.0);
   return options;
@@ -217,17 +218,12 @@ void Dataset::save(const fs::path& dir) const {
   stations = station_names(geometry);
   YAML::Emitter geometry_yaml;
   geometry_yaml << table.current_yaml();
-  const json info = {{"format", "hlslim-dataset"},
-                     {"format_version", kDatasetFormatVersion},
-                     {"simulated", simulated},
-                     {"input", enum_name(input_kind_names(), task.input)},
-                     {"window", task.window},
-                     {"position_rows", task.position_rows},
-                     {"targets", task.targets},
-                     {"threshold", task.threshold},
-                     {"geometry", geometry_yaml.c_str()},
-                     {"events", events.size()},
-                     {"label_names", events.label_names()}};
+  const json info = {
+      {"format", "hlslim-dataset"}, {"format_version", kDatasetFormatVersion},
+      {"simulated", simulated},     {"input", enum_name(input_kind_names(), task.input)},
+      {"window", task.window},      {"position_rows", task.position_rows},
+      {"targets", task.targets},    {"geometry", geometry_yaml.c_str()},
+      {"events", events.size()},    {"label_names", events.label_names()}};
   write_file_atomic(dir / "dataset.json", info.dump(2) + "\n");
 }
 
@@ -251,7 +247,6 @@ Dataset Dataset::load(const fs::path& dir) {
     dataset.task.window = info.at("window").get<std::int64_t>();
     dataset.task.position_rows = info.at("position_rows").get<std::int64_t>();
     dataset.task.targets = info.at("targets").get<std::vector<std::string>>();
-    dataset.task.threshold = info.at("threshold").get<double>();
     std::vector<double> radii;
     std::vector<std::string> stations;
     OptionTable table;

@@ -40,7 +40,7 @@ std::vector<std::vector<float>> predict(const BatchPredictor& predictor, const B
 nlohmann::json evaluate_figures(const BatchPredictor& predictor, const Dataset& dataset,
                                 const TargetNormalization& normalization,
                                 const std::vector<std::size_t>& muon_indices, bool with_noise,
-                                bool classification, std::size_t batch_size) {
+                                bool classification, std::size_t batch_size, TestPredictions* out) {
   std::vector<std::size_t> indices = muon_indices;
   if (with_noise)
     indices.insert(indices.end(), dataset.split.noise.begin(), dataset.split.noise.end());
@@ -77,6 +77,7 @@ nlohmann::json evaluate_figures(const BatchPredictor& predictor, const Dataset& 
                 : *eta_pred;
     }
     const auto inputs = data::make_trigger_inputs(dataset.events, indices, *pt, eta);
+    if (out) *out = TestPredictions{*pt, eta};
     figures = data::compute_trigger_metrics(inputs, dataset.metrics_options()).to_json();
   } catch (const data::DataError& e) {
     throw Error(std::string("cannot evaluate the figures of merit: ") + e.what());

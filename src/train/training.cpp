@@ -91,20 +91,22 @@ void check_binary_labels(const Dataset& dataset) {
 
 TrainData split_training_data(const Dataset& dataset, const BatchSource& source,
                               const TargetNormalization& normalization, bool classification,
-                              const Shape& input_shape) {
+                              const Shape& input_shape, const std::string& monitor) {
   if (classification) check_binary_labels(dataset);
   TrainData data;
   data.source = &source;
   data.train = dataset.split.train;
   data.validation = dataset.split.validation;
   data.input_shape = input_shape;
-  data.validation_figures = [&dataset, normalization,
-                             classification](const BatchPredictor& predictor) {
+  const bool threshold_figures = monitor == "plateau_eff";
+  data.validation_figures = [&dataset, normalization, classification,
+                             threshold_figures](const BatchPredictor& predictor) {
     std::map<std::string, double> out;
     const auto figures = evaluate_figures(predictor, dataset, normalization,
                                           dataset.split.validation, false, classification);
     for (const auto& [key, value] : figures.items()) {
-      if (value.is_number() && key != "threshold_gev") out[key] = value.get<double>();
+      if (key == "threshold_gev" || (key == "plateau_eff" && !threshold_figures)) continue;
+      if (value.is_number()) out[key] = value.get<double>();
     }
     return out;
   };

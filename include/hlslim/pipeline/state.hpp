@@ -19,6 +19,10 @@ struct PipelineState {
   /// The loaded form of artifacts["dataset"], kept so stages of one process read it once; not
   /// checkpointed (it is rebuilt from the artifact). Use dataset() to get it.
   std::shared_ptr<const Dataset> dataset_cache;
+  /// The threshold of the figures of merit and its plateau offset (evaluation settings), given
+  /// to the dataset when it is loaded; not checkpointed.
+  double threshold = 10.0;
+  double plateau_offset = 5.0;
 
   /// The dataset of artifacts["dataset"], loaded on first use. Throws hlslim::Error when no
   /// data stage ran before.

@@ -57,6 +57,8 @@ struct RunData {
   std::string models_stage;  ///< the stage whose checkpoint gave `models` (empty: none)
   std::vector<ModelData> models;
   std::vector<Note> notes;
+  /// The evaluation settings of evaluation.json (an empty object when the run has none).
+  nlohmann::json evaluation_settings = nlohmann::json::object();
 
   const ModelData* find_model(const std::string& model_name) const;
 };

@@ -40,6 +40,9 @@ struct Evaluation {
   /// The distributions behind them, as the figures of merit are computed (turn-on bins,
   /// residual histograms, event counts): an object, empty when there are none.
   nlohmann::json distributions = nlohmann::json::object();
+  /// The file of its test predictions in the stage directory (see with_predictions() in the
+  /// pipeline), from which the run's evaluation step recomputes the figures; empty: none.
+  std::string predictions;
 };
 
 /// A model's size when the stage finished with it.
@@ -102,6 +105,35 @@ struct StageResults {
   /// Reads a stage's results.json; nullopt when it has none. Throws as from_json().
   static std::optional<StageResults> load(const std::filesystem::path& stage_dir,
                                           const std::string& where);
+};
+
+/// The version of evaluation.json this build writes and reads.
+inline constexpr int kEvaluationSchemaVersion = 1;
+
+/// A run's evaluation.json: the figures of every model at the run's current evaluation
+/// settings, computed from the test predictions its stages saved (docs/trigger-figures.md).
+/// They take the place of the figures in the stages' results.json, computed when each stage
+/// ran, so that changing a threshold re-evaluates a run without retraining it.
+struct RunEvaluation {
+  /// One stage's evaluations, and the fingerprint of the stage they were computed for.
+  struct Stage {
+    std::string fingerprint;
+    std::vector<Evaluation> evaluations;
+  };
+  nlohmann::json settings = nlohmann::json::object();  ///< the evaluation settings used
+  std::map<std::string, Stage> stages;                 ///< by stage directory name
+
+  nlohmann::json to_json() const;
+  /// Throws hlslim::FileFormatError naming `where` when `j` is not an evaluation of this
+  /// schema version.
+  static RunEvaluation from_json(const nlohmann::json& j, const std::string& where);
+  /// Reads RUN_DIR/evaluation.json; nullopt when there is none. Throws as from_json().
+  static std::optional<RunEvaluation> load(const std::filesystem::path& run_dir);
+
+  /// Gives the evaluations of `results`, the results of stage directory `dir` whose manifest
+  /// fingerprint is `fingerprint`, the figures and distributions of this evaluation (matched by
+  /// model and role). Results of a stage evaluated under another fingerprint stay as they are.
+  void apply(const std::string& dir, const std::string& fingerprint, StageResults& results) const;
 };
 
 }  // namespace hlslim

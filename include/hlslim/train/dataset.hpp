@@ -26,7 +26,10 @@ struct TaskSpec {
   /// thermometer code of the position in W levels; row 2 refines it W times within a level.
   std::int64_t position_rows = 2;
   std::vector<std::string> targets{"pt", "eta"};
-  double threshold = 10.0;  ///< trigger threshold in GeV for the figures of merit
+  /// Trigger threshold in GeV for the figures of merit, and where its plateau starts above it:
+  /// the pipeline sets them from its evaluation settings; not saved with the dataset.
+  double threshold = 10.0;
+  double plateau_offset = 5.0;  ///< GeV
 };
 
 /// A dataset as later stages use it: every event (full images, sparse), the split, what

@@ -57,10 +57,12 @@ struct TrainData {
 };
 
 /// Training data from a dataset's split: its training and validation events, with the
-/// validation figures of merit computed every epoch.
+/// validation figures of merit computed every epoch. The figures that depend on the trigger
+/// threshold (plateau_eff) are among them only when `monitor` is one, so that a training's
+/// files depend on the threshold only when its choice of model does.
 TrainData split_training_data(const Dataset& dataset, const BatchSource& source,
                               const TargetNormalization& normalization, bool classification,
-                              const Shape& input_shape);
+                              const Shape& input_shape, const std::string& monitor);
 
 /// How training went.
 struct TrainResult {
