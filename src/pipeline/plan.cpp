@@ -49,7 +49,9 @@ std::size_t first_swept_stage(const PipelineConfig& base, const std::vector<std:
   for (const auto& key : keys) {
     const auto parts = split_key(key);
     const std::string& head = parts[0];
-    if (head == "name" || head == "threads") continue;
+    // Evaluation settings are in no fingerprint, except the first threshold for a stage that
+    // monitors plateau_eff, which the fingerprint comparison of load_sweep() catches.
+    if (head == "name" || head == "threads" || head == "evaluation") continue;
     if (head == "models" && parts.size() > 1) {
       for (std::size_t i = 0; i < n; ++i) {
         const auto read = base.stages[i].stage->models_read(base);

@@ -109,6 +109,8 @@ TEST_F(SweepPlanTest, SharedStagesAreThoseBeforeTheFirstSweptOne) {
   EXPECT_EQ(first_swept_stage(base, {"models.m.layers.0.units"}), 0u);
   EXPECT_EQ(first_swept_stage(base, {"seed"}), 0u);
   EXPECT_EQ(first_swept_stage(base, {"threads"}), 4u);
+  // Thresholds and the rate model only re-evaluate: every stage is shared.
+  EXPECT_EQ(first_swept_stage(base, {"evaluation.thresholds"}), 4u);
 }
 
 TEST_F(SweepPlanTest, PointsRunTheSharedStagesOnceAndLinkThem) {
