@@ -31,6 +31,7 @@ table{border-collapse:collapse;font-size:13px;margin:6px 0 10px}
 th,td{border-bottom:1px solid #e3e7ec;padding:3px 9px;text-align:left;vertical-align:top}
 th{background:#f0f3f6;font-weight:600}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
+table.trigger-fits td,table.trigger-resolution td{white-space:nowrap}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
 .status-completed{color:#137333}.status-failed{color:#b3261e;font-weight:bold}
 .status-interrupted,.status-running,.status-pending{color:#8a5a00}
@@ -204,20 +205,21 @@ std::string render_report(const RunData& run, const RunSummary& summary) {
           xml_escape(json_string(m, "hlslim_version")) + " (commit " +
           xml_escape(json_string(m, "git_commit")) + ") &middot; " +
           xml_escape(fs::absolute(run.dir).lexically_normal().string()) + "</p></header>\n";
+  // Runs without trigger figures have no such section, and no link to it.
+  const std::string trigger = trigger_section(run, summary);
+  std::vector<std::pair<std::string, std::string>> links = {{"summary", "Summary"},
+                                                            {"training", "Training"},
+                                                            {"turn-on", "Turn-on"},
+                                                            {"residuals", "Residuals"}};
+  if (!trigger.empty()) links.emplace_back("trigger", "Trigger figures");
+  links.insert(links.end(), {{"figures", "Figures of merit"},
+                             {"models", "Models"},
+                             {"compression", "Compression"},
+                             {"overflows", "Overflows"},
+                             {"provenance", "Provenance"},
+                             {"config", "Config"}});
   html += "<nav>";
-  for (const auto& [id, title] :
-       std::vector<std::pair<std::string, std::string>>{{"summary", "Summary"},
-                                                        {"training", "Training"},
-                                                        {"turn-on", "Turn-on"},
-                                                        {"residuals", "Residuals"},
-                                                        {"figures", "Figures of merit"},
-                                                        {"models", "Models"},
-                                                        {"compression", "Compression"},
-                                                        {"overflows", "Overflows"},
-                                                        {"provenance", "Provenance"},
-                                                        {"config", "Config"}}) {
-    html += "<a href=\"#" + id + "\">" + title + "</a>";
-  }
+  for (const auto& [id, title] : links) html += "<a href=\"#" + id + "\">" + title + "</a>";
   html += "</nav><main>\n";
   html += degraded_section(summary);
   html += notes_section(run, summary);
@@ -225,6 +227,7 @@ std::string render_report(const RunData& run, const RunSummary& summary) {
   html += training_section(run, summary);
   html += turn_on_section(summary);
   html += residuals_section(summary);
+  html += trigger;
   html += figures_section(summary);
   html += models_section(run, summary);
   html += compression_section(summary);

@@ -36,6 +36,10 @@ std::string cell(double value);
 std::string training_section(const RunData& run, const RunSummary& summary);
 std::string turn_on_section(const RunSummary& summary);
 std::string residuals_section(const RunSummary& summary);
+/// The trigger figures (distributions["trigger"]) of the final evaluations: turn-on curves and
+/// fits per threshold, resolution, efficiency against eta and hits, rates, and the rate model's
+/// assumptions from run.evaluation_settings. Empty when no final evaluation has them.
+std::string trigger_section(const RunData& run, const RunSummary& summary);
 std::string figures_section(const RunSummary& summary);
 std::string models_section(const RunData& run, const RunSummary& summary);
 std::string compression_section(const RunSummary& summary);

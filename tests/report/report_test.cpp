@@ -6,8 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 
 #include "hlslim/engine/precision.hpp"
 #include "hlslim/export/estimates.hpp"
@@ -388,6 +390,254 @@ TEST(Report, ClassificationRunShowsItsFigures) {
   EXPECT_TRUE(contains(html, "No residual histograms"));
   EXPECT_TRUE(contains(result.markdown, "| model | roc_auc | accuracy |"));
   EXPECT_TRUE(contains(result.markdown, "| net | 0.8125 | 0.75 |"));
+}
+
+// A null for NaN, as TriggerFigures::to_json() writes it.
+json number_or_null(double value) {
+  return std::isnan(value) ? json(nullptr) : json(value);
+}
+
+json efficiency_bins(const std::vector<std::pair<double, double>>& edges) {
+  json bins = json::array();
+  for (std::size_t i = 0; i < edges.size(); ++i) {
+    bins.push_back({{"lo", edges[i].first},
+                    {"hi", edges[i].second},
+                    {"n", 16},
+                    {"n_fired", 4 * i},
+                    {"efficiency", 0.25 * static_cast<double>(i)},
+                    {"error", 0.0625}});
+  }
+  return bins;
+}
+
+// A fit that converged at pt50 (width 1.75, plateau 0.975 +- 0.0125, chi2 3.5 / 2), or not
+// (NaN pt50): then every value is null, as TurnOnFit::to_json() writes a failed fit.
+json turn_on_fit(double pt50) {
+  const bool converged = !std::isnan(pt50);
+  const double v = converged ? 1.0 : std::numeric_limits<double>::quiet_NaN();
+  return {{"pt50", number_or_null(pt50)},
+          {"pt50_error", number_or_null(0.125 * v)},
+          {"pt90", number_or_null(pt50 + 2.25)},
+          {"pt90_error", number_or_null(0.25 * v)},
+          {"width", number_or_null(1.75 * v)},
+          {"width_error", number_or_null(0.0625 * v)},
+          {"plateau", number_or_null(0.975 * v)},
+          {"plateau_error", number_or_null(0.0125 * v)},
+          {"chi2", converged ? json(3.5) : json(9.5)},
+          {"ndf", 2},
+          {"converged", converged}};
+}
+
+json threshold_figures(double threshold, double pt50, double rate, double rate_error) {
+  return {{"threshold_gev", threshold},
+          {"turn_on", efficiency_bins({{threshold - 10, threshold - 5},
+                                       {threshold - 5, threshold},
+                                       {threshold, threshold + 5},
+                                       {threshold + 5, threshold + 10}})},
+          {"fit", turn_on_fit(pt50)},
+          {"plateau_eff", 0.9375},
+          {"n_plateau", 64},
+          {"fake_rate", 0.03125},
+          {"eff_vs_eta", efficiency_bins({{0.0, 0.5}, {0.5, 1.0}})},
+          {"eff_vs_hits", efficiency_bins({{3, 3}, {4, 4}, {5, 5}})},
+          {"rate",
+           {{"rate_khz", number_or_null(rate)},
+            {"rate_error_khz", number_or_null(rate_error)},
+            {"muon_khz", number_or_null(0.75 * rate)},
+            {"noise_khz", number_or_null(0.25 * rate)},
+            {"weighted_efficiency", 0.5}}}};
+}
+
+json resolution_bins(double sigma) {
+  json bins = json::array();
+  for (int i = 0; i < 3; ++i) {
+    bins.push_back({{"lo", 5.0 * (i + 1)},
+                    {"hi", 5.0 * (i + 2)},
+                    {"n", 100},
+                    {"mean", 0.0},
+                    {"rms", 1.5 * sigma},
+                    {"core_mean", 0.0},
+                    {"core_mean_error", 0.01},
+                    {"core_sigma", sigma * (1 + 0.25 * i)},
+                    {"core_sigma_error", 0.0125},
+                    {"converged", true}});
+  }
+  return bins;
+}
+
+// distributions["trigger"] of a model, as TriggerFigures::to_json() writes it, at thresholds
+// 10 and 20 GeV: the fit at 20 GeV fails when pt50_20 is NaN, and NaN rates are null.
+json trigger_distribution(double rate10, double rate20, double pt50_20) {
+  const json core = {{"n", 300},
+                     {"mean", 0.0},
+                     {"rms", 0.375},
+                     {"core_mean", 0.0},
+                     {"core_mean_error", 0.01},
+                     {"core_sigma", 0.25},
+                     {"core_sigma_error", 0.0125},
+                     {"converged", true}};
+  return {{"thresholds",
+           {threshold_figures(10, 10.25, rate10, 0.05 * rate10),
+            threshold_figures(20, pt50_20, rate20, 0.05 * rate20)}},
+          {"resolution",
+           {{"pt", resolution_bins(0.25)},
+            {"eta", resolution_bins(0.02)},
+            {"pt_core", core},
+            {"eta_core", core}}}};
+}
+
+// `figures` with its trigger distribution.
+json with_trigger(json figures, json trigger) {
+  figures["trigger"] = std::move(trigger);
+  return figures;
+}
+
+// The complete run with trigger figures in the reference and distill stages' results.json.
+fs::path trigger_run(const std::string& name, bool with_settings) {
+  const fs::path dir = complete_run(name);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  write_results(dir / "02-reference",
+                {{evaluation("classical", ModelRole::kReference,
+                             with_trigger(trigger_figures(1.25, 0.9, 0.001),
+                                          trigger_distribution(3, 1.5, 20.5)))},
+                 {},
+                 {},
+                 {},
+                 {}});
+  write_results(dir / "05-distill", {{evaluation("teacher", ModelRole::kTeacher,
+                                                 with_trigger(trigger_figures(0.8875, 0.94, 0.002),
+                                                              trigger_distribution(40, 20, 20.25))),
+                                      evaluation("student", ModelRole::kStudent,
+                                                 with_trigger(trigger_figures(0.9375, 0.93, 0.003),
+                                                              trigger_distribution(250, nan, nan))),
+                                      evaluation("student", ModelRole::kBaseline,
+                                                 with_trigger(trigger_figures(1.0625, 0.91, 0.004),
+                                                              trigger_distribution(60, 30, 21.0)))},
+                                     {},
+                                     {},
+                                     {},
+                                     {}});
+  if (with_settings) {
+    RunEvaluation evaluation;
+    evaluation.settings = {{"thresholds", {10, 20}},      {"turn_on_bin_width", 5.0},
+                           {"resolution_bin_width", 5.0}, {"eta_bin_width", 0.5},
+                           {"plateau_offset", 5.0},       {"crossing_rate_mhz", 40.0},
+                           {"muons_per_crossing", 0.01},  {"spectrum_index", 4.0}};
+    write(dir / "evaluation.json", evaluation.to_json().dump(2));
+  }
+  return dir;
+}
+
+// The <svg> element with id `id` (empty when there is none).
+std::string svg_with_id(const std::string& html, const std::string& id) {
+  const std::size_t at = html.find("id=\"" + id + "\"");
+  if (at == std::string::npos) return "";
+  const std::size_t begin = html.rfind("<svg", at);
+  const std::size_t end = html.find("</svg>", at);
+  return html.substr(begin, end + 6 - begin);
+}
+
+std::size_t count(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(needle); at != std::string::npos;
+       at = text.find(needle, at + needle.size()))
+    ++n;
+  return n;
+}
+
+TEST(Report, TriggerFiguresShowTurnOnsFitsResolutionAndRates) {
+  const fs::path dir = trigger_run("trigger", true);
+  const ReportResult result = write_report(dir);
+  EXPECT_EQ(result.notes, 0u);
+  const std::string html = read_file(result.path);
+  EXPECT_TRUE(contains(html, "<section id=\"trigger\"><h2>Trigger figures</h2>"));
+  EXPECT_TRUE(contains(html, "<a href=\"#trigger\">Trigger figures</a>"));
+  EXPECT_LT(html.find("<section id=\"residuals\">"), html.find("<section id=\"trigger\">"));
+
+  // One turn-on chart per threshold, each with every model; the fit is drawn where it converged.
+  EXPECT_EQ(count(html, "id=\"trigger-turn-on-thr"), 2u);
+  const std::string thr10 = svg_with_id(html, "trigger-turn-on-thr10");
+  const std::string thr20 = svg_with_id(html, "trigger-turn-on-thr20");
+  ASSERT_FALSE(thr10.empty());
+  ASSERT_FALSE(thr20.empty());
+  EXPECT_TRUE(contains(thr10, "threshold 10 GeV"));
+  EXPECT_TRUE(contains(thr20, "threshold 20 GeV"));
+  const std::string student_fit = "<polyline fill=\"none\" stroke=\"" + role_color(Role::student);
+  const std::string classical_fit =
+      "<polyline fill=\"none\" stroke=\"" + role_color(Role::classical);
+  EXPECT_EQ(count(thr10, student_fit), 1u);
+  EXPECT_EQ(count(thr10, classical_fit), 1u);
+  EXPECT_EQ(count(thr20, student_fit), 0u);  // not converged: no curve
+  EXPECT_EQ(count(thr20, classical_fit), 1u);
+  for (const char* label : {"classical reference", "teacher", "student", "student baseline"}) {
+    EXPECT_TRUE(contains(thr20, std::string(">") + label + "</text>")) << label;  // legend
+  }
+
+  // The table: values with their errors, n/a for what a failed fit or a null rate lacks.
+  const std::string swatch =
+      "<td><span class=\"swatch\" style=\"background:" + role_color(Role::student) + "\"></span>";
+  EXPECT_TRUE(contains(html, "<tr>" + swatch +
+                                 "student</td><td class=\"num\">10</td>"
+                                 "<td class=\"num\">10.25 \u00b1 0.125</td>"
+                                 "<td class=\"num\">12.5 \u00b1 0.25</td>"
+                                 "<td class=\"num\">1.75 \u00b1 0.0625</td>"
+                                 "<td class=\"num\">0.975 \u00b1 0.0125</td>"
+                                 "<td class=\"num\">3.5 / 2</td>"
+                                 "<td class=\"num\">0.9375</td>"
+                                 "<td class=\"num\">0.03125</td>"
+                                 "<td class=\"num\">250 \u00b1 12.5</td></tr>"))
+      << html;
+  EXPECT_TRUE(contains(html, "<tr>" + swatch +
+                                 "student</td><td class=\"num\">20</td>"
+                                 "<td class=\"num\">n/a</td><td class=\"num\">n/a</td>"
+                                 "<td class=\"num\">n/a</td><td class=\"num\">n/a</td>"
+                                 "<td>not converged</td>"
+                                 "<td class=\"num\">0.9375</td>"
+                                 "<td class=\"num\">0.03125</td>"
+                                 "<td class=\"num\">n/a</td></tr>"));
+  EXPECT_TRUE(contains(html,
+                       "student baseline</td><td class=\"num\">20</td>"
+                       "<td class=\"num\">21 \u00b1 0.125</td>"));
+
+  // Resolution against true pT (pT and eta), efficiency against eta and hits.
+  const std::string resolution = svg_with_id(html, "trigger-resolution-pt");
+  EXPECT_TRUE(contains(resolution, "stroke-dasharray=\"6 4\""));  // the RMS
+  EXPECT_TRUE(contains(resolution, "core \u03c3 0.25 \u00b1 0.0125, RMS 0.375"));
+  EXPECT_TRUE(contains(html, "id=\"trigger-resolution-eta\""));
+  EXPECT_TRUE(contains(html, "<td class=\"num\">0.25 \u00b1 0.0125</td>"));
+  EXPECT_TRUE(contains(html, "id=\"trigger-eff-eta\""));
+  EXPECT_TRUE(contains(svg_with_id(html, "trigger-eff-hits"), "muon hits = 4"));
+
+  // Rates on a log axis (1 to 1000 kHz: decade ticks only), and against the plateau efficiency
+  // with each point labelled by its threshold.
+  const std::string rate = svg_with_id(html, "trigger-rate");
+  for (const char* tick : {">1</text>", ">10</text>", ">100</text>", ">1000</text>"}) {
+    EXPECT_TRUE(contains(rate, std::string("text-anchor=\"end\"") + tick)) << tick;
+  }
+  EXPECT_FALSE(contains(rate, "text-anchor=\"end\">50</text>"));
+  EXPECT_TRUE(contains(rate, "trigger rate [kHz] (log scale)"));
+  EXPECT_TRUE(contains(svg_with_id(html, "trigger-rate-vs-efficiency"), ">20 GeV</text>"));
+  EXPECT_TRUE(contains(html,
+                       "<p class=\"caption\" id=\"trigger-rate-assumptions\">Rates of a toy: "
+                       "compare models, not absolute values. The rate model "
+                       "(<code>docs/trigger-figures.md</code>) assumes 40 MHz bunch crossings, "
+                       "a mean of 0.01 muons per crossing in the simulated pT range in the "
+                       "trigger's sector (Poisson), muon pT reweighted from the flat "
+                       "simulated spectrum to dN/dpT \u221d pT<sup>\u22124</sup>"));
+}
+
+TEST(Report, TriggerFiguresWithoutSettingsSayTheRateModelIsNotRecorded) {
+  const std::string html = read_file(write_report(trigger_run("trigger-old", false)).path);
+  EXPECT_TRUE(contains(html, "<section id=\"trigger\">"));
+  EXPECT_TRUE(contains(html, "this run records no evaluation settings"));
+  EXPECT_TRUE(contains(html, "Rates of a toy: compare models, not absolute values."));
+}
+
+TEST(Report, RunsWithoutTriggerFiguresHaveNoTriggerSection) {
+  const std::string html = read_file(write_report(complete_run("no-trigger")).path);
+  EXPECT_FALSE(contains(html, "id=\"trigger\""));
+  EXPECT_FALSE(contains(html, "href=\"#trigger\""));
+  EXPECT_FALSE(contains(html, "trigger-rate-assumptions"));
 }
 
 template <typename F>
