@@ -169,8 +169,9 @@ std::string cell(double value) {
 }
 
 std::vector<std::string> figure_columns(const std::vector<Evaluation>& evaluations) {
-  static const char* const kTrigger[] = {"pt_mae",      "pt_spread",     "eta_mae",
-                                         "plateau_eff", "eff_at_thr_15", "fake_rate"};
+  static const char* const kTrigger[] = {"pt_mae",        "pt_spread",     "eta_mae",
+                                         "plateau_eff",   "eff_at_thr_15", "fake_rate",
+                                         "pt_resolution", "rate_khz"};
   static const char* const kClassification[] = {"roc_auc", "accuracy"};
   std::vector<std::string> columns;
   auto present = [&](const std::string& key) {
@@ -241,7 +242,8 @@ std::string render_report(const RunData& run, const RunSummary& summary) {
 std::string markdown_summary(const RunSummary& summary, const fs::path& report) {
   const std::vector<std::string> all = figure_columns(summary.finals);
   std::vector<std::string> columns;
-  for (const char* key : {"pt_spread", "plateau_eff", "fake_rate", "roc_auc", "accuracy"}) {
+  for (const char* key :
+       {"pt_spread", "plateau_eff", "fake_rate", "rate_khz", "roc_auc", "accuracy"}) {
     for (const auto& c : all) {
       if (c == key) columns.push_back(c);
     }

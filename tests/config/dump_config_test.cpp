@@ -35,6 +35,15 @@ output: ""
 seed: 5
 threads: 0
 device: cpu
+evaluation:
+  thresholds: [10.0]
+  turn_on_bin_width: 1.0
+  resolution_bin_width: 1.0
+  eta_bin_width: 0.075
+  plateau_offset: 5.0
+  crossing_rate_mhz: 40.0
+  muons_per_crossing: 0.01
+  spectrum_index: 4.0
 models:
   m:
     input: [4]

@@ -17,6 +17,7 @@ StageResults example() {
   StageResults r;
   Evaluation e{"student", ModelRole::kStudent, true, {{"pt_spread", 1.25}, {"fake_rate", 0.0}}};
   e.distributions["turn_on"] = json::array({{{"lo", 0.0}, {"hi", 1.0}}});
+  e.predictions = "predictions-student-student.npy";
   r.evaluations.push_back(e);
   r.evaluations.push_back(
       {"classical",
@@ -61,12 +62,41 @@ TEST(Results, RoundTripsThroughJson) {
   EXPECT_EQ(back.to_json().dump(), j.dump());
   EXPECT_TRUE(std::isnan(back.evaluations[1].figures.at("pt_spread")));
   EXPECT_EQ(back.evaluations[0].distributions, r.evaluations[0].distributions);
+  EXPECT_EQ(back.evaluations[0].predictions, "predictions-student-student.npy");
+  EXPECT_FALSE(j["evaluations"][1].contains("predictions"));  // only where there are some
   EXPECT_EQ(back.sizes[0].weight_bits, 640);
   EXPECT_EQ(back.estimates->lut, 1234);
   EXPECT_EQ(back.overflows[0].layers.at("fc"), 17);
   EXPECT_TRUE(back.degradation->exceeded);
   EXPECT_FALSE(back.empty());
   EXPECT_TRUE(StageResults{}.empty());
+}
+
+TEST(Results, AnEvaluationFileRoundTripsAndRefusesOtherFormats) {
+  RunEvaluation evaluation;
+  evaluation.settings = {{"thresholds", {10, 15}}};
+  evaluation.stages["03-teacher"] = {"abc", example().evaluations};
+  const json j = evaluation.to_json();
+  EXPECT_EQ(j["format"], "hlslim-evaluation");
+  const RunEvaluation back = RunEvaluation::from_json(json::parse(j.dump()), "evaluation.json");
+  EXPECT_EQ(back.to_json().dump(), j.dump());
+  json other = j;
+  other["schema_version"] = 2;
+  try {
+    RunEvaluation::from_json(other, "evaluation.json");
+    FAIL() << "no error";
+  } catch (const FileFormatError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "evaluation.json: evaluation schema version 2; this hlslim reads version 1");
+  }
+  other = j;
+  other["format"] = "something else";
+  try {
+    RunEvaluation::from_json(other, "evaluation.json");
+    FAIL() << "no error";
+  } catch (const FileFormatError& e) {
+    EXPECT_EQ(std::string(e.what()), "evaluation.json: not an hlslim evaluation");
+  }
 }
 
 TEST(Results, RefusesOtherVersionsAndUnknownRoles) {

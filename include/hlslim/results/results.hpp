@@ -42,7 +42,7 @@ struct Evaluation {
   nlohmann::json distributions = nlohmann::json::object();
   /// The file of its test predictions in the stage directory (see with_predictions() in the
   /// pipeline), from which the run's evaluation step recomputes the figures; empty: none.
-  std::string predictions;
+  std::string predictions{};
 };
 
 /// A model's size when the stage finished with it.
