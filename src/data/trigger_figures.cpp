@@ -109,6 +109,7 @@ RateFigure compute_rate(const TriggerInputs& inputs, double threshold, const Rat
   RateFigure rate;
   rate.rate_khz = rate.rate_error_khz = rate.muon_khz = rate.noise_khz = kNaN;
   rate.weighted_efficiency = kNaN;
+  if (!std::isfinite(options.crossing_rate_mhz)) return rate;  // no rate model
   // Reweighting the flat simulated spectrum to pT^-k; muons without a positive pT have none.
   std::vector<double> weights(inputs.pt_true.size(), 0.0);
   double sum = 0.0;

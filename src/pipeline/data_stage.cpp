@@ -269,6 +269,9 @@ data::EventStore DataStage::make_events(const StageContext& context) const {
 void DataStage::run(StageContext& context) {
   Dataset dataset;
   dataset.task = task_;
+  // The figures of merit use the run's evaluation settings, as a dataset loaded later does.
+  dataset.task.threshold = context.state().threshold;
+  dataset.task.plateau_offset = context.state().plateau_offset;
   dataset.geometry = simulation_;
   dataset.simulated = source_ == DataSource::kSimulate;
   try {

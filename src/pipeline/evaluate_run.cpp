@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "hlslim/data/error.hpp"
@@ -31,7 +32,19 @@ data::MetricsOptions metrics_options(const EvaluationSettings& settings, const D
   return options;
 }
 
-data::FigureOptions figure_options(const EvaluationSettings& settings, const Dataset& dataset) {
+// The largest number of muon hits (lit strips, the n_hits label) among `indices`; 0 without
+// the label.
+std::size_t max_hits(const Dataset& dataset, const std::vector<std::size_t>& indices) {
+  if (!dataset.events.has_label("n_hits")) return 0;
+  float most = 0;
+  for (float hits : dataset.events.label_column("n_hits", indices)) {
+    if (std::isfinite(hits)) most = std::max(most, hits);
+  }
+  return static_cast<std::size_t>(std::lround(most));
+}
+
+data::FigureOptions figure_options(const EvaluationSettings& settings, const Dataset& dataset,
+                                   const std::vector<std::size_t>& indices) {
   const data::SimulationParams& g = dataset.geometry;
   data::FigureOptions options;
   options.thresholds_gev = settings.thresholds;
@@ -41,8 +54,11 @@ data::FigureOptions figure_options(const EvaluationSettings& settings, const Dat
       MetricsOptions::uniform_edges(g.pt_min_gev, g.pt_max_gev, settings.resolution_bin_width);
   options.eta_edges = MetricsOptions::uniform_edges(g.eta_min, g.eta_max, settings.eta_bin_width);
   options.plateau_offset_gev = settings.plateau_offset;
-  options.max_hits = g.layers.size();
-  options.rate.crossing_rate_mhz = settings.crossing_rate_mhz;
+  options.max_hits = max_hits(dataset, indices);
+  // The rate model reweights the simulation's flat pT spectrum; the spectrum of events read
+  // from files is unknown, so they get no rate.
+  options.rate.crossing_rate_mhz =
+      dataset.simulated ? settings.crossing_rate_mhz : std::numeric_limits<double>::quiet_NaN();
   options.rate.muons_per_crossing = settings.muons_per_crossing;
   options.rate.spectrum_index = settings.spectrum_index;
   return options;
@@ -122,7 +138,21 @@ RunEvaluation evaluate_run(const fs::path& run_dir, const Manifest& manifest,
   std::vector<std::size_t> indices = dataset.split.test;
   indices.insert(indices.end(), dataset.split.noise.begin(), dataset.split.noise.end());
   const MetricsOptions metrics = metrics_options(settings, dataset);
-  const data::FigureOptions figures = figure_options(settings, dataset);
+  const data::FigureOptions figures = figure_options(settings, dataset, dataset.split.test);
+  for (double threshold : settings.thresholds) {
+    if (dataset.simulated && threshold + settings.plateau_offset >= dataset.geometry.pt_max_gev) {
+      spdlog::warn(
+          "threshold {} GeV: its plateau (true pT >= {} GeV) lies above the generated pT range "
+          "(up to {} GeV), so its plateau_eff and efficiencies against eta and hits are null; "
+          "lower evaluation.plateau_offset or generate higher pT",
+          threshold, threshold + settings.plateau_offset, dataset.geometry.pt_max_gev);
+    }
+  }
+  if (!dataset.simulated) {
+    spdlog::info(
+        "the events come from files: no trigger rates (the rate model reweights the "
+        "simulation's flat pT spectrum, docs/trigger-figures.md)");
+  }
 
   RunEvaluation evaluation;
   evaluation.settings = settings_json(settings);
@@ -138,9 +168,14 @@ RunEvaluation evaluate_run(const fs::path& run_dir, const Manifest& manifest,
       if (e.predictions.empty()) continue;
       const std::string where =
           "'" + e.model + "' (" + model_role_name(e.role) + ") of stage '" + record.name + "'";
-      stage.evaluations.push_back(
-          reevaluate(e, dir / e.predictions, where, indices, dataset, metrics, figures));
-      ++models;
+      // A model that cannot be evaluated keeps the figures its stage computed; the others go on.
+      try {
+        stage.evaluations.push_back(
+            reevaluate(e, dir / e.predictions, where, indices, dataset, metrics, figures));
+        ++models;
+      } catch (const Error& error) {
+        spdlog::warn("{}; the figures of {} are those its stage computed", error.what(), where);
+      }
     }
     if (!stage.evaluations.empty()) evaluation.stages[record.dir] = std::move(stage);
   }

@@ -463,9 +463,12 @@ std::string PipelineConfig::stage_fingerprint_text(std::size_t index) const {
     if (const Graph* graph = model(name)) models_node[name] = architecture_to_yaml(*graph);
   }
   node["models"] = models_node;
-  // A stage that selects its model by a figure depending on the threshold depends on it; every
-  // other evaluation setting stays out of the fingerprints (EvaluationSettings).
-  if (monitors_threshold(node["options"])) node["threshold"] = settings.evaluation.threshold();
+  // A stage that selects its model by a figure depending on the threshold (and where its plateau
+  // starts) depends on them; every other evaluation setting stays out of the fingerprints.
+  if (monitors_threshold(node["options"])) {
+    node["threshold"] = settings.evaluation.threshold();
+    node["plateau_offset"] = settings.evaluation.plateau_offset;
+  }
   return emit(node);
 }
 

@@ -264,7 +264,7 @@ std::optional<RunEvaluation> RunEvaluation::load(const std::filesystem::path& ru
 void RunEvaluation::apply(const std::string& dir, const std::string& fingerprint,
                           StageResults& results) const {
   const auto it = stages.find(dir);
-  if (it == stages.end() || it->second.fingerprint != fingerprint) return;
+  if (fingerprint.empty() || it == stages.end() || it->second.fingerprint != fingerprint) return;
   for (Evaluation& e : results.evaluations) {
     for (const Evaluation& current : it->second.evaluations) {
       if (current.model == e.model && current.role == e.role) {

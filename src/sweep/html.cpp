@@ -114,9 +114,9 @@ std::string sweep_html(const SweepTable& table) {
     out << "</div>\n";
   }
   if (!table.trigger_fronts.empty()) {
-    out << "<h2>Trigger figures against resources</h2>\n<p>The trigger rate at the first "
-           "threshold and the pT resolution (docs/trigger-figures.md) against the estimated "
-           "LUTs, with their Pareto fronts.</p>\n<div class=\"plots\">\n";
+    out << "<h2>Trigger figures against resources</h2>\n<p>The core pT resolution "
+           "(docs/trigger-figures.md) against the estimated LUTs, with its Pareto front.</p>\n"
+           "<div class=\"plots\">\n";
     for (const ParetoFront& front : table.trigger_fronts) {
       out << scatter_svg(table, front.figure, true, front.resource, "estimated LUTs", front.rows);
     }

@@ -247,7 +247,7 @@ TEST(TriggerFigures, RateErrorIsPositiveWithoutFakes) {
   EXPECT_DOUBLE_EQ(t.rate.weighted_efficiency, 1.0);
   EXPECT_DOUBLE_EQ(t.rate.noise_khz, 0.0);
   // Beta(1, 99): variance 99 / (100^2 * 101); every muon fires, so only the fakes count.
-  const double p_noise = std::exp(-0.001);
+  const double p_noise = std::exp(-0.01);
   EXPECT_NEAR(t.rate.rate_error_khz, 40000.0 * p_noise * std::sqrt(99.0 / (1e4 * 101.0)), 1e-9);
   EXPECT_GT(t.rate.rate_error_khz, 0.0);
 }

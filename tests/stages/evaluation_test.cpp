@@ -47,11 +47,12 @@ TEST(Evaluation, ChangingTheThresholdsReevaluatesWithoutRetraining) {
   const auto dir = testing::temp_dir("evaluation");
   const auto path = testing::write_text(dir / "p.yaml", kConfig);
   const fs::path out = dir / "out";
-  run(path);
+  run(path, {"evaluation.thresholds=[12]"});
   const auto first = RunEvaluation::load(out).value();
-  EXPECT_EQ(first.settings["thresholds"], json::array({10.0}));
+  EXPECT_EQ(first.settings["thresholds"], json::array({12.0}));
 
-  // Recomputed from the saved predictions, the figures of merit are the stage's own.
+  // The stages evaluate at the run's first threshold, and recomputed from the saved
+  // predictions, the figures of merit are the stage's own.
   for (const char* stage : {"02-reference", "03-train"}) {
     const StageResults own = StageResults::load(out / stage, stage).value();
     const Evaluation& again = find(first, stage);
@@ -60,9 +61,10 @@ TEST(Evaluation, ChangingTheThresholdsReevaluatesWithoutRetraining) {
       EXPECT_DOUBLE_EQ(again.figures.at(figure), own.evaluations[0].figures.at(figure))
           << stage << " " << figure;
     }
+    EXPECT_EQ(own.evaluations[0].figures.at("threshold_gev"), 12.0) << stage;
     EXPECT_EQ(again.distributions["turn_on"], own.evaluations[0].distributions["turn_on"]);
     EXPECT_TRUE(again.distributions.contains("trigger"));
-    EXPECT_TRUE(again.figures.count("pt50_thr10")) << stage;
+    EXPECT_TRUE(again.figures.count("pt50_thr12")) << stage;
     EXPECT_TRUE(again.figures.count("rate_khz")) << stage;
   }
   const std::string history = read_file(out / "03-train" / "history.jsonl");
@@ -86,7 +88,7 @@ TEST(Evaluation, ChangingTheThresholdsReevaluatesWithoutRetraining) {
   EXPECT_GE(after.figures.at("fake_rate"), before.figures.at("fake_rate"));
   EXPECT_NE(after.distributions["turn_on"], before.distributions["turn_on"]);
   EXPECT_TRUE(after.figures.count("rate_khz_thr12.5"));
-  EXPECT_FALSE(after.figures.count("rate_khz_thr10"));
+  EXPECT_FALSE(after.figures.count("rate_khz_thr12"));
   ASSERT_EQ(after.distributions["trigger"]["thresholds"].size(), 2u);
   EXPECT_EQ(after.distributions["trigger"]["thresholds"][1]["threshold_gev"], 12.5);
 
@@ -98,7 +100,7 @@ TEST(Evaluation, ChangingTheThresholdsReevaluatesWithoutRetraining) {
   // ... but not those of a stage that ran under another fingerprint.
   StageResults other = StageResults::load(out / "03-train", "03-train").value();
   second.apply("03-train", "another fingerprint", other);
-  EXPECT_EQ(other.evaluations[0].figures.at("threshold_gev"), 10.0);
+  EXPECT_EQ(other.evaluations[0].figures.at("threshold_gev"), 12.0);
 }
 
 TEST(Evaluation, OnlyAStageMonitoringAThresholdFigureHasTheThresholdInItsFingerprint) {
@@ -112,10 +114,13 @@ TEST(Evaluation, OnlyAStageMonitoringAThresholdFigureHasTheThresholdInItsFingerp
   const auto at_10 = load({});
   const auto at_15 = load({"evaluation.thresholds=[15]"});
   const auto more = load({"evaluation.thresholds=[10, 20]", "evaluation.spectrum_index=3"});
+  const auto offset = load({"evaluation.plateau_offset=3"});
   EXPECT_EQ(std::vector<std::string>(at_15.begin(), at_15.begin() + 3),
             std::vector<std::string>(at_10.begin(), at_10.begin() + 3));
-  EXPECT_NE(at_15[3], at_10[3]);  // it selects its model by plateau_eff at the first threshold
-  EXPECT_EQ(more, at_10);         // later thresholds and the rate model change no stage
+  EXPECT_NE(at_15[3], at_10[3]);   // it selects its model by plateau_eff at the first threshold
+  EXPECT_EQ(more, at_10);          // later thresholds and the rate model change no stage
+  EXPECT_NE(offset[3], at_10[3]);  // where the plateau starts changes plateau_eff too
+  EXPECT_EQ(offset[2], at_10[2]);
 }
 
 std::string config_errors(const std::string& yaml) {

@@ -27,7 +27,11 @@ void write(const fs::path& path, const std::string& text) {
 
 json stage(const std::string& name, const std::string& type, const std::string& dir,
            const std::string& status, const std::string& error = "") {
-  json j = {{"name", name}, {"type", type}, {"dir", dir}, {"status", status}};
+  json j = {{"name", name},
+            {"type", type},
+            {"dir", dir},
+            {"status", status},
+            {"fingerprint", "fp-" + name}};
   if (!error.empty()) j["error"] = error;
   return j;
 }
@@ -296,7 +300,7 @@ TEST_F(Collect, LeavesOutFiguresThatCouldNotBeComputedAndNamesMissingResults) {
 
 // A point's evaluation.json (its figures at the current evaluation settings) takes the place of
 // what the stages computed, adds the trigger figures at every threshold, and gives the fronts of
-// the rate and the resolution against LUTs.
+// the pT resolution against LUTs.
 TEST_F(Collect, TakesEachPointsFiguresFromItsEvaluation) {
   const auto evaluate = [&](const char* point, double rate, double resolution) {
     RunEvaluation evaluation;
@@ -311,26 +315,23 @@ TEST_F(Collect, TakesEachPointsFiguresFromItsEvaluation) {
                         {"pt_resolution", resolution},
                         {"rate_khz_thr12", rate},
                         {"rate_khz_thr15", rate / 2}}};
-    evaluation.stages["02-distill"] = {"", {student}};
+    evaluation.stages["02-distill"] = {"fp-distill", {student}};
     write(dir_ / point / "evaluation.json", evaluation.to_json().dump());
   };
-  evaluate("points/0000", 20, 0.10);  // 1000 LUT: on both fronts
-  evaluate("points/0001", 10, 0.20);  // 3000 LUT: a lower rate, a worse resolution
+  evaluate("points/0000", 20, 0.10);  // 1000 LUT: on the resolution front
+  evaluate("points/0001", 10, 0.20);  // 3000 LUT and a worse resolution
   const SweepTable table = collect_sweep(dir_);
   EXPECT_DOUBLE_EQ(table.rows[0].figures.at("plateau_eff"), 0.8);
   EXPECT_DOUBLE_EQ(table.rows[1].figures.at("rate_khz_thr15"), 5);
   const auto& columns = table.figure_columns;
   EXPECT_EQ(std::vector<std::string>(columns.end() - 2, columns.end()),
             (std::vector<std::string>{"rate_khz_thr12", "rate_khz_thr15"}));
-  ASSERT_EQ(table.trigger_fronts.size(), 2u);
-  EXPECT_EQ(table.trigger_fronts[0].figure, "rate_khz");
-  EXPECT_EQ(table.trigger_fronts[0].rows, (std::vector<std::size_t>{0, 1}));
-  EXPECT_EQ(table.trigger_fronts[1].figure, "pt_resolution");
-  EXPECT_EQ(table.trigger_fronts[1].rows, (std::vector<std::size_t>{0}));
+  ASSERT_EQ(table.trigger_fronts.size(), 1u);
+  EXPECT_EQ(table.trigger_fronts[0].figure, "pt_resolution");
+  EXPECT_EQ(table.trigger_fronts[0].rows, (std::vector<std::size_t>{0}));
   const std::string csv = sweep_csv(table);
-  EXPECT_NE(csv.find(",pareto_lut,pareto_latency,pareto_rate_khz_lut,pareto_pt_resolution_lut\n"),
-            std::string::npos);
-  EXPECT_NE(sweep_html(table).find("rate_khz vs estimated LUTs"), std::string::npos);
+  EXPECT_NE(csv.find(",pareto_lut,pareto_latency,pareto_pt_resolution_lut\n"), std::string::npos);
+  EXPECT_NE(sweep_html(table).find("pt_resolution vs estimated LUTs"), std::string::npos);
   EXPECT_EQ(sweep_json(table)["points"][1]["pareto"]["pt_resolution_lut"], false);
 
   // An evaluation made for another run of the stage is not applied.

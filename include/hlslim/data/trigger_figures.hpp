@@ -125,10 +125,10 @@ struct ResolutionBin {
 /// variance of eff_w, sum w_i^2 (fired_i - eff_w)^2 / (sum w_i)^2, and the variance of the
 /// fake rate's Beta(n_fired + 1, n - n_fired + 1) posterior, so zero fakes still give an error.
 struct RateOptions {
-  /// Bunch-crossing rate, MHz (the LHC: 40).
+  /// Bunch-crossing rate, MHz (the LHC: 40); NaN: no rates (every RateFigure value NaN).
   double crossing_rate_mhz = 40.0;
   /// Mean number of muons in the simulated pT range per crossing in the sector.
-  double muons_per_crossing = 0.001;
+  double muons_per_crossing = 0.01;
   /// Exponent k of the physical spectrum dN/dpT ~ pT^-k.
   double spectrum_index = 4.0;
 };

@@ -132,7 +132,8 @@ struct RunEvaluation {
 
   /// Gives the evaluations of `results`, the results of stage directory `dir` whose manifest
   /// fingerprint is `fingerprint`, the figures and distributions of this evaluation (matched by
-  /// model and role). Results of a stage evaluated under another fingerprint stay as they are.
+  /// model and role). Results of a stage evaluated under another fingerprint, or without one,
+  /// stay as they are.
   void apply(const std::string& dir, const std::string& fingerprint, StageResults& results) const;
 };
 

@@ -14,10 +14,10 @@ struct StageFigures {
   std::map<std::string, double> values;
 };
 
-/// A Pareto front of a trigger figure against LUTs (the rate, the resolution), besides the
-/// fronts of the physics figure.
+/// A Pareto front of a trigger figure against LUTs (the pT resolution), besides the fronts of
+/// the physics figure.
 struct ParetoFront {
-  std::string figure;  ///< "rate_khz", "pt_resolution"
+  std::string figure;  ///< "pt_resolution"
   std::string resource = "lut";
   std::vector<std::size_t> rows;  ///< row indices on the front, by increasing resource
 };
@@ -75,8 +75,8 @@ struct SweepTable {
   bool physics_lower_better = true;
   std::vector<std::size_t> front_lut;      ///< row indices, by increasing LUTs
   std::vector<std::size_t> front_latency;  ///< row indices, by increasing latency
-  /// Fronts of the trigger figures against LUTs (lower is better for each), for the figures
-  /// present: rate_khz, pt_resolution.
+  /// Fronts of the trigger figures against LUTs (lower is better), for the figures present:
+  /// pt_resolution.
   std::vector<ParetoFront> trigger_fronts;
   /// When `seed` is a swept key: the groups of points that differ only in it, with every
   /// figure's mean and spread over seeds.
@@ -90,7 +90,7 @@ struct SweepTable {
 SweepTable collect_sweep(const std::filesystem::path& sweep_dir);
 
 /// The table as CSV: index, status, the swept keys, failed_stage, error, figures, estimates,
-/// the two Pareto flags and one per trigger front ("pareto_rate_khz_lut").
+/// the two Pareto flags and one per trigger front ("pareto_pt_resolution_lut").
 std::string sweep_csv(const SweepTable& table);
 
 /// The table as JSON, with the lists of failed and missing points.
