@@ -6,26 +6,18 @@
 #include <limits>
 #include <utility>
 
+#include "figure_math.hpp"
 #include "hlslim/data/trigger_figures.hpp"
 
 namespace hlslim::data {
+
+using namespace figure_math;
+
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // The standard normal quantile at 0.9: an erf turn-on reaches 90 % of its plateau there.
 constexpr double kZ90 = 1.2815515655446004;
 constexpr double kPi = 3.14159265358979323846;
-
-nlohmann::json number_or_null(double value) {
-  return std::isnan(value) ? nlohmann::json(nullptr) : nlohmann::json(value);
-}
-
-// Variance of the Beta(k + 1, n - k + 1) posterior of an efficiency with k of n firing: never
-// zero, so a bin at 0 or 1 still has an uncertainty. `k` may be an expected, non-integer count.
-double beta_variance(double k, double n) {
-  const double a = k + 1.0, b = n - k + 1.0;
-  return a * b / ((a + b) * (a + b) * (a + b + 1.0));
-}
 
 double quantile(const std::vector<double>& sorted, double p) {
   const double position = p * static_cast<double>(sorted.size() - 1);

@@ -7,28 +7,11 @@
 #include <string>
 #include <utility>
 
+#include "figure_math.hpp"
 #include "hlslim/data/error.hpp"
 
 namespace hlslim::data {
-namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-nlohmann::json number_or_null(double value) {
-  return std::isnan(value) ? nlohmann::json(nullptr) : nlohmann::json(value);
-}
-
-double ratio(std::size_t numerator, std::size_t denominator) {
-  return denominator == 0 ? kNaN
-                          : static_cast<double>(numerator) / static_cast<double>(denominator);
-}
-
-// NaN compares false, so a NaN prediction never fires.
-bool fires(float prediction, double threshold) {
-  return prediction >= threshold;
-}
-
-}  // namespace
+using namespace figure_math;
 
 std::vector<double> MetricsOptions::uniform_edges(double lo, double hi, double width) {
   std::vector<double> edges = {lo};

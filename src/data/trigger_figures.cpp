@@ -8,33 +8,14 @@
 #include <string>
 #include <utility>
 
+#include "figure_math.hpp"
 #include "hlslim/data/error.hpp"
 
 namespace hlslim::data {
+
+using namespace figure_math;
+
 namespace {
-
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-nlohmann::json number_or_null(double value) {
-  return std::isnan(value) ? nlohmann::json(nullptr) : nlohmann::json(value);
-}
-
-double ratio(std::size_t numerator, std::size_t denominator) {
-  return denominator == 0 ? kNaN
-                          : static_cast<double>(numerator) / static_cast<double>(denominator);
-}
-
-// NaN compares false, so a NaN prediction never fires.
-bool fires(float prediction, double threshold) {
-  return prediction >= threshold;
-}
-
-// Variance of the Beta(k + 1, n - k + 1) posterior of a fraction with k of n: never zero, so a
-// rate without any fake still has an uncertainty.
-double beta_variance(double k, double n) {
-  const double a = k + 1.0, b = n - k + 1.0;
-  return a * b / ((a + b) * (a + b) * (a + b + 1.0));
-}
 
 void check_edges(const std::vector<double>& edges, const char* what) {
   if (edges.size() < 2 || !std::is_sorted(edges.begin(), edges.end()) ||
@@ -87,23 +68,6 @@ nlohmann::json resolution_json(const std::vector<ResolutionBin>& bins) {
   for (const ResolutionBin& bin : bins) out.push_back(bin.to_json());
   return out;
 }
-
-// The shortest decimal that reads back as `value`: 10 -> "10", 12.5 -> "12.5"; without an
-// exponent unless the value is huge or needs more than 17 decimals.
-std::string shortest_decimal(double value) {
-  char text[64];
-  if (std::abs(value) < 1e15) {
-    for (int decimals = 0; decimals <= 17; ++decimals) {
-      std::snprintf(text, sizeof text, "%.*f", decimals, value);
-      if (std::strtod(text, nullptr) == value) return text;
-    }
-  }
-  std::snprintf(text, sizeof text, "%.17g", value);
-  return text;
-}
-
-}  // namespace
-namespace {
 
 RateFigure compute_rate(const TriggerInputs& inputs, double threshold, const RateOptions& options) {
   RateFigure rate;
@@ -309,7 +273,7 @@ std::map<std::string, double> TriggerFigures::scalars() const {
   std::map<std::string, double> out = {{"pt_resolution", pt_core.core_sigma},
                                        {"eta_resolution", eta_core.core_sigma}};
   for (const ThresholdFigures& t : thresholds) {
-    const std::string suffix = "_thr" + shortest_decimal(t.threshold_gev);
+    const std::string suffix = "_thr" + threshold_text(t.threshold_gev);
     out["pt50" + suffix] = t.fit.pt50;
     out["pt90" + suffix] = t.fit.pt90;
     out["width" + suffix] = t.fit.width;
@@ -320,6 +284,18 @@ std::map<std::string, double> TriggerFigures::scalars() const {
     out["rate_error_khz" + suffix] = t.rate.rate_error_khz;
   }
   return out;
+}
+
+std::string threshold_text(double gev) {
+  char text[64];
+  if (std::abs(gev) < 1e15) {
+    for (int decimals = 0; decimals <= 17; ++decimals) {
+      std::snprintf(text, sizeof text, "%.*f", decimals, gev);
+      if (std::strtod(text, nullptr) == gev) return text;
+    }
+  }
+  std::snprintf(text, sizeof text, "%.17g", gev);
+  return text;
 }
 
 }  // namespace hlslim::data

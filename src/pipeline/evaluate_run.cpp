@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
-#include <sstream>
 
 #include "hlslim/data/error.hpp"
 #include "hlslim/data/metrics.hpp"
@@ -106,20 +105,16 @@ Evaluation reevaluate(const Evaluation& stored, const fs::path& file, const std:
     const data::TriggerInputs inputs = data::make_trigger_inputs(dataset.events, indices, pt, eta);
     nlohmann::json values = data::compute_trigger_metrics(inputs, metrics).to_json();
     const data::TriggerFigures trigger = data::compute_trigger_figures(inputs, figures);
-    for (const auto& [name, value] : trigger.scalars()) {
-      values[name] = std::isnan(value) ? nlohmann::json(nullptr) : nlohmann::json(value);
-    }
+    // make_evaluation() takes every number, NaN included, as a figure.
+    for (const auto& [name, value] : trigger.scalars()) values[name] = value;
     // The first threshold's figures also go by their plain names, as the figures of merit do.
     if (!trigger.thresholds.empty()) {
       const data::ThresholdFigures& first = trigger.thresholds.front();
-      const auto number = [](double v) {
-        return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v);
-      };
-      values["pt50"] = number(first.fit.pt50);
-      values["pt90"] = number(first.fit.pt90);
-      values["turn_on_width"] = number(first.fit.width);
-      values["rate_khz"] = number(first.rate.rate_khz);
-      values["rate_error_khz"] = number(first.rate.rate_error_khz);
+      values["pt50"] = first.fit.pt50;
+      values["pt90"] = first.fit.pt90;
+      values["turn_on_width"] = first.fit.width;
+      values["rate_khz"] = first.rate.rate_khz;
+      values["rate_error_khz"] = first.rate.rate_error_khz;
     }
     values["trigger"] = trigger.to_json();
     out = make_evaluation(stored.model, stored.role, stored.fixed_point, values);
@@ -185,11 +180,7 @@ RunEvaluation evaluate_run(const fs::path& run_dir, const Manifest& manifest,
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::vector<std::string> thresholds;
-  for (double t : settings.thresholds) {
-    std::ostringstream text;  // shortest form: 10, 12.5
-    text << t;
-    thresholds.push_back(text.str());
-  }
+  for (double t : settings.thresholds) thresholds.push_back(data::threshold_text(t));
   spdlog::info("evaluated {} model(s) at threshold(s) {} GeV in {:.1f} s: evaluation.json", models,
                join(thresholds, ", "), seconds);
   return evaluation;

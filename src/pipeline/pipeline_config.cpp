@@ -1,8 +1,8 @@
 #include "hlslim/pipeline/pipeline_config.hpp"
 
 #include <set>
-#include <sstream>
 
+#include "hlslim/data/trigger_figures.hpp"
 #include "hlslim/graph/architecture.hpp"
 #include "hlslim/pipeline/registry.hpp"
 #include "hlslim/pipeline/stage.hpp"
@@ -41,13 +41,6 @@ std::vector<std::string> raw_stage_names(const YAML::Node& root) {
     }
   }
   return names;
-}
-
-// A number as people write it: 10, 12.5.
-std::string shortest(double value) {
-  std::ostringstream text;
-  text << value;
-  return text.str();
 }
 
 // True when a stage's options monitor a figure that depends on the trigger threshold, at any
@@ -308,8 +301,9 @@ PipelineConfig PipelineConfig::parse(const std::filesystem::path& path,
     for (std::size_t i = 1; i < thresholds.size(); ++i) {
       if (std::find(thresholds.begin(), thresholds.begin() + static_cast<std::ptrdiff_t>(i),
                     thresholds[i]) != thresholds.begin() + static_cast<std::ptrdiff_t>(i)) {
-        diagnostics.error(evaluation.pos("thresholds"), "'evaluation.thresholds' lists " +
-                                                            shortest(thresholds[i]) + " GeV twice");
+        diagnostics.error(
+            evaluation.pos("thresholds"),
+            "'evaluation.thresholds' lists " + data::threshold_text(thresholds[i]) + " GeV twice");
         break;
       }
     }

@@ -10,6 +10,7 @@
 #include <limits>
 #include <optional>
 
+#include "hlslim/data/trigger_figures.hpp"
 #include "hlslim/report/svg.hpp"
 #include "sections.hpp"
 
@@ -36,20 +37,6 @@ const nlohmann::json& list(const nlohmann::json& object, const char* key) {
   static const nlohmann::json kEmpty = nlohmann::json::array();
   const nlohmann::json& value = member(object, key);
   return value.is_array() ? value : kEmpty;
-}
-
-// The shortest decimal that reads back as `value` (10 -> "10", 12.5 -> "12.5"), as the
-// scalar figures name their thresholds ("pt50_thr12.5").
-std::string shortest_decimal(double value) {
-  char text[400];  // %f of 1e308 has 309 digits
-  if (!std::isfinite(value)) return format_number(value);
-  // Fixed notation: %g would name 10 "1e+01".
-  for (int decimals = 0; decimals <= 17; ++decimals) {
-    std::snprintf(text, sizeof text, "%.*f", decimals, value);
-    if (std::strtod(text, nullptr) == value) return text;
-  }
-  std::snprintf(text, sizeof text, "%.17g", value);
-  return text;
 }
 
 // A value with its error for a table cell: "n/a" without a value, the value alone without an
@@ -136,7 +123,7 @@ std::string turn_on_charts(const std::vector<Model>& models,
   for (const double threshold : thresholds) {
     const std::string name = format_number(threshold);
     Chart chart("Turn-on at " + name + " GeV");
-    chart.id("trigger-turn-on-thr" + shortest_decimal(threshold))
+    chart.id("trigger-turn-on-thr" + data::threshold_text(threshold))
         .size(560, 340)
         .legend(LegendPosition::kBottomRight);
     chart.x_axis({"true pT [GeV]"})

@@ -19,6 +19,18 @@ json figures_json(const std::map<std::string, double>& figures) {
   return out;
 }
 
+// The JSON of `path`; nullopt when there is no such file. Throws FileFormatError naming `where`
+// when it does not parse.
+std::optional<json> read_if_present(const std::filesystem::path& path, const std::string& where) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
+  try {
+    return json::parse(read_file(path));
+  } catch (const json::exception& e) {
+    throw FileFormatError(where + ": not valid JSON (" + std::string(e.what()) + ")");
+  }
+}
+
 // Reads a number that JSON stores as null when it is not finite.
 double number(const json& j, const char* key) {
   const json& value = j.at(key);
@@ -197,16 +209,9 @@ StageResults StageResults::from_json(const json& j, const std::string& where) {
 
 std::optional<StageResults> StageResults::load(const std::filesystem::path& stage_dir,
                                                const std::string& where) {
-  const auto path = stage_dir / "results.json";
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
-  json j;
-  try {
-    j = json::parse(read_file(path));
-  } catch (const json::exception& e) {
-    throw FileFormatError(where + ": not valid JSON (" + std::string(e.what()) + ")");
-  }
-  return from_json(j, where);
+  const auto j = read_if_present(stage_dir / "results.json", where);
+  if (!j) return std::nullopt;
+  return from_json(*j, where);
 }
 
 json RunEvaluation::to_json() const {
@@ -249,16 +254,9 @@ RunEvaluation RunEvaluation::from_json(const json& j, const std::string& where) 
 }
 
 std::optional<RunEvaluation> RunEvaluation::load(const std::filesystem::path& run_dir) {
-  const auto path = run_dir / "evaluation.json";
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
-  json j;
-  try {
-    j = json::parse(read_file(path));
-  } catch (const json::exception& e) {
-    throw FileFormatError("evaluation.json: not valid JSON (" + std::string(e.what()) + ")");
-  }
-  return from_json(j, "evaluation.json");
+  const auto j = read_if_present(run_dir / "evaluation.json", "evaluation.json");
+  if (!j) return std::nullopt;
+  return from_json(*j, "evaluation.json");
 }
 
 void RunEvaluation::apply(const std::string& dir, const std::string& fingerprint,

@@ -211,6 +211,10 @@ struct TriggerFigures {
   std::map<std::string, double> scalars() const;
 };
 
+/// A threshold as the figures name it: the shortest decimal that reads back as `gev`, without
+/// an exponent ("10", "12.5"), as in "pt50_thr12.5".
+std::string threshold_text(double gev);
+
 /// Computes the trigger figures. inputs.n_hits may be empty (no efficiency against hits);
 /// eta vectors may be empty. Throws DataError on inconsistent sizes or edges that are not at
 /// least two strictly ascending values, or when there is no threshold.
