@@ -116,8 +116,9 @@ std::int64_t pool_size(const Layer& layer, const Shape& input) {
 
 // The accumulator of a dense/conv/average-pool layer reading values of type `input`. A concrete
 // spec is taken as written; `auto` is wide enough for every sum (the fraction bits of an exact
-// product, or of the input for pooling, and the integer bits of the worst case), up to 64 bits;
-// `fixed<W,auto>` gets the integer bits of the worst case.
+// product, and the integer bits of the worst case), up to 64 bits; `fixed<W,auto>` gets the
+// integer bits of the worst case. An average pool's `auto` also holds the mean exactly: the
+// input's fraction bits plus log2(window), since hls4ml divides inside the accumulator.
 FixedType accumulator_type(const PrecisionSpec& spec, const Layer& layer, const Shape& in,
                            const FixedType& input, const std::optional<FixedType>& weight,
                            const std::string& where) {
@@ -135,8 +136,12 @@ FixedType accumulator_type(const PrecisionSpec& spec, const Layer& layer, const 
   probe.is_signed = is_signed;
   probe.width = is_signed ? kMaxSignedWidth : kMaxUnsignedWidth;
   const int integer_bits = integer_bits_for(probe, lo, bound);
-  const int fraction =
-      pooling ? input.fraction_bits() : input.fraction_bits() + weight->fraction_bits();
+  int fraction = input.fraction_bits();
+  if (pooling) {
+    for (std::int64_t n = pool_size(layer, in); n > 1; n /= 2) ++fraction;
+  } else {
+    fraction += weight->fraction_bits();
+  }
   FixedType base = probe;  // TRN and WRAP: nothing to round or overflow when wide enough
   base.width = std::clamp(integer_bits + fraction, 1, probe.width);
   return with_integer_bits(base, integer_bits, where);

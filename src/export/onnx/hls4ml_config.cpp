@@ -4,7 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <cstdio>
+#include <charconv>
 #include <string>
 
 #include "export_common.hpp"
@@ -27,10 +27,15 @@ std::string config_path(const fs::path& path, const fs::path& yaml_path) {
   return target.generic_string();
 }
 
+// The shortest decimal that reads back as this float's value in double precision. Nine
+// significant digits would be exact only for float32 readers: np.loadtxt reads float64, and a
+// value on a half step of the input type would then round differently. The decimal chosen is
+// within a double's rounding of the float, so float32 readers get the float back too.
 std::string format_float(float value) {
   char text[32];
-  std::snprintf(text, sizeof text, "%.9g", static_cast<double>(value));
-  return text;
+  const std::to_chars_result r =
+      std::to_chars(text, text + sizeof text, static_cast<double>(value));
+  return std::string(text, r.ptr);
 }
 
 void write_rows(const fs::path& path, const float* values, std::size_t n, std::size_t width,

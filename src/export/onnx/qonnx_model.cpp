@@ -77,6 +77,13 @@ class QonnxWriter {
     return **precision_.layers[i].role(name);
   }
   std::string layer_context(std::size_t i) const { return "layer '" + graph_.layers[i].name + "'"; }
+  // The type of the values entering layer i: the last result type before it, else the input's.
+  const FixedType& input_type(std::size_t i) const {
+    for (std::size_t k = i; k-- > 0;) {
+      if (precision_.layers[k].result) return *precision_.layers[k].result;
+    }
+    return precision_.input;
+  }
 
   void add_quant(const std::string& node, const std::string& input, const std::string& output,
                  const FixedType& type);
@@ -289,10 +296,11 @@ Value QonnxWriter::pool(std::size_t i, const Value& in) {
   OnnxBuilder::set_ints(node, "pads", {0, 0, 0, 0});
   if (!average) OnnxBuilder::set_ints(node, "dilations", {1, 1});
   builder_.add_value_info(base + "_out", channels_last_dims(pooled));
-  Precision p;
-  if (average) p.push_back({"accum", role(i, "accum").to_string()});
-  p.push_back({"result", role(i, "result").to_string()});
-  config(base, static_cast<int>(i), p);
+  // hls4ml's pools compute in `accum` whatever the operation: a max pool holds each window's
+  // values in it, so it gets the type of the values entering the pool (exact; hls4ml's model
+  // default would cut them).
+  const std::string accum = average ? role(i, "accum").to_string() : input_type(i).to_string();
+  config(base, static_cast<int>(i), {{"accum", accum}, {"result", role(i, "result").to_string()}});
   Value out = quant_result(i, {base + "_out", pooled, {}, {}}, role(i, "result"),
                            base + "_result_quant", layer_context(i) + " result");
   if (global) {
@@ -464,6 +472,11 @@ Value QonnxWriter::elementwise(std::size_t i, const Value& in) {
   }
   if (layer.kind == LayerKind::kSoftmax) OnnxBuilder::set_int(node, "axis", -1);
   if (result) p.push_back({"result", result->to_string()});
+  // hls4ml's activation configuration declares a lookup-table type for every activation; ReLU
+  // and leaky ReLU compute none, and get their result type so that no default appears.
+  if (result && (layer.kind == LayerKind::kRelu || layer.kind == LayerKind::kLeakyRelu)) {
+    p.push_back({"table", result->to_string()});
+  }
   if (layer.kind == LayerKind::kDropout) p.push_back({"result", "auto"});
   config(base, static_cast<int>(i), p);
   if (!result) return out;

@@ -140,15 +140,22 @@ void Checker::check_constants(std::size_t i, const char* role, const std::vector
 }
 
 // hls4ml adds a dense layer's products in the order of its (exported) inputs and a
-// convolution's in channels-last order; the engine uses LibTorch's order. The order matters
-// only when a saturating accumulator can overflow part-way; the bound below (the engine's own
-// fast-path test) rules that out for most layers.
+// convolution's in channels-last order; the engine uses LibTorch's order. Under the Resource
+// strategies at reuse factor R > 1 the dense kernel (nnet_dense_resource.h) interleaves them:
+// multiplier m of R serves inputs m, m + R, m + 2R, ... and each output's sum grows in that
+// order. The Latency strategy adds in input order at any reuse factor. The order matters only
+// when a saturating accumulator can overflow part-way; the bound below (the engine's own
+// fast-path test) rules that out for most layers. Products are cast to the accumulator one by
+// one in every order, so rounding alone never depends on it.
 void Checker::check_accumulation_order(std::size_t i, const FixedType& input) {
   const Layer& layer = graph_.layers[i];
   const LayerPrecision& p = precision_.layers[i];
   const FixedType& accum = *p.accum;
   if (accum.overflow == OverflowMode::kWrap) return;  // wrapping sums are order-independent
-  if (layer.kind == LayerKind::kDense && shapes_[i].size() == 1) {
+  const bool resource = strategy_ == "resource" || strategy_ == "resource_unrolled";
+  const std::int64_t rf = onnx_export::layer_reuse_factor(graph_, layer, options_.reuse_factor);
+  const bool interleaved = resource && rf > 1;
+  if (layer.kind == LayerKind::kDense && shapes_[i].size() == 1 && !interleaved) {
     // Dense inputs keep LibTorch's order unless a flatten of a multi-channel tensor came first.
     bool permuted = false;
     for (std::size_t k = i; k-- > 0;) {
@@ -185,12 +192,15 @@ void Checker::check_accumulation_order(std::size_t i, const FixedType& input) {
     }
     const double b = bias.empty() ? 0.0 : to_double(quantize(bias[o], *p.bias), *p.bias);
     if (!product_fits || b + low < a_min || b + high > a_max || low < a_min || high > a_max) {
-      warning(names_[i], context(i) + ": the saturating accumulator " + accum.to_string() +
-                             " can overflow part-way, and hls4ml adds the products in " +
-                             (layer.kind == LayerKind::kDense ? "the channels-last input order"
-                                                              : "channels-last order") +
-                             ", not the engine's: results may differ where it saturates (a WRAP "
-                             "or wider accumulator does not depend on the order)");
+      warning(names_[i],
+              context(i) + ": the saturating accumulator " + accum.to_string() +
+                  " can overflow part-way, and hls4ml adds the products in " +
+                  (interleaved ? "an order interleaved by the reuse factor " + std::to_string(rf) +
+                                     " (" + options_.strategy + " strategy)"
+                   : layer.kind == LayerKind::kDense ? "the channels-last input order"
+                                                     : "channels-last order") +
+                  ", not the engine's: results may differ where it saturates (a WRAP "
+                  "or wider accumulator does not depend on the order)");
       return;
     }
   }
