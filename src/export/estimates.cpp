@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "estimates_detail.hpp"
 #include "hls_project_model.hpp"
 #include "hlslim/util/errors.hpp"
 
@@ -114,6 +115,16 @@ struct Context {
   double add_ns(int bits) const { return k.adder_ns + k.adder_ns_per_bit * bits; }
 };
 
+// The products of a layer: DSP register stages, or (EstimateModel::dsp_ns > 0) the slower of
+// a DSP's combinational delay and the slowest LUT multiplication.
+void multiply_path(const Context& c, Schedule& s, bool any_dsp, double slowest_lut_ns) {
+  if (any_dsp && c.k.dsp_ns <= 0) {
+    s.registers(c.k.dsp_cycles);
+  } else {
+    s.chain(std::max(any_dsp ? c.k.dsp_ns : 0.0, slowest_lut_ns));
+  }
+}
+
 // A sum of `terms` values of `acc` bits: a balanced tree under WRAP (HLS may reassociate
 // modular additions), a chain with a saturation after each addition otherwise.
 void sum_path(const Context& c, Schedule& s, std::int64_t terms, const FixedType& acc) {
@@ -158,7 +169,7 @@ void linear(const Context& c, const HlsLayer& l, Schedule& s, LayerEstimate& e) 
       const Csd d = csd(l.nonzero_raws[i]);
       if (d.digits <= 1) {
         e.shift_multiplies += uses[i];
-      } else if (dsp) {
+      } else if (dsp && d.digits >= c.k.dsp_min_csd_digits) {
         e.dsp_multipliers += uses[i];
         e.dsp += uses[i] * tiles;
       } else {
@@ -169,9 +180,15 @@ void linear(const Context& c, const HlsLayer& l, Schedule& s, LayerEstimate& e) 
       }
     }
     e.multipliers = e.dsp_multipliers + e.lut_multipliers;
-    // Accumulation: terms - 1 adders per output (the bias is the first term).
+    // Accumulation: terms - 1 adders per output (a nonzero bias is the first term; HLS drops
+    // an addition of the constant 0).
     std::int64_t adds = 0;
-    for (std::int32_t n : l.products_per_out) adds += std::max<std::int64_t>(0, n + bias - 1);
+    const std::int64_t plane = std::max<std::int64_t>(1, l.geometry.out_plane());
+    for (std::size_t o = 0; o < l.products_per_out.size(); ++o) {
+      const std::size_t filter = o / static_cast<std::size_t>(plane);
+      const bool nonzero_bias = bias && filter < l.biases.size() && l.biases[filter] != 0;
+      adds += std::max<std::int64_t>(0, l.products_per_out[o] + (nonzero_bias ? 1 : 0) - 1);
+    }
     e.lut += adds * acc.width * (saturates(acc) ? 2 : 1);
     if (rounds(product_fraction, acc))
       e.lut += static_cast<std::int64_t>(l.products.size()) * acc.width;
@@ -201,11 +218,7 @@ void linear(const Context& c, const HlsLayer& l, Schedule& s, LayerEstimate& e) 
     s.registers(static_cast<int>(rf - 1));
     most_terms = ceil_div(most_terms, rf) + 1;  // per cycle: the block plus the running sum
   }
-  if (e.dsp_multipliers > 0) {
-    s.registers(c.k.dsp_cycles);
-  } else {
-    s.chain(slowest_mult);
-  }
+  multiply_path(c, s, e.dsp_multipliers > 0, slowest_mult);
   if (rounds(product_fraction, acc)) s.chain(c.add_ns(acc.width));
   sum_path(c, s, most_terms + (rf == 1 ? bias : 0), acc);
   convert_path(c, s, acc.fraction_bits(), l.out_type, &e, l.out_size);
@@ -217,7 +230,7 @@ void other(const Context& c, const HlsLayer& l, Schedule& s, LayerEstimate& e) {
   switch (l.kind) {
     case LayerKind::kRelu:
       s.chain(c.k.mux_ns);
-      e.lut += l.out_size * y.width;
+      e.lut += std::llround(static_cast<double>(l.out_size * y.width) * c.k.relu_luts_per_bit);
       convert_path(c, s, x.fraction_bits(), y, &e, l.out_size);
       return;
     case LayerKind::kLeakyRelu:
@@ -231,7 +244,8 @@ void other(const Context& c, const HlsLayer& l, Schedule& s, LayerEstimate& e) {
         const Csd d = csd(k);
         if (d.digits <= 1) {
           e.shift_multiplies += per;
-        } else if (std::min(w.width, x.width) >= c.k.dsp_min_bits) {
+        } else if (std::min(w.width, x.width) >= c.k.dsp_min_bits &&
+                   d.digits >= c.k.dsp_min_csd_digits) {
           e.dsp_multipliers += per;
           e.dsp += per * dsp_tiles(signed_bits(w), signed_bits(x), c.part);
         } else {
@@ -244,11 +258,7 @@ void other(const Context& c, const HlsLayer& l, Schedule& s, LayerEstimate& e) {
       e.multipliers = e.dsp_multipliers + e.lut_multipliers;
       e.weight_bits = w.width;
       e.bops = static_cast<double>(l.in_size) * w.width * x.width;
-      if (e.dsp_multipliers > 0) {
-        s.registers(c.k.dsp_cycles);
-      } else {
-        s.chain(slowest);
-      }
+      multiply_path(c, s, e.dsp_multipliers > 0, slowest);
       const int fraction = w.fraction_bits() + x.fraction_bits();
       if (l.kind == LayerKind::kBatchNorm) {
         const int bits = std::max(w.width + x.width, l.precision.bias->width) + 1;
@@ -256,6 +266,8 @@ void other(const Context& c, const HlsLayer& l, Schedule& s, LayerEstimate& e) {
         e.lut += l.out_size * bits;
         convert_path(c, s, std::max(fraction, l.precision.bias->fraction_bits()), y, &e,
                      l.out_size);
+      } else if (l.alpha == (std::int64_t{1} << w.fraction_bits())) {
+        convert_path(c, s, fraction, y, &e, l.out_size);  // slope 1: both branches are x
       } else {
         s.chain(c.k.mux_ns);
         e.lut += l.out_size * y.width;
@@ -298,8 +310,10 @@ void other(const Context& c, const HlsLayer& l, Schedule& s, LayerEstimate& e) {
 
 }  // namespace
 
-ModelEstimate estimate_resources(const Graph& graph, const HlsProjectOptions& options,
-                                 const EstimateModel& constants) {
+namespace estimate_detail {
+
+ModelEstimate estimate_unrolled(const Graph& graph, const HlsProjectOptions& options,
+                                const EstimateModel& constants, bool register_outputs) {
   const hls_detail::HlsModel model = hls_detail::build_hls_model(graph, options);
   ModelEstimate m;
   m.model = graph.name;
@@ -342,9 +356,9 @@ ModelEstimate estimate_resources(const Graph& graph, const HlsProjectOptions& op
     m.layers.push_back(e);
     if (!l.passthrough) last = m.layers.size() - 1;
   }
-  // The outputs are registered: the last, partly used cycle counts.
+  // Registered outputs: the last, partly used cycle counts.
   const std::int64_t before = s.cycles();
-  s.finish();
+  if (register_outputs) s.finish();
   if (last < m.layers.size()) {
     m.layers[last].latency_cycles += s.cycles() - before;
     m.layers[last].ff += (s.cycles() - before) * model.output_size * model.output_type.width;
@@ -362,6 +376,15 @@ ModelEstimate estimate_resources(const Graph& graph, const HlsProjectOptions& op
     m.latency_cycles += e.latency_cycles;
   }
   m.latency_ns = static_cast<double>(m.latency_cycles) * options.clock_period_ns;
+  return m;
+}
+
+}  // namespace estimate_detail
+
+ModelEstimate estimate_resources(const Graph& graph, const HlsProjectOptions& options,
+                                 const EstimateModel& constants) {
+  ModelEstimate m = estimate_detail::estimate_unrolled(graph, options, constants, true);
+  m.design = "hlslim io_parallel";
   return m;
 }
 

@@ -78,7 +78,9 @@ nlohmann::json layer_json(const LayerEstimate& e) {
           {"bram_18k", e.bram_18k},
           {"bops", e.bops},
           {"latency_cycles", e.latency_cycles},
-          {"path_ns", e.path_ns}};
+          {"path_ns", e.path_ns},
+          {"parallelization_factor", e.parallelization_factor},
+          {"initiation_interval", e.initiation_interval}};
 }
 
 }  // namespace
@@ -125,27 +127,30 @@ FpgaPart fpga_part(const std::string& part) {
 nlohmann::json ModelEstimate::to_json() const {
   nlohmann::json layers_json = nlohmann::json::array();
   for (const LayerEstimate& e : layers) layers_json.push_back(layer_json(e));
-  nlohmann::json j = {{"model", model},
-                      {"part", device.part},
-                      {"family", device.family},
-                      {"dsp_block", device.dsp_block},
-                      {"clock_period_ns", clock_period_ns},
-                      {"clock_uncertainty", constants.clock_uncertainty},
-                      {"io_type", "io_parallel"},
-                      {"layers", layers_json},
-                      {"total",
-                       {{"multiplies", multiplies},
-                        {"nonzero_weights", nonzero_weights},
-                        {"weights", weights},
-                        {"multipliers", multipliers},
-                        {"dsp", dsp},
-                        {"lut", lut},
-                        {"ff", ff},
-                        {"bram_18k", bram_18k},
-                        {"bops", bops},
-                        {"latency_cycles", latency_cycles},
-                        {"latency_ns", latency_ns},
-                        {"initiation_interval", initiation_interval}}}};
+  nlohmann::json j = {
+      {"model", model},
+      {"part", device.part},
+      {"family", device.family},
+      {"dsp_block", device.dsp_block},
+      {"clock_period_ns", clock_period_ns},
+      {"clock_uncertainty", constants.clock_uncertainty},
+      {"io_type", design.find("io_stream") != std::string::npos ? "io_stream" : "io_parallel"},
+      {"design", design},
+      {"notes", notes},
+      {"layers", layers_json},
+      {"total",
+       {{"multiplies", multiplies},
+        {"nonzero_weights", nonzero_weights},
+        {"weights", weights},
+        {"multipliers", multipliers},
+        {"dsp", dsp},
+        {"lut", lut},
+        {"ff", ff},
+        {"bram_18k", bram_18k},
+        {"bops", bops},
+        {"latency_cycles", latency_cycles},
+        {"latency_ns", latency_ns},
+        {"initiation_interval", initiation_interval}}}};
   if (device.dsp > 0) {
     j["device"] = {
         {"dsp", device.dsp}, {"lut", device.lut}, {"ff", device.ff}, {"bram_18k", device.bram_18k}};
@@ -170,7 +175,9 @@ std::string ModelEstimate::table() const {
     while (!line.empty() && line.back() == ' ') line.pop_back();
     return line + "\n";
   };
-  std::string s = row(std::vector<std::string>(std::begin(heads), std::end(heads)));
+  std::string s;
+  if (design != "hlslim io_parallel") s += "design: " + design + "\n";
+  s += row(std::vector<std::string>(std::begin(heads), std::end(heads)));
   for (const LayerEstimate& e : layers) {
     const bool costs = e.lut + e.ff + e.dsp + e.bram_18k + e.latency_cycles > 0;
     if (!costs && e.multiplies == 0) continue;
@@ -194,7 +201,9 @@ std::string ModelEstimate::table() const {
          fixed(100.0 * lut / device.lut, 2) + " %, FF " + fixed(100.0 * ff / device.ff, 2) +
          " %, BRAM " + fixed(100.0 * bram_18k / device.bram_18k, 2) + " %";
   }
-  return s + "\n";
+  s += "\n";
+  for (const std::string& note : notes) s += "note: " + note + "\n";
+  return s;
 }
 
 }  // namespace hlslim

@@ -1,10 +1,13 @@
-// Reuse factors: hls4ml's validity rule, the nearest valid values and per-layer resolution.
+// Reuse and parallelization factors: hls4ml's validity rules, the nearest valid values and
+// per-layer resolution.
 
 #include "hlslim/export/reuse_factor.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
+#include "hlslim/graph/layer_types.hpp"
 #include "hlslim/util/errors.hpp"
 
 namespace hlslim {
@@ -124,6 +127,102 @@ std::vector<std::string> reuse_factor_problems(const Graph& graph,
       text += ")";
     }
     problems.push_back(text);
+  }
+  return problems;
+}
+
+std::optional<std::int64_t> conv_output_positions(const Layer& layer, const Shape& input) {
+  if (layer.kind != LayerKind::kConv1d && layer.kind != LayerKind::kConv2d) return std::nullopt;
+  const ShapeResult out = infer_output_shape(layer, input);
+  if (!out.ok()) throw Error("layer '" + layer.name + "': " + out.error, kExitConfig);
+  std::int64_t positions = 1;
+  for (std::size_t d = 1; d < out.shape.size(); ++d) positions *= out.shape[d];
+  return positions;
+}
+
+std::vector<std::int64_t> valid_parallelization_factors(std::int64_t positions) {
+  std::vector<std::int64_t> valid;
+  for (std::int64_t d = 1; d * d <= positions; ++d) {
+    if (positions % d != 0) continue;
+    valid.push_back(d);
+    if (positions / d != d) valid.push_back(positions / d);
+  }
+  std::sort(valid.begin(), valid.end());
+  return valid;
+}
+
+std::int64_t closest_parallelization_factor(std::int64_t positions, std::int64_t pf) {
+  const std::vector<std::int64_t> valid = valid_parallelization_factors(positions);
+  if (valid.empty()) return 1;
+  std::int64_t best = valid.front();
+  for (std::int64_t v : valid) {
+    if (std::llabs(v - pf) < std::llabs(best - pf)) best = v;
+  }
+  return best;
+}
+
+namespace {
+
+// The attribute's integer value, or nullopt when unset; throws when it is no integer >= 1.
+std::optional<std::int64_t> pf_attribute(const Graph& graph, const Layer& layer) {
+  const std::optional<AttrValue> attr = graph.resolve_attr(layer, "parallelization_factor");
+  if (!attr) return std::nullopt;
+  std::optional<std::int64_t> value;
+  if (const auto* v = std::get_if<std::int64_t>(&*attr)) value = *v;
+  if (const auto* v = std::get_if<double>(&*attr)) {
+    if (std::floor(*v) == *v && std::fabs(*v) < 1e15) value = static_cast<std::int64_t>(*v);
+  }
+  if (!value || *value < 1) {
+    throw Error("layer '" + layer.name +
+                    "': attribute parallelization_factor must be an integer of at least 1",
+                kExitConfig);
+  }
+  return value;
+}
+
+// The output positions of `layer` in `graph`.
+std::int64_t positions_in(const Graph& graph, const Layer& layer) {
+  const std::vector<Shape> shapes = graph.shapes();
+  for (std::size_t i = 0; i < graph.layers.size(); ++i) {
+    if (&graph.layers[i] == &layer || graph.layers[i].name == layer.name) {
+      return conv_output_positions(graph.layers[i], shapes[i]).value_or(1);
+    }
+  }
+  throw Error("layer '" + layer.name + "' is not in graph '" + graph.name + "'", kExitConfig);
+}
+
+}  // namespace
+
+std::int64_t layer_parallelization_factor(const Graph& graph, const Layer& layer) {
+  if (layer.kind != LayerKind::kConv1d && layer.kind != LayerKind::kConv2d) return 1;
+  const std::int64_t positions = positions_in(graph, layer);
+  const std::optional<std::int64_t> pf = pf_attribute(graph, layer);
+  if (!pf) return positions;
+  return closest_parallelization_factor(positions, *pf);
+}
+
+std::vector<std::string> parallelization_factor_problems(const Graph& graph) {
+  std::vector<std::string> problems;
+  const std::vector<Shape> shapes = graph.shapes();
+  for (std::size_t i = 0; i < graph.layers.size(); ++i) {
+    const Layer& layer = graph.layers[i];
+    const std::optional<std::int64_t> positions = conv_output_positions(layer, shapes[i]);
+    if (!positions) continue;
+    std::optional<std::int64_t> pf;
+    try {
+      pf = pf_attribute(graph, layer);
+    } catch (const Error& e) {
+      problems.push_back(e.what());
+      continue;
+    }
+    if (!pf || *positions % *pf == 0) continue;
+    std::string valid;
+    for (std::int64_t v : valid_parallelization_factors(*positions))
+      valid += (valid.empty() ? "" : ", ") + std::to_string(v);
+    problems.push_back("layer '" + layer.name + "': parallelization factor " + std::to_string(*pf) +
+                       " is not valid for " + std::to_string(*positions) +
+                       " output positions (valid: " + valid + "); hls4ml uses " +
+                       std::to_string(closest_parallelization_factor(*positions, *pf)));
   }
   return problems;
 }

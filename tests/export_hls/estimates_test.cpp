@@ -9,6 +9,7 @@
 #include <random>
 
 #include "export_test_support.hpp"
+#include "hlslim/util/errors.hpp"
 
 namespace hlslim {
 namespace {
@@ -211,6 +212,97 @@ TEST(HlsEstimates, PublishedCnnStudentSetting) {
   EXPECT_GT(m.lut, 5000);
   EXPECT_LT(m.lut, 119000);  // io_parallel without streams' buffers: well below io_stream's
   EXPECT_LT(m.latency_ns, 100.0);
+}
+
+}  // namespace
+}  // namespace hlslim
+
+namespace hlslim {
+namespace {
+
+// hls4ml's io_parallel design with every position at once (the default parallelization factor)
+// is hlslim's own design: the same multipliers and logic, only the registers at the edges
+// differ (hls4ml registers its inputs, not its outputs).
+TEST(Hls4mlEstimates, DefaultParallelizationFactorIsOurOwnDesign) {
+  const Graph g = published_student();
+  HlsProjectOptions options;
+  options.clock_period_ns = 2.38;
+  const ModelEstimate ours = estimate_resources(g, options);
+  const ModelEstimate theirs = estimate_hls4ml(g, options, {}, EstimateModel{});
+  EXPECT_EQ(theirs.design, "hls4ml io_parallel");
+  EXPECT_EQ(theirs.layers[0].parallelization_factor, 16);
+  EXPECT_EQ(theirs.lut, ours.lut);
+  EXPECT_EQ(theirs.dsp, ours.dsp);
+  EXPECT_EQ(theirs.initiation_interval, 1);
+  EXPECT_LE(theirs.latency_cycles, ours.latency_cycles);
+  EXPECT_GE(theirs.latency_cycles, ours.latency_cycles - 1);
+}
+
+// PF 4 of 16 positions: 4 partitions in a loop pipelined at the reuse factor (1), a quarter of
+// the convolution's multipliers, fill_buffer selects of 4:1 (1 LUT per operand bit).
+TEST(Hls4mlEstimates, ParallelizationFactorLoopsOverPartitions) {
+  Graph g = published_student();
+  HlsProjectOptions options;
+  options.clock_period_ns = 2.38;
+  const EstimateModel k;
+  const ModelEstimate all = estimate_hls4ml(g, options, {}, k);
+  g.layers[0].attrs["parallelization_factor"] = std::int64_t{4};
+  const ModelEstimate part = estimate_hls4ml(g, options, {}, k);
+  const LayerEstimate& conv = part.layers[0];
+  EXPECT_EQ(conv.parallelization_factor, 4);
+  EXPECT_EQ(conv.initiation_interval, 4);
+  EXPECT_EQ(part.initiation_interval, 4);  // dataflow: the slowest layer
+  EXPECT_EQ(conv.latency_cycles, 3 + std::max<std::int64_t>(all.layers[0].latency_cycles, 1));
+  EXPECT_EQ(conv.dsp, 0);
+  // 4 of 16 positions' logic, 4 x 33 operands x 16 bits of 4:1 selects, 64 outputs x 12 bits
+  // of write selects.
+  EXPECT_EQ(conv.lut, std::llround(all.layers[0].lut * 0.25) + 4 * 33 * 16 + 64 * 12);
+  EXPECT_EQ(part.to_json()["layers"][0]["parallelization_factor"], 4);
+}
+
+// io_stream: the conv reads its 16 pixels one per cycle; the layers overlap.
+TEST(Hls4mlEstimates, IoStreamReadsOnePixelPerCycle) {
+  HlsProjectOptions options;
+  options.clock_period_ns = 2.38;
+  Hls4mlEstimateOptions io;
+  io.io_type = "io_stream";
+  const ModelEstimate m = estimate_hls4ml(published_student(), options, io);
+  std::cout << m.table();
+  EXPECT_EQ(m.design, "hls4ml io_stream");
+  EXPECT_EQ(m.to_json()["io_type"], "io_stream");
+  EXPECT_EQ(m.layers[0].initiation_interval, 16);
+  EXPECT_EQ(m.initiation_interval, 16);
+  EXPECT_GT(m.latency_cycles, 16);
+  EXPECT_EQ(m.dsp, 0);
+  io.io_type = "io_serial";
+  EXPECT_THROW(estimate_hls4ml(published_student(), options, io), Error);
+}
+
+TEST(Hls4mlEstimates, TargetsPickTheSmallestParallelizationFactor) {
+  Graph g = published_student();
+  HlsProjectOptions options;
+  options.clock_period_ns = 2.38;
+  EXPECT_TRUE(choose_parallelization_factors(g, options, {}, {}).empty());
+  std::vector<ParallelizationChoice> c =
+      choose_parallelization_factors(g, options, {}, ConvTargets{0, 4});
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0].layer, "conv");
+  EXPECT_EQ(c[0].positions, 16);
+  EXPECT_EQ(c[0].parallelization_factor, 4);  // 4 partitions: interval 4
+  EXPECT_TRUE(c[0].met);
+  EXPECT_EQ(layer_parallelization_factor(g, g.layers[0]), 4);
+  c = choose_parallelization_factors(g, options, {}, ConvTargets{0, 0});
+  EXPECT_TRUE(c.empty());
+  c = choose_parallelization_factors(g, options, {}, ConvTargets{1, 0});
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_FALSE(c[0].met);
+  EXPECT_EQ(c[0].parallelization_factor, 16);
+  EXPECT_EQ(c[0].note,
+            "layer 'conv': no parallelization factor meets the target (latency 1 "
+            "cycles): every one of its 16 output positions at once gives latency " +
+                std::to_string(c[0].latency_cycles) +
+                ", interval 1 (a lower reuse factor or narrower types would be "
+                "faster)");
 }
 
 }  // namespace

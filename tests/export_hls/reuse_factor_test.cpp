@@ -119,3 +119,63 @@ TEST(HlsReuseFactor, ProblemsNameTheLayerAndTheNearestValidValues) {
 
 }  // namespace
 }  // namespace hlslim
+
+namespace hlslim {
+namespace {
+
+TEST(HlsParallelizationFactor, ValidValuesAreTheDivisorsOfThePositions) {
+  EXPECT_EQ(valid_parallelization_factors(16), (std::vector<std::int64_t>{1, 2, 4, 8, 16}));
+  EXPECT_EQ(valid_parallelization_factors(12), (std::vector<std::int64_t>{1, 2, 3, 4, 6, 12}));
+  EXPECT_EQ(valid_parallelization_factors(7), (std::vector<std::int64_t>{1, 7}));
+  EXPECT_TRUE(valid_parallelization_factors(0).empty());
+  EXPECT_EQ(closest_parallelization_factor(16, 5), 4);
+  EXPECT_EQ(closest_parallelization_factor(16, 6), 4);  // a tie: the smaller, as hls4ml
+  EXPECT_EQ(closest_parallelization_factor(16, 7), 8);
+  EXPECT_EQ(closest_parallelization_factor(16, 100), 16);
+}
+
+// conv1d over 16 positions (same padding), conv2d 28 x 28 stride 4 (7 x 7 = 49 positions).
+Graph pf_model() {
+  return export_test::chain(
+      {2, 16}, {export_test::conv("c1", LayerKind::kConv1d, 2, {3}, {1}, Padding::kSame,
+                                  std::vector<float>(4 * 2 * 3, 0.5f)),
+                export_test::layer("relu", LayerKind::kRelu),
+                export_test::layer("flatten", LayerKind::kFlatten),
+                export_test::dense("fc", 64, std::vector<float>(64 * 2, 0.25f))});
+}
+
+TEST(HlsParallelizationFactor, DefaultIsEveryPositionAtOnceAttributesResolveAndSnap) {
+  Graph g = pf_model();
+  EXPECT_EQ(conv_output_positions(g.layers[0], Shape{2, 16}), 16);
+  EXPECT_EQ(conv_output_positions(g.layers[3], Shape{64}), std::nullopt);
+  EXPECT_EQ(layer_parallelization_factor(g, g.layers[0]), 16);  // hlslim's own design
+  EXPECT_EQ(layer_parallelization_factor(g, g.layers[3]), 1);   // not a convolution
+  EXPECT_TRUE(parallelization_factor_problems(g).empty());
+  g.type_attrs["conv1d"]["parallelization_factor"] = std::int64_t{8};
+  EXPECT_EQ(layer_parallelization_factor(g, g.layers[0]), 8);
+  g.layers[0].attrs["parallelization_factor"] = std::int64_t{5};  // name wins over type
+  EXPECT_EQ(layer_parallelization_factor(g, g.layers[0]), 4);
+  EXPECT_EQ(parallelization_factor_problems(g),
+            (std::vector<std::string>{
+                "layer 'c1': parallelization factor 5 is not valid for 16 output positions "
+                "(valid: 1, 2, 4, 8, 16); hls4ml uses 4"}));
+  g.layers[0].attrs["parallelization_factor"] = 2.0;  // a whole double is an integer
+  EXPECT_EQ(layer_parallelization_factor(g, g.layers[0]), 2);
+  g.layers[0].attrs["parallelization_factor"] = std::int64_t{0};
+  try {
+    layer_parallelization_factor(g, g.layers[0]);
+    FAIL() << "no error for 0";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "layer 'c1': attribute parallelization_factor must be an integer of "
+                 "at least 1");
+    EXPECT_EQ(e.exit_code(), kExitConfig);
+  }
+  g.layers[0].attrs["parallelization_factor"] = std::string("all");
+  EXPECT_EQ(parallelization_factor_problems(g),
+            (std::vector<std::string>{"layer 'c1': attribute parallelization_factor must be an "
+                                      "integer of at least 1"}));
+}
+
+}  // namespace
+}  // namespace hlslim

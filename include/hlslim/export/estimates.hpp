@@ -47,7 +47,22 @@ struct EstimateModel {
   /// Block RAM of 18 Kb: 36 bits wide, 512 deep (hls4ml's weight-BRAM estimate uses 36).
   int bram_width = 36;
   int bram_depth = 512;
+  /// A constant product with fewer nonzero canonical signed digits than this stays in LUTs even
+  /// when both operands are wide enough for a DSP (HLS builds small constants from adders).
+  int dsp_min_csd_digits = 2;
+  /// Combinational delay of a product in a DSP; 0: `dsp_cycles` register stages instead.
+  double dsp_ns = 0;
+  /// io_stream: cycles a layer adds to read and write its streams.
+  int stream_cycles = 1;
+  /// LUTs per output bit of a ReLU (a comparison and a select: 1 in the structural count).
+  double relu_luts_per_bit = 1.0;
 };
+
+/// The constants of hls4ml's design, fitted on part of the published synthesis rows of
+/// data/published_synthesis.json (docs/estimates.md, "Checked against published synthesis"):
+/// hls4ml's top does not register DSP products at these clocks, and small constants stay in
+/// LUTs.
+EstimateModel hls4ml_estimate_model();
 
 /// One layer's estimate. "Multiplies" are the products of nonzero weights one inference
 /// computes; "multipliers" the multiplier instances of the design: at reuse factor 1 the
@@ -69,11 +84,20 @@ struct LayerEstimate {
   std::int64_t latency_cycles = 0;
   double path_ns = 0;  ///< the layer's combinational critical path (DSP stages excluded)
   std::int64_t reuse_factor = 1;
+  /// Convolutions: output positions computed at once (hlslim's own design: all of them).
+  std::int64_t parallelization_factor = 0;
+  /// Cycles between two events the layer accepts (1 when fully pipelined).
+  std::int64_t initiation_interval = 1;
 };
 
 /// The whole model's estimate: per layer and in total.
 struct ModelEstimate {
   std::string model;
+  /// Which design the figures describe: "hlslim io_parallel" (our own HLS project),
+  /// "hls4ml io_parallel" or "hls4ml io_stream".
+  std::string design = "hlslim io_parallel";
+  /// The design's own notes (e.g. a latency target that cannot be met), one line each.
+  std::vector<std::string> notes;
   FpgaPart device;
   double clock_period_ns = 0;
   EstimateModel constants;
@@ -99,5 +123,48 @@ struct ModelEstimate {
 /// missing precisions).
 ModelEstimate estimate_resources(const Graph& quantized_graph, const HlsProjectOptions& options,
                                  const EstimateModel& constants = {});
+
+/// The design hls4ml builds from the exported configuration.
+struct Hls4mlEstimateOptions {
+  std::string io_type = "io_parallel";  ///< "io_parallel" or "io_stream"
+  std::string strategy = "Latency";     ///< "Latency" or "Resource"
+};
+
+/// Estimates the design hls4ml builds for `quantized_graph` (docs/estimates.md, "hls4ml's
+/// design"): io_parallel convolutions compute layer_parallelization_factor() output positions
+/// per step, n_partitions = positions / PF steps in a loop pipelined at the reuse factor;
+/// io_stream convolutions and pools read one pixel per step through line buffers, with the
+/// layers overlapping (dataflow). Reuse factors as estimate_resources(); options.io_type is
+/// not read (io.io_type is). Throws hlslim::Error as estimate_resources() does, and
+/// (kExitConfig) for an io_type or strategy it does not know.
+ModelEstimate estimate_hls4ml(const Graph& quantized_graph, const HlsProjectOptions& options,
+                              const Hls4mlEstimateOptions& io,
+                              const EstimateModel& constants = hls4ml_estimate_model());
+
+/// Targets for every convolution of hls4ml's io_parallel design (0: none).
+struct ConvTargets {
+  std::int64_t latency_cycles = 0;       ///< the layer's own latency
+  std::int64_t initiation_interval = 0;  ///< the layer's n_partitions x reuse factor
+};
+
+/// What choose_parallelization_factors() picked for one convolution.
+struct ParallelizationChoice {
+  std::string layer;
+  std::int64_t positions = 0;
+  std::int64_t parallelization_factor = 0;
+  std::int64_t latency_cycles = 0;  ///< the layer's estimated latency at that factor
+  std::int64_t initiation_interval = 0;
+  bool met = true;   ///< false: even every position at once misses a target
+  std::string note;  ///< a readiness-style line when not met, else empty
+};
+
+/// For every conv1d/conv2d layer, the smallest valid parallelization factor (the fewest
+/// multipliers) whose estimated latency and interval in hls4ml's io_parallel design meet
+/// `targets`, written into the layer's "parallelization_factor" attribute; when none does, the
+/// layer gets every position at once (the fastest design) and a note. Leaves the graph alone
+/// and returns nothing when both targets are 0. Throws as estimate_hls4ml().
+std::vector<ParallelizationChoice> choose_parallelization_factors(
+    Graph& quantized_graph, const HlsProjectOptions& options, const Hls4mlEstimateOptions& io,
+    const ConvTargets& targets, const EstimateModel& constants = hls4ml_estimate_model());
 
 }  // namespace hlslim

@@ -1,7 +1,8 @@
 #pragma once
 
-// Reuse factors: which values are valid for a layer (hls4ml's rule, so that a configuration
-// carries over to hls4ml unchanged) and which one a layer resolves to.
+// Reuse factors and convolution parallelization factors: which values are valid for a layer
+// (hls4ml's rules, so that a configuration carries over to hls4ml unchanged) and which one a
+// layer resolves to.
 
 #include <cstdint>
 #include <optional>
@@ -54,5 +55,33 @@ std::int64_t layer_reuse_factor(const Graph& graph, const Layer& layer,
 /// Empty when all are valid.
 std::vector<std::string> reuse_factor_problems(const Graph& graph,
                                                const HlsProjectOptions& options);
+
+/// The output positions of a conv1d/conv2d layer reading `input` (out_width, or out_height x
+/// out_width): the range of its parallelization factor; nullopt for other layers.
+std::optional<std::int64_t> conv_output_positions(const Layer& layer, const Shape& input);
+
+/// hls4ml's valid parallelization factors of a convolution with `positions` output positions
+/// (FPGABackend.get_valid_conv_partition_splits): the divisors of `positions`, ascending. Empty
+/// for positions < 1.
+std::vector<std::int64_t> valid_parallelization_factors(std::int64_t positions);
+
+/// The valid parallelization factor closest to `pf`, the smaller one on a tie (hls4ml replaces
+/// an invalid value so, with a warning).
+std::int64_t closest_parallelization_factor(std::int64_t positions, std::int64_t pf);
+
+/// The parallelization factor hls4ml is to use for one layer (the value of its
+/// `ParallelizationFactor`): the layer's attribute "parallelization_factor" (an integer,
+/// resolved name > type > model), replaced by the closest valid value when it is not valid
+/// (parallelization_factor_problems() reports that); without the attribute, every output
+/// position at once (PF = positions), the design hlslim's own HLS project builds. Layers other
+/// than conv1d/conv2d give 1. Throws hlslim::Error (kExitConfig) naming the layer when the
+/// attribute is not an integer or is below 1, or when the graph's shapes cannot be inferred.
+std::int64_t layer_parallelization_factor(const Graph& graph, const Layer& layer);
+
+/// Every convolution whose "parallelization_factor" attribute is not valid, one line each, e.g.
+///   "layer 'conv': parallelization factor 5 is not valid for 16 output positions (valid: 1, 2,
+///   4, 8, 16); hls4ml uses 4"
+/// Empty when all are valid (or unset).
+std::vector<std::string> parallelization_factor_problems(const Graph& graph);
 
 }  // namespace hlslim

@@ -1,0 +1,16 @@
+#pragma once
+
+// Internal to the estimates: the fully unrolled design that both hlslim's own project and
+// hls4ml's io_parallel design start from.
+
+#include "hlslim/export/estimates.hpp"
+
+namespace hlslim::estimate_detail {
+
+/// Every layer computed at once, chained cycle by cycle (docs/estimates.md, "Latency");
+/// `register_outputs` closes the last, partly used cycle with an output register (hlslim's
+/// project) or leaves it open (hls4ml's top, whose outputs are not registered).
+ModelEstimate estimate_unrolled(const Graph& graph, const HlsProjectOptions& options,
+                                const EstimateModel& constants, bool register_outputs);
+
+}  // namespace hlslim::estimate_detail

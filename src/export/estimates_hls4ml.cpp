@@ -1,0 +1,235 @@
+// Estimates of the design hls4ml builds from the exported configuration (docs/estimates.md,
+// "hls4ml's design"): the fully unrolled estimate of each layer, rescaled to the positions
+// hls4ml computes at once, with the loops, line buffers and streams around them.
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "estimates_detail.hpp"
+#include "hls_project_model.hpp"
+#include "hlslim/export/estimates.hpp"
+#include "hlslim/util/errors.hpp"
+
+namespace hlslim {
+namespace {
+
+using hls_detail::HlsLayer;
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
+  return (a + b - 1) / b;
+}
+
+bool is_conv(const HlsLayer& l) {
+  return l.kind == LayerKind::kConv1d || l.kind == LayerKind::kConv2d;
+}
+
+// Positions of a layer's input: the pixels of an image ([C, L] or [C, H, W]), else 1 (a
+// vector is one stream word).
+std::int64_t input_positions(const HlsLayer& l) {
+  std::int64_t positions = 1;
+  for (std::size_t d = 1; d < l.in_shape.size(); ++d) positions *= l.in_shape[d];
+  return positions;
+}
+
+// Values of one stream word of a layer's input: a pixel's channels, or the whole vector.
+std::int64_t input_word(const HlsLayer& l) {
+  return l.in_size / input_positions(l);
+}
+
+// Scales the multiplier and logic figures of a fully unrolled layer to `part` of it (weights
+// and their memory stay: every position shares them).
+void scale(LayerEstimate& e, double part) {
+  const auto times = [part](std::int64_t v) {
+    return static_cast<std::int64_t>(std::llround(static_cast<double>(v) * part));
+  };
+  e.multipliers = times(e.multipliers);
+  e.shift_multiplies = times(e.shift_multiplies);
+  e.dsp_multipliers = times(e.dsp_multipliers);
+  e.lut_multipliers = times(e.lut_multipliers);
+  e.dsp = times(e.dsp);
+  e.lut = times(e.lut);
+  e.ff = times(e.ff);
+}
+
+// A line buffer of `rows` rows of an image `width` positions wide, `channels` x `bits` each:
+// shift registers in LUTs (SRL32: 32 positions per LUT and bit).
+std::int64_t line_buffer_luts(std::int64_t rows, std::int64_t width, std::int64_t channels,
+                              int bits) {
+  return rows * channels * bits * ceil_div(width, 32);
+}
+
+}  // namespace
+
+EstimateModel hls4ml_estimate_model() {
+  EstimateModel k;
+  k.dsp_ns = 2.75;
+  k.dsp_min_csd_digits = 3;
+  k.stream_cycles = 1;
+  k.relu_luts_per_bit = 2.5;
+  return k;
+}
+
+ModelEstimate estimate_hls4ml(const Graph& graph, const HlsProjectOptions& options,
+                              const Hls4mlEstimateOptions& io, const EstimateModel& constants) {
+  const bool stream = io.io_type == "io_stream";
+  if (!stream && io.io_type != "io_parallel") {
+    throw Error("estimate of hls4ml's design: unknown io_type '" + io.io_type +
+                    "' (io_parallel, io_stream)",
+                kExitConfig);
+  }
+  if (io.strategy != "Latency" && io.strategy != "Resource") {
+    throw Error(
+        "estimate of hls4ml's design: unknown strategy '" + io.strategy + "' (Latency, Resource)",
+        kExitConfig);
+  }
+  HlsProjectOptions unrolled = options;
+  unrolled.io_type = "io_parallel";
+  ModelEstimate m = estimate_detail::estimate_unrolled(graph, unrolled, constants, false);
+  const hls_detail::HlsModel model = hls_detail::build_hls_model(graph, unrolled);
+  m.design = stream ? "hls4ml io_stream" : "hls4ml io_parallel";
+
+  // hls4ml's top is one pipeline (PipelineStyle auto) unless a layer needs dataflow: io_stream,
+  // the Resource strategy, a convolution computed in several partitions.
+  bool dataflow = stream || io.strategy == "Resource";
+  std::int64_t longest_span = 0;  // io_stream: the longest pixel loop, which the layers overlap
+  for (std::size_t i = 0; i < model.layers.size(); ++i) {
+    const HlsLayer& l = model.layers[i];
+    LayerEstimate& e = m.layers[i];
+    e.initiation_interval = l.reuse_factor;
+    if (l.passthrough) continue;
+    const std::int64_t depth = e.latency_cycles;
+    const hls_detail::Geometry& g = l.geometry;
+    if (is_conv(l)) {
+      const std::int64_t positions = g.out_plane();
+      const std::int64_t n_in = g.channels * g.kernel_size();
+      if (!stream) {
+        e.parallelization_factor = layer_parallelization_factor(graph, *l.layer);
+        const std::int64_t partitions = positions / e.parallelization_factor;
+        if (partitions > 1) {
+          dataflow = true;
+          scale(e, static_cast<double>(e.parallelization_factor) / positions);
+          // fill_buffer: each of PF x n_in operands selects among the partitions' inputs. The
+          // results are held until the last partition, each written at a loop-variable index
+          // into a partitioned array: a select per bit.
+          e.lut += e.parallelization_factor * n_in * l.in_type.width * ceil_div(partitions - 1, 3);
+          e.lut += l.out_size * l.out_type.width;
+          e.ff += l.out_size * l.out_type.width;
+          e.initiation_interval = partitions * l.reuse_factor;
+          e.latency_cycles = (partitions - 1) * l.reuse_factor + std::max<std::int64_t>(depth, 1);
+        }
+      } else {
+        e.parallelization_factor = 1;
+        scale(e, 1.0 / positions);
+        const std::int64_t rows = g.dims == 2 ? g.kernel[0] - 1 : 0;
+        e.lut += line_buffer_luts(rows, g.in[1], g.channels, l.in_type.width);
+        e.ff += n_in * l.in_type.width;  // the window
+        e.initiation_interval = g.in_plane() * l.reuse_factor;
+        e.latency_cycles = depth + constants.stream_cycles;
+        longest_span = std::max(longest_span, e.initiation_interval);
+      }
+    } else if (stream && l.is_pool()) {
+      const std::int64_t positions = g.out_plane();
+      scale(e, 1.0 / positions);
+      const std::int64_t rows = g.dims == 2 ? g.kernel[0] - 1 : 0;
+      e.lut += line_buffer_luts(rows, g.in[1], g.channels, l.in_type.width);
+      e.ff += g.kernel_size() * g.channels * l.in_type.width;
+      e.initiation_interval = g.in_plane();
+      e.latency_cycles = depth + constants.stream_cycles;
+      longest_span = std::max(longest_span, e.initiation_interval);
+    } else if (stream) {
+      // Element-wise and dense layers read one stream word: a pixel's channels, or the whole
+      // (flattened) vector.
+      const std::int64_t plane = input_positions(l);
+      if (plane > 1) {
+        scale(e, 1.0 / plane);
+        e.initiation_interval = plane * l.reuse_factor;
+        longest_span = std::max(longest_span, e.initiation_interval);
+      }
+      e.latency_cycles = depth + constants.stream_cycles;
+    }
+  }
+
+  // Registers at the edges: hls4ml's io_parallel top registers its inputs; io_stream keeps
+  // each stream between two layers in a FIFO (array words of depth 2 in registers).
+  if (!stream) {
+    m.layers.front().ff += model.input_size * model.input_type.width;
+  } else {
+    for (std::size_t i = 0; i + 1 < model.layers.size(); ++i) {
+      const HlsLayer& l = model.layers[i];
+      if (l.passthrough) continue;
+      const std::int64_t word_bits = input_word(model.layers[i + 1]) * l.out_type.width;
+      m.layers[i].ff += 2 * word_bits;
+      m.layers[i].lut += word_bits;  // the FIFO's read select
+    }
+    m.layers.front().ff += input_word(model.layers.front()) * model.input_type.width;
+  }
+
+  m.multipliers = m.dsp = m.lut = m.ff = m.bram_18k = m.latency_cycles = 0;
+  m.initiation_interval = 1;
+  for (const LayerEstimate& e : m.layers) {
+    m.multipliers += e.multipliers;
+    m.dsp += e.dsp;
+    m.lut += e.lut;
+    m.ff += e.ff;
+    m.bram_18k += e.bram_18k;
+    m.latency_cycles += e.latency_cycles;
+    m.initiation_interval = std::max(m.initiation_interval, e.initiation_interval);
+  }
+  // io_stream: the layers overlap; the longest pixel loop counts once, not each layer's.
+  if (stream) m.latency_cycles += longest_span;
+  if (!dataflow) m.initiation_interval = model.max_reuse_factor;
+  m.latency_ns = static_cast<double>(m.latency_cycles) * options.clock_period_ns;
+  return m;
+}
+
+std::vector<ParallelizationChoice> choose_parallelization_factors(Graph& graph,
+                                                                  const HlsProjectOptions& options,
+                                                                  const Hls4mlEstimateOptions& io,
+                                                                  const ConvTargets& targets,
+                                                                  const EstimateModel& constants) {
+  std::vector<ParallelizationChoice> choices;
+  if (targets.latency_cycles <= 0 && targets.initiation_interval <= 0) return choices;
+  const std::vector<Shape> shapes = graph.shapes();
+  for (std::size_t i = 0; i < graph.layers.size(); ++i) {
+    Layer& layer = graph.layers[i];
+    const std::optional<std::int64_t> positions = conv_output_positions(layer, shapes[i]);
+    if (!positions) continue;
+    ParallelizationChoice c;
+    c.layer = layer.name;
+    c.positions = *positions;
+    c.met = false;
+    for (std::int64_t pf : valid_parallelization_factors(*positions)) {
+      layer.attrs["parallelization_factor"] = pf;
+      const ModelEstimate m = estimate_hls4ml(graph, options, io, constants);
+      const LayerEstimate& e = m.layers[i];
+      c.parallelization_factor = pf;
+      c.latency_cycles = e.latency_cycles;
+      c.initiation_interval = e.initiation_interval;
+      if ((targets.latency_cycles <= 0 || e.latency_cycles <= targets.latency_cycles) &&
+          (targets.initiation_interval <= 0 ||
+           e.initiation_interval <= targets.initiation_interval)) {
+        c.met = true;
+        break;
+      }
+    }
+    if (!c.met) {
+      c.note = "layer '" + layer.name + "': no parallelization factor meets the target (" +
+               (targets.latency_cycles > 0
+                    ? "latency " + std::to_string(targets.latency_cycles) + " cycles"
+                    : std::string()) +
+               (targets.latency_cycles > 0 && targets.initiation_interval > 0 ? ", " : "") +
+               (targets.initiation_interval > 0
+                    ? "interval " + std::to_string(targets.initiation_interval) + " cycles"
+                    : std::string()) +
+               "): every one of its " + std::to_string(c.positions) +
+               " output positions at once gives latency " + std::to_string(c.latency_cycles) +
+               ", interval " + std::to_string(c.initiation_interval) +
+               " (a lower reuse factor or narrower types would be faster)";
+    }
+    choices.push_back(c);
+  }
+  return choices;
+}
+
+}  // namespace hlslim

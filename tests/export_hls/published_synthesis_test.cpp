@@ -1,0 +1,255 @@
+// The estimate of hls4ml's design against published synthesis (data/published_synthesis.json,
+// docs/estimates.md "Checked against published synthesis"): every row's model built as a
+// quantized graph, estimated, and compared. The constants of hls4ml_estimate_model() are fitted
+// on the even rows only; the targets are asserted on the odd (held-out) rows.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "export_test_support.hpp"
+#include "hlslim/export/estimates.hpp"
+
+namespace hlslim {
+namespace {
+
+using export_test::roles;
+using nlohmann::json;
+
+const char* const kT = "fixed<16,6>";
+
+json load_rows() {
+  std::ifstream in(std::string(HLSLIM_DATA_DIR) + "/published_synthesis.json");
+  EXPECT_TRUE(in.good()) << "cannot read data/published_synthesis.json";
+  return json::parse(in).at("rows");
+}
+
+// Weights as the published models drew them (Keras initializers), from our own seeded
+// generator: the values differ, their distribution is the same.
+std::vector<float> keras_weights(const std::string& init, std::size_t n, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<float> w(n);
+  if (init.rfind("keras lecun_uniform", 0) == 0) {
+    std::uniform_real_distribution<double> u(-std::sqrt(3.0), std::sqrt(3.0));
+    for (float& v : w) v = static_cast<float>(u(rng));
+  } else {
+    std::normal_distribution<double> normal(0.0, 0.05);
+    for (float& v : w) v = static_cast<float>(normal(rng));
+  }
+  return w;
+}
+
+// One row's model: every type fixed<16,6> (hls4ml's default, which the published tests keep).
+Graph row_graph(const json& row) {
+  const json& model = row.at("model");
+  Shape input = model.at("input").get<Shape>();
+  std::vector<Layer> layers;
+  std::vector<LayerPrecision> types;
+  std::uint64_t seed = 1;
+  for (const json& spec : model.at("layers")) {
+    const std::string type = spec.at("type");
+    const std::string name = spec.at("name");
+    if (type == "dense") {
+      const std::int64_t units = spec.at("units");
+      const std::int64_t n_in = input[0];
+      layers.push_back(export_test::dense(
+          name, n_in,
+          keras_weights(spec.at("weights"), static_cast<std::size_t>(units * n_in), seed++),
+          std::vector<float>(static_cast<std::size_t>(units), 0.0f)));
+      types.push_back(roles(kT, kT, kT, kT));
+    } else if (type == "conv2d") {
+      const std::int64_t filters = spec.at("filters");
+      const std::vector<std::int64_t> kernel = spec.at("kernel");
+      const std::size_t n = static_cast<std::size_t>(filters * input[0] * kernel[0] * kernel[1]);
+      layers.push_back(export_test::conv(name, LayerKind::kConv2d, input[0], kernel,
+                                         spec.at("stride").get<std::vector<std::int64_t>>(),
+                                         Padding::kValid,
+                                         keras_weights(spec.at("weights"), n, seed++)));
+      types.push_back(roles(kT, kT, kT, kT));
+    } else if (type == "relu") {
+      layers.push_back(export_test::layer(name, LayerKind::kRelu));
+      types.push_back(roles(nullptr, nullptr, nullptr, kT));
+    } else if (type == "leaky_relu") {
+      Layer l = export_test::layer(name, LayerKind::kLeakyRelu);
+      l.params.alpha = spec.at("alpha");
+      layers.push_back(l);
+      types.push_back(roles(kT, nullptr, nullptr, kT));
+    } else {
+      const std::optional<LayerKind> kind = parse_layer_kind(type);
+      if (!kind) throw std::runtime_error("row " + row.at("id").get<std::string>() + ": " + type);
+      layers.push_back(export_test::pool(name, *kind, spec.at("pool")));
+      types.push_back(roles(nullptr, nullptr, kT, kT));
+    }
+  }
+  Graph g =
+      export_test::quantized_chain(row.at("id"), input, std::move(layers), kT, std::move(types));
+  if (row.at("parallelization_factor").is_number()) {
+    for (Layer& l : g.layers) {
+      if (l.kind == LayerKind::kConv1d || l.kind == LayerKind::kConv2d)
+        l.attrs["parallelization_factor"] = row.at("parallelization_factor").get<std::int64_t>();
+    }
+  }
+  return g;
+}
+
+ModelEstimate estimate_row(const json& row, const EstimateModel& k) {
+  HlsProjectOptions options;
+  options.part = row.at("part");
+  options.clock_period_ns = row.at("clock_period_ns");
+  options.reuse_factor = row.at("reuse_factor");
+  Hls4mlEstimateOptions io;
+  io.io_type = row.at("io_type");
+  io.strategy = row.at("strategy");
+  return estimate_hls4ml(row_graph(row), options, io, k);
+}
+
+// Relative error, 0 when both are 0.
+double rel(double estimate, double published) {
+  if (published == 0) return estimate == 0 ? 0.0 : 1.0;
+  return std::fabs(estimate - published) / published;
+}
+
+double factor(double estimate, double published) {
+  const double e = std::max(estimate, 1.0), p = std::max(published, 1.0);
+  return std::max(e / p, p / e);
+}
+
+bool latency_ok(double estimate, double published) {
+  return std::fabs(estimate - published) <= 2 || rel(estimate, published) <= 0.15;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+struct Errors {
+  double lut = 0, dsp = 0, ff = 0, latency_ok_share = 0, score = 0;
+};
+
+Errors errors(const json& rows, const EstimateModel& k, int parity) {
+  std::vector<double> lut, dsp, ff;
+  double ok = 0, latency_cost = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (static_cast<int>(i % 2) != parity) continue;
+    const json& p = rows[i].at("published");
+    const ModelEstimate m = estimate_row(rows[i], k);
+    lut.push_back(rel(m.lut, p.at("lut")));
+    dsp.push_back(rel(m.dsp, p.at("dsp")));
+    ff.push_back(factor(m.ff, p.at("ff")));
+    const double pl = p.at("latency_cycles");
+    ok += latency_ok(m.latency_cycles, pl) ? 1 : 0;
+    latency_cost += std::min(1.0, std::fabs(m.latency_cycles - pl) / std::max(pl, 2.0));
+  }
+  Errors e;
+  e.lut = median(lut);
+  e.dsp = median(dsp);
+  e.ff = median(ff);
+  e.latency_ok_share = ok / static_cast<double>(lut.size());
+  e.score = e.dsp + latency_cost / static_cast<double>(lut.size());
+  return e;
+}
+
+std::string fmt(const char* format, double v) {
+  char text[64];
+  std::snprintf(text, sizeof(text), format, v);
+  return text;
+}
+
+TEST(PublishedSynthesis, RowsAreComplete) {
+  const json rows = load_rows();
+  EXPECT_GE(rows.size(), 20u);
+  for (const json& row : rows) {
+    for (const char* key :
+         {"id", "source", "tool", "model", "precision", "strategy", "reuse_factor", "io_type",
+          "parallelization_factor", "part", "clock_period_ns", "published"})
+      EXPECT_TRUE(row.contains(key)) << row.value("id", "?") << ": no " << key;
+    for (const char* key :
+         {"lut", "ff", "dsp", "bram_18k", "latency_cycles", "initiation_interval"})
+      EXPECT_TRUE(row.at("published").contains(key)) << row.at("id") << ": no " << key;
+  }
+}
+
+// The constants hls4ml_estimate_model() ships are the best of a small grid on the even rows.
+TEST(PublishedSynthesis, DefaultConstantsAreTheFitOnTheEvenRows) {
+  const json rows = load_rows();
+  EstimateModel best = hls4ml_estimate_model();
+  double best_score = 1e9;
+  for (int digits = 2; digits <= 5; ++digits) {
+    for (double ns = 1.0; ns <= 3.51; ns += 0.25) {
+      EstimateModel k = hls4ml_estimate_model();
+      k.dsp_min_csd_digits = digits;
+      k.dsp_ns = ns;
+      const double score = errors(rows, k, 0).score;
+      if (score < best_score - 1e-12) {
+        best_score = score;
+        best = k;
+      }
+    }
+  }
+  // Then the LUTs of a ReLU bit, on the median LUT error.
+  double best_lut = 1e9;
+  const EstimateModel timing = best;
+  for (double relu = 1.0; relu <= 4.01; relu += 0.25) {
+    EstimateModel k = timing;
+    k.relu_luts_per_bit = relu;
+    const double lut = errors(rows, k, 0).lut;
+    if (lut < best_lut - 1e-12) {
+      best_lut = lut;
+      best = k;
+    }
+  }
+  std::cout << "fit on the even rows: dsp_min_csd_digits " << best.dsp_min_csd_digits << ", dsp_ns "
+            << best.dsp_ns << " (score " << best_score << "), relu_luts_per_bit "
+            << best.relu_luts_per_bit << " (median LUT error " << best_lut << ")\n";
+  EXPECT_EQ(hls4ml_estimate_model().dsp_min_csd_digits, best.dsp_min_csd_digits);
+  EXPECT_NEAR(hls4ml_estimate_model().dsp_ns, best.dsp_ns, 1e-9);
+  EXPECT_NEAR(hls4ml_estimate_model().relu_luts_per_bit, best.relu_luts_per_bit, 1e-9);
+}
+
+// Prints the table of docs/estimates.md and asserts the targets on the held-out (odd) rows.
+TEST(PublishedSynthesis, HeldOutRowsMeetTheTargets) {
+  const json rows = load_rows();
+  const EstimateModel k = hls4ml_estimate_model();
+  std::ostringstream table;
+  table << "| row | set | LUT pub / est | FF pub / est | DSP pub / est | latency pub / est | "
+           "II pub / est |\n|---|---|---|---|---|---|---|\n";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const json& p = rows[i].at("published");
+    const ModelEstimate m = estimate_row(rows[i], k);
+    const auto pair = [](const json& published, std::int64_t estimate) {
+      return std::to_string(published.get<std::int64_t>()) + " / " + std::to_string(estimate);
+    };
+    table << "| " << rows[i].at("id").get<std::string>() << " | " << (i % 2 ? "held out" : "fit")
+          << " | " << pair(p.at("lut"), m.lut) << " | " << pair(p.at("ff"), m.ff) << " | "
+          << pair(p.at("dsp"), m.dsp) << " | " << pair(p.at("latency_cycles"), m.latency_cycles)
+          << " | " << pair(p.at("initiation_interval"), m.initiation_interval) << " |\n";
+  }
+  const Errors fit = errors(rows, k, 0);
+  const Errors held = errors(rows, k, 1);
+  std::cout << table.str() << "\n| rows | median LUT error | median DSP error | median FF factor "
+            << "| latency within 2 cycles or 15 % |\n|---|---|---|---|---|\n"
+            << "| fit (even) | " << fmt("%.0f %%", 100 * fit.lut) << " | "
+            << fmt("%.0f %%", 100 * fit.dsp) << " | " << fmt("%.2f", fit.ff) << " | "
+            << fmt("%.0f %%", 100 * fit.latency_ok_share) << " |\n"
+            << "| held out (odd) | " << fmt("%.0f %%", 100 * held.lut) << " | "
+            << fmt("%.0f %%", 100 * held.dsp) << " | " << fmt("%.2f", held.ff) << " | "
+            << fmt("%.0f %%", 100 * held.latency_ok_share) << " |\n";
+  EXPECT_LE(held.lut, 0.35);
+  EXPECT_LE(held.dsp, 0.10);
+  EXPECT_LE(held.ff, 2.0);
+  EXPECT_GE(held.latency_ok_share, 0.5);
+}
+
+}  // namespace
+}  // namespace hlslim
