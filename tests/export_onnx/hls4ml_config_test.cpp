@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "hlslim/quant/fixed_type.hpp"
 #include "hlslim/util/errors.hpp"
 #include "test_models.hpp"
 #include "test_support.hpp"
@@ -88,6 +90,10 @@ TEST(Hls4mlConfig, GivesEveryLayerItsExactTypes) {
   EXPECT_EQ(precision(c, "conv_1", "result"), "fixed<12,4,RND_CONV,SAT>");
   EXPECT_EQ(precision(c, "relu1", "result"), "ufixed<10,3,TRN,SAT>");
   EXPECT_EQ(precision(c, "pool1", "result"), "fixed<12,4,TRN,SAT>");
+  // hls4ml's max pool holds each window in its accum type: the type of the values it reads.
+  EXPECT_EQ(precision(c, "pool1", "accum"), "ufixed<10,3,TRN,SAT>");
+  EXPECT_EQ(c["HLSConfig"]["LayerName"]["relu1"]["table_t"].as<std::string>(),
+            "ufixed<10,3,TRN,SAT>");
   EXPECT_EQ(precision(c, "flatten", "result"), "auto");
   // A dense layer's result stays open so that hls4ml folds the bias Add into it; the Quant
   // node after it gives the type.
@@ -104,6 +110,88 @@ TEST(Hls4mlConfig, GivesEveryLayerItsExactTypes) {
   EXPECT_EQ(precision(p.config, "bn_shift", "result"), "fixed<12,4,RND_CONV,SAT>");
   EXPECT_EQ(precision(p.config, "leaky", "param"), "fixed<8,1,RND_CONV,SAT>");
   EXPECT_EQ(precision(p.config, "avg", "accum"), "fixed<24,8>");
+}
+
+// The types hls4ml's templates read, per layer class it makes of an exported node (hls4ml 1.3,
+// docs/ir/attributes.rst: the NamedType attributes of Input, Dense, Conv1D/2D, Pooling2D,
+// Activation, ParametrizedActivation, ApplyAlpha, Reshape, Transpose and Merge). A role left out
+// of the configuration falls back to the model default, so each must be written: explicitly,
+// or `auto` only where hls4ml infers it exactly (a dense result from the Quant after it, the
+// batch-norm scaling's exact product, types a reshape or the folded bias Add passes through).
+struct Hls4mlRoles {
+  std::set<std::string> precision;    // keys of Precision
+  std::set<std::string> inferred;     // of those, the ones that may be `auto`
+  std::set<std::string> layer_types;  // `_t` keys read from the layer's own settings
+};
+
+Hls4mlRoles roles_of(const onnx::NodeProto& node, const onnx::GraphProto& graph) {
+  const std::string& op = node.op_type();
+  const std::string& name = node.name();
+  const auto ends_with = [&](const std::string& suffix) {
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (op == "MatMul") {  // Dense
+    bool bias = false;
+    for (const auto& n : graph.node()) bias = bias || n.name() == name + "_bias";
+    Hls4mlRoles r{{"weight", "accum", "result"}, {"result"}, {}};
+    if (bias) r.precision.insert("bias");  // without one, hls4ml makes a 1-bit zero bias
+    return r;
+  }
+  if (op == "Conv") {  // Conv1D / Conv2D
+    Hls4mlRoles r{{"weight", "accum", "result"}, {}, {}};
+    if (node.input_size() == 3) r.precision.insert("bias");
+    return r;
+  }
+  if (op == "MaxPool" || op == "AveragePool") return {{"accum", "result"}, {}, {}};  // Pooling2D
+  if (op == "Relu") return {{"result"}, {}, {"table_t"}};                            // Activation
+  if (op == "LeakyRelu") return {{"param", "result"}, {}, {"table_t"}};   // ParametrizedActivation
+  if (op == "Mul") return {{"scale", "bias", "result"}, {"result"}, {}};  // ApplyAlpha
+  if (op == "Add" && ends_with("_shift")) return {{"scale", "bias", "result"}, {}, {}};
+  if (op == "Add") return {{"result"}, {"result"}, {}};  // Merge, folded into the Dense layer
+  if (op == "Flatten" || op == "Reshape" || op == "Transpose" || op == "Identity") {
+    return {{"result"}, {"result"}, {}};  // Reshape / Transpose; Identity is skipped
+  }
+  if (op == "Quant") return {};  // its result type is the Quant's own
+  ADD_FAILURE() << "no hls4ml roles known for op " << op << " (node " << name << ")";
+  return {};
+}
+
+TEST(Hls4mlConfig, WritesEveryTypeHls4mlsTemplatesReadForEveryExportedNode) {
+  for (const Graph& graph : exact_models()) {
+    SCOPED_TRACE(graph.name);
+    TempDir dir("config_roles");
+    const Written w = write_all(graph, dir);
+    const YAML::Node names = w.config["HLSConfig"]["LayerName"];
+    const std::string input = w.model.graph().input(0).name();
+    ASSERT_TRUE(parse_fixed_type(precision(w.config, input, "result")).type.has_value());
+    std::set<std::string> ops;
+    for (const auto& node : w.model.graph().node()) {
+      SCOPED_TRACE(node.name());
+      ops.insert(node.op_type());
+      const Hls4mlRoles expected = roles_of(node, w.model.graph());
+      std::set<std::string> written;
+      const YAML::Node entry = names[node.name()];
+      ASSERT_TRUE(entry.IsDefined());
+      if (entry["Precision"]) {
+        for (const auto& role : entry["Precision"]) {
+          const std::string key = role.first.as<std::string>();
+          const std::string value = role.second.as<std::string>();
+          written.insert(key);
+          if (value == "auto") {
+            EXPECT_TRUE(expected.inferred.count(key)) << key << " is auto";
+          } else {
+            EXPECT_TRUE(parse_fixed_type(value).type.has_value()) << key << ": " << value;
+          }
+        }
+      }
+      EXPECT_EQ(written, expected.precision);
+      for (const std::string& key : expected.layer_types) {
+        ASSERT_TRUE(entry[key].IsDefined()) << key;
+        EXPECT_TRUE(parse_fixed_type(entry[key].as<std::string>()).type.has_value());
+      }
+    }
+  }
 }
 
 TEST(Hls4mlConfig, WritesEachLayersReuseFactor) {
@@ -163,6 +251,38 @@ TEST(Hls4mlConfig, WritesTestVectorsInTheFilesChannelsLastOrder) {
   ASSERT_EQ(out.size(), 2u);
   ASSERT_EQ(out[1].size(), 4u);
   for (int k = 0; k < 4; ++k) EXPECT_EQ(static_cast<float>(out[1][k]), y[4 + k]);
+}
+
+TEST(Hls4mlConfig, TestVectorsReadBackTheSameAsFloat32AndAsFloat64) {
+  // Nine significant digits read back exactly only as float32: 0.1f printed "0.100000001"
+  // reads as float64 0.100000001, not the float's 0.100000001490116..., and a value on a half
+  // step of the input type then rounds differently in an hls4ml C simulation fed float64.
+  const Graph graph = dense_model();  // 12 inputs, 3 outputs
+  std::vector<float> x(12), y(3);
+  for (std::size_t k = 0; k < x.size(); ++k) x[k] = 0.1f * static_cast<float>(k) + 1.0f / 3.0f;
+  x[0] = 0.1f;
+  x[1] = 1.0f + 1.0f / 4096.0f;  // a half step of a 12-fraction-bit type: exact in both
+  x[2] = -1e-8f;
+  x[3] = 3.0e+12f;
+  for (std::size_t k = 0; k < y.size(); ++k) y[k] = -0.7f * static_cast<float>(k + 1);
+  TempDir dir("vectors_exact");
+  write_hls4ml_test_vectors(graph, x.data(), y.data(), 1, dir / "in.dat", dir / "out.dat");
+  std::ifstream in(dir / "in.dat");
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  std::istringstream fields(line);
+  std::string text;
+  std::size_t k = 0;
+  while (fields >> text) {
+    ASSERT_LT(k, x.size());
+    EXPECT_EQ(std::strtof(text.c_str(), nullptr), x[k]) << text;
+    EXPECT_EQ(std::strtod(text.c_str(), nullptr), static_cast<double>(x[k])) << text;
+    ++k;
+  }
+  EXPECT_EQ(k, x.size());
+  const auto out = read_rows(dir / "out.dat");  // read as double
+  ASSERT_EQ(out.size(), 1u);
+  for (std::size_t o = 0; o < y.size(); ++o) EXPECT_EQ(out[0][o], static_cast<double>(y[o]));
 }
 
 }  // namespace

@@ -54,13 +54,19 @@ TEST(Hls4mlReadiness, OtherLayersCarryAnyModeThroughTheConfiguration) {
       << describe(check_hls4ml_readiness(graph, {}));
 }
 
-TEST(Hls4mlReadiness, SoftmaxTanhAndSigmoidAreAccepted) {
+TEST(Hls4mlReadiness, SoftmaxTanhAndSigmoidAreAcceptedWithAWarningThatTheyAreNotExact) {
   Graph graph = dense_model();
   graph.layers.push_back(make_layer("tanh", LayerKind::kTanh));
   graph.layers.push_back(make_layer("sigmoid", LayerKind::kSigmoid));
   graph.layers.push_back(make_layer("softmax", LayerKind::kSoftmax));
-  EXPECT_TRUE(check_hls4ml_readiness(graph, {}).empty())
-      << describe(check_hls4ml_readiness(graph, {}));
+  const auto findings = check_hls4ml_readiness(graph, {});
+  ASSERT_EQ(findings.size(), 3u) << describe(findings);
+  for (const auto& f : findings) EXPECT_EQ(f.severity, Severity::kWarning);
+  EXPECT_EQ(findings[0].node, "tanh");
+  EXPECT_EQ(findings[2].message,
+            "layer 'softmax': hls4ml computes a softmax from lookup tables (1024 entries of "
+            "fixed<18,8> by default) that the fixed-point engine does not model: its outputs are "
+            "not checked bit for bit");
 }
 
 TEST(Hls4mlReadiness, ReportsReuseFactorsHls4mlWouldReplace) {
@@ -135,6 +141,33 @@ TEST(Hls4mlReadiness, ReportsSaturatingAccumulatorsThatCanOverflowInAnotherOrder
   // Wide enough that no partial sum can saturate: the order does not matter.
   graph.layers[0].attrs["precision.accum"] = std::string("fixed<24,12,TRN,SAT>");
   EXPECT_TRUE(check_hls4ml_readiness(graph, {}).empty());
+}
+
+TEST(Hls4mlReadiness, ReportsTheResourceStrategysInterleavedSumsAtReuseFactorsAboveOne) {
+  // A dense layer without a flatten before it adds in the engine's order under Latency at any
+  // reuse factor; under Resource at R > 1 hls4ml interleaves the products with step R.
+  Graph graph = dense_model();
+  graph.layers[0].attrs["precision.accum"] = std::string("fixed<9,2,TRN,SAT>");
+  Hls4mlOptions options;
+  options.reuse_factor = 4;
+  options.strategy = "Latency";
+  EXPECT_TRUE(check_hls4ml_readiness(graph, options).empty())
+      << describe(check_hls4ml_readiness(graph, options));
+  options.strategy = "Resource";
+  auto findings = check_hls4ml_readiness(graph, options);
+  ASSERT_EQ(findings.size(), 1u) << describe(findings);
+  EXPECT_EQ(findings[0].node, "fc1");
+  EXPECT_EQ(findings[0].message,
+            "layer 'fc1': the saturating accumulator fixed<9,2,TRN,SAT> can overflow part-way, "
+            "and hls4ml adds the products in an order interleaved by the reuse factor 4 "
+            "(Resource strategy), not the engine's: results may differ where it saturates (a "
+            "WRAP or wider accumulator does not depend on the order)");
+  // Reuse factor 1 keeps the input order; a wrapping accumulator does not depend on it.
+  options.reuse_factor = 1;
+  EXPECT_TRUE(check_hls4ml_readiness(graph, options).empty());
+  options.reuse_factor = 4;
+  graph.layers[0].attrs["precision.accum"] = std::string("fixed<9,2,TRN,WRAP>");
+  EXPECT_TRUE(check_hls4ml_readiness(graph, options).empty());
 }
 
 TEST(Hls4mlReadiness, ReportsAMissingPrecisionAsAnError) {

@@ -82,8 +82,8 @@ void write_hls4ml_config(const Graph& quantized_graph, const OnnxExportResult& q
   }
   out << YAML::Key << "HLSConfig" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "Model" << YAML::Value << YAML::BeginMap;
-  // Every type the design needs is set per layer below; the default only reaches what the
-  // graph leaves open (tanh, sigmoid, softmax without a result type).
+  // Every type hls4ml's templates read is set per layer below (docs/export.md has the table);
+  // hls4ml requires a default all the same, and none of the exported layers falls back to it.
   out << YAML::Key << "Precision" << YAML::Value << YAML::BeginMap << YAML::Key << "default"
       << YAML::Value << "fixed<16,6>" << YAML::EndMap;
   out << YAML::Key << "ReuseFactor" << YAML::Value << options.reuse_factor;
@@ -99,6 +99,7 @@ void write_hls4ml_config(const Graph& quantized_graph, const OnnxExportResult& q
       }
       out << YAML::EndMap;
     }
+    for (const auto& [key, type] : node.types) out << YAML::Key << key << YAML::Value << type;
     const std::int64_t rf =
         node.layer < 0
             ? options.reuse_factor

@@ -91,8 +91,8 @@ class QonnxWriter {
                              const Dims& dims, const std::vector<double>& values);
   Value quant_result(std::size_t i, const Value& in, const FixedType& type, const std::string& node,
                      const std::string& what);
-  void add_reshape(const std::string& node, const std::string& input, const Dims& dims,
-                   std::size_t layer);
+  std::string add_reshape(const std::string& node, const std::string& input, const Dims& dims,
+                          std::size_t layer);
   void add_transpose(const std::string& node, const std::string& input,
                      const std::vector<std::int64_t>& perm, const Dims& dims, std::size_t layer);
 
@@ -169,12 +169,15 @@ Value QonnxWriter::quant_result(std::size_t i, const Value& in, const FixedType&
   return out;
 }
 
-void QonnxWriter::add_reshape(const std::string& node, const std::string& input, const Dims& dims,
-                              std::size_t layer) {
+// A Reshape's output tensor is named after the node: hls4ml's io_stream flow replaces a Reshape
+// by a Repack layer and looks its output up by the layer's name (as Keras models name them).
+std::string QonnxWriter::add_reshape(const std::string& node, const std::string& input,
+                                     const Dims& dims, std::size_t layer) {
   builder_.add_int64_initializer(node + "_shape", {static_cast<std::int64_t>(dims.size())}, dims);
-  builder_.add_node("Reshape", node, {input, node + "_shape"}, {node + "_out"});
-  builder_.add_value_info(node + "_out", dims);
+  builder_.add_node("Reshape", node, {input, node + "_shape"}, {node});
+  builder_.add_value_info(node, dims);
   config(node, static_cast<int>(layer), {{"result", "auto"}});
+  return node;
 }
 
 void QonnxWriter::add_transpose(const std::string& node, const std::string& input,
@@ -285,8 +288,7 @@ Value QonnxWriter::pool(std::size_t i, const Value& in) {
   if (spatial.size() == 1) {
     spatial.insert(spatial.begin(), 1);
     window.insert(window.begin(), 1);
-    add_reshape(base + "_to_2d", x, {1, 1, spatial[1], channels}, i);
-    x = base + "_to_2d_out";
+    x = add_reshape(base + "_to_2d", x, {1, 1, spatial[1], channels}, i);
   }
   const Shape pooled{channels, spatial[0] / window[0], spatial[1] / window[1]};
   auto& node = builder_.add_node(average ? "AveragePool" : "MaxPool", base, {x}, {base + "_out"},
@@ -313,8 +315,10 @@ Value QonnxWriter::pool(std::size_t i, const Value& in) {
   }
   if (in.shape.size() == 2) {
     const Shape& out_shape = shapes_[i + 1];
-    add_reshape(base + "_to_1d", out.name, channels_last_dims(out_shape), i);
-    return {base + "_to_1d_out", out_shape, {}, {}};
+    return {add_reshape(base + "_to_1d", out.name, channels_last_dims(out_shape), i),
+            out_shape,
+            {},
+            {}};
   }
   return out;
 }
@@ -342,8 +346,7 @@ Value QonnxWriter::reshape(std::size_t i, const Value& in) {
   std::string x = in.name;
   const Shape source = is_spatial(in.shape) ? in.shape : in.perm_source;
   if (!is_spatial(in.shape) && !in.perm.empty()) {
-    add_reshape(base + "_unflatten", x, channels_last_dims(source), i);
-    x = base + "_unflatten_out";
+    x = add_reshape(base + "_unflatten", x, channels_last_dims(source), i);
   }
   if (!source.empty() && source[0] > 1) {
     const auto rank = static_cast<std::int64_t>(source.size());
@@ -353,16 +356,15 @@ Value QonnxWriter::reshape(std::size_t i, const Value& in) {
     x = base + "_to_channels_first_out";
   }
   if (is_spatial(target) && target[0] > 1) {
-    add_reshape(base, x, channels_first_dims(target), i);
+    const std::string reshaped = add_reshape(base, x, channels_first_dims(target), i);
     const auto rank = static_cast<std::int64_t>(target.size());
     std::vector<std::int64_t> perm{0};
     for (std::int64_t d = 2; d <= rank; ++d) perm.push_back(d);
     perm.push_back(1);
-    add_transpose(base + "_to_channels_last", base + "_out", perm, channels_last_dims(target), i);
+    add_transpose(base + "_to_channels_last", reshaped, perm, channels_last_dims(target), i);
     return {base + "_to_channels_last_out", target, {}, {}};
   }
-  add_reshape(base, x, channels_last_dims(target), i);
-  return {base + "_out", target, {}, {}};
+  return {add_reshape(base, x, channels_last_dims(target), i), target, {}, {}};
 }
 
 // y = scale * x + shift as Mul + Add of quantized per-channel constants (hls4ml makes one
@@ -472,13 +474,14 @@ Value QonnxWriter::elementwise(std::size_t i, const Value& in) {
   }
   if (layer.kind == LayerKind::kSoftmax) OnnxBuilder::set_int(node, "axis", -1);
   if (result) p.push_back({"result", result->to_string()});
-  // hls4ml's activation configuration declares a lookup-table type for every activation; ReLU
-  // and leaky ReLU compute none, and get their result type so that no default appears.
-  if (result && (layer.kind == LayerKind::kRelu || layer.kind == LayerKind::kLeakyRelu)) {
-    p.push_back({"table", result->to_string()});
-  }
   if (layer.kind == LayerKind::kDropout) p.push_back({"result", "auto"});
   config(base, static_cast<int>(i), p);
+  // hls4ml's activation configuration declares a lookup-table type (`table_t`, set as a layer
+  // key, not a Precision role) for every activation; ReLU and leaky ReLU read no table, and get
+  // their result type so that hls4ml's default fixed<18,8> appears nowhere in the firmware.
+  if (result && (layer.kind == LayerKind::kRelu || layer.kind == LayerKind::kLeakyRelu)) {
+    out_.configs.back().types.push_back({"table_t", result->to_string()});
+  }
   if (!result) return out;
   return quant_result(i, out, *result, base + "_result_quant", layer_context(i) + " result");
 }

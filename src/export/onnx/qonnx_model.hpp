@@ -21,6 +21,8 @@ struct NodeConfig {
   /// hls4ml precision keys (weight, bias, accum, result, scale, param) and values, in order;
   /// "auto" where hls4ml must infer the type for the export to be exact.
   std::vector<std::pair<std::string, std::string>> precision;
+  /// Types hls4ml reads from layer keys ending in `_t` rather than from Precision (table_t).
+  std::vector<std::pair<std::string, std::string>> types;
 };
 
 struct QonnxModel {

@@ -265,6 +265,15 @@ std::vector<ExportFinding> Checker::run() {
         }
         break;
       }
+      case LayerKind::kTanh:
+      case LayerKind::kSigmoid:
+      case LayerKind::kSoftmax:
+        // The configuration sets no table types for them: the tables would be hls4ml's defaults.
+        warning(names_[i], context(i) + ": hls4ml computes a " + layer_kind_name(layer.kind) +
+                               " from lookup tables (1024 entries of fixed<18,8> by default) "
+                               "that the fixed-point engine does not model: its outputs are "
+                               "not checked bit for bit");
+        break;
       case LayerKind::kMaxPool1d:
       case LayerKind::kMaxPool2d:
       case LayerKind::kGlobalMaxPool:
@@ -274,10 +283,7 @@ std::vector<ExportFinding> Checker::run() {
       case LayerKind::kDropout:
       case LayerKind::kRelu:
       case LayerKind::kLeakyRelu:
-      case LayerKind::kTanh:
-      case LayerKind::kSigmoid:
-      case LayerKind::kSoftmax:
-        break;  // nothing hls4ml computes differently from the engine is known here
+        break;  // every type these read is in the configuration
     }
     if (layer_traits(layer.kind).category == LayerCategory::kLinear) {
       const std::vector<float> w = onnx_export::masked_tensor(layer, "weight");
