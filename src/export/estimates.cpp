@@ -383,6 +383,15 @@ ModelEstimate estimate_unrolled(const Graph& graph, const HlsProjectOptions& opt
 
 ModelEstimate estimate_resources(const Graph& graph, const HlsProjectOptions& options,
                                  const EstimateModel& constants) {
+  if (options.io_type == "io_stream") {
+    // The streaming project has hls4ml's io_stream structure: one pixel per step through line
+    // buffers, the layers a dataflow pipeline.
+    Hls4mlEstimateOptions io;
+    io.io_type = "io_stream";
+    ModelEstimate m = estimate_hls4ml(graph, options, io, constants);
+    m.design = "hlslim io_stream";
+    return m;
+  }
   ModelEstimate m = estimate_detail::estimate_unrolled(graph, options, constants, true);
   m.design = "hlslim io_parallel";
   return m;

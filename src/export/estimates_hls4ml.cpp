@@ -199,11 +199,15 @@ std::vector<ParallelizationChoice> choose_parallelization_factors(Graph& graph,
     c.layer = layer.name;
     c.positions = *positions;
     c.met = false;
-    for (std::int64_t pf : valid_parallelization_factors(*positions)) {
-      layer.attrs["parallelization_factor"] = pf;
+    // io_stream convolutions read one pixel per step whatever the factor: nothing to choose.
+    const std::vector<std::int64_t> candidates = io.io_type == "io_stream"
+                                                     ? std::vector<std::int64_t>{0}
+                                                     : valid_parallelization_factors(*positions);
+    for (std::int64_t pf : candidates) {
+      if (pf > 0) layer.attrs["parallelization_factor"] = pf;
       const ModelEstimate m = estimate_hls4ml(graph, options, io, constants);
       const LayerEstimate& e = m.layers[i];
-      c.parallelization_factor = pf;
+      c.parallelization_factor = e.parallelization_factor;
       c.latency_cycles = e.latency_cycles;
       c.initiation_interval = e.initiation_interval;
       if ((targets.latency_cycles <= 0 || e.latency_cycles <= targets.latency_cycles) &&
@@ -213,7 +217,13 @@ std::vector<ParallelizationChoice> choose_parallelization_factors(Graph& graph,
         break;
       }
     }
-    if (!c.met) {
+    if (!c.met && io.io_type == "io_stream") {
+      c.note = "layer '" + layer.name +
+               "': io_stream reads its input one pixel per step: " + "latency " +
+               std::to_string(c.latency_cycles) + ", interval " +
+               std::to_string(c.initiation_interval) +
+               " cycles, above the target (io_parallel with a parallelization factor is faster)";
+    } else if (!c.met) {
       c.note = "layer '" + layer.name + "': no parallelization factor meets the target (" +
                (targets.latency_cycles > 0
                     ? "latency " + std::to_string(targets.latency_cycles) + " cycles"

@@ -96,6 +96,16 @@ void ExportStage::declare(OptionTable& t) {
             "Test vectors: the first N test-set events with the fixed-point engine's outputs "
             "for them (fewer when the test set is smaller).")
       .min(0);
+  t.add_int("conv_latency_target", conv_latency_target_, 0,
+            "Latency target in cycles for every convolution of hls4ml's io_parallel design: "
+            "each gets the smallest ParallelizationFactor whose estimate meets it, with a "
+            "warning when none does (0: no target; without targets every output position is "
+            "computed at once, as in hlslim's own project).")
+      .min(0);
+  t.add_int("conv_interval_target", conv_interval_target_, 0,
+            "Initiation-interval target in cycles for every convolution of hls4ml's io_parallel "
+            "design (n_partitions x reuse factor), like conv_latency_target (0: no target).")
+      .min(0);
   t.add_string_list("formats", formats_, kFormats,
                     "What to write: onnx (float model for ONNX Runtime), qonnx, hls4ml "
                     "(configuration and test vectors, needs qonnx), hls (hlslim's own HLS C++ "
@@ -295,6 +305,23 @@ void ExportStage::run(StageContext& context) {
   if (!problems.empty()) {
     throw Error("model '" + model_ + "' as it reaches the export: " + join(problems, "; "));
   }
+  // Convolution targets pick the parallelization factors before hls4ml's configuration is
+  // written (layer_parallelization_factor() reads them back).
+  Hls4mlEstimateOptions hls4ml_design;
+  hls4ml_design.io_type = io_type_;
+  hls4ml_design.strategy = strategy_;
+  nlohmann::json pf_json = nlohmann::json::array();
+  for (const ParallelizationChoice& c : choose_parallelization_factors(
+           graph, hls, hls4ml_design, {conv_latency_target_, conv_interval_target_})) {
+    if (!c.met) spdlog::warn("estimates: {}", c.note);
+    pf_json.push_back({{"layer", c.layer},
+                       {"positions", c.positions},
+                       {"parallelization_factor", c.parallelization_factor},
+                       {"latency_cycles", c.latency_cycles},
+                       {"initiation_interval", c.initiation_interval},
+                       {"met", c.met},
+                       {"note", c.note}});
+  }
   std::vector<fs::path> written;
 
   // What hls4ml would reject or compute differently, before anything is written.
@@ -382,11 +409,23 @@ void ExportStage::run(StageContext& context) {
       written.push_back(path);
     }
   }
+  // Two designs from one configuration: hlslim's own project (the figures at the top level,
+  // in the results and the summary) and the one hls4ml builds ("hls4ml").
   const ModelEstimate estimate = estimate_resources(graph, hls);
-  const nlohmann::json estimate_json = estimate.to_json();
+  const ModelEstimate hls4ml_estimate = estimate_hls4ml(graph, hls, hls4ml_design);
+  nlohmann::json estimate_json = estimate.to_json();
+  estimate_json["shown"] = estimate.design;
+  estimate_json["hls4ml"] = hls4ml_estimate.to_json();
+  estimate_json["hls4ml"]["strategy"] = strategy_;
+  estimate_json["hls4ml"]["targets"] = {{"conv_latency_target", conv_latency_target_},
+                                        {"conv_interval_target", conv_interval_target_}};
+  estimate_json["hls4ml"]["parallelization_choices"] = pf_json;
   write_file_atomic(dir / "estimates.json", estimate_json.dump(2) + "\n");
   written.push_back(dir / "estimates.json");
-  spdlog::info("'{}' estimates of the HLS design:\n{}", model_, estimate.table());
+  spdlog::info("'{}' estimates of {} (hlslim's own HLS project):\n{}", model_, estimate.design,
+               estimate.table());
+  spdlog::info("'{}' estimates of {} (the design hls4ml builds from hls4ml_config.yml):\n{}",
+               model_, hls4ml_estimate.design, hls4ml_estimate.table());
 
   nlohmann::json& m = context.metrics();
   m = {{"model", model_}, {"project", project_}, {"formats", formats_}, {"test_vectors", n}};
@@ -413,12 +452,16 @@ void ExportStage::run(StageContext& context) {
   totals.bops = estimate.bops;
   context.results().estimates = totals;
   context.results().sizes.push_back(model_size(model_, graph));
+  m["estimates_hls4ml"] = estimate_json["hls4ml"].at("total");
   spdlog::info(
-      "'{}' exported to {}: {} files, {} readiness warning(s); estimate {} LUT, {} FF, "
-      "{} DSP, {} BRAM, {} cycles ({:.1f} ns), II {}",
-      model_, dir.string(), written.size(), warnings, estimate.lut, estimate.ff, estimate.dsp,
-      estimate.bram_18k, estimate.latency_cycles, estimate.latency_ns,
-      estimate.initiation_interval);
+      "'{}' exported to {}: {} files, {} readiness warning(s); estimate of {} {} LUT, {} FF, "
+      "{} DSP, {} BRAM, {} cycles ({:.1f} ns), II {}; of {} {} LUT, {} FF, {} DSP, {} BRAM, "
+      "{} cycles ({:.1f} ns), II {}",
+      model_, dir.string(), written.size(), warnings, estimate.design, estimate.lut, estimate.ff,
+      estimate.dsp, estimate.bram_18k, estimate.latency_cycles, estimate.latency_ns,
+      estimate.initiation_interval, hls4ml_estimate.design, hls4ml_estimate.lut, hls4ml_estimate.ff,
+      hls4ml_estimate.dsp, hls4ml_estimate.bram_18k, hls4ml_estimate.latency_cycles,
+      hls4ml_estimate.latency_ns, hls4ml_estimate.initiation_interval);
 }
 
 }  // namespace hlslim

@@ -53,6 +53,8 @@ class ExportStage : public Stage {
   YAML::Node reuse_factors_node_;
   std::int64_t test_vectors_ = 1000;
   std::vector<std::string> formats_;
+  std::int64_t conv_latency_target_ = 0;   ///< estimates: cycles per convolution, 0: none
+  std::int64_t conv_interval_target_ = 0;  ///< estimates: interval per convolution, 0: none
 
   std::map<std::string, std::int64_t> reuse_factors_;  ///< layer name or type -> value
   std::map<std::string, SourcePos> reuse_factor_pos_;  ///< position of each entry's value

@@ -117,10 +117,12 @@ struct ModelEstimate {
   std::string table() const;
 };
 
-/// Estimates the io_parallel design write_hls_project() generates for `quantized_graph`
-/// (the same analysis: precisions, quantized weights, reuse factors). Throws hlslim::Error as
-/// write_hls_project() does (unusable options, invalid reuse factors, unsupported layers,
-/// missing precisions).
+/// Estimates the design write_hls_project() generates for `quantized_graph` (the same
+/// analysis: precisions, quantized weights, reuse factors): io_parallel, every layer fully
+/// unrolled (design "hlslim io_parallel"); options.io_type "io_stream": the streaming project,
+/// with the structure of hls4ml's io_stream design (estimate_hls4ml(), design
+/// "hlslim io_stream"). Throws hlslim::Error as write_hls_project() does (unusable options,
+/// invalid reuse factors, unsupported layers, missing precisions).
 ModelEstimate estimate_resources(const Graph& quantized_graph, const HlsProjectOptions& options,
                                  const EstimateModel& constants = {});
 
@@ -161,8 +163,10 @@ struct ParallelizationChoice {
 /// For every conv1d/conv2d layer, the smallest valid parallelization factor (the fewest
 /// multipliers) whose estimated latency and interval in hls4ml's io_parallel design meet
 /// `targets`, written into the layer's "parallelization_factor" attribute; when none does, the
-/// layer gets every position at once (the fastest design) and a note. Leaves the graph alone
-/// and returns nothing when both targets are 0. Throws as estimate_hls4ml().
+/// layer gets every position at once (the fastest design) and a note. Under io_stream nothing
+/// is chosen (a convolution reads one pixel per step); layers missing a target get a note.
+/// Leaves the graph alone and returns nothing when both targets are 0. Throws as
+/// estimate_hls4ml().
 std::vector<ParallelizationChoice> choose_parallelization_factors(
     Graph& quantized_graph, const HlsProjectOptions& options, const Hls4mlEstimateOptions& io,
     const ConvTargets& targets, const EstimateModel& constants = hls4ml_estimate_model());
