@@ -312,9 +312,9 @@ void other(const Context& c, const HlsLayer& l, Schedule& s, LayerEstimate& e) {
 
 namespace estimate_detail {
 
-ModelEstimate estimate_unrolled(const Graph& graph, const HlsProjectOptions& options,
-                                const EstimateModel& constants, bool register_outputs) {
-  const hls_detail::HlsModel model = hls_detail::build_hls_model(graph, options);
+ModelEstimate estimate_unrolled(const Graph& graph, const hls_detail::HlsModel& model,
+                                const HlsProjectOptions& options, const EstimateModel& constants,
+                                bool register_outputs) {
   ModelEstimate m;
   m.model = graph.name;
   m.device = fpga_part(options.part);
@@ -392,7 +392,8 @@ ModelEstimate estimate_resources(const Graph& graph, const HlsProjectOptions& op
     m.design = "hlslim io_stream";
     return m;
   }
-  ModelEstimate m = estimate_detail::estimate_unrolled(graph, options, constants, true);
+  ModelEstimate m = estimate_detail::estimate_unrolled(
+      graph, hls_detail::build_hls_model(graph, options), options, constants, true);
   m.design = "hlslim io_parallel";
   return m;
 }

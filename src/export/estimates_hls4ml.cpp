@@ -85,8 +85,8 @@ ModelEstimate estimate_hls4ml(const Graph& graph, const HlsProjectOptions& optio
   }
   HlsProjectOptions unrolled = options;
   unrolled.io_type = "io_parallel";
-  ModelEstimate m = estimate_detail::estimate_unrolled(graph, unrolled, constants, false);
   const hls_detail::HlsModel model = hls_detail::build_hls_model(graph, unrolled);
+  ModelEstimate m = estimate_detail::estimate_unrolled(graph, model, unrolled, constants, false);
   m.design = stream ? "hls4ml io_stream" : "hls4ml io_parallel";
 
   // hls4ml's top is one pipeline (PipelineStyle auto) unless a layer needs dataflow: io_stream,
