@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "hlslim/export/readiness.hpp"
 #include "hlslim/quant/fixed_type.hpp"
 #include "hlslim/util/errors.hpp"
 #include "test_models.hpp"
@@ -206,6 +207,37 @@ TEST(Hls4mlConfig, WritesEachLayersReuseFactor) {
   EXPECT_EQ(names["out"]["ReuseFactor"].as<int>(), 3);
   EXPECT_EQ(names["out_result_quant"]["ReuseFactor"].as<int>(), 3);
   EXPECT_EQ(names["model_input"]["ReuseFactor"].as<int>(), 4);
+}
+
+TEST(Hls4mlConfig, StatesEveryConvolutionsParallelizationFactor) {
+  // conv.1 has 10 output positions, conv-2 (k2, stride 2 on 5) has 2.
+  Graph graph = conv1d_model();
+  TempDir dir("config_pf");
+  Written w = write_all(graph, dir);
+  YAML::Node names = w.config["HLSConfig"]["LayerName"];
+  // Without the attribute every position at once: the design hlslim's own project builds.
+  EXPECT_EQ(names["conv_1"]["ParallelizationFactor"].as<int>(), 10);
+  EXPECT_EQ(names["conv_2"]["ParallelizationFactor"].as<int>(), 2);
+  EXPECT_FALSE(names["conv_1_result_quant"]["ParallelizationFactor"].IsDefined());
+  EXPECT_FALSE(names["fc"]["ParallelizationFactor"].IsDefined());
+
+  graph.layers[0].attrs["parallelization_factor"] = std::int64_t{5};
+  w = write_all(graph, dir);
+  EXPECT_EQ(w.config["HLSConfig"]["LayerName"]["conv_1"]["ParallelizationFactor"].as<int>(), 5);
+  EXPECT_TRUE(check_hls4ml_readiness(graph, {}).empty());
+
+  // Not a divisor of 10: the configuration states the value hls4ml would use, and readiness
+  // says so.
+  graph.layers[0].attrs["parallelization_factor"] = std::int64_t{4};
+  w = write_all(graph, dir);
+  EXPECT_EQ(w.config["HLSConfig"]["LayerName"]["conv_1"]["ParallelizationFactor"].as<int>(), 5);
+  const std::vector<ExportFinding> findings = check_hls4ml_readiness(graph, {});
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].node, "conv_1");
+  EXPECT_EQ(findings[0].severity, Severity::kWarning);
+  EXPECT_EQ(findings[0].message,
+            "layer 'conv.1': parallelization factor 4 is not valid for 10 output positions "
+            "(valid: 1, 2, 5, 10); hls4ml uses 5");
 }
 
 TEST(Hls4mlConfig, RefusesAResultOfAnotherGraph) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "export_common.hpp"
+#include "hlslim/export/reuse_factor.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 #include "qonnx_model.hpp"
@@ -106,6 +107,15 @@ void write_hls4ml_config(const Graph& quantized_graph, const OnnxExportResult& q
             : onnx_export::layer_reuse_factor(quantized_graph, quantized_graph.layers[node.layer],
                                               options.reuse_factor);
     out << YAML::Key << "ReuseFactor" << YAML::Value << rf;
+    // A convolution's output positions per step of hls4ml's io_parallel loop; stated for every
+    // convolution, since hls4ml's default of 1 builds a different design from the estimate's.
+    if (node.layer >= 0 && node.name == built.result.node_names[node.layer]) {
+      const Layer& layer = quantized_graph.layers[node.layer];
+      if (layer.kind == LayerKind::kConv1d || layer.kind == LayerKind::kConv2d) {
+        out << YAML::Key << "ParallelizationFactor" << YAML::Value
+            << layer_parallelization_factor(quantized_graph, layer);
+      }
+    }
     out << YAML::EndMap;
   }
   out << YAML::EndMap;  // LayerName

@@ -223,6 +223,15 @@ std::vector<ExportFinding> Checker::run() {
   names.claim("model_input");
   names_ = onnx_export::claim_layer_names(graph_, names);
 
+  // A parallelization factor hls4ml would replace: the configuration states the replacement.
+  for (const std::string& problem : parallelization_factor_problems(graph_)) {
+    std::string node;
+    for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
+      if (problem.rfind("layer '" + graph_.layers[i].name + "'", 0) == 0) node = names_[i];
+    }
+    warning(node, problem);
+  }
+
   FixedType value_type = precision_.input;  // the type of the values entering layer i
   for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
     const Layer& layer = graph_.layers[i];
