@@ -75,10 +75,9 @@ std::vector<std::string> hls_project_option_problems(const HlsProjectOptions& op
     problems.push_back("reuse factor must be at least 1, got " +
                        std::to_string(options.reuse_factor));
   }
-  if (options.io_type != "io_parallel") {
+  if (options.io_type != "io_parallel" && options.io_type != "io_stream") {
     problems.push_back("io_type '" + options.io_type +
-                       "' is not supported by the HLS writer: use io_parallel (io_stream is not "
-                       "implemented)");
+                       "' is not supported by the HLS writer: use io_parallel or io_stream");
   }
   return problems;
 }
@@ -94,25 +93,37 @@ std::vector<std::filesystem::path> write_hls_project(const Graph& quantized_grap
   test_vectors(quantized_graph, model, test_inputs, inputs_text, outputs_text);
 
   const std::string& p = options.project;
+  const bool stream = options.io_type == "io_stream";
+  // io_stream: the kernels compute one element or window; parameters.h holds their tables.
+  const HlsModel kernels = stream ? stream_kernels(model) : model;
   std::vector<std::pair<std::filesystem::path, std::string>> files;
-  files.emplace_back("firmware/" + p + ".cpp", top_source(model, options));
-  files.emplace_back("firmware/" + p + ".h", top_header(model, options));
+  files.emplace_back("firmware/" + p + ".cpp", stream ? stream_top_source(model, kernels, options)
+                                                      : top_source(model, options));
+  files.emplace_back("firmware/" + p + ".h",
+                     stream ? stream_top_header(model, options) : top_header(model, options));
   files.emplace_back("firmware/defines.h", defines_header(model, options));
-  files.emplace_back("firmware/parameters.h", parameters_header(model, options));
+  files.emplace_back("firmware/parameters.h", parameters_header(kernels, options));
   for (const HlsLayer& l : model.layers) {
     if (l.is_linear() || l.kind == LayerKind::kBatchNorm)
       files.emplace_back("firmware/weights/" + l.cname + "_w.h", weights_header(model, l));
     if (l.has_bias || l.kind == LayerKind::kBatchNorm)
       files.emplace_back("firmware/weights/" + l.cname + "_b.h", biases_header(model, l));
   }
-  files.emplace_back(p + "_test.cpp", testbench_source(model, options));
+  const std::string testbench = testbench_source(model, options);
+  files.emplace_back(p + "_test.cpp", stream ? stream_testbench(testbench, options) : testbench);
   files.emplace_back("tb_data/tb_input_features.dat", inputs_text);
   files.emplace_back("tb_data/tb_output_predictions.dat", outputs_text);
   files.emplace_back("build_prj.tcl", build_tcl(model, options));
   files.emplace_back("csim/hlslim_ap_systemc.h", systemc_shim_header());
+  if (stream) files.emplace_back("csim/hls_stream.h", hls_stream_shim_header());
   files.emplace_back("csim/hlslim_sc_main.cpp", sc_main_stub());
   files.emplace_back("csim/build_csim.sh", csim_script(p));
-  files.emplace_back("csim/Makefile", csim_makefile(p));
+  std::string makefile = csim_makefile(p);
+  if (stream) {
+    const std::string shim = " hlslim_ap_systemc.h\n";
+    makefile.replace(makefile.find(shim), shim.size(), " hlslim_ap_systemc.h hls_stream.h\n");
+  }
+  files.emplace_back("csim/Makefile", makefile);
 
   std::vector<std::filesystem::path> written;
   for (const auto& [relative, content] : files) {

@@ -103,7 +103,9 @@ std::string defines_header(const HlsModel& model, const HlsProjectOptions& optio
   s += "#define N_OUTPUT " + str(model.output_size) + "\n\n";
   s += "typedef " + c_type(model.input_type) + " input_t;\n\n";
   for (const HlsLayer& l : model.layers) s += types_of(l) + "\n";
-  s += "typedef " + model.output_ctype + " result_t;\n\n#endif\n";
+  s += "typedef " + model.output_ctype + " result_t;\n\n";
+  if (options.io_type == "io_stream") s += stream_defines(model);
+  s += "#endif\n";
   return s;
 }
 

@@ -24,18 +24,8 @@ std::string flat_index(const std::string& c, std::int64_t h, const std::string& 
 // "static void fc1(const input_t x[12], fc1_result_t y[6], ...) {", one parameter per line
 // when that is too long. `extra` lists the further parameters, each starting with ", ".
 std::string signature(const HlsLayer& l, const std::string& extra) {
-  const std::string head = "static void " + l.cname + "(";
-  std::string params = "const " + l.in_ctype + " x[" + str(l.in_size) + "], " + l.cname +
-                       "_result_t y[" + str(l.out_size) + "]" + extra;
-  if (head.size() + params.size() + 3 <= 100) return head + params + ") {\n";
-  std::string broken;
-  for (std::size_t at = 0; at < params.size();) {
-    std::size_t comma = params.find(", ", at);
-    if (comma == std::string::npos) comma = params.size();
-    broken += "\n    " + params.substr(at, comma - at) + (comma < params.size() ? "," : "");
-    at = comma + 2;
-  }
-  return head + broken + ") {\n";
+  return function_head(l.cname, "const " + l.in_ctype + " x[" + str(l.in_size) + "], " + l.cname +
+                                    "_result_t y[" + str(l.out_size) + "]" + extra);
 }
 
 std::string describe(const HlsLayer& l) {
@@ -105,7 +95,7 @@ std::string linear_shared(const HlsLayer& l) {
        (rf >= kBramMinDepth ? "bram" : "lutram") + "\n";
   s += "#pragma HLS ALLOCATION operation instances=mul limit=" + str(limit) + "\n";
   const std::string acc_t = l.cname + "_accum_t";
-  if (l.kind == LayerKind::kDense) {
+  if (g.dims == 0) {  // dense, or one window of a streamed convolution (hls_project_stream.cpp)
     const std::string n_in = str(g.channels);
     s += "  for (int o = 0; o < " + str(g.filters) + "; o++) {\n";
     s += "    " + acc_t + " acc = " + bias_init(l, "o") + ";\n";
@@ -283,6 +273,19 @@ std::string pool(const HlsLayer& l) {
 }
 
 }  // namespace
+
+std::string function_head(const std::string& name, const std::string& params) {
+  const std::string head = "static void " + name + "(";
+  if (head.size() + params.size() + 3 <= 100) return head + params + ") {\n";
+  std::string broken;
+  for (std::size_t at = 0; at < params.size();) {
+    std::size_t comma = params.find(", ", at);
+    if (comma == std::string::npos) comma = params.size();
+    broken += "\n    " + params.substr(at, comma - at) + (comma < params.size() ? "," : "");
+    at = comma + 2;
+  }
+  return head + broken + ") {\n";
+}
 
 std::string layer_function(const HlsModel&, const HlsLayer& l) {
   if (l.passthrough) return "";

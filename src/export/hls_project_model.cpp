@@ -36,7 +36,9 @@ const std::set<std::string>& reserved_words() {
         "public register reinterpret_cast requires return short signed sizeof static "
         "static_assert static_cast struct switch template this thread_local throw true try "
         "typedef typeid typename union unsigned using virtual void volatile wchar_t while xor "
-        "xor_eq main input output input_t result_t n_input n_output");
+        "xor_eq main input output input_t result_t n_input n_output hlslim_array input_stream_t "
+        "output_stream_t n_input_elements input_element_size n_output_elements "
+        "output_element_size");
     std::set<std::string> set;
     for (std::string word; text >> word;) set.insert(word);
     return set;
@@ -48,9 +50,10 @@ namespace {
 
 // What the generator appends to a layer's C name: "" is the layer's function. Macros and
 // include guards use the upper-case forms, so uniqueness ignores case.
-constexpr const char* kSuffixes[] = {"",          "_out",      "_w",      "_b",        "_w_index",
-                                     "_prod_out", "_prod_in",  "_prod_w", "_weight_t", "_bias_t",
-                                     "_accum_t",  "_result_t", "_div_t",  "_alpha"};
+constexpr const char* kSuffixes[] = {"",          "_out",      "_w",       "_b",
+                                     "_w_index",  "_prod_out", "_prod_in", "_prod_w",
+                                     "_weight_t", "_bias_t",   "_accum_t", "_result_t",
+                                     "_div_t",    "_alpha",    "_stream",  "_stream_t"};
 
 std::string lower(const std::string& text) {
   std::string out = text;

@@ -139,11 +139,32 @@ std::string weights_header(const HlsModel& model, const HlsLayer& layer);
 std::string biases_header(const HlsModel& model, const HlsLayer& layer);
 std::string top_header(const HlsModel& model, const HlsProjectOptions& options);
 std::string top_source(const HlsModel& model, const HlsProjectOptions& options);
+/// "static void name(params) {\n", the parameters one per line when the line would pass 100
+/// columns. `params` are separated by ", ".
+std::string function_head(const std::string& name, const std::string& params);
 /// One layer's function (its definition in <project>.cpp); empty for pass-through layers.
 std::string layer_function(const HlsModel& model, const HlsLayer& layer);
 /// The call in the top function.
 std::string layer_call(const HlsModel& model, const HlsLayer& layer);
 std::string testbench_source(const HlsModel& model, const HlsProjectOptions& options);
 std::string build_tcl(const HlsModel& model, const HlsProjectOptions& options);
+
+// ---- io_stream (hls_project_stream.cpp) ------------------------------------------------------
+
+/// The layers as their io_stream kernels see them: a convolution as a dense layer over one
+/// window (its product tables, padded taps included), a windowed pool over one window, an
+/// activation or batch norm over one element; other layers unchanged. parameters.h is written
+/// from this model so that the product tables fit the kernels.
+HlsModel stream_kernels(const HlsModel& model);
+/// defines.h's io_stream part: hls_stream.h, the element sizes and the stream element types.
+std::string stream_defines(const HlsModel& model);
+std::string stream_top_header(const HlsModel& model, const HlsProjectOptions& options);
+/// The kernels (written by layer_function() from `kernels`), the processes and the top function.
+std::string stream_top_source(const HlsModel& model, const HlsModel& kernels,
+                              const HlsProjectOptions& options);
+/// The io_parallel testbench `parallel` with the call of the top function through streams.
+std::string stream_testbench(const std::string& parallel, const HlsProjectOptions& options);
+/// csim/hls_stream.h: hls::stream for the C simulation without vendor tools.
+std::string hls_stream_shim_header();
 
 }  // namespace hlslim::hls_detail

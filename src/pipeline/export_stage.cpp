@@ -78,9 +78,10 @@ void ExportStage::declare(OptionTable& t) {
   t.add_string("part", part_, "xcvu13p-flga2577-2-e",
                "FPGA part, for Vitis HLS, hls4ml and the estimates (DSP type, device totals).");
   t.add_float("clock_period", clock_period_, 2.5, "Target clock period in ns.").greater_than(0);
-  t.add_choice("io_type", io_type_, "io_parallel", {"io_parallel"},
-               "Interface: the whole input and output as arrays, one event per initiation "
-               "interval (io_stream is not implemented).");
+  t.add_choice("io_type", io_type_, "io_parallel", {"io_parallel", "io_stream"},
+               "Interface: io_parallel takes the whole input and output as arrays, one event per "
+               "initiation interval; io_stream streams one element per position (all channels) "
+               "through a DATAFLOW pipeline with line buffers for convolutions and pools.");
   t.add_choice("strategy", strategy_, "Latency", {"Latency", "Resource"},
                "hls4ml strategy. Under Resource hls4ml would replace an invalid reuse factor; "
                "here every reuse factor must be valid whatever the strategy.");

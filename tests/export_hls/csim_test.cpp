@@ -41,7 +41,8 @@ struct Csim {
   std::filesystem::path dir;
   // With HLSLIM_AP_TYPES_INCLUDE naming the include directory of Xilinx's open-source
   // ap_fixed headers (github.com/Xilinx/HLS_arbitrary_Precision_Types, also shipped by hls4ml
-  // under templates/vivado/ap_types), the same testbench built with them instead of the shim.
+  // under templates/vivado/ap_types), the same testbench built with them instead of the shim
+  // (io_stream: with csim/hls_stream.h unless that directory has its own hls_stream.h).
   bool vendor_headers = false;
   int vendor_status = -1;
   std::string vendor_output;
@@ -63,8 +64,8 @@ Csim build_and_run(const Graph& graph, const HlsProjectOptions& options,
     const std::string& p = options.project;
     const std::string vendor = "cd '" + csim.dir.string() + "' && '" + HLSLIM_TEST_CXX +
                                "' -std=c++17 -O0 -Wno-unknown-pragmas -I'" + ap_types +
-                               "' -Ifirmware -o csim/" + p + "_ap " + p + "_test.cpp firmware/" +
-                               p + ".cpp && ./csim/" + p + "_ap tb_data";
+                               "' -Ifirmware -Icsim -o csim/" + p + "_ap " + p +
+                               "_test.cpp firmware/" + p + ".cpp && ./csim/" + p + "_ap tb_data";
     csim.vendor_status = export_test::run_command(vendor, csim.vendor_output);
   }
   return csim;
@@ -84,6 +85,30 @@ void expect_pass(const Csim& csim, std::size_t events, std::size_t outputs, bool
   // HLSLIM_KEEP_CSIM=1 keeps the projects for inspection.
   const char* keep_all = std::getenv("HLSLIM_KEEP_CSIM");
   if (keep_all != nullptr && std::string(keep_all) == "1") keep = true;
+  if (!keep && !::testing::Test::HasFailure()) std::filesystem::remove_all(csim.dir);
+}
+
+// Changes the first prediction of event 0 in a passed project: its testbench must then report
+// FAIL, exit status 1 and the event. Removes the project when the test has passed.
+void expect_fail_on_changed_prediction(const Csim& csim, const std::string& project,
+                                       std::size_t events, std::size_t outputs) {
+  const std::filesystem::path predictions = csim.dir / "tb_data/tb_output_predictions.dat";
+  std::stringstream text;
+  text << std::ifstream(predictions).rdbuf();
+  std::string changed = text.str();
+  changed.insert(changed.find(' '), "1");  // first output of event 0, a different number
+  std::ofstream(predictions) << changed;
+  std::string output;
+  const int status = export_test::run_command(
+      "cd '" + csim.dir.string() + "' && ./csim/" + project + "_csim", output);
+  EXPECT_EQ(status, 1) << output;
+  EXPECT_NE(output.find("mismatch: event 0 output 0"), std::string::npos) << output;
+  const std::string summary = std::to_string(events) + " events, " +
+                              std::to_string(events * outputs) +
+                              " outputs compared, 1 mismatches\nFAIL";
+  EXPECT_NE(output.find(summary), std::string::npos) << output;
+  const char* keep_all = std::getenv("HLSLIM_KEEP_CSIM");
+  const bool keep = keep_all != nullptr && std::string(keep_all) == "1";
   if (!keep && !::testing::Test::HasFailure()) std::filesystem::remove_all(csim.dir);
 }
 
@@ -183,6 +208,31 @@ Graph conv2d_student(std::mt19937_64& rng) {
        roles("fixed<6,2>", "fixed<6,2>", "fixed<14,6>", "fixed<10,4,RND_CONV,SAT>")});
 }
 
+// A model and its test inputs (drawn after the weights from the same generator).
+struct CsimCase {
+  Graph graph;
+  std::vector<float> inputs;
+  std::size_t events() const { return inputs.size() / shape_numel(graph.input_shape); }
+};
+
+CsimCase dense_case() {
+  std::mt19937_64 rng(11);
+  Graph g = dense_student(rng);
+  return {std::move(g), random_inputs(rng, 300 * 12, -9.0, 9.0, 1.0 / 128)};
+}
+
+CsimCase conv1d_case() {
+  std::mt19937_64 rng(12);
+  Graph g = conv1d_student(rng);
+  return {std::move(g), random_inputs(rng, 300 * 16, -2.5, 2.5, 1.0 / 32)};
+}
+
+CsimCase conv2d_case() {
+  std::mt19937_64 rng(13);
+  Graph g = conv2d_student(rng);
+  return {std::move(g), random_inputs(rng, 200 * 60, -5.0, 5.0, 1.0 / 32)};
+}
+
 class HlsCsimTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -191,9 +241,9 @@ class HlsCsimTest : public ::testing::Test {
 };
 
 TEST_F(HlsCsimTest, DenseStudentReproducesTheEngineBitForBit) {
-  std::mt19937_64 rng(11);
-  const Graph g = dense_student(rng);
-  const std::vector<float> x = random_inputs(rng, 300 * 12, -9.0, 9.0, 1.0 / 128);
+  const CsimCase c = dense_case();
+  const Graph& g = c.graph;
+  const std::vector<float>& x = c.inputs;
   EXPECT_GT(outputs_changed_by_wide_types(g, x), 100u);
   HlsProjectOptions options;
   options.project = "dense_student";
@@ -201,9 +251,9 @@ TEST_F(HlsCsimTest, DenseStudentReproducesTheEngineBitForBit) {
 }
 
 TEST_F(HlsCsimTest, Conv1dStudentReproducesTheEngineBitForBit) {
-  std::mt19937_64 rng(12);
-  const Graph g = conv1d_student(rng);
-  const std::vector<float> x = random_inputs(rng, 300 * 16, -2.5, 2.5, 1.0 / 32);
+  const CsimCase c = conv1d_case();
+  const Graph& g = c.graph;
+  const std::vector<float>& x = c.inputs;
   EXPECT_GT(outputs_changed_by_wide_types(g, x), 100u);
   HlsProjectOptions options;
   options.project = "conv1d_student";
@@ -211,9 +261,9 @@ TEST_F(HlsCsimTest, Conv1dStudentReproducesTheEngineBitForBit) {
 }
 
 TEST_F(HlsCsimTest, Conv2dStudentReproducesTheEngineBitForBit) {
-  std::mt19937_64 rng(13);
-  const Graph g = conv2d_student(rng);
-  const std::vector<float> x = random_inputs(rng, 200 * 60, -5.0, 5.0, 1.0 / 32);
+  const CsimCase c = conv2d_case();
+  const Graph& g = c.graph;
+  const std::vector<float>& x = c.inputs;
   EXPECT_GT(outputs_changed_by_wide_types(g, x), 50u);
   HlsProjectOptions options;
   options.project = "conv2d_student";
@@ -222,22 +272,7 @@ TEST_F(HlsCsimTest, Conv2dStudentReproducesTheEngineBitForBit) {
   expect_pass(csim, 200, 2, true);
 
   // The testbench notices a changed prediction: FAIL, exit status 1, the event named.
-  const std::filesystem::path predictions = csim.dir / "tb_data/tb_output_predictions.dat";
-  std::stringstream text;
-  text << std::ifstream(predictions).rdbuf();
-  std::string changed = text.str();
-  changed.insert(changed.find(' '), "1");  // first output of event 0, a different number
-  std::ofstream(predictions) << changed;
-  std::string output;
-  const int status = export_test::run_command(
-      "cd '" + csim.dir.string() + "' && ./csim/conv2d_student_csim", output);
-  EXPECT_EQ(status, 1) << output;
-  EXPECT_NE(output.find("mismatch: event 0 output 0"), std::string::npos) << output;
-  EXPECT_NE(output.find("200 events, 400 outputs compared, 1 mismatches\nFAIL"), std::string::npos)
-      << output;
-  const char* keep_all = std::getenv("HLSLIM_KEEP_CSIM");
-  const bool keep = keep_all != nullptr && std::string(keep_all) == "1";
-  if (!keep && !HasFailure()) std::filesystem::remove_all(csim.dir);
+  expect_fail_on_changed_prediction(csim, "conv2d_student", 200, 2);
 }
 
 // A layer whose weights are all zero (no products, no weight array), a global max pool, and a
@@ -261,6 +296,99 @@ TEST_F(HlsCsimTest, EdgeCasesCompileAndMatch) {
   HlsProjectOptions options;
   options.project = "edge";
   expect_pass(build_and_run(g, options, x, "csim_edge"), 20, 3);
+  options.io_type = "io_stream";
+  options.project = "edge_stream";
+  expect_pass(build_and_run(g, options, x, "csim_edge_stream"), 20, 3);
+}
+
+// A convolutional student on 9 x 16 hit images (the muon trigger's input shape): a 'same' 3 x 3
+// convolution, a max pool that leaves the last row unused, a strided 'valid' 3 x 3
+// convolution, batch norm, flatten and a dense head.
+Graph conv_student(std::mt19937_64& rng) {
+  Layer bn =
+      export_test::batch_norm("bn", {1.25f, 0.5f, -0.75f, 1.0f}, {0.25f, -0.125f, 0.0f, 0.5f},
+                              {0.1f, -0.3f, 0.2f, 0.0f}, {0.8f, 1.7f, 0.5f, 1.0f});
+  return quantized_chain(
+      "conv_student", {1, 9, 16},
+      {conv("conv1", LayerKind::kConv2d, 1, {3, 3}, {1, 1}, Padding::kSame,
+            random_weights(rng, 36, 0.9, 1.0 / 8, 30), random_weights(rng, 4, 0.5, 1.0 / 16, 0)),
+       layer("relu1", LayerKind::kRelu), pool("pool", LayerKind::kMaxPool2d, {2, 2}),
+       conv("conv2", LayerKind::kConv2d, 4, {3, 3}, {2, 2}, Padding::kValid,
+            random_weights(rng, 144, 0.9, 1.0 / 8, 40), random_weights(rng, 4, 0.5, 1.0 / 16, 0)),
+       bn, layer("relu2", LayerKind::kRelu), layer("flatten", LayerKind::kFlatten),
+       dense("out", 12, random_weights(rng, 24, 1.9, 1.0 / 16, 20), {0.25f, -0.5f})},
+      "fixed<8,3,RND_CONV,SAT>",
+      {roles("fixed<5,1,RND_CONV,SAT>", "fixed<6,1>", "fixed<11,4,RND_CONV,SAT>",
+             "fixed<9,4,RND,SAT>"),
+       roles(nullptr, nullptr, nullptr, "ufixed<7,3,RND,SAT>"),
+       roles(nullptr, nullptr, nullptr, "ufixed<7,3>"),
+       roles("fixed<5,1,RND_CONV,SAT>", "fixed<6,1>", "fixed<11,4,TRN,WRAP>", "fixed<9,4,RND,SAT>"),
+       roles("fixed<8,2,RND_CONV>", "fixed<8,2>", nullptr, "fixed<9,4,RND_ZERO,SAT>"),
+       roles(nullptr, nullptr, nullptr, "ufixed<8,4,RND_CONV,SAT>"),
+       {},
+       roles("fixed<6,2>", "fixed<6,2>", "fixed<14,6,RND,SAT>", "fixed<10,4,RND_CONV,SAT>")});
+}
+
+// A model whose output has several positions: a 2 x 1 convolution with strides 1 x 2, a 1 x 2
+// average pool that leaves the last column unused, a ReLU and a dropout at the end.
+Graph tail_model(std::mt19937_64& rng) {
+  Layer dropout = layer("drop", LayerKind::kDropout);
+  dropout.params.rate = 0.5;
+  return quantized_chain(
+      "tail", {2, 4, 5},
+      {conv("conv", LayerKind::kConv2d, 2, {2, 1}, {1, 2}, Padding::kValid,
+            random_weights(rng, 12, 0.9, 1.0 / 8, 25), random_weights(rng, 3, 0.5, 1.0 / 16, 0)),
+       pool("avg", LayerKind::kAvgPool2d, {1, 2}), layer("relu", LayerKind::kRelu), dropout},
+      "fixed<8,3,RND,SAT>",
+      {roles("fixed<5,1,RND_CONV,SAT>", "fixed<6,1>", "fixed<9,3,RND_ZERO,SAT>",
+             "fixed<8,3,RND,SAT>"),
+       roles(nullptr, nullptr, "fixed<9,3,TRN,SAT>", "fixed<7,3,RND,SAT>"),
+       roles(nullptr, nullptr, nullptr, "ufixed<6,2,RND_CONV,SAT>"),
+       {}});
+}
+
+// io_stream: the same models through streams, line buffers and DATAFLOW processes, bit for bit
+// (the narrow types matter on these vectors: checked above for the io_parallel cases).
+TEST_F(HlsCsimTest, StreamedModelsReproduceTheEngineBitForBit) {
+  const std::pair<std::string, CsimCase> cases[] = {
+      {"dense", dense_case()}, {"conv1d", conv1d_case()}, {"conv2d", conv2d_case()}};
+  for (const auto& [name, c] : cases) {
+    HlsProjectOptions options;
+    options.io_type = "io_stream";
+    options.project = name + "_stream";
+    options.reuse_factor = name == "conv2d" ? 2 : 1;  // as in the io_parallel cases
+    expect_pass(build_and_run(c.graph, options, c.inputs, "csim_" + options.project), c.events(),
+                2);
+  }
+}
+
+// A convolutional student streamed at reuse factor 1 and at 3 and 4, and a model whose output
+// is several stream elements.
+TEST_F(HlsCsimTest, StreamedConvolutionalStudentReproducesTheEngineBitForBit) {
+  HlsProjectOptions options;
+  options.io_type = "io_stream";
+  std::mt19937_64 rng(15);
+  const Graph g = conv_student(rng);
+  const std::vector<float> x = random_inputs(rng, 200 * 144, -3.0, 5.0, 1.0 / 16);
+  EXPECT_GT(outputs_changed_by_wide_types(g, x), 50u);
+  options.project = "student_stream";
+  const Csim csim = build_and_run(g, options, x, "csim_student_stream");
+  expect_pass(csim, 200, 2, true);
+  // The streamed testbench notices a changed prediction too.
+  expect_fail_on_changed_prediction(csim, "student_stream", 200, 2);
+
+  options.project = "student_stream_rf";
+  options.reuse_factor = 4;  // conv2 (36 inputs) and out (12); conv1 (9 inputs) at 3
+  Graph g_rf = g;
+  g_rf.layers[0].attrs["reuse_factor"] = std::int64_t{3};
+  expect_pass(build_and_run(g_rf, options, x, "csim_student_stream_rf"), 200, 2);
+  options.reuse_factor = 1;
+
+  std::mt19937_64 tail_rng(16);
+  const Graph tail = tail_model(tail_rng);
+  const std::vector<float> tail_x = random_inputs(tail_rng, 100 * 40, -4.0, 4.0, 1.0 / 32);
+  options.project = "tail_stream";
+  expect_pass(build_and_run(tail, options, tail_x, "csim_tail_stream"), 100, 9);
 }
 
 }  // namespace

@@ -156,15 +156,15 @@ TEST(HlsProject, OptionProblems) {
   bad.part = "";
   bad.clock_period_ns = 0;
   bad.reuse_factor = 0;
-  bad.io_type = "io_stream";
+  bad.io_type = "io_serial";
   EXPECT_EQ(hls_project_option_problems(bad),
             (std::vector<std::string>{
                 "project '2fast' must be a C identifier (letters, digits and '_', not starting "
                 "with a digit): it names the top function and the files",
                 "part must name an FPGA part", "clock period must be positive, got 0 ns",
                 "reuse factor must be at least 1, got 0",
-                "io_type 'io_stream' is not supported by the HLS writer: use io_parallel "
-                "(io_stream is not implemented)"}));
+                "io_type 'io_serial' is not supported by the HLS writer: use io_parallel or "
+                "io_stream"}));
   EXPECT_TRUE(hls_project_option_problems(HlsProjectOptions{}).empty());
   HlsProjectOptions reserved;
   reserved.project = "main";
@@ -172,9 +172,80 @@ TEST(HlsProject, OptionProblems) {
             (std::vector<std::string>{"project 'main' is reserved in the generated C++"}));
   HlsProjectOptions stream;
   stream.io_type = "io_stream";
-  EXPECT_EQ(expect_error(small_dense(), stream, {}, kExitConfig),
-            "io_type 'io_stream' is not supported by the HLS writer: use io_parallel (io_stream "
-            "is not implemented)");
+  EXPECT_TRUE(hls_project_option_problems(stream).empty());
+  HlsProjectOptions serial;
+  serial.io_type = "io_serial";
+  EXPECT_EQ(expect_error(small_dense(), serial, {}, kExitConfig),
+            "io_type 'io_serial' is not supported by the HLS writer: use io_parallel or io_stream");
+}
+
+// io_stream: the streams, their depths, the line buffer, DATAFLOW, and product tables per window.
+TEST(HlsProject, StreamProjectFilesAndPragmas) {
+  const Graph g = export_test::quantized_chain(
+      "small_conv", {1, 3, 5},
+      {export_test::conv("conv", LayerKind::kConv2d, 1, {2, 2}, {1, 1}, Padding::kValid,
+                         {0.5f, 0.0f, -0.25f, 1.0f, 0.0f, 0.0f, 0.75f, 0.0f}, {0.125f, -0.5f}),
+       layer("relu", LayerKind::kRelu), export_test::pool("pool", LayerKind::kMaxPool2d, {1, 3}),
+       layer("flatten", LayerKind::kFlatten), dense("fc", 4, {1.0f, -0.5f, 0.25f, 0.0f})},
+      "fixed<8,3,RND,SAT>",
+      {roles("fixed<6,2>", "fixed<6,2>", "fixed<16,6>", "fixed<10,4>"),
+       roles(nullptr, nullptr, nullptr, "ufixed<8,3>"),
+       roles(nullptr, nullptr, nullptr, "ufixed<8,3>"),
+       {},
+       roles("fixed<6,2>", nullptr, "fixed<16,6>", "fixed<12,5>")});
+  const std::filesystem::path dir = export_test::fresh_dir("stream");
+  HlsProjectOptions options;
+  options.project = "trigger";
+  options.io_type = "io_stream";
+  const auto files = write_hls_project(g, options, std::vector<float>(15, 0.5f), dir);
+  std::vector<std::string> names;
+  for (const auto& f : files) names.push_back(std::filesystem::relative(f, dir).generic_string());
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "firmware/trigger.cpp", "firmware/trigger.h", "firmware/defines.h",
+                       "firmware/parameters.h", "firmware/weights/conv_w.h",
+                       "firmware/weights/conv_b.h", "firmware/weights/fc_w.h", "trigger_test.cpp",
+                       "tb_data/tb_input_features.dat", "tb_data/tb_output_predictions.dat",
+                       "build_prj.tcl", "csim/hlslim_ap_systemc.h", "csim/hls_stream.h",
+                       "csim/hlslim_sc_main.cpp", "csim/build_csim.sh", "csim/Makefile"}));
+  const std::string top = read_file(dir / "firmware/trigger.cpp");
+  for (const char* expected :
+       {"void trigger(hls::stream<input_stream_t>& input, hls::stream<output_stream_t>& output) "
+        "{\n#pragma HLS INTERFACE axis port=input,output\n#pragma HLS DATAFLOW\n",
+        "  hls::stream<conv_stream_t> conv_out(\"conv_out\");\n"
+        "#pragma HLS STREAM variable=conv_out depth=8\n"
+        "  conv_stream(input, conv_out, conv_w, conv_b);\n",
+        "#pragma HLS STREAM variable=relu_out depth=8\n",
+        "#pragma HLS STREAM variable=pool_out depth=2\n",
+        "#pragma HLS STREAM variable=flatten_out depth=1\n",
+        "  flatten_stream(pool_out, flatten_out);\n  fc_stream(flatten_out, output, fc_w);\n}\n",
+        // flatten gathers the event in channels-first order
+        "      values[c * 2 + p] = in.data[c];\n",
+        // the conv's line buffer (one row of 5 positions, 1 channel) and 2 x 2 window
+        "  input_t lines[1][5][1];\n", "  input_t window[4];\n",
+        "      if (py >= 1 && px >= 1) {\n", "        ::conv(window, out.data, w, b);\n",
+        // the pool's window of 1 x 3 positions; the last column is not used
+        "      if (px == 2) {\n"}) {
+    EXPECT_NE(top.find(expected), std::string::npos) << expected << "\n" << top;
+  }
+  const std::string defines = read_file(dir / "firmware/defines.h");
+  for (const char* expected :
+       {"#include \"hls_stream.h\"\n",
+        "#define N_INPUT_ELEMENTS 15\n#define INPUT_ELEMENT_SIZE 1\n",
+        "#define N_OUTPUT_ELEMENTS 1\n#define OUTPUT_ELEMENT_SIZE 1\n",
+        "typedef hlslim_array<conv_result_t, 2> conv_stream_t;  // 8 per event\n",
+        "typedef hlslim_array<pool_result_t, 4> flatten_stream_t;  // 1 per event\n",
+        "typedef fc_stream_t output_stream_t;\n"}) {
+    EXPECT_NE(defines.find(expected), std::string::npos) << expected << "\n" << defines;
+  }
+  // The window's products: filter 0 reads taps 0, 2, 3; filter 1 reads tap 2.
+  const std::string parameters = read_file(dir / "firmware/parameters.h");
+  EXPECT_NE(parameters.find("static const int conv_prod_out[4] = { 0, 0, 0, 1 };\n"
+                            "static const int conv_prod_in[4] = { 0, 2, 3, 2 };\n"),
+            std::string::npos)
+      << parameters;
+  EXPECT_NE(read_file(dir / "csim/Makefile").find("hlslim_ap_systemc.h hls_stream.h\n"),
+            std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(HlsProject, ErrorTexts) {

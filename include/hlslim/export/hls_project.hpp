@@ -26,14 +26,16 @@ struct HlsProjectOptions {
   /// every attribute) overrides it. 1 is the fully unrolled implementation, where the products
   /// of zero weights are left out at generation time.
   std::int64_t reuse_factor = 1;
-  /// Only "io_parallel" is implemented: the whole input and output as arrays, one event per
-  /// initiation interval. "io_stream" is refused.
+  /// "io_parallel": the whole input and output as arrays, one event per initiation interval.
+  /// "io_stream": AXI streams of one element per position (all channels; a vector is one
+  /// element), the layers a DATAFLOW pipeline of processes with line buffers.
   std::string io_type = "io_parallel";
 };
 
 /// Every problem with the options themselves (not the model), one line each, empty when they
 /// are usable: a project name that is no C identifier or is a C++ keyword, a clock period that
-/// is not positive, a reuse factor below 1, an io_type other than io_parallel, an empty part.
+/// is not positive, a reuse factor below 1, an io_type other than io_parallel or io_stream, an
+/// empty part.
 std::vector<std::string> hls_project_option_problems(const HlsProjectOptions& options);
 
 /// Writes the HLS project of `quantized_graph` (a graph with precision attributes, see
@@ -48,8 +50,8 @@ std::vector<std::string> hls_project_option_problems(const HlsProjectOptions& op
 ///   tb_data/tb_input_features.dat                   `test_inputs`, one event per line
 ///   tb_data/tb_output_predictions.dat               the engine's outputs for them
 ///   build_prj.tcl                                   Vitis HLS: csim, synthesis, cosim, export
-///   csim/hlslim_ap_systemc.h, csim/hlslim_sc_main.cpp, csim/build_csim.sh, csim/Makefile
-///                                                   the C simulation with g++ and SystemC
+///   csim/hlslim_ap_systemc.h, [csim/hls_stream.h (io_stream)], csim/hlslim_sc_main.cpp,
+///   csim/build_csim.sh, csim/Makefile               the C simulation with g++ and SystemC
 ///
 /// `test_inputs` holds n x input_size floats (n may be 0: the data files are then empty).
 /// Returns the files written, in the order above; other files already in `dir` are left alone.
