@@ -183,6 +183,26 @@ ModelEstimate estimate_hls4ml(const Graph& graph, const HlsProjectOptions& optio
   return m;
 }
 
+namespace {
+
+bool meets(const LayerEstimate& e, const ConvTargets& targets) {
+  return (targets.latency_cycles <= 0 || e.latency_cycles <= targets.latency_cycles) &&
+         (targets.initiation_interval <= 0 || e.initiation_interval <= targets.initiation_interval);
+}
+
+std::string target_text(const ConvTargets& targets) {
+  std::string text;
+  if (targets.latency_cycles > 0)
+    text = "latency " + std::to_string(targets.latency_cycles) + " cycles";
+  if (targets.initiation_interval > 0) {
+    text += (text.empty() ? "" : ", ") + std::string("interval ") +
+            std::to_string(targets.initiation_interval) + " cycles";
+  }
+  return text;
+}
+
+}  // namespace
+
 std::vector<ParallelizationChoice> choose_parallelization_factors(Graph& graph,
                                                                   const HlsProjectOptions& options,
                                                                   const Hls4mlEstimateOptions& io,
@@ -199,43 +219,64 @@ std::vector<ParallelizationChoice> choose_parallelization_factors(Graph& graph,
     c.layer = layer.name;
     c.positions = *positions;
     c.met = false;
-    // io_stream convolutions read one pixel per step whatever the factor: nothing to choose.
-    const std::vector<std::int64_t> candidates = io.io_type == "io_stream"
-                                                     ? std::vector<std::int64_t>{0}
-                                                     : valid_parallelization_factors(*positions);
-    for (std::int64_t pf : candidates) {
-      if (pf > 0) layer.attrs["parallelization_factor"] = pf;
+    const auto evaluate = [&]() {
       const ModelEstimate m = estimate_hls4ml(graph, options, io, constants);
       const LayerEstimate& e = m.layers[i];
       c.parallelization_factor = e.parallelization_factor;
+      c.reuse_factor = e.reuse_factor;
       c.latency_cycles = e.latency_cycles;
       c.initiation_interval = e.initiation_interval;
-      if ((targets.latency_cycles <= 0 || e.latency_cycles <= targets.latency_cycles) &&
-          (targets.initiation_interval <= 0 ||
-           e.initiation_interval <= targets.initiation_interval)) {
-        c.met = true;
-        break;
+      return meets(e, targets);
+    };
+    if (io.io_type == "io_stream") {
+      // A convolution reads one pixel per step whatever the factor: nothing to choose.
+      c.met = evaluate();
+      if (!c.met) {
+        c.note = "layer '" + layer.name +
+                 "': io_stream reads its input one pixel per step: " + "latency " +
+                 std::to_string(c.latency_cycles) + ", interval " +
+                 std::to_string(c.initiation_interval) + " cycles, above the target (" +
+                 target_text(targets) + "; io_parallel with a parallelization factor is faster)";
       }
+      choices.push_back(c);
+      continue;
     }
-    if (!c.met && io.io_type == "io_stream") {
-      c.note = "layer '" + layer.name +
-               "': io_stream reads its input one pixel per step: " + "latency " +
-               std::to_string(c.latency_cycles) + ", interval " +
-               std::to_string(c.initiation_interval) +
-               " cycles, above the target (io_parallel with a parallelization factor is faster)";
-    } else if (!c.met) {
+    // The layer's own reuse factor first; lower valid ones only when no factor meets the
+    // targets at it, the largest that does (the fewest multipliers).
+    const AttrMap original = layer.attrs;
+    const std::int64_t own_rf = layer_reuse_factor(graph, layer, options);
+    const std::optional<ReuseDims> dims = reuse_dims(layer, shapes[i]);
+    std::vector<std::int64_t> rfs{own_rf};
+    if (dims) {
+      std::vector<std::int64_t> valid = valid_reuse_factors(dims->n_in, dims->n_out);
+      for (auto it = valid.rbegin(); it != valid.rend(); ++it)
+        if (*it < own_rf) rfs.push_back(*it);
+    }
+    for (std::int64_t rf : rfs) {
+      if (rf != own_rf) layer.attrs["reuse_factor"] = rf;
+      for (std::int64_t pf : valid_parallelization_factors(*positions)) {
+        layer.attrs["parallelization_factor"] = pf;
+        if (evaluate()) {
+          c.met = true;
+          break;
+        }
+      }
+      if (c.met) break;
+    }
+    if (!c.met) {
+      layer.attrs = original;
+      layer.attrs["parallelization_factor"] = *positions;
+      evaluate();
       c.note = "layer '" + layer.name + "': no parallelization factor meets the target (" +
-               (targets.latency_cycles > 0
-                    ? "latency " + std::to_string(targets.latency_cycles) + " cycles"
-                    : std::string()) +
-               (targets.latency_cycles > 0 && targets.initiation_interval > 0 ? ", " : "") +
-               (targets.initiation_interval > 0
-                    ? "interval " + std::to_string(targets.initiation_interval) + " cycles"
-                    : std::string()) +
-               "): every one of its " + std::to_string(c.positions) +
+               target_text(targets) + "): every one of its " + std::to_string(c.positions) +
                " output positions at once gives latency " + std::to_string(c.latency_cycles) +
                ", interval " + std::to_string(c.initiation_interval) +
-               " (a lower reuse factor or narrower types would be faster)";
+               (own_rf > 1 ? " even at reuse factor 1" : "") +
+               " (narrower types, or a longer clock period, take fewer cycles)";
+    } else if (c.reuse_factor != own_rf) {
+      c.note = "layer '" + layer.name + "': reuse factor lowered from " + std::to_string(own_rf) +
+               " to " + std::to_string(c.reuse_factor) + " to meet the target (" +
+               target_text(targets) + ")";
     }
     choices.push_back(c);
   }

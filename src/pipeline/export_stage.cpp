@@ -314,10 +314,15 @@ void ExportStage::run(StageContext& context) {
   nlohmann::json pf_json = nlohmann::json::array();
   for (const ParallelizationChoice& c : choose_parallelization_factors(
            graph, hls, hls4ml_design, {conv_latency_target_, conv_interval_target_})) {
-    if (!c.met) spdlog::warn("estimates: {}", c.note);
+    if (!c.met) {
+      spdlog::warn("estimates: {}", c.note);
+    } else if (!c.note.empty()) {
+      spdlog::info("estimates: {}", c.note);
+    }
     pf_json.push_back({{"layer", c.layer},
                        {"positions", c.positions},
                        {"parallelization_factor", c.parallelization_factor},
+                       {"reuse_factor", c.reuse_factor},
                        {"latency_cycles", c.latency_cycles},
                        {"initiation_interval", c.initiation_interval},
                        {"met", c.met},

@@ -289,7 +289,9 @@ TEST(Hls4mlEstimates, TargetsPickTheSmallestParallelizationFactor) {
   EXPECT_EQ(c[0].layer, "conv");
   EXPECT_EQ(c[0].positions, 16);
   EXPECT_EQ(c[0].parallelization_factor, 4);  // 4 partitions: interval 4
+  EXPECT_EQ(c[0].reuse_factor, 1);
   EXPECT_TRUE(c[0].met);
+  EXPECT_EQ(c[0].note, "");
   EXPECT_EQ(layer_parallelization_factor(g, g.layers[0]), 4);
   c = choose_parallelization_factors(g, options, {}, ConvTargets{0, 0});
   EXPECT_TRUE(c.empty());
@@ -301,8 +303,31 @@ TEST(Hls4mlEstimates, TargetsPickTheSmallestParallelizationFactor) {
             "layer 'conv': no parallelization factor meets the target (latency 1 "
             "cycles): every one of its 16 output positions at once gives latency " +
                 std::to_string(c[0].latency_cycles) +
-                ", interval 1 (a lower reuse factor or narrower types would be "
-                "faster)");
+                ", interval 1 (narrower types, or a longer clock period, take fewer "
+                "cycles)");
+  EXPECT_EQ(layer_parallelization_factor(g, g.layers[0]), 16);
+}
+
+// At reuse factor 33 (11 channels x 3 taps) the convolution needs 32 cycles of reuse per
+// partition: an interval of 8 needs a lower reuse factor, the largest valid one that meets it.
+TEST(Hls4mlEstimates, TargetsLowerTheReuseFactorWhenNoParallelizationFactorMeetsThem) {
+  Graph g = published_student();
+  g.layers[0].attrs["reuse_factor"] = std::int64_t{33};
+  HlsProjectOptions options;
+  options.clock_period_ns = 2.38;
+  const std::vector<ParallelizationChoice> c =
+      choose_parallelization_factors(g, options, {}, ConvTargets{0, 8});
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_TRUE(c[0].met);
+  // Valid reuse factors of 33 x 4 below 33: 11, 3, 1; with 16 positions at once the interval is
+  // the reuse factor, so 3 with PF 8 (2 partitions x 3 = 6) is the largest that meets 8.
+  EXPECT_EQ(c[0].reuse_factor, 3);
+  EXPECT_EQ(c[0].parallelization_factor, 8);
+  EXPECT_EQ(c[0].initiation_interval, 6);
+  EXPECT_EQ(layer_reuse_factor(g, g.layers[0], options), 3);
+  EXPECT_EQ(c[0].note,
+            "layer 'conv': reuse factor lowered from 33 to 3 to meet the target (interval 8 "
+            "cycles)");
 }
 
 }  // namespace

@@ -154,19 +154,22 @@ struct ParallelizationChoice {
   std::string layer;
   std::int64_t positions = 0;
   std::int64_t parallelization_factor = 0;
+  std::int64_t reuse_factor = 1;    ///< the layer's, or the lower one the targets needed
   std::int64_t latency_cycles = 0;  ///< the layer's estimated latency at that factor
   std::int64_t initiation_interval = 0;
-  bool met = true;   ///< false: even every position at once misses a target
-  std::string note;  ///< a readiness-style line when not met, else empty
+  bool met = true;   ///< false: even every position at once (at reuse factor 1) misses one
+  std::string note;  ///< a readiness-style line when not met or the reuse factor was lowered
 };
 
 /// For every conv1d/conv2d layer, the smallest valid parallelization factor (the fewest
 /// multipliers) whose estimated latency and interval in hls4ml's io_parallel design meet
-/// `targets`, written into the layer's "parallelization_factor" attribute; when none does, the
-/// layer gets every position at once (the fastest design) and a note. Under io_stream nothing
-/// is chosen (a convolution reads one pixel per step); layers missing a target get a note.
-/// Leaves the graph alone and returns nothing when both targets are 0. Throws as
-/// estimate_hls4ml().
+/// `targets`, written into the layer's "parallelization_factor" attribute. When none does at
+/// the layer's reuse factor, lower valid reuse factors are tried, largest first, and the one
+/// that meets the targets is written into its "reuse_factor" attribute (with a note); when none
+/// does even at reuse factor 1, the layer keeps its reuse factor, gets every position at once
+/// (the fastest design) and a note. Under io_stream nothing is chosen (a convolution reads one
+/// pixel per step); layers missing a target get a note. Leaves the graph alone and returns
+/// nothing when both targets are 0. Throws as estimate_hls4ml().
 std::vector<ParallelizationChoice> choose_parallelization_factors(
     Graph& quantized_graph, const HlsProjectOptions& options, const Hls4mlEstimateOptions& io,
     const ConvTargets& targets, const EstimateModel& constants = hls4ml_estimate_model());
