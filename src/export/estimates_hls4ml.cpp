@@ -150,17 +150,31 @@ ModelEstimate estimate_hls4ml(const Graph& graph, const HlsProjectOptions& optio
     }
   }
 
-  // Registers at the edges: hls4ml's io_parallel top registers its inputs; io_stream keeps
-  // each stream between two layers in a FIFO (array words of depth 2 in registers).
+  // Registers at the edges: hls4ml's io_parallel top registers its inputs. io_stream keeps
+  // each stream between two layers in a FIFO as deep as the positions of an event (hls4ml's
+  // default depth): up to 2 words in registers with a read select (measured on the published
+  // dense rows), deeper ones in shift registers (SRL32), from kBramMinDepth on in block RAM.
   if (!stream) {
     m.layers.front().ff += model.input_size * model.input_type.width;
   } else {
     for (std::size_t i = 0; i + 1 < model.layers.size(); ++i) {
       const HlsLayer& l = model.layers[i];
       if (l.passthrough) continue;
-      const std::int64_t word_bits = input_word(model.layers[i + 1]) * l.out_type.width;
-      m.layers[i].ff += 2 * word_bits;
-      m.layers[i].lut += word_bits;  // the FIFO's read select
+      const HlsLayer& next = model.layers[i + 1];
+      const std::int64_t word_bits = input_word(next) * l.out_type.width;
+      const std::int64_t depth = input_positions(next);
+      LayerEstimate& e = m.layers[i];
+      if (depth <= 2) {
+        e.ff += 2 * word_bits;
+        e.lut += word_bits;
+      } else if (depth < hls_detail::kBramMinDepth) {
+        e.ff += word_bits;
+        e.lut += word_bits * ceil_div(depth, 32);
+      } else {
+        e.ff += word_bits;
+        e.bram_18k +=
+            ceil_div(word_bits, constants.bram_width) * ceil_div(depth, constants.bram_depth);
+      }
     }
     m.layers.front().ff += input_word(model.layers.front()) * model.input_type.width;
   }
