@@ -235,7 +235,10 @@ std::vector<ParallelizationChoice> choose_parallelization_factors(Graph& graph,
     c.met = false;
     const auto evaluate = [&]() {
       const ModelEstimate m = estimate_hls4ml(graph, options, io, constants);
-      const LayerEstimate& e = m.layers[i];
+      LayerEstimate e = m.layers[i];
+      // io_stream: a layer's latency_cycles are its depth (the model's latency counts the
+      // longest pixel loop once); on its own it also reads its pixels.
+      if (io.io_type == "io_stream") e.latency_cycles += e.initiation_interval;
       c.parallelization_factor = e.parallelization_factor;
       c.reuse_factor = e.reuse_factor;
       c.latency_cycles = e.latency_cycles;

@@ -332,3 +332,29 @@ TEST(Hls4mlEstimates, TargetsLowerTheReuseFactorWhenNoParallelizationFactorMeets
 
 }  // namespace
 }  // namespace hlslim
+
+namespace hlslim {
+namespace {
+
+// io_stream: nothing to choose; a convolution that reads its 16 pixels misses an interval of 4.
+TEST(Hls4mlEstimates, IoStreamTargetsOnlyNote) {
+  Graph g = published_student();
+  HlsProjectOptions options;
+  options.clock_period_ns = 2.38;
+  Hls4mlEstimateOptions io;
+  io.io_type = "io_stream";
+  const std::vector<ParallelizationChoice> c =
+      choose_parallelization_factors(g, options, io, ConvTargets{0, 4});
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_FALSE(c[0].met);
+  EXPECT_EQ(c[0].initiation_interval, 16);
+  EXPECT_GT(c[0].latency_cycles, 16);  // its pixels and its depth
+  EXPECT_EQ(g.layers[0].attrs.count("parallelization_factor"), 0u);
+  EXPECT_EQ(c[0].note, "layer 'conv': io_stream reads its input one pixel per step: latency " +
+                           std::to_string(c[0].latency_cycles) +
+                           ", interval 16 cycles, above the target (interval 4 cycles; "
+                           "io_parallel with a parallelization factor is faster)");
+}
+
+}  // namespace
+}  // namespace hlslim
