@@ -185,8 +185,8 @@ std::string window_process(const StreamStep& s) {
   const std::int64_t k1 = g.kernel[1];
   const std::int64_t window = c_n * k0 * k1;
   const bool two_d = g.dims == 2;
-  std::string summary =
-      l.cname + ", streamed: " + str(g.in[0] * g.in[1]) + " positions arrive row by row";
+  std::string summary = l.cname + ", streamed: " + str(g.in[0] * g.in[1]) +
+                        (two_d ? " positions arrive row by row" : " positions arrive in order");
   if (g.pad[0] + after[0] + g.pad[1] + after[1] > 0) summary += ", zero padding inserted here";
   summary += "; a window of " + (two_d ? str(k0) + " x " : std::string()) + str(k1) +
              " positions shifts along";
@@ -344,15 +344,27 @@ std::string repack_process(const StreamStep& s) {
                             "sent on in the new layout.");
   t += head(s, "");
   t += "  " + l.in_ctype + " values[" + str(l.in_size) + "];\n";
-  t += "  for (int p = 0; p < " + str(s.in.count) + "; p++) {\n";
-  t += "    const " + s.in_type + " in = x.read();\n";
-  t += unrolled_for("    ", "c", s.in.width);
-  t += "      values[c * " + str(s.in.count) + " + p] = in.data[c];\n    }\n  }\n";
-  t += "  for (int p = 0; p < " + str(s.out.count) + "; p++) {\n";
-  t += "    " + s.out_type + " out;\n";
-  t += unrolled_for("    ", "c", s.out.width);
-  t += "      out.data[c] = values[c * " + str(s.out.count) + " + p];\n    }\n";
-  return t + "    y.write(out);\n  }\n}\n";
+  // One loop over the elements of a side (none for a single element), values c * count + p.
+  auto side = [&](const Elements& e, const std::string& body) {
+    const std::string at = e.count == 1 ? "c" : "c * " + str(e.count) + " + p";
+    std::string ind = "  ";
+    std::string text;
+    if (e.count > 1) {
+      text += "  for (int p = 0; p < " + str(e.count) + "; p++) {\n#pragma HLS PIPELINE II=1\n";
+      ind = "    ";
+    }
+    std::string inner = body;
+    for (std::size_t k = inner.find("@"); k != std::string::npos; k = inner.find("@"))
+      inner.replace(k, 1, at);
+    for (std::size_t k = inner.find("$"); k != std::string::npos; k = inner.find("$"))
+      inner.replace(k, 1, ind);
+    return text + inner + (e.count > 1 ? "  }\n" : "");
+  };
+  t += side(s.in, "$const " + s.in_type + " in = x.read();\n" + unrolled_for("$", "c", s.in.width) +
+                      "$  values[@] = in.data[c];\n$}\n");
+  t += side(s.out, "$" + s.out_type + " out;\n" + unrolled_for("$", "c", s.out.width) +
+                       "$  out.data[c] = values[@];\n$}\n$y.write(out);\n");
+  return t + "}\n";
 }
 
 // One window of a convolution as a dense layer: inputs (channel, row, column), the weight

@@ -90,5 +90,12 @@ TEST(HlsGolden, TinyModelWithReuseFactor2) {
   expect_golden(tiny_model(), options, "tiny_rf2");
 }
 
+TEST(HlsGolden, TinyModelStreamed) {
+  HlsProjectOptions options;
+  options.project = "tiny_stream";
+  options.io_type = "io_stream";
+  expect_golden(tiny_model(), options, "tiny_stream");
+}
+
 }  // namespace
 }  // namespace hlslim
