@@ -329,18 +329,22 @@ Graph conv_student(std::mt19937_64& rng) {
        roles("fixed<6,2>", "fixed<6,2>", "fixed<14,6,RND,SAT>", "fixed<10,4,RND_CONV,SAT>")});
 }
 
-// A model whose output has several positions: a 2 x 1 convolution with strides 1 x 2, a 1 x 2
-// average pool that leaves the last column unused, a ReLU and a dropout at the end.
+// A model whose output has several positions: a 'same' 2 x 2 convolution (padding only after),
+// a 2 x 1 convolution with strides 1 x 2, a 1 x 2 average pool that leaves the last column
+// unused, a ReLU and a dropout at the end.
 Graph tail_model(std::mt19937_64& rng) {
   Layer dropout = layer("drop", LayerKind::kDropout);
   dropout.params.rate = 0.5;
   return quantized_chain(
       "tail", {2, 4, 5},
-      {conv("conv", LayerKind::kConv2d, 2, {2, 1}, {1, 2}, Padding::kValid,
+      {conv("same", LayerKind::kConv2d, 2, {2, 2}, {1, 1}, Padding::kSame,
+            random_weights(rng, 16, 0.9, 1.0 / 8, 25), random_weights(rng, 2, 0.5, 1.0 / 16, 0)),
+       conv("conv", LayerKind::kConv2d, 2, {2, 1}, {1, 2}, Padding::kValid,
             random_weights(rng, 12, 0.9, 1.0 / 8, 25), random_weights(rng, 3, 0.5, 1.0 / 16, 0)),
        pool("avg", LayerKind::kAvgPool2d, {1, 2}), layer("relu", LayerKind::kRelu), dropout},
       "fixed<8,3,RND,SAT>",
-      {roles("fixed<5,1,RND_CONV,SAT>", "fixed<6,1>", "fixed<9,3,RND_ZERO,SAT>",
+      {roles("fixed<5,1,RND_CONV,SAT>", "fixed<6,1>", "fixed<10,3,RND,SAT>", "fixed<8,3,RND,SAT>"),
+       roles("fixed<5,1,RND_CONV,SAT>", "fixed<6,1>", "fixed<9,3,RND_ZERO,SAT>",
              "fixed<8,3,RND,SAT>"),
        roles(nullptr, nullptr, "fixed<9,3,TRN,SAT>", "fixed<7,3,RND,SAT>"),
        roles(nullptr, nullptr, nullptr, "ufixed<6,2,RND_CONV,SAT>"),
