@@ -39,6 +39,27 @@ pre{background:#f4f6f8;border:1px solid #e1e5ea;padding:10px;font-size:12px;over
 code{font-size:12px}
 )";
 
+// Which design the LUT and latency columns describe, and hls4ml's design of the exported model
+// beside it: the two differ where hls4ml builds another schedule (docs/estimates.md).
+std::string estimates_note(const RunSummary& summary) {
+  std::string design;
+  std::string text;
+  for (const Compression& c : summary.compression) {
+    if (!c.lut) continue;
+    if (design.empty()) design = c.design.empty() ? "hlslim io_parallel" : c.design;
+    if (!c.hls4ml_lut || !c.hls4ml_latency_ns) continue;
+    text += "hls4ml's design of '" + c.model + "'" +
+            (c.hls4ml_design.empty() ? "" : " (" + c.hls4ml_design + ")") + ": " +
+            format_number(static_cast<double>(*c.hls4ml_lut), 6) + " LUT, " +
+            format_number(*c.hls4ml_latency_ns, 4) + " ns (" + c.estimates_file + "). ";
+  }
+  if (design.empty()) return "";
+  std::string note =
+      "\nLUT and latency: the estimate of hlslim's own HLS project (" + design + "). " + text;
+  while (!note.empty() && note.back() == ' ') note.pop_back();
+  return note + "\n";
+}
+
 std::string summary_section(const RunSummary& summary) {
   std::string body;
   if (summary.finals.empty() && summary.compression.empty()) {
@@ -84,7 +105,8 @@ std::string summary_section(const RunSummary& summary) {
   body += table.html();
   body +=
       "<p class=\"caption\">Final test figures of each model (the last stage that evaluated "
-      "it) and the compression figures of the final models; details below.</p>";
+      "it) and the compression figures of the final models; details below." +
+      xml_escape(estimates_note(summary)) + "</p>";
   return section("summary", "Summary", body);
 }
 
@@ -279,6 +301,7 @@ std::string markdown_summary(const RunSummary& summary, const fs::path& report) 
     md += " " + format_number(static_cast<double>(c.parameters), 6) + " | " + opt(c.multiplies) +
           " | " + opt(c.lut) + " | " + opt(c.latency_ns) + " |\n";
   }
+  md += estimates_note(summary);
   for (const Degraded& d : summary.degraded) md += "\nWARNING: " + degraded_text(d) + "\n";
   md += "\nReport: " + report.string() + "\n";
   return md;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <limits>
 
 #include "hlslim/engine/precision.hpp"
@@ -89,6 +90,31 @@ nlohmann::json figures_json(const hlslim::Evaluation& e) {
   nlohmann::json out = e.distributions.is_object() ? e.distributions : nlohmann::json::object();
   for (const auto& [name, value] : e.figures) out[name] = value;
   return out;
+}
+
+}  // namespace
+
+namespace {
+
+// The designs the export stage's estimates.json describes: its own ("design") and hls4ml's
+// ("hls4ml"). A file that is missing or of another shape leaves them unknown: the figures
+// themselves come from results.json.
+void read_exported_designs(const std::filesystem::path& path, Compression& c) {
+  std::ifstream in(path);
+  if (!in) return;
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return;
+  if (j.contains("design") && j["design"].is_string()) c.design = j["design"];
+  if (!j.contains("hls4ml") || !j["hls4ml"].is_object()) return;
+  const nlohmann::json& h = j["hls4ml"];
+  if (!h.contains("total") || !h["total"].is_object()) return;
+  const nlohmann::json& t = h["total"];
+  if (t.contains("lut") && t["lut"].is_number_integer())
+    c.hls4ml_lut = t["lut"].get<std::int64_t>();
+  if (t.contains("latency_ns") && t["latency_ns"].is_number()) {
+    c.hls4ml_latency_ns = t["latency_ns"].get<double>();
+  }
+  if (h.contains("design") && h["design"].is_string()) c.hls4ml_design = h["design"];
 }
 
 }  // namespace
@@ -193,6 +219,7 @@ RunSummary summarize(const RunData& run) {
         c.latency_ns = estimate.latency_ns;
         c.source = "estimated here (" + options.part + ", " +
                    format_number(options.clock_period_ns) + " ns clock)";
+        c.design = estimate.design;
       } catch (const std::exception& e) {
         c.source = std::string("no estimates: ") + e.what();
         summary.notes.push_back({model.file, c.source});
@@ -210,6 +237,8 @@ RunSummary summarize(const RunData& run) {
       c.latency_cycles = exported->latency_cycles;
       c.latency_ns = exported->latency_ns;
       c.source = exported_dir + "/results.json: estimates";
+      read_exported_designs(run.dir / exported_dir / "estimates.json", c);
+      c.estimates_file = exported_dir + "/estimates.json";
     }
     summary.compression.push_back(std::move(c));
   }

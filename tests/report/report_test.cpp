@@ -203,6 +203,12 @@ fs::path complete_run(const std::string& name) {
   totals.latency_cycles = 9;
   totals.latency_ns = 42.5;
   write_results(dir / "06-export", {{}, {}, totals, {}, {}});
+  write(
+      dir / "06-export/estimates.json",
+      json{{"design", "hlslim io_parallel"},
+           {"hls4ml",
+            {{"design", "hls4ml io_parallel"}, {"total", {{"lut", 13002}, {"latency_ns", 47.5}}}}}}
+          .dump());
   save_model(quantized("teacher", 0.5f), dir / "06-export/state/teacher.hlsm");
   save_model(quantized("student", 0.0f), dir / "06-export/state/student.hlsm");
   return dir;
@@ -259,6 +265,12 @@ TEST(Report, KeyFiguresAppearWithTheValuesOfTheJsonFiles) {
       contains(result.markdown, "| student | 0.9375 | 0.93 | 0.003 | 12 | 77 | 12345 | 42.5 |"))
       << result.markdown;
   EXPECT_TRUE(contains(result.markdown, "Report: " + result.path.string()));
+  // Which design the LUT and latency columns describe, with hls4ml's beside it.
+  const std::string designs =
+      "LUT and latency: the estimate of hlslim's own HLS project (hlslim io_parallel). hls4ml's "
+      "design of 'student' (hls4ml io_parallel): 13002 LUT, 47.5 ns (06-export/estimates.json).";
+  EXPECT_TRUE(contains(result.markdown, "\n" + designs + "\n")) << result.markdown;
+  EXPECT_TRUE(contains(html, xml_escape(designs)));
 }
 
 TEST(Report, OutputPathCanBeChosen) {

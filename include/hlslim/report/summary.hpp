@@ -41,6 +41,15 @@ struct Compression {
   std::optional<std::int64_t> multiplies, weight_bits, lut, ff, dsp, bram_18k, latency_cycles;
   std::optional<double> bops, latency_ns;
   std::string source;  ///< where the estimates come from, or why there are none
+  /// The design the estimates describe: "hlslim io_parallel" (hlslim's own HLS project) unless
+  /// the export stage's estimates.json says otherwise.
+  std::string design;
+  /// For the exported model: hls4ml's design of the same configuration, from the export
+  /// stage's estimates.json ("hls4ml"), when it has one.
+  std::string hls4ml_design;
+  std::optional<std::int64_t> hls4ml_lut;
+  std::optional<double> hls4ml_latency_ns;
+  std::string estimates_file;  ///< that estimates.json, relative to the run directory
 };
 
 /// A compression stage that made its model worse than its `degradation_warning` allows
