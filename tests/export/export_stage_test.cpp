@@ -183,6 +183,68 @@ TEST(ExportStage, WritesEveryFormatWithTestVectorsEstimatesAndMetrics) {
   EXPECT_EQ(readiness.size(), m["readiness"]["warnings"].get<std::size_t>());
 }
 
+constexpr const char* kConvConfig = R"(output: out
+threads: 2
+models:
+  net:
+    layers:
+      - {type: reshape, shape: [11, 16]}
+      - {type: conv1d, name: conv, filters: 4, kernel: 3, padding: same}
+      - {type: relu}
+      - {type: flatten}
+      - {type: dense, name: out, units: 2}
+stages:
+  - {stage: data, events: 2000, noise_events: 200}
+  - {stage: train, model: net, epochs: 1}
+  - {stage: quantize, model: net}
+  - {stage: export, model: net, project: conv_net, test_vectors: 20, conv_interval_target: 4}
+)";
+
+TEST(ExportStage, AnIntervalTargetChoosesTheParallelizationFactorHls4mlIsGiven) {
+  const auto dir = testing::temp_dir("export_pf");
+  run_pipeline(PipelineConfig::load(testing::write_text(dir / "x.yaml", kConvConfig), {},
+                                    testing::test_registry()),
+               {});
+  const fs::path out = dir / "out" / "04-export";
+  // 16 output positions; an interval of 4 cycles needs at most 4 partitions: PF 4, the
+  // smallest valid factor that meets it.
+  const YAML::Node config = YAML::LoadFile((out / "hls4ml_config.yml").string());
+  EXPECT_EQ(config["HLSConfig"]["LayerName"]["conv"]["ParallelizationFactor"].as<int>(), 4);
+  const json estimates = json::parse(read_file(out / "estimates.json"));
+  EXPECT_EQ(estimates["design"], "hlslim io_parallel");
+  const json& hls4ml = estimates["hls4ml"];
+  EXPECT_EQ(hls4ml["design"], "hls4ml io_parallel");
+  EXPECT_EQ(hls4ml["targets"]["conv_interval_target"], 4);
+  ASSERT_EQ(hls4ml["parallelization_choices"].size(), 1u);
+  const json& choice = hls4ml["parallelization_choices"][0];
+  EXPECT_EQ(choice["layer"], "conv");
+  EXPECT_EQ(choice["positions"], 16);
+  EXPECT_EQ(choice["parallelization_factor"], 4);
+  EXPECT_EQ(choice["met"], true);
+  EXPECT_EQ(hls4ml["total"]["initiation_interval"], 4);
+  // hlslim's own project computes every position at once: one event per cycle.
+  EXPECT_EQ(estimates["total"]["initiation_interval"], 1);
+  const json m = json::parse(read_file(out / "metrics.json"));
+  EXPECT_EQ(m["estimates"], estimates["total"]);
+}
+
+TEST(ExportStage, Io_streamWritesAStreamingProjectAndAStreamingHls4mlConfiguration) {
+  const auto dir = testing::temp_dir("export_stream");
+  const std::string yaml = replaced(kConvConfig, "conv_interval_target: 4", "io_type: io_stream");
+  run_pipeline(
+      PipelineConfig::load(testing::write_text(dir / "x.yaml", yaml), {}, testing::test_registry()),
+      {});
+  const fs::path out = dir / "out" / "04-export";
+  const YAML::Node config = YAML::LoadFile((out / "hls4ml_config.yml").string());
+  EXPECT_EQ(config["IOType"].as<std::string>(), "io_stream");
+  EXPECT_TRUE(fs::is_regular_file(out / "hls/csim/hls_stream.h"));
+  const std::string top = read_file(out / "hls/firmware/conv_net.h");
+  EXPECT_NE(top.find("hls::stream<input_stream_t>& input"), std::string::npos) << top;
+  const json estimates = json::parse(read_file(out / "estimates.json"));
+  EXPECT_EQ(estimates["design"], "hlslim io_stream");
+  EXPECT_EQ(estimates["hls4ml"]["design"], "hls4ml io_stream");
+}
+
 TEST(ExportStage, FormatsChooseWhatIsWritten) {
   const auto dir = testing::temp_dir("export_formats");
   const std::string yaml =
