@@ -63,10 +63,10 @@ std::int64_t line_buffer_luts(std::int64_t rows, std::int64_t width, std::int64_
 
 EstimateModel hls4ml_estimate_model() {
   EstimateModel k;
-  k.dsp_ns = 2.75;
+  k.dsp_ns = 2.0;
   k.dsp_min_csd_digits = 3;
   k.stream_cycles = 1;
-  k.relu_luts_per_bit = 2.5;
+  k.relu_luts_per_bit = 2.75;
   return k;
 }
 
@@ -82,6 +82,10 @@ ModelEstimate estimate_hls4ml(const Graph& graph, const HlsProjectOptions& optio
     throw Error(
         "estimate of hls4ml's design: unknown strategy '" + io.strategy + "' (Latency, Resource)",
         kExitConfig);
+  }
+  if (io.tool != "Vitis" && io.tool != "Vivado") {
+    throw Error("estimate of hls4ml's design: unknown tool '" + io.tool + "' (Vitis, Vivado)",
+                kExitConfig);
   }
   HlsProjectOptions unrolled = options;
   unrolled.io_type = "io_parallel";
@@ -152,8 +156,12 @@ ModelEstimate estimate_hls4ml(const Graph& graph, const HlsProjectOptions& optio
 
   // Registers at the edges: hls4ml's io_parallel top registers its inputs. io_stream keeps
   // each stream between two layers in a FIFO as deep as the positions of an event (hls4ml's
-  // default depth): up to 2 words in registers with a read select (measured on the published
-  // dense rows), deeper ones in shift registers (SRL32), from kBramMinDepth on in block RAM.
+  // default depth). Vitis HLS keeps a stream word in one FIFO: up to 2 words in registers with
+  // a read select (the published Vitis dense rows: 2 x 1,024 + 16 FF), deeper ones in shift
+  // registers (SRL32), from kBramMinDepth on in block RAM. Vivado HLS splits a word (hls4ml's
+  // array struct) into one FIFO per value, each a shift register with its own control: 5 FF
+  // and width + 12 LUTs (the published Vivado 2020.1 report lists 5 FF and 28 LUT per 16-bit
+  // FIFO; its dense rows 326 FF = 64 x 5 + 6).
   if (!stream) {
     m.layers.front().ff += model.input_size * model.input_type.width;
   } else {
@@ -164,7 +172,11 @@ ModelEstimate estimate_hls4ml(const Graph& graph, const HlsProjectOptions& optio
       const std::int64_t word_bits = input_word(next) * l.out_type.width;
       const std::int64_t depth = input_positions(next);
       LayerEstimate& e = m.layers[i];
-      if (depth <= 2) {
+      if (io.tool == "Vivado" && depth < hls_detail::kBramMinDepth) {
+        const std::int64_t values = input_word(next);
+        e.ff += values * 5;
+        e.lut += values * (l.out_type.width * ceil_div(depth, 32) + 12);
+      } else if (depth <= 2) {
         e.ff += 2 * word_bits;
         e.lut += word_bits;
       } else if (depth < hls_detail::kBramMinDepth) {

@@ -130,6 +130,9 @@ ModelEstimate estimate_resources(const Graph& quantized_graph, const HlsProjectO
 struct Hls4mlEstimateOptions {
   std::string io_type = "io_parallel";  ///< "io_parallel" or "io_stream"
   std::string strategy = "Latency";     ///< "Latency" or "Resource"
+  /// The HLS tool: "Vitis" (Vitis HLS, hls4ml's default) or "Vivado" (Vivado HLS up to
+  /// 2020.1), which builds io_stream FIFOs differently (docs/estimates.md, "hls4ml's design").
+  std::string tool = "Vitis";
 };
 
 /// Estimates the design hls4ml builds for `quantized_graph` (docs/estimates.md, "hls4ml's
@@ -138,7 +141,7 @@ struct Hls4mlEstimateOptions {
 /// io_stream convolutions and pools read one pixel per step through line buffers, with the
 /// layers overlapping (dataflow). Reuse factors as estimate_resources(); options.io_type is
 /// not read (io.io_type is). Throws hlslim::Error as estimate_resources() does, and
-/// (kExitConfig) for an io_type or strategy it does not know.
+/// (kExitConfig) for an io_type, strategy or tool it does not know.
 ModelEstimate estimate_hls4ml(const Graph& quantized_graph, const HlsProjectOptions& options,
                               const Hls4mlEstimateOptions& io,
                               const EstimateModel& constants = hls4ml_estimate_model());
