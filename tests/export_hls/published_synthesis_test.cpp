@@ -21,6 +21,7 @@
 
 #include "export_test_support.hpp"
 #include "hlslim/export/estimates.hpp"
+#include "hlslim/util/errors.hpp"
 
 namespace hlslim {
 namespace {
@@ -256,6 +257,23 @@ TEST(PublishedSynthesis, RowsAreComplete) {
     const auto [it, inserted] = side.emplace(row.at("family"), split);
     EXPECT_EQ(it->second, split) << row.at("id") << ": family " << it->first << " on both sides";
   }
+}
+
+// The HLS tool shapes io_stream's FIFOs: Vitis keeps the 64-value word of the Dense(64) rows in
+// one FIFO of 2 words in registers, Vivado one FIFO per value (5 FF each); io_parallel has none.
+TEST(PublishedSynthesis, VivadoKeepsOneStreamFifoPerValue) {
+  const json rows = load_rows();
+  json row = rows[3];  // relu_io_stream_vitis2024.1
+  ASSERT_EQ(row.at("id"), "relu_io_stream_vitis2024.1");
+  const EstimateModel k = hls4ml_estimate_model();
+  const ModelEstimate vitis = estimate_row(row, k);
+  row["backend"] = "Vivado";
+  const ModelEstimate vivado = estimate_row(row, k);
+  EXPECT_EQ(vitis.ff - vivado.ff, 2 * 64 * 16 - 64 * 5);
+  EXPECT_EQ(vivado.lut - vitis.lut, 64 * (16 + 12) - 64 * 16);
+  EXPECT_EQ(vitis.dsp, vivado.dsp);
+  row["backend"] = "Catapult";
+  EXPECT_THROW(estimate_row(row, k), Error);
 }
 
 // The constants hls4ml_estimate_model() ships are the best of a small grid on the fit rows.
