@@ -270,8 +270,9 @@ std::vector<ParallelizationChoice> choose_parallelization_factors(Graph& graph,
       choices.push_back(c);
       continue;
     }
-    // The layer's own reuse factor first; lower valid ones only when no factor meets the
-    // targets at it, the largest that does (the fewest multipliers).
+    // The layer's own reuse factor first, with the smallest factor that meets the targets;
+    // lower valid reuse factors only when none does at it: of those, the pair with the fewest
+    // multipliers, PF x ceil(n_in x n_out / R) (the larger reuse factor on a tie).
     const AttrMap original = layer.attrs;
     const std::int64_t own_rf = layer_reuse_factor(graph, layer, options);
     const std::optional<ReuseDims> dims = reuse_dims(layer, shapes[i]);
@@ -281,16 +282,32 @@ std::vector<ParallelizationChoice> choose_parallelization_factors(Graph& graph,
       for (auto it = valid.rbegin(); it != valid.rend(); ++it)
         if (*it < own_rf) rfs.push_back(*it);
     }
-    for (std::int64_t rf : rfs) {
+    const auto smallest_factor = [&](std::int64_t rf) -> std::optional<std::int64_t> {
       if (rf != own_rf) layer.attrs["reuse_factor"] = rf;
       for (std::int64_t pf : valid_parallelization_factors(*positions)) {
         layer.attrs["parallelization_factor"] = pf;
-        if (evaluate()) {
-          c.met = true;
-          break;
-        }
+        if (evaluate()) return pf;
       }
-      if (c.met) break;
+      return std::nullopt;
+    };
+    std::optional<std::pair<std::int64_t, std::int64_t>> best;  // reuse factor, PF
+    std::int64_t best_multipliers = 0;
+    for (std::int64_t rf : rfs) {
+      const std::optional<std::int64_t> pf = smallest_factor(rf);
+      if (!pf) continue;
+      const std::int64_t products = dims ? dims->n_in * dims->n_out : 1;
+      const std::int64_t multipliers = *pf * ((products + rf - 1) / rf);
+      if (!best || multipliers < best_multipliers) {
+        best = {rf, *pf};
+        best_multipliers = multipliers;
+      }
+      if (rf == own_rf) break;  // the layer's own reuse factor is kept when it can be
+    }
+    if (best) {
+      layer.attrs = original;
+      if (best->first != own_rf) layer.attrs["reuse_factor"] = best->first;
+      layer.attrs["parallelization_factor"] = best->second;
+      c.met = evaluate();
     }
     if (!c.met) {
       layer.attrs = original;

@@ -312,10 +312,13 @@ void ExportStage::run(StageContext& context) {
   hls4ml_design.io_type = io_type_;
   hls4ml_design.strategy = strategy_;
   nlohmann::json pf_json = nlohmann::json::array();
+  std::vector<std::string> target_notes;      // for estimates.json's hls4ml design
+  std::vector<ExportFinding> missed_targets;  // readiness warnings
   for (const ParallelizationChoice& c : choose_parallelization_factors(
            graph, hls, hls4ml_design, {conv_latency_target_, conv_interval_target_})) {
+    if (!c.note.empty()) target_notes.push_back(c.note);
     if (!c.met) {
-      spdlog::warn("estimates: {}", c.note);
+      missed_targets.push_back({c.layer, Severity::kWarning, c.note});
     } else if (!c.note.empty()) {
       spdlog::info("estimates: {}", c.note);
     }
@@ -331,7 +334,8 @@ void ExportStage::run(StageContext& context) {
   std::vector<fs::path> written;
 
   // What hls4ml would reject or compute differently, before anything is written.
-  const std::vector<ExportFinding> findings = check_hls4ml_readiness(graph, hls4ml);
+  std::vector<ExportFinding> findings = check_hls4ml_readiness(graph, hls4ml);
+  findings.insert(findings.end(), missed_targets.begin(), missed_targets.end());
   nlohmann::json findings_json = nlohmann::json::array();
   std::vector<std::string> errors;
   std::int64_t warnings = 0;
@@ -426,6 +430,7 @@ void ExportStage::run(StageContext& context) {
   estimate_json["hls4ml"]["targets"] = {{"conv_latency_target", conv_latency_target_},
                                         {"conv_interval_target", conv_interval_target_}};
   estimate_json["hls4ml"]["parallelization_choices"] = pf_json;
+  for (const std::string& note : target_notes) estimate_json["hls4ml"]["notes"].push_back(note);
   write_file_atomic(dir / "estimates.json", estimate_json.dump(2) + "\n");
   written.push_back(dir / "estimates.json");
   spdlog::info("'{}' estimates of {} (hlslim's own HLS project):\n{}", model_, estimate.design,

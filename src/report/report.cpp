@@ -1,5 +1,6 @@
 #include "hlslim/report/report.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "hlslim/report/svg.hpp"
@@ -39,25 +40,38 @@ pre{background:#f4f6f8;border:1px solid #e1e5ea;padding:10px;font-size:12px;over
 code{font-size:12px}
 )";
 
-// Which design the LUT and latency columns describe, and hls4ml's design of the exported model
-// beside it: the two differ where hls4ml builds another schedule (docs/estimates.md).
+// Which design the LUT and latency columns describe (models of one design listed together
+// when they differ: the exported model follows the export's io_type), and hls4ml's design of
+// the exported model beside it: the two differ where hls4ml builds another schedule
+// (docs/estimates.md).
 std::string estimates_note(const RunSummary& summary) {
-  std::string design;
-  std::string text;
+  std::vector<std::pair<std::string, std::vector<std::string>>> designs;  // design -> models
+  std::string hls4ml;
   for (const Compression& c : summary.compression) {
     if (!c.lut) continue;
-    if (design.empty()) design = c.design.empty() ? "hlslim io_parallel" : c.design;
+    const std::string design = c.design.empty() ? "hlslim io_parallel" : c.design;
+    auto it = std::find_if(designs.begin(), designs.end(),
+                           [&](const auto& d) { return d.first == design; });
+    if (it == designs.end()) it = designs.insert(designs.end(), {design, {}});
+    it->second.push_back("'" + c.model + "'");
     if (!c.hls4ml_lut || !c.hls4ml_latency_ns) continue;
-    text += "hls4ml's design of '" + c.model + "'" +
-            (c.hls4ml_design.empty() ? "" : " (" + c.hls4ml_design + ")") + ": " +
-            format_number(static_cast<double>(*c.hls4ml_lut), 6) + " LUT, " +
-            format_number(*c.hls4ml_latency_ns, 4) + " ns (" + c.estimates_file + "). ";
+    hls4ml += " hls4ml's design of '" + c.model + "'" +
+              (c.hls4ml_design.empty() ? "" : " (" + c.hls4ml_design + ")") + ": " +
+              format_number(static_cast<double>(*c.hls4ml_lut), 6) + " LUT, " +
+              format_number(*c.hls4ml_latency_ns, 4) + " ns (" + c.estimates_file + ").";
   }
-  if (design.empty()) return "";
-  std::string note =
-      "\nLUT and latency: the estimate of hlslim's own HLS project (" + design + "). " + text;
-  while (!note.empty() && note.back() == ' ') note.pop_back();
-  return note + "\n";
+  if (designs.empty()) return "";
+  std::string which = designs.front().first;
+  if (designs.size() > 1) {
+    which.clear();
+    for (const auto& [design, models] : designs) {
+      std::string names;
+      for (const std::string& m : models) names += (names.empty() ? "" : ", ") + m;
+      which += (which.empty() ? "" : "; ") + design + " for " + names;
+    }
+  }
+  return "\nLUT and latency: the estimate of hlslim's own HLS project (" + which + ")." + hls4ml +
+         "\n";
 }
 
 std::string summary_section(const RunSummary& summary) {

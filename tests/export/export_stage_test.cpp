@@ -228,6 +228,32 @@ TEST(ExportStage, AnIntervalTargetChoosesTheParallelizationFactorHls4mlIsGiven) 
   EXPECT_EQ(m["estimates"], estimates["total"]);
 }
 
+TEST(ExportStage, ATargetNoFactorMeetsIsAReadinessWarningAndANote) {
+  const auto dir = testing::temp_dir("export_missed");
+  const std::string yaml =
+      replaced(kConvConfig, "conv_interval_target: 4", "conv_latency_target: 1");
+  run_pipeline(
+      PipelineConfig::load(testing::write_text(dir / "x.yaml", yaml), {}, testing::test_registry()),
+      {});
+  const fs::path out = dir / "out" / "04-export";
+  const json readiness = json::parse(read_file(out / "readiness.json"));
+  ASSERT_EQ(readiness.size(), 1u) << readiness.dump(2);
+  EXPECT_EQ(readiness[0]["node"], "conv");
+  EXPECT_EQ(readiness[0]["severity"], "warning");
+  const std::string message = readiness[0]["message"];
+  EXPECT_EQ(message.rfind("layer 'conv': no parallelization factor meets the target (latency 1 "
+                          "cycles): every one of its 16 output positions at once gives latency ",
+                          0),
+            0u)
+      << message;
+  const json estimates = json::parse(read_file(out / "estimates.json"));
+  EXPECT_EQ(estimates["hls4ml"]["notes"], json::array({message}));
+  EXPECT_EQ(estimates["hls4ml"]["parallelization_choices"][0]["met"], false);
+  EXPECT_EQ(json::parse(read_file(out / "metrics.json"))["readiness"]["warnings"], 1);
+  const YAML::Node config = YAML::LoadFile((out / "hls4ml_config.yml").string());
+  EXPECT_EQ(config["HLSConfig"]["LayerName"]["conv"]["ParallelizationFactor"].as<int>(), 16);
+}
+
 TEST(ExportStage, Io_streamWritesAStreamingProjectAndAStreamingHls4mlConfiguration) {
   const auto dir = testing::temp_dir("export_stream");
   const std::string yaml = replaced(kConvConfig, "conv_interval_target: 4", "io_type: io_stream");

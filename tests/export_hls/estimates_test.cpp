@@ -319,14 +319,15 @@ TEST(Hls4mlEstimates, TargetsLowerTheReuseFactorWhenNoParallelizationFactorMeets
       choose_parallelization_factors(g, options, {}, ConvTargets{0, 8});
   ASSERT_EQ(c.size(), 1u);
   EXPECT_TRUE(c[0].met);
-  // Valid reuse factors of 33 x 4 below 33: 11, 3, 1; with 16 positions at once the interval is
-  // the reuse factor, so 3 with PF 8 (2 partitions x 3 = 6) is the largest that meets 8.
-  EXPECT_EQ(c[0].reuse_factor, 3);
-  EXPECT_EQ(c[0].parallelization_factor, 8);
-  EXPECT_EQ(c[0].initiation_interval, 6);
-  EXPECT_EQ(layer_reuse_factor(g, g.layers[0], options), 3);
+  // Valid reuse factors of 33 x 4 below 33: 11, 3, 1; the interval is partitions x reuse
+  // factor. 11 meets 8 with no factor; 3 needs PF 8 (2 partitions x 3 = 6): 8 x 44 = 352
+  // multipliers; 1 needs PF 2 (8 partitions x 1 = 8): 2 x 132 = 264, the fewest.
+  EXPECT_EQ(c[0].reuse_factor, 1);
+  EXPECT_EQ(c[0].parallelization_factor, 2);
+  EXPECT_EQ(c[0].initiation_interval, 8);
+  EXPECT_EQ(layer_reuse_factor(g, g.layers[0], options), 1);
   EXPECT_EQ(c[0].note,
-            "layer 'conv': reuse factor lowered from 33 to 3 to meet the target (interval 8 "
+            "layer 'conv': reuse factor lowered from 33 to 1 to meet the target (interval 8 "
             "cycles)");
 }
 

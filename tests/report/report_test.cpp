@@ -319,6 +319,31 @@ TEST(Report, DamagedStageFilesBecomeVisibleNotes) {
   EXPECT_TRUE(contains(html, value_attr("student", "pt_spread", 0.9375)));  // the rest is there
 }
 
+TEST(Report, TheEstimatesLineNamesTheDesignOfEachModel) {
+  // An io_stream export: the exported student's figures are of the streaming project, the
+  // teacher's (estimated by the report) of the io_parallel one.
+  const fs::path dir = complete_run("designs");
+  write(dir / "06-export/estimates.json",
+        json{{"design", "hlslim io_stream"},
+             {"hls4ml",
+              {{"design", "hls4ml io_stream"}, {"total", {{"lut", 9000}, {"latency_ns", 60}}}}}}
+            .dump());
+  const RunSummary summary = summarize(load_run(dir));
+  EXPECT_TRUE(contains(markdown_summary(summary, dir / "report/index.html"),
+                       "\nLUT and latency: the estimate of hlslim's own HLS project (hlslim "
+                       "io_parallel for 'teacher'; hlslim io_stream for 'student'). hls4ml's "
+                       "design of 'student' (hls4ml io_stream): 9000 LUT, 60 ns "
+                       "(06-export/estimates.json).\n"))
+      << markdown_summary(summary, dir / "report/index.html");
+  // An unreadable estimates.json leaves the design to the default and hls4ml's unknown.
+  write(dir / "06-export/estimates.json", "{not json");
+  const std::string md = markdown_summary(summarize(load_run(dir)), dir / "report/index.html");
+  EXPECT_TRUE(contains(md,
+                       "\nLUT and latency: the estimate of hlslim's own HLS project (hlslim "
+                       "io_parallel).\n"))
+      << md;
+}
+
 TEST(Report, CompressionPastItsWarningOpensTheReportAndTheSummary) {
   const fs::path dir = complete_run("degraded");
   json quantize = json::parse(read_file(dir / "04-quantize/metrics.json"));
