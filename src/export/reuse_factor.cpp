@@ -201,8 +201,8 @@ std::int64_t layer_parallelization_factor(const Graph& graph, const Layer& layer
   return closest_parallelization_factor(positions, *pf);
 }
 
-std::vector<std::string> parallelization_factor_problems(const Graph& graph) {
-  std::vector<std::string> problems;
+std::vector<ParallelizationProblem> parallelization_factor_problems(const Graph& graph) {
+  std::vector<ParallelizationProblem> problems;
   const std::vector<Shape> shapes = graph.shapes();
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& layer = graph.layers[i];
@@ -212,17 +212,20 @@ std::vector<std::string> parallelization_factor_problems(const Graph& graph) {
     try {
       pf = pf_attribute(graph, layer);
     } catch (const Error& e) {
-      problems.push_back(e.what());
+      problems.push_back({i, e.what(), true});
       continue;
     }
     if (!pf || *positions % *pf == 0) continue;
     std::string valid;
     for (std::int64_t v : valid_parallelization_factors(*positions))
       valid += (valid.empty() ? "" : ", ") + std::to_string(v);
-    problems.push_back("layer '" + layer.name + "': parallelization factor " + std::to_string(*pf) +
-                       " is not valid for " + std::to_string(*positions) +
-                       " output positions (valid: " + valid + "); hls4ml uses " +
-                       std::to_string(closest_parallelization_factor(*positions, *pf)));
+    problems.push_back({i,
+                        "layer '" + layer.name + "': parallelization factor " +
+                            std::to_string(*pf) + " is not valid for " +
+                            std::to_string(*positions) + " output positions (valid: " + valid +
+                            "); hls4ml uses " +
+                            std::to_string(closest_parallelization_factor(*positions, *pf)),
+                        false});
   }
   return problems;
 }

@@ -155,10 +155,13 @@ TEST(HlsParallelizationFactor, DefaultIsEveryPositionAtOnceAttributesResolveAndS
   EXPECT_EQ(layer_parallelization_factor(g, g.layers[0]), 8);
   g.layers[0].attrs["parallelization_factor"] = std::int64_t{5};  // name wins over type
   EXPECT_EQ(layer_parallelization_factor(g, g.layers[0]), 4);
-  EXPECT_EQ(parallelization_factor_problems(g),
-            (std::vector<std::string>{
-                "layer 'c1': parallelization factor 5 is not valid for 16 output positions "
-                "(valid: 1, 2, 4, 8, 16); hls4ml uses 4"}));
+  auto problems = parallelization_factor_problems(g);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].layer, 0u);
+  EXPECT_FALSE(problems[0].error);
+  EXPECT_EQ(problems[0].message,
+            "layer 'c1': parallelization factor 5 is not valid for 16 output positions "
+            "(valid: 1, 2, 4, 8, 16); hls4ml uses 4");
   g.layers[0].attrs["parallelization_factor"] = 2.0;  // a whole double is an integer
   EXPECT_EQ(layer_parallelization_factor(g, g.layers[0]), 2);
   g.layers[0].attrs["parallelization_factor"] = std::int64_t{0};
@@ -172,9 +175,11 @@ TEST(HlsParallelizationFactor, DefaultIsEveryPositionAtOnceAttributesResolveAndS
     EXPECT_EQ(e.exit_code(), kExitConfig);
   }
   g.layers[0].attrs["parallelization_factor"] = std::string("all");
-  EXPECT_EQ(parallelization_factor_problems(g),
-            (std::vector<std::string>{"layer 'c1': attribute parallelization_factor must be an "
-                                      "integer of at least 1"}));
+  problems = parallelization_factor_problems(g);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_TRUE(problems[0].error);
+  EXPECT_EQ(problems[0].message,
+            "layer 'c1': attribute parallelization_factor must be an integer of at least 1");
 }
 
 }  // namespace

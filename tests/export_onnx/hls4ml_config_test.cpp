@@ -238,6 +238,21 @@ TEST(Hls4mlConfig, StatesEveryConvolutionsParallelizationFactor) {
   EXPECT_EQ(findings[0].message,
             "layer 'conv.1': parallelization factor 4 is not valid for 10 output positions "
             "(valid: 1, 2, 5, 10); hls4ml uses 5");
+
+  // io_stream convolutions read one pixel per step: no factor is written or checked.
+  Hls4mlOptions stream;
+  stream.io_type = "io_stream";
+  w = write_all(graph, dir, stream);
+  EXPECT_FALSE(w.config["HLSConfig"]["LayerName"]["conv_1"]["ParallelizationFactor"].IsDefined());
+  EXPECT_TRUE(check_hls4ml_readiness(graph, stream).empty());
+
+  // Not an integer: nothing can be written, an error.
+  graph.layers[0].attrs["parallelization_factor"] = std::string("all");
+  const std::vector<ExportFinding> errors = check_hls4ml_readiness(graph, {});
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].severity, Severity::kError);
+  EXPECT_EQ(errors[0].message,
+            "layer 'conv.1': attribute parallelization_factor must be an integer of at least 1");
 }
 
 TEST(Hls4mlConfig, RefusesAResultOfAnotherGraph) {

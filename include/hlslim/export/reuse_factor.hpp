@@ -4,6 +4,7 @@
 // (hls4ml's rules, so that a configuration carries over to hls4ml unchanged) and which one a
 // layer resolves to.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -78,10 +79,18 @@ std::int64_t closest_parallelization_factor(std::int64_t positions, std::int64_t
 /// attribute is not an integer or is below 1, or when the graph's shapes cannot be inferred.
 std::int64_t layer_parallelization_factor(const Graph& graph, const Layer& layer);
 
-/// Every convolution whose "parallelization_factor" attribute is not valid, one line each, e.g.
+/// A convolution's "parallelization_factor" attribute that is not valid: `error` when it is not
+/// an integer of at least 1 (nothing can be written), else hls4ml would replace it.
+struct ParallelizationProblem {
+  std::size_t layer = 0;  ///< graph layer index
+  std::string message;
+  bool error = false;
+};
+
+/// Every convolution whose "parallelization_factor" attribute is not valid, e.g.
 ///   "layer 'conv': parallelization factor 5 is not valid for 16 output positions (valid: 1, 2,
 ///   4, 8, 16); hls4ml uses 4"
 /// Empty when all are valid (or unset).
-std::vector<std::string> parallelization_factor_problems(const Graph& graph);
+std::vector<ParallelizationProblem> parallelization_factor_problems(const Graph& graph);
 
 }  // namespace hlslim

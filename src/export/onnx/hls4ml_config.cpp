@@ -109,7 +109,9 @@ void write_hls4ml_config(const Graph& quantized_graph, const OnnxExportResult& q
     out << YAML::Key << "ReuseFactor" << YAML::Value << rf;
     // A convolution's output positions per step of hls4ml's io_parallel loop; stated for every
     // convolution, since hls4ml's default of 1 builds a different design from the estimate's.
-    if (node.layer >= 0 && node.name == built.result.node_names[node.layer]) {
+    // io_stream convolutions read one pixel per step and ignore it.
+    if (options.io_type == "io_parallel" && node.layer >= 0 &&
+        node.name == built.result.node_names[node.layer]) {
       const Layer& layer = quantized_graph.layers[node.layer];
       if (layer.kind == LayerKind::kConv1d || layer.kind == LayerKind::kConv2d) {
         out << YAML::Key << "ParallelizationFactor" << YAML::Value

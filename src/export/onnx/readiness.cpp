@@ -223,13 +223,16 @@ std::vector<ExportFinding> Checker::run() {
   names.claim("model_input");
   names_ = onnx_export::claim_layer_names(graph_, names);
 
-  // A parallelization factor hls4ml would replace: the configuration states the replacement.
-  for (const std::string& problem : parallelization_factor_problems(graph_)) {
-    std::string node;
-    for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
-      if (problem.rfind("layer '" + graph_.layers[i].name + "'", 0) == 0) node = names_[i];
+  // A parallelization factor hls4ml would replace: the configuration states the replacement
+  // (io_parallel only: io_stream has no factor).
+  if (options_.io_type == "io_parallel") {
+    for (const ParallelizationProblem& problem : parallelization_factor_problems(graph_)) {
+      if (problem.error) {
+        error(names_[problem.layer], problem.message);
+      } else {
+        warning(names_[problem.layer], problem.message);
+      }
     }
-    warning(node, problem);
   }
 
   FixedType value_type = precision_.input;  // the type of the values entering layer i
