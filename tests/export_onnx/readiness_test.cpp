@@ -170,6 +170,33 @@ TEST(Hls4mlReadiness, ReportsTheResourceStrategysInterleavedSumsAtReuseFactorsAb
   EXPECT_TRUE(check_hls4ml_readiness(graph, options).empty());
 }
 
+TEST(Hls4mlReadiness, ReportsAnIoStreamAveragePoolWhoseSaturatingSumCanOverflow) {
+  // pooled_model's average pool reads fixed<12,4> values (|x| < 8) two at a time.
+  Graph graph = pooled_model();
+  Layer* avg = nullptr;
+  for (Layer& layer : graph.layers) {
+    if (layer.name == "avg") avg = &layer;
+  }
+  ASSERT_NE(avg, nullptr);
+  avg->attrs["precision.accum"] = std::string("fixed<16,4,TRN,SAT>");
+  Hls4mlOptions options;
+  options.io_type = "io_stream";
+  const auto findings = check_hls4ml_readiness(graph, options);
+  ASSERT_EQ(findings.size(), 1u) << describe(findings);
+  EXPECT_EQ(findings[0].node, "avg");
+  EXPECT_EQ(findings[0].message,
+            "layer 'avg': the saturating accumulator fixed<16,4,TRN,SAT> can overflow part-way, "
+            "and hls4ml's io_stream pool adds the window as a tree, not in the engine's order: "
+            "results may differ where it saturates");
+  // The same pool in io_parallel adds in window order, as the engine does.
+  EXPECT_TRUE(check_hls4ml_readiness(graph, {}).empty())
+      << describe(check_hls4ml_readiness(graph, {}));
+  // Wide enough for the sum of the window: no order can saturate.
+  avg->attrs["precision.accum"] = std::string("fixed<18,6,TRN,SAT>");
+  EXPECT_TRUE(check_hls4ml_readiness(graph, options).empty())
+      << describe(check_hls4ml_readiness(graph, options));
+}
+
 TEST(Hls4mlReadiness, ReportsAMissingPrecisionAsAnError) {
   Graph graph = dense_model();
   graph.default_attrs.erase("precision.input");

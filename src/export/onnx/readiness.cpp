@@ -275,6 +275,19 @@ std::vector<ExportFinding> Checker::run() {
                                  std::to_string(value_type.fraction_bits() + k) +
                                  " fraction bits makes the two agree");
         }
+        // io_stream pools a window as a tree of sums (nnet_pooling_stream.h), not in window
+        // order: only a saturating accumulator that a partial sum can overflow tells them apart.
+        const FixedType& accum = *p.accum;
+        const double bound = window * std::max(std::fabs(value_type.min()), value_type.max());
+        const double low =
+            accum.overflow == OverflowMode::kSatSym && accum.is_signed ? -accum.max() : accum.min();
+        if (options_.io_type == "io_stream" && accum.overflow != OverflowMode::kWrap &&
+            (bound > accum.max() || (value_type.is_signed && -bound < low))) {
+          warning(names_[i], context(i) + ": the saturating accumulator " + accum.to_string() +
+                                 " can overflow part-way, and hls4ml's io_stream pool adds the "
+                                 "window as a tree, not in the engine's order: results may "
+                                 "differ where it saturates");
+        }
         break;
       }
       case LayerKind::kTanh:
