@@ -241,6 +241,8 @@ std::vector<ParallelizationChoice> choose_parallelization_factors(Graph& graph,
     Layer& layer = graph.layers[i];
     const std::optional<std::int64_t> positions = conv_output_positions(layer, shapes[i]);
     if (!positions) continue;
+    // A factor the user set wins over the targets.
+    if (graph.resolve_attr(layer, "parallelization_factor")) continue;
     ParallelizationChoice c;
     c.layer = layer.name;
     c.positions = *positions;

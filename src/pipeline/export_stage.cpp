@@ -97,6 +97,11 @@ void ExportStage::declare(OptionTable& t) {
             "Test vectors: the first N test-set events with the fixed-point engine's outputs "
             "for them (fewer when the test set is smaller).")
       .min(0);
+  t.add_yaml("parallelization_factors", parallelization_factors_node_,
+             "hls4ml's ParallelizationFactor by convolution name or type (conv1d, conv2d; "
+             "name wins over type): {conv1: 4}. Each must divide the layer's output positions; "
+             "it wins over the conv targets, which choose for the other convolutions (without "
+             "either, every output position at once). io_parallel only.");
   t.add_int("conv_latency_target", conv_latency_target_, 0,
             "Latency target in cycles for every convolution of hls4ml's io_parallel design: "
             "each gets the smallest ParallelizationFactor whose estimate meets it, with a "
@@ -140,6 +145,7 @@ void ExportStage::configure(const OptionValues& values, Diagnostics& diagnostics
                           "points to the QONNX file");
   }
 
+  configure_parallelization_factors(values.pos("parallelization_factors"), diagnostics);
   model_reuse_factor_pos_ = values.pos("reuse_factor");
   reuse_factors_pos_ = values.pos("reuse_factors");
   reuse_factors_.clear();
@@ -169,6 +175,88 @@ void ExportStage::configure(const OptionValues& values, Diagnostics& diagnostics
     reuse_factors_[key] = value;
     reuse_factor_pos_[key] = value_pos;
     reuse_key_pos_[key] = nested_pos(reuse_factors_pos_, item.first);
+  }
+}
+
+void ExportStage::configure_parallelization_factors(const SourcePos& block,
+                                                    Diagnostics& diagnostics) {
+  parallelization_factors_.clear();
+  parallelization_pos_.clear();
+  parallelization_key_pos_.clear();
+  if (!parallelization_factors_node_.IsMap()) {
+    diagnostics.error(block, kWho +
+                                 "'parallelization_factors' must map convolution names or "
+                                 "types to parallelization factors, got " +
+                                 describe_node(parallelization_factors_node_));
+    return;
+  }
+  for (const auto& item : parallelization_factors_node_) {
+    const std::string key = item.first.Scalar();
+    const SourcePos value_pos = nested_pos(block, item.second);
+    std::int64_t value = 0;
+    if (!item.second.IsScalar() || !YAML::convert<std::int64_t>::decode(item.second, value)) {
+      diagnostics.error(value_pos, kWho + "parallelization_factors." + key +
+                                       " must be an integer, got " + describe_node(item.second));
+      continue;
+    }
+    if (value < 1) {
+      diagnostics.error(value_pos, kWho + "parallelization_factors." + key +
+                                       " must be at least 1, got " + std::to_string(value));
+      continue;
+    }
+    parallelization_factors_[key] = value;
+    parallelization_pos_[key] = value_pos;
+    parallelization_key_pos_[key] = nested_pos(block, item.first);
+  }
+}
+
+// Every parallelization_factors entry names a convolution or a convolution type, and divides
+// the output positions of every convolution it applies to (structured pruning removes filters,
+// never positions).
+void ExportStage::check_parallelization_factors(const Graph& architecture, const Shape& input,
+                                                Diagnostics& diagnostics) const {
+  std::vector<std::string> candidates;
+  for (const Layer& layer : architecture.layers) candidates.push_back(layer.name);
+  for (const auto& [key, value] : parallelization_factors_) {
+    const SourcePos& key_pos = parallelization_key_pos_.at(key);
+    if (const Layer* layer = architecture.find(key)) {
+      if (layer->kind != LayerKind::kConv1d && layer->kind != LayerKind::kConv2d) {
+        diagnostics.error(key_pos, kWho + "parallelization_factors." + key + ": layer '" + key +
+                                       "' is a " + layer_kind_name(layer->kind) +
+                                       " layer (parallelization factors apply to conv1d and "
+                                       "conv2d layers)");
+      }
+    } else if (key != "conv1d" && key != "conv2d") {
+      diagnostics.error(key_pos, kWho + "model '" + model_ + "' has no convolution or type '" +
+                                     key + "'" + did_you_mean(key, candidates));
+    }
+  }
+  if (input.empty() || parallelization_factors_.empty()) return;
+  Graph shaped = architecture;
+  shaped.input_shape = input;
+  std::vector<Shape> shapes;
+  try {
+    shapes = shaped.shapes();
+  } catch (const Error&) {
+    return;  // the stage that builds or trains the model reports it
+  }
+  for (std::size_t i = 0; i < shaped.layers.size(); ++i) {
+    const Layer& layer = shaped.layers[i];
+    const std::optional<std::int64_t> positions = conv_output_positions(layer, shapes[i]);
+    if (!positions) continue;
+    std::string key = layer.name;
+    if (!parallelization_factors_.count(key)) key = layer_kind_name(layer.kind);
+    if (!parallelization_factors_.count(key)) continue;
+    const std::int64_t pf = parallelization_factors_.at(key);
+    if (*positions % pf == 0) continue;
+    std::vector<std::string> valid;
+    for (std::int64_t v : valid_parallelization_factors(*positions))
+      valid.push_back(std::to_string(v));
+    diagnostics.error(parallelization_pos_.at(key),
+                      kWho + "model '" + model_ + "', layer '" + layer.name +
+                          "': parallelization factor " + std::to_string(pf) +
+                          " does not divide its " + std::to_string(*positions) +
+                          " output positions (valid: " + join(valid, ", ") + ")");
   }
 }
 
@@ -209,12 +297,15 @@ void ExportStage::check(PipelineSketch& sketch, const SourcePos& pos,
     }
   }
 
+  Shape input = sketch.models.at(model_).input_shape;
+  if (input.empty()) input = sketch.data->input_shape;
+  check_parallelization_factors(*architecture, input, diagnostics);
+
   // Every reuse factor against the layer sizes of the architecture as declared, unless a
   // structured prune stage changes them first; run() checks the model it receives again.
   if (structurally_pruned_before(*sketch.config, this, model_)) return;
   Graph shaped = *architecture;
-  shaped.input_shape = sketch.models.at(model_).input_shape;
-  if (shaped.input_shape.empty()) shaped.input_shape = sketch.data->input_shape;
+  shaped.input_shape = input;
   if (shaped.input_shape.empty()) return;
   std::vector<Shape> shapes;
   try {
@@ -291,6 +382,16 @@ void ExportStage::apply_reuse_factors(Graph& graph) const {
   }
 }
 
+void ExportStage::apply_parallelization_factors(Graph& graph) const {
+  for (const auto& [key, value] : parallelization_factors_) {
+    if (Layer* layer = graph.find(key)) {
+      layer->attrs["parallelization_factor"] = value;
+    } else {
+      graph.type_attrs[key]["parallelization_factor"] = value;
+    }
+  }
+}
+
 void ExportStage::run(StageContext& context) {
   const fs::path& dir = context.dir();
   Graph graph = context.state().models.at(model_);
@@ -300,6 +401,7 @@ void ExportStage::run(StageContext& context) {
                 "stage with quantize.enabled) for it before the export");
   }
   apply_reuse_factors(graph);
+  if (io_type_ == "io_parallel") apply_parallelization_factors(graph);
   const HlsProjectOptions hls = hls_options();
   const Hls4mlOptions hls4ml = hls4ml_options();
   const std::vector<std::string> problems = reuse_factor_problems(graph, hls);

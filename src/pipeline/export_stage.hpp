@@ -41,6 +41,11 @@ class ExportStage : public Stage {
   /// Sets the "reuse_factors" entries as "reuse_factor" attributes of `graph` (layer names on
   /// the layers, layer types as type attributes); the model-wide value travels in the options.
   void apply_reuse_factors(Graph& graph) const;
+  /// The same for "parallelization_factors" ("parallelization_factor" attributes).
+  void apply_parallelization_factors(Graph& graph) const;
+  void configure_parallelization_factors(const SourcePos& block, Diagnostics& diagnostics);
+  void check_parallelization_factors(const Graph& architecture, const Shape& input,
+                                     Diagnostics& diagnostics) const;
 
   std::string model_;
   std::string project_;
@@ -51,16 +56,20 @@ class ExportStage : public Stage {
   std::string strategy_;
   std::int64_t reuse_factor_ = 1;
   YAML::Node reuse_factors_node_;
+  YAML::Node parallelization_factors_node_;
   std::int64_t test_vectors_ = 1000;
   std::vector<std::string> formats_;
   std::int64_t conv_latency_target_ = 0;   ///< estimates: cycles per convolution, 0: none
   std::int64_t conv_interval_target_ = 0;  ///< estimates: interval per convolution, 0: none
 
-  std::map<std::string, std::int64_t> reuse_factors_;  ///< layer name or type -> value
-  std::map<std::string, SourcePos> reuse_factor_pos_;  ///< position of each entry's value
-  std::map<std::string, SourcePos> reuse_key_pos_;     ///< position of each entry's key
-  SourcePos reuse_factors_pos_;                        ///< the reuse_factors block
-  SourcePos model_reuse_factor_pos_;                   ///< the model-wide reuse_factor
+  std::map<std::string, std::int64_t> reuse_factors_;            ///< layer name or type -> value
+  std::map<std::string, SourcePos> reuse_factor_pos_;            ///< position of each entry's value
+  std::map<std::string, SourcePos> reuse_key_pos_;               ///< position of each entry's key
+  SourcePos reuse_factors_pos_;                                  ///< the reuse_factors block
+  SourcePos model_reuse_factor_pos_;                             ///< the model-wide reuse_factor
+  std::map<std::string, std::int64_t> parallelization_factors_;  ///< conv name or type -> value
+  std::map<std::string, SourcePos> parallelization_pos_;         ///< position of each value
+  std::map<std::string, SourcePos> parallelization_key_pos_;     ///< position of each key
 };
 
 }  // namespace hlslim

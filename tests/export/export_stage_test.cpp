@@ -254,6 +254,42 @@ TEST(ExportStage, ATargetNoFactorMeetsIsAReadinessWarningAndANote) {
   EXPECT_EQ(config["HLSConfig"]["LayerName"]["conv"]["ParallelizationFactor"].as<int>(), 16);
 }
 
+TEST(ExportStage, AParallelizationFactorSetForALayerWinsOverTheTargets) {
+  const auto dir = testing::temp_dir("export_pf_set");
+  const std::string yaml = replaced(kConvConfig, "conv_interval_target: 4",
+                                    "conv_interval_target: 4, parallelization_factors: {conv: 8}");
+  run_pipeline(
+      PipelineConfig::load(testing::write_text(dir / "x.yaml", yaml), {}, testing::test_registry()),
+      {});
+  const fs::path out = dir / "out" / "04-export";
+  const YAML::Node config = YAML::LoadFile((out / "hls4ml_config.yml").string());
+  EXPECT_EQ(config["HLSConfig"]["LayerName"]["conv"]["ParallelizationFactor"].as<int>(), 8);
+  const json estimates = json::parse(read_file(out / "estimates.json"));
+  EXPECT_TRUE(estimates["hls4ml"]["parallelization_choices"].empty());
+  EXPECT_EQ(estimates["hls4ml"]["layers"][1]["parallelization_factor"], 8);
+}
+
+TEST(ExportStage, ParallelizationFactorsThatCannotBeUsedAreConfigErrors) {
+  const std::string conv = "conv_interval_target: 4";
+  EXPECT_EQ(load_error(replaced(kConvConfig, conv, "parallelization_factors: {conv: 3}")),
+            "15:102: error: stage 'export': model 'net', layer 'conv': parallelization factor 3 "
+            "does not divide its 16 output positions (valid: 1, 2, 4, 8, 16)\n1 error found; "
+            "nothing was run.\n");
+  EXPECT_EQ(load_error(replaced(kConvConfig, conv, "parallelization_factors: {conv1d: 0}")),
+            "15:104: error: stage 'export': parallelization_factors.conv1d must be at least 1, "
+            "got 0\n1 error found; nothing was run.\n");
+  EXPECT_EQ(load_error(replaced(kConvConfig, conv, "parallelization_factors: {conv: all}")),
+            "15:102: error: stage 'export': parallelization_factors.conv must be an integer, got "
+            "'all'\n1 error found; nothing was run.\n");
+  EXPECT_EQ(load_error(replaced(kConvConfig, conv, "parallelization_factors: {out: 2}")),
+            "15:96: error: stage 'export': parallelization_factors.out: layer 'out' is a dense "
+            "layer (parallelization factors apply to conv1d and conv2d layers)\n1 error found; "
+            "nothing was run.\n");
+  EXPECT_EQ(load_error(replaced(kConvConfig, conv, "parallelization_factors: {cnv: 2}")),
+            "15:96: error: stage 'export': model 'net' has no convolution or type 'cnv' (did "
+            "you mean 'conv'?)\n1 error found; nothing was run.\n");
+}
+
 TEST(ExportStage, Io_streamWritesAStreamingProjectAndAStreamingHls4mlConfiguration) {
   const auto dir = testing::temp_dir("export_stream");
   const std::string yaml = replaced(kConvConfig, "conv_interval_target: 4", "io_type: io_stream");
