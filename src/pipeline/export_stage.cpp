@@ -41,6 +41,42 @@ SourcePos nested_pos(const SourcePos& option, const YAML::Node& node) {
   return option;
 }
 
+// Positive integers by layer name or type (reuse_factors, parallelization_factors): each
+// entry's value and the positions of its value and key. `keys` says what the keys name.
+void read_positive_ints(const YAML::Node& node, const SourcePos& block, const std::string& option,
+                        const std::string& keys, std::map<std::string, std::int64_t>& values,
+                        std::map<std::string, SourcePos>& value_pos,
+                        std::map<std::string, SourcePos>& key_pos, Diagnostics& diagnostics) {
+  values.clear();
+  value_pos.clear();
+  key_pos.clear();
+  if (!node.IsMap()) {
+    std::string what = option;
+    std::replace(what.begin(), what.end(), '_', ' ');
+    diagnostics.error(block, kWho + "'" + option + "' must map " + keys + " to " + what + ", got " +
+                                 describe_node(node));
+    return;
+  }
+  for (const auto& item : node) {
+    const std::string key = item.first.Scalar();
+    const SourcePos at = nested_pos(block, item.second);
+    std::int64_t value = 0;
+    if (!item.second.IsScalar() || !YAML::convert<std::int64_t>::decode(item.second, value)) {
+      diagnostics.error(
+          at, kWho + option + "." + key + " must be an integer, got " + describe_node(item.second));
+      continue;
+    }
+    if (value < 1) {
+      diagnostics.error(
+          at, kWho + option + "." + key + " must be at least 1, got " + std::to_string(value));
+      continue;
+    }
+    values[key] = value;
+    value_pos[key] = at;
+    key_pos[key] = nested_pos(block, item.first);
+  }
+}
+
 bool contains(const std::vector<std::string>& items, const std::string& item) {
   return std::find(items.begin(), items.end(), item) != items.end();
 }
@@ -148,66 +184,16 @@ void ExportStage::configure(const OptionValues& values, Diagnostics& diagnostics
   configure_parallelization_factors(values.pos("parallelization_factors"), diagnostics);
   model_reuse_factor_pos_ = values.pos("reuse_factor");
   reuse_factors_pos_ = values.pos("reuse_factors");
-  reuse_factors_.clear();
-  reuse_factor_pos_.clear();
-  reuse_key_pos_.clear();
-  if (!reuse_factors_node_.IsMap()) {
-    diagnostics.error(reuse_factors_pos_, kWho +
-                                              "'reuse_factors' must map layer names or types "
-                                              "to reuse factors, got " +
-                                              describe_node(reuse_factors_node_));
-    return;
-  }
-  for (const auto& item : reuse_factors_node_) {
-    const std::string key = item.first.Scalar();
-    const SourcePos value_pos = nested_pos(reuse_factors_pos_, item.second);
-    std::int64_t value = 0;
-    if (!item.second.IsScalar() || !YAML::convert<std::int64_t>::decode(item.second, value)) {
-      diagnostics.error(value_pos, kWho + "reuse_factors." + key + " must be an integer, got " +
-                                       describe_node(item.second));
-      continue;
-    }
-    if (value < 1) {
-      diagnostics.error(value_pos, kWho + "reuse_factors." + key + " must be at least 1, got " +
-                                       std::to_string(value));
-      continue;
-    }
-    reuse_factors_[key] = value;
-    reuse_factor_pos_[key] = value_pos;
-    reuse_key_pos_[key] = nested_pos(reuse_factors_pos_, item.first);
-  }
+  read_positive_ints(reuse_factors_node_, reuse_factors_pos_, "reuse_factors",
+                     "layer names or types", reuse_factors_, reuse_factor_pos_, reuse_key_pos_,
+                     diagnostics);
 }
 
 void ExportStage::configure_parallelization_factors(const SourcePos& block,
                                                     Diagnostics& diagnostics) {
-  parallelization_factors_.clear();
-  parallelization_pos_.clear();
-  parallelization_key_pos_.clear();
-  if (!parallelization_factors_node_.IsMap()) {
-    diagnostics.error(block, kWho +
-                                 "'parallelization_factors' must map convolution names or "
-                                 "types to parallelization factors, got " +
-                                 describe_node(parallelization_factors_node_));
-    return;
-  }
-  for (const auto& item : parallelization_factors_node_) {
-    const std::string key = item.first.Scalar();
-    const SourcePos value_pos = nested_pos(block, item.second);
-    std::int64_t value = 0;
-    if (!item.second.IsScalar() || !YAML::convert<std::int64_t>::decode(item.second, value)) {
-      diagnostics.error(value_pos, kWho + "parallelization_factors." + key +
-                                       " must be an integer, got " + describe_node(item.second));
-      continue;
-    }
-    if (value < 1) {
-      diagnostics.error(value_pos, kWho + "parallelization_factors." + key +
-                                       " must be at least 1, got " + std::to_string(value));
-      continue;
-    }
-    parallelization_factors_[key] = value;
-    parallelization_pos_[key] = value_pos;
-    parallelization_key_pos_[key] = nested_pos(block, item.first);
-  }
+  read_positive_ints(parallelization_factors_node_, block, "parallelization_factors",
+                     "convolution names or types", parallelization_factors_, parallelization_pos_,
+                     parallelization_key_pos_, diagnostics);
 }
 
 // Every parallelization_factors entry names a convolution or a convolution type, and divides
