@@ -295,6 +295,12 @@ TEST(Hls4mlEstimates, TargetsPickTheSmallestParallelizationFactor) {
   EXPECT_EQ(layer_parallelization_factor(g, g.layers[0]), 4);
   c = choose_parallelization_factors(g, options, {}, ConvTargets{0, 0});
   EXPECT_TRUE(c.empty());
+  // A factor already set (by the first call here, or by the export's parallelization_factors)
+  // wins over the targets.
+  c = choose_parallelization_factors(g, options, {}, ConvTargets{1, 0});
+  EXPECT_TRUE(c.empty());
+  EXPECT_EQ(layer_parallelization_factor(g, g.layers[0]), 4);
+  g.layers[0].attrs.erase("parallelization_factor");
   c = choose_parallelization_factors(g, options, {}, ConvTargets{1, 0});
   ASSERT_EQ(c.size(), 1u);
   EXPECT_FALSE(c[0].met);

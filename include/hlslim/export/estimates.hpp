@@ -164,11 +164,12 @@ struct ParallelizationChoice {
   std::string note;  ///< a readiness-style line when not met or the reuse factor was lowered
 };
 
-/// For every conv1d/conv2d layer, the smallest valid parallelization factor (the fewest
-/// multipliers) whose estimated latency and interval in hls4ml's io_parallel design meet
-/// `targets`, written into the layer's "parallelization_factor" attribute. When none does at
-/// the layer's reuse factor, lower valid reuse factors are tried, largest first, and the one
-/// that meets the targets is written into its "reuse_factor" attribute (with a note); when none
+/// For every conv1d/conv2d layer without a "parallelization_factor" attribute (one that has it
+/// keeps it), the smallest valid parallelization factor (the fewest multipliers) whose
+/// estimated latency and interval in hls4ml's io_parallel design meet `targets`, written into
+/// the layer's "parallelization_factor" attribute. When none does at the layer's reuse factor,
+/// every lower valid reuse factor is tried with its smallest factor, and the pair with the
+/// fewest multipliers is written (the reuse factor into "reuse_factor", with a note); when none
 /// does even at reuse factor 1, the layer keeps its reuse factor, gets every position at once
 /// (the fastest design) and a note. Under io_stream nothing is chosen (a convolution reads one
 /// pixel per step); layers missing a target get a note. Leaves the graph alone and returns
