@@ -33,6 +33,7 @@ import argparse
 import copy
 import json
 import os
+from collections import OrderedDict
 
 import numpy as np
 import onnx
@@ -97,24 +98,25 @@ def write_data(output, images, labels, seed):
 # --- the models --------------------------------------------------------------------------------
 
 def mlp():
-    """64-32-16-3 with a trailing softmax: the model outputs class probabilities."""
-    return torch.nn.Sequential(
-        torch.nn.Flatten(),
-        torch.nn.Linear(SIDE * SIDE, 32), torch.nn.ReLU(),
-        torch.nn.Linear(32, 16), torch.nn.ReLU(),
-        torch.nn.Linear(16, len(CLASSES)),
-        torch.nn.Softmax(dim=1))
+    """64-32-16-3 with a trailing softmax: the model outputs class probabilities. The module
+    names become the ONNX node names ("/fc1/Gemm"), from which hlslim names the layers."""
+    return torch.nn.Sequential(OrderedDict([
+        ("flatten", torch.nn.Flatten()),
+        ("fc1", torch.nn.Linear(SIDE * SIDE, 32)), ("relu1", torch.nn.ReLU()),
+        ("fc2", torch.nn.Linear(32, 16)), ("relu2", torch.nn.ReLU()),
+        ("out", torch.nn.Linear(16, len(CLASSES))),
+        ("softmax", torch.nn.Softmax(dim=1))]))
 
 
 def cnn():
     """Two convolution blocks with batch norm and max pooling, then one dense layer: logits."""
-    return torch.nn.Sequential(
-        torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.ReLU(),
-        torch.nn.MaxPool2d(2),                                   # 4 x 4 x 4
-        torch.nn.Conv2d(4, 8, 3, padding=1), torch.nn.BatchNorm2d(8), torch.nn.ReLU(),
-        torch.nn.MaxPool2d(2),                                   # 8 x 2 x 2
-        torch.nn.Flatten(),
-        torch.nn.Linear(32, len(CLASSES)))
+    return torch.nn.Sequential(OrderedDict([
+        ("conv1", torch.nn.Conv2d(1, 4, 3, padding=1)), ("bn1", torch.nn.BatchNorm2d(4)),
+        ("relu1", torch.nn.ReLU()), ("pool1", torch.nn.MaxPool2d(2)),    # 4 x 4 x 4
+        ("conv2", torch.nn.Conv2d(4, 8, 3, padding=1)), ("bn2", torch.nn.BatchNorm2d(8)),
+        ("relu2", torch.nn.ReLU()), ("pool2", torch.nn.MaxPool2d(2)),    # 8 x 2 x 2
+        ("flatten", torch.nn.Flatten()),
+        ("out", torch.nn.Linear(32, len(CLASSES)))]))
 
 
 def logits_of(model, x):
@@ -247,7 +249,8 @@ def quantized_reference(model, types, images):
 
 def export_qonnx(model, types, path):
     """Writes the quantized MLP as QONNX: Quant -> Flatten -> [MatMul, Add, Relu, Quant] x 2 ->
-    MatMul, Add, Quant. Weights are stored in float as trained; their Quant nodes round them."""
+    MatMul, Add, Quant, the dense layers named fc1, fc2 and out. Weights are stored in float as
+    trained; their Quant nodes round them."""
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
     nodes, inits = [], []
 
@@ -268,20 +271,22 @@ def export_qonnx(model, types, path):
     h = quant("images", "images_q", types["input"])
     nodes.append(helper.make_node("Flatten", [h], ["flat"], name="flatten", axis=1))
     h = "flat"
+    names = ["fc1", "fc2", "out"]
     for i, layer in enumerate(linears):
-        w = quant(constant("fc%d_w" % i, layer.weight.detach().numpy().T), "fc%d_wq" % i,
+        name = names[i]
+        w = quant(constant(name + "_w", layer.weight.detach().numpy().T), name + "_wq",
                   types["w%d" % i])
-        b = quant(constant("fc%d_b" % i, layer.bias.detach().numpy()), "fc%d_bq" % i,
+        b = quant(constant(name + "_b", layer.bias.detach().numpy()), name + "_bq",
                   types["b%d" % i])
-        nodes.append(helper.make_node("MatMul", [h, w], ["fc%d_mm" % i], name="fc%d_matmul" % i))
-        nodes.append(helper.make_node("Add", ["fc%d_mm" % i, b], ["fc%d" % i],
-                                      name="fc%d_add" % i))
+        nodes.append(helper.make_node("MatMul", [h, w], [name + "_mm"], name=name))
+        nodes.append(helper.make_node("Add", [name + "_mm", b], [name + "_sum"],
+                                      name=name + "_bias"))
         if i + 1 < len(linears):
-            nodes.append(helper.make_node("Relu", ["fc%d" % i], ["relu%d" % i],
-                                          name="relu%d" % i))
-            h = quant("relu%d" % i, "act%d" % i, types["a%d" % i])
+            nodes.append(helper.make_node("Relu", [name + "_sum"], ["relu%d" % (i + 1)],
+                                          name="relu%d" % (i + 1)))
+            h = quant("relu%d" % (i + 1), "act%d" % (i + 1), types["a%d" % i])
         else:
-            quant("fc%d" % i, "logits", types["out"])
+            quant(name + "_sum", "logits", types["out"])
     graph = helper.make_graph(
         nodes, "mlp_qonnx",
         [helper.make_tensor_value_info("images", TensorProto.FLOAT, ["batch", 1, SIDE, SIDE])],
