@@ -11,7 +11,7 @@ Everything hlslim reads in this example comes from this script; no file is writt
   cnn.onnx            the CNN (2 x [Conv2d, BatchNorm2d, ReLU, MaxPool2d], Flatten, Linear)
   mlp_qonnx.onnx      the MLP after quantization-aware fine-tuning in PyTorch, as QONNX: Quant
                       nodes (power-of-two scales, zero point 0, round half to even) on the
-                      input, on every weight and bias, and on every activation
+                      input, on every weight and bias, and on every layer's output
   mlp_torch.npy       float32 (N, 3): PyTorch's outputs of mlp.onnx's model on every image
   cnn_torch.npy       float32 (N, 3): PyTorch's outputs of cnn.onnx's model on every image
   mlp_qonnx_ref.npy   float32 (N, 3): mlp_qonnx.onnx's outputs on every image, computed from
@@ -202,9 +202,9 @@ class FixedType:
 
 
 def quantized_mlp_types(model, x):
-    """Types of the QONNX MLP: 12-bit unsigned input, 6-bit weights, 8-bit biases, 8-bit
-    unsigned ReLU outputs, 12-bit signed logits; integer bits from the ranges the float model
-    shows on `x` (values) and from the parameters themselves."""
+    """Types of the QONNX MLP: 12-bit unsigned input, 6-bit weights, 8-bit biases, 16-bit
+    hidden dense outputs, 8-bit unsigned ReLU outputs, 12-bit logits; integer bits from the
+    ranges the float model shows on `x` (values) and from the parameters themselves."""
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
     types = {"input": FixedType.fitting(12, False, float(x.max()))}
     with torch.no_grad():
@@ -214,6 +214,7 @@ def quantized_mlp_types(model, x):
             types["b%d" % i] = FixedType.fitting(8, True, float(layer.bias.abs().max()))
             h = layer(h)
             if i + 1 < len(linears):
+                types["d%d" % i] = FixedType.fitting(16, True, 1.1 * float(h.abs().max()))
                 h = torch.relu(h)
                 types["a%d" % i] = FixedType.fitting(8, False, 1.1 * float(h.max()))
             else:
@@ -229,8 +230,11 @@ def quantized_forward(model, types, x):
         w = types["w%d" % i].quantize_torch(layer.weight)
         b = types["b%d" % i].quantize_torch(layer.bias)
         h = h @ w.t() + b
-        h = types["a%d" % i].quantize_torch(torch.relu(h)) if i + 1 < len(linears) \
-            else types["out"].quantize_torch(h)
+        if i + 1 < len(linears):
+            h = types["d%d" % i].quantize_torch(h)
+            h = types["a%d" % i].quantize_torch(torch.relu(h))
+        else:
+            h = types["out"].quantize_torch(h)
     return h
 
 
@@ -242,14 +246,17 @@ def quantized_reference(model, types, images):
         w = types["w%d" % i].quantize_np(layer.weight.detach().numpy())
         b = types["b%d" % i].quantize_np(layer.bias.detach().numpy())
         h = h @ w.T + b
-        h = types["a%d" % i].quantize_np(np.maximum(h, 0.0)) if i + 1 < len(linears) \
-            else types["out"].quantize_np(h)
+        if i + 1 < len(linears):
+            h = types["d%d" % i].quantize_np(h)
+            h = types["a%d" % i].quantize_np(np.maximum(h, 0.0))
+        else:
+            h = types["out"].quantize_np(h)
     return h
 
 
 def export_qonnx(model, types, path):
-    """Writes the quantized MLP as QONNX: Quant -> Flatten -> [MatMul, Add, Relu, Quant] x 2 ->
-    MatMul, Add, Quant, the dense layers named fc1, fc2 and out. Weights are stored in float as
+    """Writes the quantized MLP as QONNX: Quant -> Flatten -> [MatMul, Add, Quant, Relu, Quant]
+    x 2 -> MatMul, Add, Quant, the dense layers named fc1, fc2 and out. Weights are stored in float as
     trained; their Quant nodes round them."""
     linears = [m for m in model if isinstance(m, torch.nn.Linear)]
     nodes, inits = [], []
@@ -282,7 +289,8 @@ def export_qonnx(model, types, path):
         nodes.append(helper.make_node("Add", [name + "_mm", b], [name + "_sum"],
                                       name=name + "_bias"))
         if i + 1 < len(linears):
-            nodes.append(helper.make_node("Relu", [name + "_sum"], ["relu%d" % (i + 1)],
+            quant(name + "_sum", name + "_out", types["d%d" % i])
+            nodes.append(helper.make_node("Relu", [name + "_out"], ["relu%d" % (i + 1)],
                                           name="relu%d" % (i + 1)))
             h = quant("relu%d" % (i + 1), "act%d" % (i + 1), types["a%d" % i])
         else:
