@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "hlslim/cli/cli.hpp"
+#include "hlslim/engine/precision.hpp"
 #include "hlslim/pipeline/pipeline_config.hpp"
 #include "hlslim/pipeline/stage.hpp"
 #include "hlslim/util/text.hpp"
@@ -23,6 +24,15 @@ void add_validate_command(CLI::App& app, CliContext& context) {
     for (const auto& entry : config.stages) names.push_back(entry.name);
     std::cout << *config_path << ": valid; " << config.stages.size()
               << " stage(s): " << join(names, ", ") << "\n";
+    // What was understood of each imported model, layer by layer.
+    for (const auto& graph : config.models) {
+      const ModelSource* import = config.import_of(graph.name);
+      if (!import) continue;
+      std::cout << "\nmodel '" << graph.name << "' imported from " << import->from << " (input "
+                << shape_str(graph.input_shape) << (has_precision(graph) ? ", quantized" : "")
+                << "):\n"
+                << graph.summary_table();
+    }
   });
 }
 

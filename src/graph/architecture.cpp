@@ -137,4 +137,17 @@ YAML::Node architecture_to_yaml(const Graph& graph) {
   return out;
 }
 
+YAML::Node import_to_yaml(const ModelSource& source, bool absolute, bool fingerprint) {
+  YAML::Node out(YAML::NodeType::Map);
+  out["from"] = absolute ? source.path.string() : source.from;
+  if (!source.input.empty()) {
+    YAML::Node input(YAML::NodeType::Sequence);
+    for (auto d : source.input) input.push_back(d);
+    input.SetStyle(YAML::EmitterStyle::Flow);
+    out["input"] = input;
+  }
+  if (fingerprint) out["sha256"] = source.sha256;
+  return out;
+}
+
 }  // namespace hlslim

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "hlslim/graph/model_file.hpp"
+#include "hlslim/import/onnx_import.hpp"
 #include "hlslim/pipeline/pipeline_config.hpp"
 #include "hlslim/train/dataset.hpp"
 #include "hlslim/train/training.hpp"
@@ -11,6 +12,41 @@
 #include "hlslim/util/text.hpp"
 
 namespace hlslim {
+namespace {
+
+// What an imported model predicts: the classes of a cross-entropy task when it ends in a softmax,
+// or when it has several outputs for one target column (class indices; the outputs are
+// logits); otherwise each target in its own units, one output per target (mean 0, scale 1).
+bool imported_classifier(const Graph& graph, const std::vector<std::string>& targets) {
+  const std::int64_t outputs = shape_numel(graph.output_shape());
+  return graph.layers.back().kind == LayerKind::kSoftmax || (targets.size() == 1 && outputs > 1);
+}
+
+TargetNormalization imported_task(const Graph& graph, const std::vector<std::string>& targets) {
+  if (imported_classifier(graph, targets)) {
+    return TargetNormalization::for_classes(targets, shape_numel(graph.output_shape()));
+  }
+  TargetNormalization normalization;
+  normalization.names = targets;
+  normalization.mean.assign(targets.size(), 0.0);
+  normalization.scale.assign(targets.size(), 1.0);
+  return normalization;
+}
+
+// Why an imported model's outputs do not fit the data's targets, or "".
+std::string imported_task_problem(const Graph& graph, const std::vector<std::string>& targets) {
+  const auto outputs = static_cast<std::size_t>(shape_numel(graph.output_shape()));
+  const bool fits = imported_classifier(graph, targets)
+                        ? outputs >= 2 && (targets.size() == 1 || targets.size() == outputs)
+                        : targets.size() == outputs;
+  if (fits) return "";
+  return "has " + std::to_string(outputs) + " outputs but the data has " +
+         std::to_string(targets.size()) + " targets (" + join(targets, ", ") +
+         "); an imported model predicts one output per target, or the classes of one column "
+         "of class indices (or of one one-hot column per class)";
+}
+
+}  // namespace
 
 void BuildStage::declare(OptionTable& options) {
   options.add_string_list("models", models_, {},
@@ -38,6 +74,27 @@ void BuildStage::check(PipelineSketch& sketch, const SourcePos& pos,
     if (!graph) {
       diagnostics.error(pos, "stage 'build': no model named '" + name + "'" +
                                  did_you_mean(name, defined) + "; defined: " + join(defined, ", "));
+      continue;
+    }
+    if (config.import_of(name)) {
+      // An imported model keeps its weights: it counts as trained. It reads the data's shape
+      // when it can (fit_input_shape()).
+      Shape input = graph->input_shape;
+      if (sketch.data && !sketch.data->input_shape.empty()) {
+        Graph fitted = *graph;
+        sketch.models[name] = {input, true};  // so that the stages after it say nothing more
+        if (const std::string problem = fit_input_shape(fitted, sketch.data->input_shape);
+            !problem.empty()) {
+          diagnostics.error(pos, "stage 'build': model '" + name + "': " + problem);
+          continue;
+        }
+        input = fitted.input_shape;
+        if (const std::string problem = imported_task_problem(fitted, sketch.data->targets);
+            !problem.empty()) {
+          diagnostics.error(pos, "stage 'build': model '" + name + "': " + problem);
+        }
+      }
+      sketch.models[name] = {input, true};
       continue;
     }
     Shape input = graph->input_shape;
@@ -68,8 +125,18 @@ void BuildStage::run(StageContext& context) {
   seed_torch(static_cast<std::uint64_t>(context.settings().seed));
   for (const auto& name : selected(config)) {
     Graph graph = *config.model(name);
-    if (graph.input_shape.empty()) graph.input_shape = context.state().dataset().input_shape();
-    initialize_weights(graph);
+    if (config.import_of(name)) {
+      if (context.state().artifacts.count("dataset")) {
+        const Dataset& dataset = context.state().dataset();
+        const std::string problem = fit_input_shape(graph, dataset.input_shape());
+        if (!problem.empty()) throw Error("model '" + name + "': " + problem);
+        imported_task(graph, dataset.task.targets).store(graph);
+      }
+      spdlog::info("model '{}' imported from {}", name, config.import_of(name)->path.string());
+    } else {
+      if (graph.input_shape.empty()) graph.input_shape = context.state().dataset().input_shape();
+      initialize_weights(graph);
+    }
     const std::string table = graph.summary_table();
     write_file_atomic(context.dir() / (name + "_summary.txt"), table);
     spdlog::info("model '{}':\n{}", name, table);

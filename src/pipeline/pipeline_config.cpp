@@ -4,10 +4,12 @@
 
 #include "hlslim/data/trigger_figures.hpp"
 #include "hlslim/graph/architecture.hpp"
+#include "hlslim/import/onnx_import.hpp"
 #include "hlslim/pipeline/registry.hpp"
 #include "hlslim/pipeline/stage.hpp"
 #include "hlslim/train/runtime.hpp"
 #include "hlslim/util/errors.hpp"
+#include "hlslim/util/files.hpp"
 #include "hlslim/util/text.hpp"
 
 namespace hlslim {
@@ -100,6 +102,45 @@ void check_sweep_points(const std::filesystem::path& path,
                       which + index_ranges(p.points) + ": " + p.diagnostic.message);
   }
   throw ConfigError(diagnostics);
+}
+
+// A model imported from a file: `models.<name>: {from: FILE, input: [...]}`. Problems with the
+// file are reported at the `from` key, a shape that does not fit at `input`.
+std::optional<Graph> parse_import(const ConfigSource& source, const YAML::Node& node,
+                                  const std::string& name, ModelSource& import,
+                                  Diagnostics& diagnostics) {
+  const std::string path = join_path("models", name);
+  OptionTable table;
+  table.add_path("from", import.path, "", "ONNX or QONNX file to import (docs/model-import.md).")
+      .required();
+  table
+      .add_int_list("input", import.input, {},
+                    "Shape the model reads, without the batch (the data's); empty: the file's.")
+      .min(1);
+  const std::size_t errors_before = diagnostics.error_count();
+  const OptionValues values =
+      table.parse(source, node, path, "in model '" + name + "'", {}, diagnostics);
+  if (diagnostics.error_count() != errors_before) return std::nullopt;
+  import.from = node["from"].Scalar();
+  const SourcePos from_pos = values.pos("from");
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(import.path, error)) {
+    diagnostics.error(from_pos, "model '" + name + "': no such file '" + import.from + "'");
+    return std::nullopt;
+  }
+  Graph graph;
+  try {
+    import.sha256 = sha256_file(import.path);
+    graph = import_onnx(import.path, name);
+  } catch (const Error& e) {
+    diagnostics.error(from_pos, "model '" + name + "': cannot import: " + e.what());
+    return std::nullopt;
+  }
+  if (const std::string problem = fit_input_shape(graph, import.input); !problem.empty()) {
+    diagnostics.error(values.pos("input"), "model '" + name + "': " + problem);
+    return std::nullopt;
+  }
+  return graph;
 }
 
 }  // namespace
@@ -323,6 +364,18 @@ PipelineConfig PipelineConfig::parse(const std::filesystem::path& path,
           diagnostics.error(source.pos(item.first, join_path("models", name)),
                             "model name '" + name + "' must be a C identifier");
         }
+        if (item.second.IsMap() && item.second["from"]) {
+          ModelSource import;
+          if (auto graph = parse_import(source, item.second, name, import, diagnostics)) {
+            config.models.push_back(std::move(*graph));
+            config.imports[name] = import;
+          } else {
+            Graph placeholder;
+            placeholder.name = name;
+            config.models.push_back(std::move(placeholder));
+          }
+          continue;
+        }
         config.models.push_back(parse_architecture(source, item.second, name, diagnostics));
       }
     }
@@ -415,6 +468,11 @@ const Graph* PipelineConfig::model(const std::string& name) const {
   return nullptr;
 }
 
+const ModelSource* PipelineConfig::import_of(const std::string& name) const {
+  const auto it = imports.find(name);
+  return it == imports.end() ? nullptr : &it->second;
+}
+
 int PipelineConfig::stage_index(const std::string& name) const {
   for (std::size_t i = 0; i < stages.size(); ++i)
     if (stages[i].name == name) return static_cast<int>(i);
@@ -428,7 +486,11 @@ std::string PipelineConfig::dump(bool absolute_paths, const std::filesystem::pat
   if (!run_dir.empty()) root["output"] = run_dir.string();
   if (!models.empty()) {
     YAML::Node models_node(YAML::NodeType::Map);
-    for (const auto& graph : models) models_node[graph.name] = architecture_to_yaml(graph);
+    for (const auto& graph : models) {
+      const ModelSource* import = import_of(graph.name);
+      models_node[graph.name] =
+          import ? import_to_yaml(*import, absolute_paths, false) : architecture_to_yaml(graph);
+    }
     root["models"] = models_node;
   }
   YAML::Node stages_node(YAML::NodeType::Sequence);
@@ -454,7 +516,11 @@ std::string PipelineConfig::stage_fingerprint_text(std::size_t index) const {
   node["device"] = enum_name(device_names(), settings.device);
   YAML::Node models_node(YAML::NodeType::Map);
   for (const auto& name : entry.stage->models_read(*this)) {
-    if (const Graph* graph = model(name)) models_node[name] = architecture_to_yaml(*graph);
+    if (const ModelSource* import = import_of(name)) {
+      models_node[name] = import_to_yaml(*import, false, true);
+    } else if (const Graph* graph = model(name)) {
+      models_node[name] = architecture_to_yaml(*graph);
+    }
   }
   node["models"] = models_node;
   // A stage that selects its model by a figure depending on the threshold (and where its plateau

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -7,6 +8,7 @@
 
 #include "hlslim/config/options.hpp"
 #include "hlslim/config/source.hpp"
+#include "hlslim/graph/architecture.hpp"
 #include "hlslim/graph/graph.hpp"
 #include "hlslim/pipeline/settings.hpp"
 #include "hlslim/sweep/spec.hpp"
@@ -61,13 +63,19 @@ class PipelineConfig {
 
   ConfigSource source;
   RunSettings settings;
-  std::vector<Graph> models;  ///< architectures from `models:`, in file order, no weights
+  /// Architectures from `models:`, in file order, without weights; a model imported from a
+  /// file (`from:`) holds the file's weights (and QONNX precisions) and is listed in `imports`.
+  std::vector<Graph> models;
+  std::map<std::string, ModelSource> imports;  ///< by model name
   std::vector<StageEntry> stages;
   /// The `sweep:` block, when the config has one; load() has then also validated every point.
   std::optional<SweepSpec> sweep;
 
   /// Finds an architecture by name, or nullptr.
   const Graph* model(const std::string& name) const;
+
+  /// Where an imported model came from, or nullptr for a model built from its layer list.
+  const ModelSource* import_of(const std::string& name) const;
 
   /// Index of the stage with this name, or -1.
   int stage_index(const std::string& name) const;

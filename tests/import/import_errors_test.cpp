@@ -1,0 +1,106 @@
+// What the importer refuses, with the exact messages: an unsupported operator names the node,
+// its operator and what is supported; a Quant no ap_fixed type represents names the node; a
+// `from:` file that is missing or does not import is a config error at its position.
+
+#include <cstdio>
+
+#include "hlslim/import/onnx_import.hpp"
+#include "hlslim/util/errors.hpp"
+#include "import_support.hpp"
+
+namespace hlslim {
+namespace {
+
+using import_test::models_dir;
+
+std::string import_error(const std::filesystem::path& path) {
+  try {
+    import_onnx(path, "m");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+struct Output {
+  int exit_code;
+  std::string text;
+};
+
+Output run_cli(const std::string& arguments) {
+  const std::string command = std::string(HLSLIM_BINARY) + " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string text;
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof(buffer), pipe)) text.append(buffer, n);
+  const int status = pclose(pipe);
+  return {WEXITSTATUS(status), text};
+}
+
+const char* const kSupported =
+    "Gemm, MatMul, Add (a bias), Conv, BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, "
+    "Softmax, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Flatten, Reshape, "
+    "Transpose, Squeeze, Unsqueeze, Pad (of nothing), Identity, Dropout, Constant, Shape, and "
+    "QONNX Quant";
+
+TEST(ImportErrors, UnsupportedOperatorNamesNodeAndOperator) {
+  HLSLIM_NEED_MODELS();
+  const auto path = models_dir() / "unsupported.onnx";
+  EXPECT_EQ(import_error(path), path.string() +
+                                    ": node 'gelu_erf' (Erf) is not supported; supported "
+                                    "operators: " +
+                                    kSupported);
+}
+
+TEST(ImportErrors, QuantScaleThatIsNoPowerOfTwo) {
+  HLSLIM_NEED_MODELS();
+  const auto path = models_dir() / "qonnx_bad_scale.onnx";
+  EXPECT_EQ(import_error(path), path.string() +
+                                    ": node 'q_w1' (Quant) has scale 0.3, which is not a power "
+                                    "of two; no ap_fixed type represents it");
+}
+
+TEST(ImportErrors, NotAnOnnxFile) {
+  const auto dir = import_test::temp_dir("not_onnx");
+  std::ofstream(dir / "model.onnx") << "layers: [dense]\n";
+  EXPECT_EQ(
+      import_error(dir / "model.onnx"),
+      "'" + (dir / "model.onnx").string() + "' is not an ONNX model (the protobuf does not parse)");
+}
+
+TEST(ImportErrors, FromFileMissingIsAConfigErrorAtItsPosition) {
+  const auto dir = import_test::temp_dir("missing_from");
+  std::ofstream(dir / "config.yaml") << "name: t\n"
+                                        "models:\n"
+                                        "  tagger: {from: missing.onnx}\n"
+                                        "stages:\n"
+                                        "  - stage: build\n";
+  const Output out = run_cli("validate " + (dir / "config.yaml").string());
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_EQ(out.text, (dir / "config.yaml").string() +
+                          ":3:18: error: model 'tagger': no such file 'missing.onnx'\n"
+                          "1 error found; nothing was run.\n");
+}
+
+TEST(ImportErrors, UnsupportedOperatorIsAConfigErrorAtFrom) {
+  HLSLIM_NEED_MODELS();
+  const auto dir = import_test::temp_dir("unsupported_from");
+  const auto model = models_dir() / "unsupported.onnx";
+  std::ofstream(dir / "config.yaml") << "name: t\n"
+                                        "models:\n"
+                                        "  m:\n"
+                                        "    from: "
+                                     << model.string()
+                                     << "\n"
+                                        "stages:\n"
+                                        "  - stage: build\n";
+  const Output out = run_cli("validate " + (dir / "config.yaml").string());
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_EQ(out.text, (dir / "config.yaml").string() +
+                          ":4:11: error: model 'm': cannot import: " + model.string() +
+                          ": node 'gelu_erf' (Erf) is not supported; supported operators: " +
+                          kSupported + "\n1 error found; nothing was run.\n");
+}
+
+}  // namespace
+}  // namespace hlslim

@@ -1,0 +1,157 @@
+// `models: {NAME: {from: FILE}}` through the pipeline: validate prints what it understood,
+// dump-config keeps `from:`, the file's bytes are in the stage fingerprints, and an imported
+// model runs build -> quantize -> export (a QONNX one build -> export) on a tiny data set.
+
+#include <filesystem>
+#include <fstream>
+
+#include "hlslim/data/npy.hpp"
+#include "hlslim/pipeline/pipeline_config.hpp"
+#include "hlslim/pipeline/registry.hpp"
+#include "import_support.hpp"
+
+namespace hlslim {
+namespace {
+
+namespace fs = std::filesystem;
+using import_test::models_dir;
+
+struct Output {
+  int exit_code;
+  std::string text;
+};
+
+Output run_cli(const std::string& arguments) {
+  const std::string command = std::string(HLSLIM_BINARY) + " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string text;
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof(buffer), pipe)) text.append(buffer, n);
+  const int status = pclose(pipe);
+  return {WEXITSTATUS(status), text};
+}
+
+// A tabular data set of `features` columns and `targets` regression targets: [N, features]
+// rows, which the data stage reads as [1, 1, features].
+void write_data(const fs::path& dir, std::size_t features, std::size_t targets) {
+  const std::size_t n = 240;
+  std::vector<float> x(n * features), y(n * targets);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 37 % 101) / 25.0 - 2);
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<float>((i * 13 % 17) / 17.0);
+  data::write_npy((dir / "features.npy").string(), {n, features}, x.data());
+  data::write_npy((dir / "labels.npy").string(), {n, targets}, y.data());
+  std::ofstream json(dir / "labels.json");
+  json << "{\"columns\": [";
+  for (std::size_t t = 0; t < targets; ++t) json << (t ? ", " : "") << "\"t" << t << "\"";
+  json << "]}\n";
+}
+
+std::string config_text(const std::string& model_file, std::size_t targets, bool quantize) {
+  std::string targets_list;
+  for (std::size_t t = 0; t < targets; ++t) targets_list += (t ? ", t" : "t") + std::to_string(t);
+  std::string text =
+      "name: imported\n"
+      "output: run\n"
+      "seed: 1\n"
+      "threads: 1\n"
+      "models:\n"
+      "  net: {from: " +
+      model_file +
+      "}\n"
+      "stages:\n"
+      "  - stage: data\n"
+      "    source: npy\n"
+      "    npy: {images: features.npy, labels: labels.npy, labels_json: labels.json}\n"
+      "    input: full\n"
+      "    targets: [" +
+      targets_list +
+      "]\n"
+      "    split: {train: 0.6, validation: 0.2, test: 0.2}\n"
+      "  - stage: build\n";
+  if (quantize) text += "  - stage: quantize\n    model: net\n";
+  text += "  - stage: export\n    model: net\n    test_vectors: 20\n";
+  return text;
+}
+
+fs::path prepare(const std::string& name, const std::string& model, std::size_t features,
+                 std::size_t targets, bool quantize) {
+  const fs::path dir = import_test::temp_dir(name);
+  fs::copy_file(models_dir() / (model + ".onnx"), dir / (model + ".onnx"));
+  write_data(dir, features, targets);
+  std::ofstream(dir / "config.yaml") << config_text(model + ".onnx", targets, quantize);
+  return dir;
+}
+
+TEST(ImportPipeline, ValidatePrintsTheLayersItUnderstood) {
+  HLSLIM_NEED_MODELS();
+  const fs::path dir = prepare("validate", "gemm_matmul", 10, 4, true);
+  const Output out = run_cli("validate " + (dir / "config.yaml").string());
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  EXPECT_NE(out.text.find("model 'net' imported from gemm_matmul.onnx (input [10]):\n"
+                          "layer              type             output               params"),
+            std::string::npos)
+      << out.text;
+  EXPECT_NE(out.text.find("fc1                dense            [6]                      66"),
+            std::string::npos)
+      << out.text;
+}
+
+TEST(ImportPipeline, DataOfAnotherShapeThatDoesNotFitIsAnError) {
+  HLSLIM_NEED_MODELS();
+  const fs::path dir = prepare("misfit", "gemm_matmul", 12, 4, true);
+  const Output out = run_cli("validate " + (dir / "config.yaml").string());
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_EQ(out.text, (dir / "config.yaml").string() +
+                          ":14:5: error: stage 'build': model 'net': the model reads [10] (10 "
+                          "values) but the data has [1, 1, 12] (12 values)\n"
+                          "1 error found; nothing was run.\n");
+}
+
+TEST(ImportPipeline, DumpConfigKeepsFromAndFingerprintsFollowTheFile) {
+  HLSLIM_NEED_MODELS();
+  const fs::path dir = prepare("fingerprint", "gemm_matmul", 10, 4, true);
+  StageRegistry registry;
+  register_builtin_stages(registry);
+  const PipelineConfig config = PipelineConfig::load(dir / "config.yaml", {}, registry);
+  ASSERT_NE(config.import_of("net"), nullptr);
+  const std::string dumped = config.dump();
+  EXPECT_NE(dumped.find("models:\n  net:\n    from: gemm_matmul.onnx\n"), std::string::npos)
+      << dumped;
+  std::ofstream(dir / "dumped.yaml") << dumped;
+  EXPECT_EQ(PipelineConfig::load(dir / "dumped.yaml", {}, registry).dump(), dumped);
+
+  const int build = config.stage_index("build");
+  const std::string before = config.stage_fingerprint_text(static_cast<std::size_t>(build));
+  EXPECT_NE(before.find("sha256: " + config.import_of("net")->sha256), std::string::npos) << before;
+  EXPECT_NE(before.find("from: gemm_matmul.onnx"), std::string::npos) << before;
+  // The data stage reads no model: its fingerprint does not depend on the file.
+  const std::string data_before = config.stage_fingerprint_text(0);
+
+  // Other weights in a file of the same name: the fingerprint changes.
+  fs::copy_file(models_dir() / "gemm_matmul_v2.onnx", dir / "gemm_matmul.onnx",
+                fs::copy_options::overwrite_existing);
+  const PipelineConfig changed = PipelineConfig::load(dir / "config.yaml", {}, registry);
+  EXPECT_NE(changed.stage_fingerprint_text(static_cast<std::size_t>(build)), before);
+  EXPECT_EQ(changed.stage_fingerprint_text(0), data_before);
+}
+
+TEST(ImportPipeline, ImportedModelRunsBuildQuantizeExport) {
+  HLSLIM_NEED_MODELS();
+  const fs::path dir = prepare("run_float", "gemm_matmul", 10, 4, true);
+  const Output out = run_cli("run " + (dir / "config.yaml").string() + " -q");
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  const std::string summary = import_test::read_text(dir / "run" / "02-build" / "net_summary.txt");
+  EXPECT_NE(summary.find("flatten_input"), std::string::npos) << summary;
+  EXPECT_TRUE(fs::exists(dir / "run" / "04-export")) << out.text;
+}
+
+TEST(ImportPipeline, QonnxModelGoesStraightToExport) {
+  HLSLIM_NEED_MODELS();
+  const fs::path dir = prepare("run_qonnx", "qonnx_mlp", 8, 3, false);
+  const Output out = run_cli("run " + (dir / "config.yaml").string() + " -q");
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  EXPECT_TRUE(fs::exists(dir / "run" / "03-export")) << out.text;
+}
+
+}  // namespace
+}  // namespace hlslim

@@ -1,0 +1,68 @@
+#pragma once
+
+// What the import tests share: the models make_models.py writes (once per test process, into
+// the build tree), NumPy arrays, and comparisons that name the first mismatch.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "hlslim/data/npy.hpp"
+
+namespace hlslim::import_test {
+
+namespace fs = std::filesystem;
+
+/// A fresh directory under the build tree's test area.
+inline fs::path temp_dir(const std::string& name) {
+  const fs::path dir = fs::path(HLSLIM_IMPORT_TEST_DIR) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+/// True when /usr/bin/python3 has torch and onnx (python3-torch, python3-onnx).
+inline bool python_has_torch() {
+  static const bool ok =
+      std::system("/usr/bin/python3 -c 'import torch, onnx, numpy' >/dev/null 2>&1") == 0;
+  return ok;
+}
+
+/// The directory with the generated models; writes them on first use. Empty when python lacks
+/// torch or onnx (the caller skips).
+inline const fs::path& models_dir() {
+  static const fs::path dir = [] {
+    if (!python_has_torch()) return fs::path();
+    const fs::path out = temp_dir("models");
+    const std::string command = "/usr/bin/python3 " + std::string(HLSLIM_SOURCE_DIR) +
+                                "/tests/import/make_models.py " + out.string() + " >" +
+                                (out / "make_models.log").string() + " 2>&1";
+    if (std::system(command.c_str()) != 0) {
+      ADD_FAILURE() << command << " failed; see " << (out / "make_models.log").string();
+      return fs::path();
+    }
+    return out;
+  }();
+  return dir;
+}
+
+#define HLSLIM_NEED_MODELS()                       \
+  if (::hlslim::import_test::models_dir().empty()) \
+  GTEST_SKIP() << "/usr/bin/python3 lacks torch or onnx (install python3-torch and python3-onnx)"
+
+inline data::NpyArray npy(const std::string& name) {
+  return data::read_npy((models_dir() / name).string());
+}
+
+inline std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace hlslim::import_test

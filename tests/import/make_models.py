@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Writes the ONNX and QONNX files the import tests read, with inputs and reference outputs.
+
+Usage: make_models.py OUTPUT_DIR
+
+For each model NAME it writes NAME.onnx, NAME.x.npy (the inputs, float32, in hlslim's layout:
+channels first, without the file's batch dimension but with a leading event axis) and
+NAME.y.npy (what PyTorch computes for them). Models written by torch.onnx.export come from
+PyTorch modules; the others (channels-last patterns as tf2onnx writes them, Gemm with
+transB=0, MatMul + Add, QONNX Quant nodes, unsupported nodes) are built with onnx.helper and
+their reference outputs computed with torch.nn.functional on the same weights.
+"""
+
+import os
+import sys
+
+import numpy as np
+import onnx
+import torch
+from onnx import TensorProto, helper, numpy_helper
+
+N = 1000
+OUT = sys.argv[1]
+os.makedirs(OUT, exist_ok=True)
+torch.manual_seed(7)
+rng = np.random.default_rng(7)
+
+
+def save(name, x_hlslim, y):
+    np.save(os.path.join(OUT, name + ".x.npy"), np.ascontiguousarray(x_hlslim, dtype=np.float32))
+    np.save(os.path.join(OUT, name + ".y.npy"), np.ascontiguousarray(y, dtype=np.float32))
+
+
+def randomize_batch_norm(module):
+    for m in module.modules():
+        if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
+            with torch.no_grad():
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
+
+
+def export_torch(name, module, shape, opset, preserve=False):
+    module.eval()
+    randomize_batch_norm(module)
+    x = torch.randn(N, *shape)
+    with torch.no_grad():
+        y = module(x)
+    torch.onnx.export(module, torch.randn(1, *shape), os.path.join(OUT, name + ".onnx"),
+                      input_names=["x"], output_names=["y"], opset_version=opset,
+                      # PRESERVE keeps BatchNormalization nodes (in eval mode) instead of
+                      # folding them into the convolution before them.
+                      training=torch.onnx.TrainingMode.PRESERVE if preserve else
+                      torch.onnx.TrainingMode.EVAL,
+                      dynamic_axes={"x": {0: "N"}, "y": {0: "N"}})
+    save(name, x.numpy(), y.numpy())
+
+
+# An MLP ending in softmax, flat input [N, 16].
+export_torch("mlp_softmax", torch.nn.Sequential(
+    torch.nn.Linear(16, 12), torch.nn.ReLU(), torch.nn.Linear(12, 8), torch.nn.Tanh(),
+    torch.nn.Linear(8, 5), torch.nn.Softmax(dim=-1)), (16,), 13)
+
+# 1-D convolutions with batch norm and pools, [N, 2, 32].
+export_torch("conv1d", torch.nn.Sequential(
+    torch.nn.Conv1d(2, 4, 3, padding=1), torch.nn.BatchNorm1d(4), torch.nn.ReLU(),
+    torch.nn.MaxPool1d(2), torch.nn.Conv1d(4, 3, 3), torch.nn.Sigmoid(), torch.nn.AvgPool1d(2),
+    torch.nn.Dropout(0.2), torch.nn.Flatten(), torch.nn.Linear(21, 4)), (2, 32), 11, True)
+
+# 2-D convolutions with batch norm, pools and a global average pool, [N, 1, 8, 8].
+export_torch("conv2d", torch.nn.Sequential(
+    torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.BatchNorm2d(4), torch.nn.LeakyReLU(0.1),
+    torch.nn.MaxPool2d(2), torch.nn.Conv2d(4, 6, 2, stride=1), torch.nn.ReLU(),
+    torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(6, 3)), (1, 8, 8), 17, True)
+
+# An average pool, then a flatten into batch norm of features, [N, 3, 6, 6].
+export_torch("conv2d_pool_bn", torch.nn.Sequential(
+    torch.nn.Conv2d(3, 5, 3), torch.nn.ReLU(), torch.nn.AvgPool2d(2),
+    torch.nn.Flatten(), torch.nn.BatchNorm1d(20), torch.nn.Linear(20, 2)), (3, 6, 6), 15)
+
+# A global max pool, [N, 2, 5, 5].
+export_torch("global_max", torch.nn.Sequential(
+    torch.nn.Conv2d(2, 3, 2), torch.nn.AdaptiveMaxPool2d(1), torch.nn.Flatten(),
+    torch.nn.Linear(3, 2)), (2, 5, 5), 12)
+
+
+def tensor(name, array):
+    # float_data rather than raw bytes: the importer reads both (torch writes raw bytes), and
+    # the QONNX evaluator of tests/export_onnx reads float_data.
+    array = np.asarray(array, dtype=np.float32)
+    return helper.make_tensor(name, TensorProto.FLOAT, array.shape, array.flatten().tolist())
+
+
+def write_graph(name, nodes, inputs_shape, output_shape, initializers, opset=13, domains=(),
+                batch="N"):
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [batch] + list(inputs_shape))],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [batch] + list(output_shape))],
+        initializers)
+    opsets = [helper.make_opsetid("", opset)] + [helper.make_opsetid(d, 1) for d in domains]
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="tests/import")
+    onnx.save(model, os.path.join(OUT, name + ".onnx"))
+
+
+def weights(*shape):
+    return rng.uniform(-1, 1, size=shape).astype(np.float32)
+
+
+# Gemm with transB=0, alpha and beta, then MatMul + Add: [N, 10] -> 6 -> 4.
+w1, b1, w2, b2 = weights(10, 6), weights(6), weights(6, 4), weights(4)
+write_graph("gemm_matmul", [
+    helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc1", transB=0, alpha=0.5, beta=2.0),
+    helper.make_node("Relu", ["h"], ["r"], name="act1"),
+    helper.make_node("MatMul", ["r", "w2"], ["m"], name="fc2"),
+    helper.make_node("Add", ["m", "b2"], ["y"], name="fc2_bias"),
+], [10], [4], [tensor("w1", w1), tensor("b1", b1), tensor("w2", w2), tensor("b2", b2)])
+# The same with other weights, for the fingerprint test.
+write_graph("gemm_matmul_v2", [
+    helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], name="fc1", transB=0, alpha=0.5, beta=2.0),
+    helper.make_node("Relu", ["h"], ["r"], name="act1"),
+    helper.make_node("MatMul", ["r", "w2"], ["m"], name="fc2"),
+    helper.make_node("Add", ["m", "b2"], ["y"], name="fc2_bias"),
+], [10], [4], [tensor("w1", 2 * w1), tensor("b1", b1), tensor("w2", w2), tensor("b2", b2)])
+x = rng.normal(size=(N, 10)).astype(np.float32)
+h = torch.relu(0.5 * torch.from_numpy(x) @ torch.from_numpy(w1) + 2.0 * torch.from_numpy(b1))
+save("gemm_matmul", x, (h @ torch.from_numpy(w2) + torch.from_numpy(b2)).numpy())
+
+# Channels last, as tf2onnx writes a Keras model: input [N, 8, 8, 2] (NHWC), Transpose to NCHW
+# for the Conv, Transpose back, Reshape to flat and MatMul + Add.
+wc, bc = weights(4, 2, 3, 3), weights(4)
+wd, bd = weights(6 * 6 * 4, 5), weights(5)
+write_graph("channels_last", [
+    helper.make_node("Transpose", ["x"], ["x_nchw"], name="to_nchw", perm=[0, 3, 1, 2]),
+    helper.make_node("Conv", ["x_nchw", "wc", "bc"], ["c"], name="conv", kernel_shape=[3, 3],
+                     pads=[0, 0, 0, 0], strides=[1, 1]),
+    helper.make_node("Relu", ["c"], ["r"], name="relu"),
+    helper.make_node("Transpose", ["r"], ["r_nhwc"], name="to_nhwc", perm=[0, 2, 3, 1]),
+    helper.make_node("Reshape", ["r_nhwc", "shape"], ["flat"], name="flatten"),
+    helper.make_node("MatMul", ["flat", "wd"], ["m"], name="dense"),
+    helper.make_node("Add", ["m", "bd"], ["y"], name="dense_bias"),
+], [8, 8, 2], [5], [tensor("wc", wc), tensor("bc", bc), tensor("wd", wd), tensor("bd", bd),
+                    numpy_helper.from_array(np.array([-1, 144], dtype=np.int64), "shape")])
+x_nhwc = torch.from_numpy(rng.normal(size=(N, 8, 8, 2)).astype(np.float32))
+c = torch.relu(torch.nn.functional.conv2d(x_nhwc.permute(0, 3, 1, 2), torch.from_numpy(wc),
+                                          torch.from_numpy(bc)))
+y = c.permute(0, 2, 3, 1).reshape(N, -1) @ torch.from_numpy(wd) + torch.from_numpy(bd)
+save("channels_last", x_nhwc.permute(0, 3, 1, 2).numpy(), y.numpy())
+
+# QONNX: Quant nodes with power-of-two scales on the input, weights, biases and results.
+Q = "qonnx.custom_op.general"
+
+
+def quant(name, x, out, scale, bits, signed=1, narrow=0, rounding="ROUND", zeropt=0.0):
+    return [helper.make_node("Quant", [x, name + "_s", name + "_z", name + "_b"], [out], name=name,
+                             domain=Q, signed=signed, narrow=narrow, rounding_mode=rounding)], [
+        tensor(name + "_s", scale), tensor(name + "_z", zeropt), tensor(name + "_b", bits)]
+
+
+def qonnx_mlp(name, weight_scale):
+    nodes, inits = [], []
+    for n, i in [quant("q_in", "x", "xq", 2.0 ** -4, 10),
+                 quant("q_w1", "w1", "w1q", weight_scale, 6),
+                 quant("q_b1", "b1", "b1q", 2.0 ** -6, 8, narrow=1),
+                 quant("q_r1", "a1", "a1q", 2.0 ** -5, 12),
+                 quant("q_relu", "r1", "r1q", 2.0 ** -4, 8, signed=0, rounding="FLOOR"),
+                 quant("q_w2", "w2", "w2q", 2.0 ** -5, 6),
+                 quant("q_b2", "b2", "b2q", 2.0 ** -6, 8),
+                 quant("q_out", "a2", "y", 2.0 ** -5, 12)]:
+        nodes += n
+        inits += i
+    nodes = [nodes[0], nodes[1], nodes[2]] + [
+        helper.make_node("MatMul", ["xq", "w1q"], ["m1"], name="fc1"),
+        helper.make_node("Add", ["m1", "b1q"], ["a1"], name="fc1_bias"),
+        nodes[3],
+        helper.make_node("Relu", ["a1q"], ["r1"], name="relu1"),
+        nodes[4], nodes[5], nodes[6],
+        helper.make_node("MatMul", ["r1q", "w2q"], ["m2"], name="fc2"),
+        helper.make_node("Add", ["m2", "b2q"], ["a2"], name="fc2_bias"),
+        nodes[7]]
+    inits += [tensor("w1", weights(8, 6)), tensor("b1", weights(6)), tensor("w2", weights(6, 3)),
+              tensor("b2", weights(3))]
+    write_graph(name, nodes, [8], [3], inits, domains=[Q], batch=1)
+
+
+qonnx_mlp("qonnx_mlp", 2.0 ** -5)
+qonnx_mlp("qonnx_bad_scale", 0.3)
+np.save(os.path.join(OUT, "qonnx_mlp.x.npy"), rng.uniform(-4, 4, size=(N, 8)).astype(np.float32))
+
+# An operator hlslim does not import.
+write_graph("unsupported", [
+    helper.make_node("MatMul", ["x", "w"], ["m"], name="fc"),
+    helper.make_node("Erf", ["m"], ["y"], name="gelu_erf"),
+], [4], [2], [tensor("w", weights(4, 2))])
