@@ -249,3 +249,166 @@ nlohmann::json ClassificationMetrics::to_json() const {
 }
 
 }  // namespace hlslim::data
+
+namespace hlslim::data {
+namespace {
+
+// ROC AUC of `scores` for the events where `positive` is true against the others, by the
+// Mann-Whitney rank sum with ties sharing their mean rank; NaN without both kinds of events.
+// `order` holds the event indices sorted by ascending score.
+double rank_auc(const std::vector<double>& scores, const std::vector<char>& positive,
+                const std::vector<std::size_t>& order) {
+  const std::size_t n = order.size();
+  std::size_t n_positive = 0;
+  for (char p : positive) n_positive += p != 0;
+  const std::size_t n_negative = n - n_positive;
+  if (n_positive == 0 || n_negative == 0) return kNaN;
+  double positive_rank_sum = 0.0;
+  for (std::size_t begin = 0; begin < n;) {
+    std::size_t end = begin + 1;
+    while (end < n && scores[order[end]] == scores[order[begin]]) ++end;
+    const double rank = 0.5 * static_cast<double>(begin + 1 + end);
+    for (std::size_t i = begin; i < end; ++i) {
+      if (positive[order[i]]) positive_rank_sum += rank;
+    }
+    begin = end;
+  }
+  const auto p = static_cast<double>(n_positive);
+  return (positive_rank_sum - p * (p + 1.0) / 2.0) / (p * static_cast<double>(n_negative));
+}
+
+// The ROC curve from the highest score down: one point per distinct score, (0, 0) first.
+RocCurve roc_curve(const std::vector<double>& scores, const std::vector<char>& positive,
+                   const std::vector<std::size_t>& order, std::size_t max_points) {
+  RocCurve curve;
+  const std::size_t n = order.size();
+  std::size_t n_positive = 0;
+  for (char p : positive) n_positive += p != 0;
+  if (n_positive == 0 || n_positive == n) return curve;
+  const auto p_total = static_cast<double>(n_positive);
+  const auto n_total = static_cast<double>(n - n_positive);
+  curve.fpr.push_back(0.0);
+  curve.tpr.push_back(0.0);
+  std::size_t tp = 0;
+  std::size_t fp = 0;
+  for (std::size_t end = n; end > 0;) {
+    std::size_t begin = end - 1;
+    while (begin > 0 && scores[order[begin - 1]] == scores[order[end - 1]]) --begin;
+    for (std::size_t i = begin; i < end; ++i) (positive[order[i]] ? tp : fp) += 1;
+    curve.fpr.push_back(static_cast<double>(fp) / n_total);
+    curve.tpr.push_back(static_cast<double>(tp) / p_total);
+    end = begin;
+  }
+  max_points = std::max<std::size_t>(max_points, 2);
+  if (curve.fpr.size() <= max_points) return curve;
+  RocCurve thin;
+  const std::size_t last = curve.fpr.size() - 1;
+  for (std::size_t k = 0; k < max_points; ++k) {
+    const std::size_t i = k * last / (max_points - 1);
+    thin.fpr.push_back(curve.fpr[i]);
+    thin.tpr.push_back(curve.tpr[i]);
+  }
+  return thin;
+}
+
+}  // namespace
+
+std::vector<double> softmax_rows(const std::vector<float>& logits, std::size_t k) {
+  if (k == 0 || logits.size() % k != 0) {
+    throw DataError("softmax: " + std::to_string(logits.size()) + " values are not rows of " +
+                    std::to_string(k));
+  }
+  std::vector<double> out(logits.size());
+  for (std::size_t row = 0; row < logits.size(); row += k) {
+    double largest = -std::numeric_limits<double>::infinity();
+    for (std::size_t j = 0; j < k; ++j) largest = std::max(largest, double{logits[row + j]});
+    double sum = 0.0;
+    for (std::size_t j = 0; j < k; ++j) {
+      out[row + j] = std::exp(double{logits[row + j]} - largest);
+      sum += out[row + j];
+    }
+    for (std::size_t j = 0; j < k; ++j) out[row + j] /= sum;
+  }
+  return out;
+}
+
+MulticlassMetrics compute_multiclass_metrics(const std::vector<double>& probabilities,
+                                             const std::vector<std::size_t>& labels,
+                                             std::vector<std::string> classes,
+                                             std::size_t max_curve_points) {
+  const std::size_t k = classes.size();
+  if (k == 0) throw DataError("multi-class metrics: no classes");
+  if (probabilities.size() != labels.size() * k) {
+    throw DataError("multi-class metrics: " + std::to_string(probabilities.size()) +
+                    " probabilities for " + std::to_string(labels.size()) + " events of " +
+                    std::to_string(k) + " classes");
+  }
+  MulticlassMetrics m;
+  m.classes = std::move(classes);
+  m.n = labels.size();
+  m.class_counts.assign(k, 0);
+  m.confusion.assign(k, std::vector<std::size_t>(k, 0));
+  std::size_t correct = 0;
+  for (std::size_t i = 0; i < m.n; ++i) {
+    if (labels[i] >= k) {
+      throw DataError("multi-class metrics: event " + std::to_string(i) + " has class " +
+                      std::to_string(labels[i]) + ", expected 0.." + std::to_string(k - 1));
+    }
+    const double* row = probabilities.data() + i * k;
+    std::size_t best = 0;
+    for (std::size_t j = 0; j < k; ++j) {
+      if (std::isnan(row[j])) {
+        throw DataError("multi-class metrics: probability " + std::to_string(j) + " of event " +
+                        std::to_string(i) + " is NaN");
+      }
+      if (row[j] > row[best]) best = j;
+    }
+    ++m.class_counts[labels[i]];
+    ++m.confusion[labels[i]][best];
+    correct += best == labels[i];
+  }
+  m.accuracy = ratio(correct, m.n);
+  std::vector<double> scores(m.n);
+  std::vector<char> positive(m.n);
+  std::vector<std::size_t> order(m.n);
+  double auc_sum = 0.0;
+  std::size_t auc_count = 0;
+  for (std::size_t j = 0; j < k; ++j) {
+    for (std::size_t i = 0; i < m.n; ++i) {
+      scores[i] = probabilities[i * k + j];
+      positive[i] = labels[i] == j;
+    }
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return scores[a] < scores[b]; });
+    const double auc = rank_auc(scores, positive, order);
+    m.class_roc_auc.push_back(auc);
+    if (!std::isnan(auc)) {
+      auc_sum += auc;
+      ++auc_count;
+    }
+    m.roc_curves.push_back(roc_curve(scores, positive, order, max_curve_points));
+  }
+  m.macro_roc_auc = auc_count ? auc_sum / static_cast<double>(auc_count) : kNaN;
+  return m;
+}
+
+nlohmann::json MulticlassMetrics::to_json() const {
+  nlohmann::json aucs = nlohmann::json::object();
+  nlohmann::json curves = nlohmann::json::object();
+  nlohmann::json counts = nlohmann::json::object();
+  for (std::size_t j = 0; j < classes.size(); ++j) {
+    aucs[classes[j]] = number_or_null(class_roc_auc[j]);
+    curves[classes[j]] = {{"fpr", roc_curves[j].fpr}, {"tpr", roc_curves[j].tpr}};
+    counts[classes[j]] = class_counts[j];
+  }
+  return {{"accuracy", number_or_null(accuracy)},
+          {"roc_auc", number_or_null(macro_roc_auc)},
+          {"classes", classes},
+          {"class_roc_auc", aucs},
+          {"confusion", confusion},
+          {"roc_curves", curves},
+          {"counts", {{"events", n}, {"classes", counts}}}};
+}
+
+}  // namespace hlslim::data

@@ -112,6 +112,17 @@ LabelTable resolve_labels(const std::string& labels_path, std::size_t k,
       throw DataError(json_path + ": n_events is " + json["n_events"].dump() + " but " +
                       images_path + " has " + std::to_string(n_events) + " events");
     }
+    if (json.contains("classes")) {
+      bool ok = json["classes"].is_array();
+      if (ok) {
+        for (const auto& name : json["classes"]) ok = ok && name.is_string();
+      }
+      if (!ok) {
+        throw DataError(json_path +
+                        ": 'classes' must be a list of class names (one per class "
+                        "index of a label column)");
+      }
+    }
     nlohmann::json metadata = json;
     for (const char* key : kArrayKeys) metadata.erase(key);
     table.metadata = metadata.dump();

@@ -194,12 +194,9 @@ void DistillStage::check(PipelineSketch& sketch, const SourcePos& pos,
   if (!shaped.input_shape.empty()) {
     try {
       const Shape out = shaped.output_shape();
-      const std::int64_t targets = static_cast<std::int64_t>(sketch.data->targets.size());
       const std::int64_t outputs = out.size() == 1 ? out[0] : -1;
-      if (outputs != targets) {
-        diagnostics.error(pos, who + "student '" + student_ + "' has output " + shape_str(out) +
-                                   " but the data has " + std::to_string(targets) + " target(s)");
-      }
+      check_training_task(shaped, student_, sketch.data->targets, train_, true, pos,
+                          who + "student: ", diagnostics);
       if (!distill_losses_.empty() &&
           static_cast<std::int64_t>(distill_losses_.size()) != outputs) {
         diagnostics.error(
@@ -265,7 +262,8 @@ DistillStage::Outcome DistillStage::train_student(StageContext& context, const G
     DistillationSettings settings;
     settings.alpha = alpha;
     settings.temperature = temperature_;
-    settings.classification = classification;
+    settings.classification = classification || normalization.classes > 0;
+    settings.softmax = normalization.classes > 0;
     settings.losses = distill_loss_kinds_;
     if (settings.losses.empty()) {
       settings.losses.assign(normalization.names.size(), train_.loss);

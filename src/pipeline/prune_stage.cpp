@@ -85,6 +85,12 @@ void PruneStage::check(PipelineSketch& sketch, const SourcePos& pos,
   }
   if (const Graph* graph = sketch.config->model(model_)) {
     prune_.check_model(*graph, model_, diagnostics, "stage 'prune': ");
+    Graph shaped = *graph;
+    if (shaped.input_shape.empty()) shaped.input_shape = sketch.models.at(model_).input_shape;
+    if (!shaped.input_shape.empty()) {
+      check_training_task(shaped, model_, sketch.data->targets, fine_tune_, true, pos,
+                          "stage 'prune': fine_tune: ", diagnostics);
+    }
   }
 }
 

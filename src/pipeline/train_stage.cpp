@@ -52,37 +52,19 @@ void TrainStage::check(PipelineSketch& sketch, const SourcePos& pos,
   }
   Graph shaped = *graph;
   shaped.input_shape = input;
+  check_training_task(shaped, model_, data.targets, train_, false, pos, who, diagnostics);
   Shape output;
   try {
     output = shaped.output_shape();
-  } catch (const Error& e) {
-    diagnostics.error(pos, who + e.what());
-    return;
+  } catch (const Error&) {
+    return;  // reported above
   }
-  const std::int64_t targets = static_cast<std::int64_t>(data.targets.size());
   const std::int64_t outputs = output.size() == 1 ? output[0] : -1;
-  if (outputs != targets) {
-    diagnostics.error(pos, who + "model '" + model_ + "' has output " + shape_str(output) +
-                               " but the data has " + std::to_string(targets) + " target(s) (" +
-                               join(data.targets, ", ") + ")");
-  }
   if (!train_.loss_weights.empty() &&
       static_cast<std::int64_t>(train_.loss_weights.size()) != outputs) {
     diagnostics.error(pos, who + "'loss_weights' has " +
                                std::to_string(train_.loss_weights.size()) +
                                " entries for a model with " + std::to_string(outputs) + " outputs");
-  }
-  const bool wants_trigger = train_.monitor.rfind("pt_", 0) == 0 || train_.monitor == "eta_mae" ||
-                             train_.monitor == "plateau_eff" || train_.monitor == "eff_at_thr_15";
-  const bool has_pt =
-      std::find(data.targets.begin(), data.targets.end(), "pt") != data.targets.end();
-  if (wants_trigger && (!has_pt || train_.is_classification())) {
-    diagnostics.error(
-        pos, who + "monitor '" + train_.monitor + "' needs a regression of the target 'pt'");
-  }
-  if ((train_.monitor == "roc_auc" || train_.monitor == "accuracy") &&
-      !train_.is_classification()) {
-    diagnostics.error(pos, who + "monitor '" + train_.monitor + "' needs loss 'bce'");
   }
   sketch.models[model_] = {input, true};
 }
@@ -99,8 +81,11 @@ void TrainStage::run(StageContext& context) {
     if (graph.input_shape.empty()) graph.input_shape = dataset.input_shape();
   }
   const bool classification = train_.is_classification();
-  const auto normalization = TargetNormalization::fit(dataset.inputs, dataset.task.targets,
-                                                      dataset.split.train, !classification);
+  const auto normalization =
+      train_.loss == Loss::kCe
+          ? TargetNormalization::for_classes(dataset.task.targets, graph.output_shape().at(0))
+          : TargetNormalization::fit(dataset.inputs, dataset.task.targets, dataset.split.train,
+                                     !classification);
   const BatchSource source(dataset.inputs, normalization);
 
   const TrainData data = split_training_data(dataset, source, normalization, classification,
@@ -133,6 +118,10 @@ void TrainStage::run(StageContext& context) {
   context.results().sizes.push_back(model_size(model_, graph));
   context.timings() = {{"train_seconds", result.seconds},
                        {"samples_per_second", result.samples_per_second}};
+  if (normalization.classes > 0) {
+    spdlog::info("'{}' on the test set: accuracy {:.4f}, macro roc_auc {:.4f}", model_,
+                 test.value("accuracy", NAN), test.value("roc_auc", NAN));
+  }
   if (test.contains("pt_spread")) {
     spdlog::info("'{}' on the test set: pt_spread {:.3f} GeV, plateau_eff {:.4f}, fake_rate {:.5f}",
                  model_, test.value("pt_spread", NAN), test.value("plateau_eff", NAN),

@@ -1,5 +1,6 @@
 #include "hlslim/train/batches.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "hlslim/util/errors.hpp"
@@ -27,10 +28,25 @@ TargetNormalization TargetNormalization::fit(const data::EventStore& store,
   return n;
 }
 
+TargetNormalization TargetNormalization::for_classes(const std::vector<std::string>& targets,
+                                                     std::int64_t classes) {
+  TargetNormalization n;
+  n.names = targets;
+  n.classes = classes;
+  n.mean.assign(static_cast<std::size_t>(classes), 0.0);
+  n.scale.assign(static_cast<std::size_t>(classes), 1.0);
+  return n;
+}
+
 void TargetNormalization::store(Graph& graph) const {
   graph.default_attrs["target_names"] = names;
   graph.default_attrs["target_mean"] = mean;
   graph.default_attrs["target_scale"] = scale;
+  if (classes > 0) {
+    graph.default_attrs["target_classes"] = classes;
+  } else {
+    graph.default_attrs.erase("target_classes");
+  }
 }
 
 std::optional<TargetNormalization> TargetNormalization::from(const Graph& graph) {
@@ -45,6 +61,10 @@ std::optional<TargetNormalization> TargetNormalization::from(const Graph& graph)
   n.names = std::get<std::vector<std::string>>(names->second);
   n.mean = std::get<std::vector<double>>(mean->second);
   n.scale = std::get<std::vector<double>>(scale->second);
+  if (const auto classes = graph.default_attrs.find("target_classes");
+      classes != graph.default_attrs.end()) {
+    n.classes = std::get<std::int64_t>(classes->second);
+  }
   return n;
 }
 
@@ -57,6 +77,16 @@ void BatchSource::fill(const std::size_t* indices, std::size_t n, float* x, floa
   inputs_.fill_dense(indices, n, x);
   if (!y) return;
   const std::size_t k = columns_.size();
+  if (normalization_.classes > 0 && k == 1) {
+    const auto classes = static_cast<std::size_t>(normalization_.classes);
+    std::fill(y, y + n * classes, 0.0f);
+    for (std::size_t i = 0; i < n; ++i) {
+      const float label = inputs_.label_row(indices[i])[columns_[0]];
+      const auto index = static_cast<std::size_t>(std::clamp(label, 0.0f, float(classes - 1)));
+      y[i * classes + index] = 1.0f;
+    }
+    return;
+  }
   for (std::size_t i = 0; i < n; ++i) {
     const float* labels = inputs_.label_row(indices[i]);
     for (std::size_t j = 0; j < k; ++j) {

@@ -19,6 +19,13 @@ torch::Tensor soft_label_loss(const torch::Tensor& student_logits,
   return t2 * kl.mean();
 }
 
+torch::Tensor binary_soft_label_loss(const torch::Tensor& student_logits,
+                                     const torch::Tensor& teacher_logits, double temperature) {
+  const torch::Tensor soft = torch::sigmoid(teacher_logits / temperature);
+  return temperature * temperature *
+         torch::binary_cross_entropy_with_logits(student_logits / temperature, soft);
+}
+
 torch::Tensor regression_distillation_loss(const torch::Tensor& student,
                                            const torch::Tensor& teacher,
                                            const std::vector<Loss>& losses,
@@ -84,7 +91,7 @@ std::vector<torch::Tensor> TeacherCache::run(const std::vector<std::size_t>& ind
     std::vector<std::int64_t> shape{static_cast<std::int64_t>(n)};
     shape.insert(shape.end(), input_shape.begin(), input_shape.end());
     std::vector<torch::Tensor> batch{
-        teacher_->forward(torch::from_blob(x.data(), shape, torch::kFloat32)).clone()};
+        teacher_->forward_logits(torch::from_blob(x.data(), shape, torch::kFloat32)).clone()};
     for (std::size_t layer : taps) batch.push_back(teacher_->tap(layer).flatten(1).clone());
     parts.push_back(std::move(batch));
     teacher_samples_ += static_cast<std::int64_t>(n);
@@ -162,7 +169,9 @@ torch::Tensor DistillationHook::extra_loss(Trainer& trainer,
   if (settings_.alpha < 1.0) {
     const torch::Tensor teacher = cache_.outputs(indices);
     const torch::Tensor distill =
-        settings_.classification
+        settings_.classification && !settings_.softmax && output.size(1) > 1
+            ? binary_soft_label_loss(output, teacher, settings_.temperature)
+        : settings_.classification
             ? soft_label_loss(output, teacher, settings_.temperature)
             : regression_distillation_loss(output, teacher, settings_.losses,
                                            settings_.loss_weights, settings_.huber_delta);

@@ -8,6 +8,7 @@
 #include "hlslim/data/metrics.hpp"
 #include "hlslim/engine/fixed_engine.hpp"
 #include "hlslim/train/dataset.hpp"
+#include "hlslim/train/training.hpp"
 #include "hlslim/util/errors.hpp"
 
 namespace hlslim {
@@ -37,6 +38,39 @@ std::vector<std::vector<float>> predict(const BatchPredictor& predictor, const B
   return out;
 }
 
+namespace {
+
+// The figures of a cross-entropy task from its logits (one vector per class): softmax in double,
+// then top-1 accuracy, per-class and macro ROC AUC, the confusion matrix and the ROC curves.
+nlohmann::json class_figures(const std::vector<std::vector<float>>& logits, const Dataset& dataset,
+                             const TargetNormalization& normalization,
+                             const std::vector<std::size_t>& indices) {
+  const std::size_t k = logits.size();
+  const std::size_t n = indices.size();
+  std::vector<float> rows(n * k);
+  for (std::size_t j = 0; j < k; ++j) {
+    for (std::size_t i = 0; i < n; ++i) rows[i * k + j] = logits[j][i];
+  }
+  check_class_labels(dataset.inputs, normalization, indices);
+  std::vector<std::size_t> labels(n);
+  if (normalization.names.size() == 1) {
+    const auto column = dataset.inputs.label_column(normalization.names[0], indices);
+    for (std::size_t i = 0; i < n; ++i) labels[i] = static_cast<std::size_t>(column[i]);
+  } else {
+    for (std::size_t j = 0; j < normalization.names.size(); ++j) {
+      const auto column = dataset.inputs.label_column(normalization.names[j], indices);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (column[i] == 1.0f) labels[i] = j;
+      }
+    }
+  }
+  return data::compute_multiclass_metrics(data::softmax_rows(rows, k), labels,
+                                          class_names(dataset.inputs, normalization))
+      .to_json();
+}
+
+}  // namespace
+
 nlohmann::json evaluate_figures(const BatchPredictor& predictor, const Dataset& dataset,
                                 const TargetNormalization& normalization,
                                 const std::vector<std::size_t>& muon_indices, bool with_noise,
@@ -53,6 +87,8 @@ nlohmann::json evaluate_figures(const BatchPredictor& predictor, const Dataset& 
   };
   nlohmann::json figures = nlohmann::json::object();
   try {
+    if (normalization.classes > 0)
+      return class_figures(predictions, dataset, normalization, indices);
     if (classification) {
       for (std::size_t j = 0; j < names.size(); ++j) {
         std::vector<float> scores(predictions[j].size());

@@ -193,8 +193,18 @@ void GraphModuleImpl::set_fake_quant(std::optional<ModelPrecision> precision) {
 }
 
 torch::Tensor GraphModuleImpl::forward(torch::Tensor x) {
+  return run_layers(std::move(x), graph_.layers.size());
+}
+
+torch::Tensor GraphModuleImpl::forward_logits(torch::Tensor x) {
+  const std::size_t n = graph_.layers.size();
+  const bool softmax_last = n > 0 && graph_.layers.back().kind == LayerKind::kSoftmax;
+  return run_layers(std::move(x), softmax_last ? n - 1 : n);
+}
+
+torch::Tensor GraphModuleImpl::run_layers(torch::Tensor x, std::size_t count) {
   if (precision_) x = fake_quantize(x, precision_->input);
-  for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
+  for (std::size_t i = 0; i < count; ++i) {
     x = apply_layer(i, x);
     if (!taps_.empty()) {
       if (auto it = taps_.find(i); it != taps_.end()) it->second = x;

@@ -32,13 +32,19 @@ bool TrainOptions::monitor_maximizes() const {
 }
 
 void TrainOptions::declare(OptionTable& t) {
-  // Multi-class cross-entropy ("ce", Trainer::loss) is not offered: the figures of merit read
-  // one output per target column, and a C-class model has C outputs for one class column.
-  t.add_enum(
-      "loss", loss, Loss::kMae,
-      {{"mae", Loss::kMae}, {"mse", Loss::kMse}, {"huber", Loss::kHuber}, {"bce", Loss::kBce}},
-      "Loss: mean absolute or squared error, Huber, or binary cross-entropy on logits "
-      "(one 0/1 target column per output).");
+  t.add_enum("loss", loss, Loss::kMae,
+             {{"mae", Loss::kMae},
+              {"mse", Loss::kMse},
+              {"huber", Loss::kHuber},
+              {"bce", Loss::kBce},
+              {"ce", Loss::kCe}},
+             "Loss: mean absolute or squared error, Huber, binary cross-entropy on logits (one "
+             "0/1 target column per output), or softmax cross-entropy over K outputs (one "
+             "target column of class indices 0..K-1, or K one-hot target columns).");
+  t.add_float("label_smoothing", label_smoothing, 0.0,
+              "Loss 'ce': train on (1 - s) times the one-hot target plus s / K for every class.")
+      .min(0)
+      .max(1);
   t.add_float_list("loss_weights", loss_weights, {},
                    "Weight of each output in the loss (e.g. pT and eta); empty: all 1.")
       .min(0);
@@ -91,7 +97,20 @@ void TrainOptions::declare(OptionTable& t) {
       .min(1);
 }
 
-void TrainOptions::configure(const OptionValues& values, Diagnostics& diagnostics) const {
+void TrainOptions::configure(const OptionValues& values, Diagnostics& diagnostics) {
+  loss_pos = values.pos("loss");
+  monitor_pos = values.pos("monitor");
+  loss_defaulted = values.defaulted("loss");
+  if (loss == Loss::kCe && !loss_weights.empty()) {
+    diagnostics.error(values.pos("loss_weights"),
+                      "'loss_weights' do not apply to loss 'ce' (one loss per sample over all "
+                      "classes)");
+  }
+  if (label_smoothing > 0 && loss != Loss::kCe) {
+    diagnostics.error(values.pos("label_smoothing"),
+                      "'label_smoothing' applies to loss 'ce' only (the loss is '" +
+                          std::string(enum_name(loss_names(), loss)) + "')");
+  }
   if (!regularization.IsMap()) {
     diagnostics.error(values.pos("regularization"),
                       "'regularization' must map layer names or types to {l1, l2}");

@@ -140,8 +140,14 @@ torch::Tensor Trainer::loss(const TrainOptions& options, const torch::Tensor& ou
                             const torch::Tensor& target) {
   torch::Tensor elementwise;
   switch (options.loss) {
-    case Loss::kCe:
-      return torch::nn::functional::cross_entropy(output, target.select(1, 0).to(torch::kLong));
+    case Loss::kCe: {
+      // `target` is one-hot (or the teacher's probabilities); label smoothing mixes in the
+      // uniform distribution over the K classes.
+      const double s = options.label_smoothing;
+      const torch::Tensor soft =
+          s > 0 ? target * (1.0 - s) + s / static_cast<double>(output.size(1)) : target;
+      return -(soft * torch::log_softmax(output, 1)).sum(1).mean();
+    }
     case Loss::kMae:
       elementwise = (output - target).abs();
       break;
@@ -213,6 +219,7 @@ std::shared_ptr<TrainHook> make_mask_hook() {
 }
 
 BatchPredictor torch_predictor(GraphModule module) {
+  // Logits: a trailing softmax is left out, as the firmware leaves it out.
   return [module](const float* x, std::size_t n, float* y) mutable {
     torch::NoGradGuard no_grad;
     module->eval();
@@ -220,7 +227,7 @@ BatchPredictor torch_predictor(GraphModule module) {
     const auto& input = module->architecture().input_shape;
     shape.insert(shape.end(), input.begin(), input.end());
     const auto out =
-        module->forward(torch::from_blob(const_cast<float*>(x), shape, torch::kFloat32))
+        module->forward_logits(torch::from_blob(const_cast<float*>(x), shape, torch::kFloat32))
             .contiguous();
     std::memcpy(y, out.data_ptr<float>(), static_cast<std::size_t>(out.numel()) * sizeof(float));
   };
@@ -367,7 +374,7 @@ void Trainer::train_epoch(const TrainData& data, LoopState& state, StepBuffers& 
                 buffers.y.data_ptr<float>());
     const auto inputs = buffers.x.narrow(0, 0, static_cast<std::int64_t>(n));
     const auto targets = buffers.y.narrow(0, 0, static_cast<std::int64_t>(n));
-    const auto output = module_->forward(inputs);
+    const auto output = module_->forward_logits(inputs);
     auto batch_loss = loss(options_, output, targets);
     auto total = (truth_weight_ == 1.0 ? batch_loss : truth_weight_ * batch_loss) + penalty();
     const std::vector<std::size_t> used(buffers.indices.begin(),
@@ -422,7 +429,8 @@ EpochRecord Trainer::validate(const TrainData& data, const LoopState& state) {
       const std::size_t n = std::min(eval_batch, data.validation.size() - start);
       source.fill(data.validation.data() + start, n, vx.data(), vy.data());
       x_shape[0] = static_cast<std::int64_t>(n);
-      const auto out = module_->forward(torch::from_blob(vx.data(), x_shape, torch::kFloat32));
+      const auto out =
+          module_->forward_logits(torch::from_blob(vx.data(), x_shape, torch::kFloat32));
       const auto t = torch::from_blob(
           vy.data(), {static_cast<std::int64_t>(n), static_cast<std::int64_t>(k)}, torch::kFloat32);
       sum += loss(options_, out, t).item<double>() * static_cast<double>(n);
@@ -462,6 +470,7 @@ void Trainer::select(const EpochRecord& record, LoopState& state) {
 }
 
 TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir) {
+  options_ = task_options(options_, data.source->normalization());
   const std::size_t batch = static_cast<std::size_t>(options_.batch_size);
   LoopState state;
   state.learning_rate = options_.learning_rate;
@@ -527,10 +536,16 @@ TrainResult Trainer::fit(const TrainData& data, const fs::path& checkpoint_dir) 
 TrainResult Trainer::finish(const LoopState& state) {
   if (state.best_epoch > 0) {
     module_->load_weights(state.best);
-  } else {
+  } else if (std::none_of(state.history.begin(), state.history.end(),
+                          [](const EpochRecord& r) { return r.selectable; })) {
     spdlog::warn(
         "no epoch was selectable as the result (compression never reached its final "
         "state during validation); keeping the last epoch's weights");
+  } else {
+    spdlog::warn(
+        "the monitored figure '{}' was never a number on the validation set (not computed for "
+        "this task, or NaN), so no epoch was selected; keeping the last epoch's weights",
+        options_.monitor);
   }
   TrainResult result;
   result.history = state.history;

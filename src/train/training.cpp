@@ -92,7 +92,12 @@ void check_binary_labels(const Dataset& dataset) {
 TrainData split_training_data(const Dataset& dataset, const BatchSource& source,
                               const TargetNormalization& normalization, bool classification,
                               const Shape& input_shape, const std::string& monitor) {
-  if (classification) check_binary_labels(dataset);
+  if (normalization.classes > 0) {
+    for (const auto* set : {&dataset.split.train, &dataset.split.validation, &dataset.split.test})
+      check_class_labels(dataset.inputs, normalization, *set);
+  } else if (classification) {
+    check_binary_labels(dataset);
+  }
   TrainData data;
   data.source = &source;
   data.train = dataset.split.train;

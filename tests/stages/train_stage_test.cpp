@@ -92,7 +92,8 @@ TEST(TrainStage, PreconditionsAreCheckedBeforeRunning) {
   yaml = kConfig;
   yaml.replace(yaml.find("monitor: pt_spread"), 18, "monitor: roc_auc");
   EXPECT_EQ(config_errors(yaml),
-            "error: stage 'train': monitor 'roc_auc' needs loss 'bce'\n"
+            "error: stage 'train': monitor 'roc_auc' means nothing for a regression (loss 'mae'); "
+            "it needs loss 'ce' or 'bce'\n"
             "1 error found; nothing was run.\n");
   yaml = kConfig;
   yaml.replace(yaml.find("model: net"), 10, "model: nett");

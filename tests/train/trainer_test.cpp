@@ -45,10 +45,11 @@ TEST(Loss, EachLossAgainstHandComputedValues) {
   o.loss = Loss::kBce;  // logit 0 against 1: log 2
   EXPECT_NEAR(Trainer::loss(o, torch::zeros({1, 1}), torch::ones({1, 1})).item<float>(),
               std::log(2.0f), 1e-6f);
-  o.loss = Loss::kCe;  // logits [0, ln 3] class 1: -log(3/4)
-  EXPECT_NEAR(Trainer::loss(o, torch::tensor({{0.0f, std::log(3.0f)}}), torch::tensor({{1.0f}}))
-                  .item<float>(),
-              -std::log(0.75f), 1e-6f);
+  o.loss = Loss::kCe;  // logits [0, ln 3], one-hot class 1: -log(3/4)
+  EXPECT_NEAR(
+      Trainer::loss(o, torch::tensor({{0.0f, std::log(3.0f)}}), torch::tensor({{0.0f, 1.0f}}))
+          .item<float>(),
+      -std::log(0.75f), 1e-6f);
 }
 
 // One weight w, one input x = 1 (a single hit), target 0, loss mse: the gradient is 2w.

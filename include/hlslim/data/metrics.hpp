@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
 
 #include "hlslim/data/event_store.hpp"
@@ -169,5 +170,54 @@ struct ClassificationMetrics {
 ClassificationMetrics compute_classification_metrics(const std::vector<float>& scores,
                                                      const std::vector<float>& labels,
                                                      double threshold = 0.5);
+
+/// One class's ROC curve (one class against the rest): false- and true-positive rates as the
+/// decision threshold falls from above the highest score to below the lowest, from (0, 0) to
+/// (1, 1). Empty when the class has no events or every event is of the class.
+struct RocCurve {
+  std::vector<double> fpr;
+  std::vector<double> tpr;
+};
+
+/// Figures of merit of a K-class classifier (softmax over K outputs).
+struct MulticlassMetrics {
+  /// Class names, in output order.
+  std::vector<std::string> classes;
+  /// Top-1 accuracy: the fraction of events whose most probable class (the lowest index on a
+  /// tie) is the true one; NaN when empty.
+  double accuracy = 0.0;
+  /// Mean of the per-class AUCs that are defined; NaN when none is.
+  double macro_roc_auc = 0.0;
+  /// ROC AUC of each class against the rest on its probability (ties count one half); NaN for a
+  /// class without events or one that every event belongs to.
+  std::vector<double> class_roc_auc;
+  /// confusion[true][predicted]: event counts, K x K.
+  std::vector<std::vector<std::size_t>> confusion;
+  /// Each class's ROC curve, thinned to at most the requested number of points.
+  std::vector<RocCurve> roc_curves;
+  /// Events evaluated.
+  std::size_t n = 0;
+  /// Events of each class.
+  std::vector<std::size_t> class_counts;
+
+  /// {"accuracy", "roc_auc" (macro), "classes": [names], "class_roc_auc": {name: auc},
+  /// "confusion": [[counts]] (rows: true class), "roc_curves": {name: {"fpr", "tpr"}},
+  /// "counts": {"events", "classes": {name: count}}}; NaN values are null.
+  nlohmann::json to_json() const;
+};
+
+/// Softmax of each row of `logits` (n x k, row-major), in double precision with the row's
+/// maximum subtracted first. Throws DataError when k is 0 or does not divide the size.
+std::vector<double> softmax_rows(const std::vector<float>& logits, std::size_t k);
+
+/// Top-1 accuracy, per-class and macro ROC AUC, the confusion matrix and per-class ROC curves of
+/// `probabilities` (n x K, row-major, K = classes.size()) against class indices `labels`
+/// (0..K-1). Curves keep at most `max_curve_points` points (at least 2), evenly spread over
+/// the full curve, its ends always included. Throws DataError when the sizes differ, there
+/// are no classes, a label is out of range or a probability is NaN.
+MulticlassMetrics compute_multiclass_metrics(const std::vector<double>& probabilities,
+                                             const std::vector<std::size_t>& labels,
+                                             std::vector<std::string> classes,
+                                             std::size_t max_curve_points = 101);
 
 }  // namespace hlslim::data

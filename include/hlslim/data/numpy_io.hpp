@@ -22,7 +22,9 @@ void write_numpy(const EventStore& store, const std::string& directory);
 /// a .npy array N x K (or N, read as K = 1), or "" for a store without labels. Label names:
 /// with `labels_json_path` they are its "columns", and a non-empty `label_columns` then selects
 /// and orders a subset of them; without it, `label_columns` names the K columns; with neither,
-/// they are label_0 ... label_{K-1}. The other keys of labels.json become the store's metadata.
+/// they are label_0 ... label_{K-1}. The other keys of labels.json become the store's metadata;
+/// its optional "classes" (the names of the classes of a class-index column) must be a list of
+/// strings.
 /// Throws DataError naming the file for every inconsistency: rank, event-count or column-count
 /// mismatch, unknown selected column, NaN or infinite label or image element, or any .npy
 /// reader error.

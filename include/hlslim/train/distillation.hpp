@@ -18,6 +18,11 @@ namespace hlslim {
 torch::Tensor soft_label_loss(const torch::Tensor& student_logits,
                               const torch::Tensor& teacher_logits, double temperature);
 
+/// The soft-label loss of several independent sigmoid outputs (loss 'bce'): T^2 * the binary
+/// cross entropy of each sigmoid(s/T) against sigmoid(t/T), averaged over samples and outputs.
+torch::Tensor binary_soft_label_loss(const torch::Tensor& student_logits,
+                                     const torch::Tensor& teacher_logits, double temperature);
+
 /// The regression distillation loss: the mean over samples and outputs of weight_j *
 /// loss_j(student_j, teacher_j), with loss_j one of "mae", "mse", "huber" per output.
 torch::Tensor regression_distillation_loss(const torch::Tensor& student,
@@ -72,6 +77,9 @@ struct DistillationSettings {
   double alpha = 0.5;        ///< weight of the truth; the teacher's term gets 1 - alpha
   double temperature = 4.0;  ///< classification only
   bool classification = false;
+  /// Classification over softmax classes (loss 'ce'): the soft labels are the teacher's softmax
+  /// at the temperature; otherwise each output is a sigmoid logit of its own.
+  bool softmax = false;
   std::vector<Loss> losses;          ///< regression: per output (mae, mse or huber)
   std::vector<double> loss_weights;  ///< per output; empty: all 1
   double huber_delta = 1.0;

@@ -36,7 +36,9 @@ struct TestPredictions {
 /// The figures of merit (docs/simulation.md) of a model on muon events `muon_indices` plus,
 /// when `with_noise`, every noise-only event of the dataset: pt_mae, pt_spread, eta_mae (global
 /// eta), turn_on, plateau_eff, eff_at_thr_15 and fake_rate when the targets include "pt";
-/// roc_auc and accuracy per target for classification (`classification`). When `predictions`
+/// roc_auc and accuracy per target for classification (`classification`); for a cross-entropy
+/// task (`normalization.classes` > 0, whatever `classification` says) the outputs are logits and
+/// the figures are those of data::MulticlassMetrics on their softmax. When `predictions`
 /// is given and the targets include "pt", the pT and eta predictions are stored there.
 nlohmann::json evaluate_figures(const BatchPredictor& predictor, const Dataset& dataset,
                                 const TargetNormalization& normalization,

@@ -24,6 +24,11 @@ class GraphModuleImpl : public torch::nn::Module {
   /// Runs the whole chain on a batch [N, ...input_shape].
   torch::Tensor forward(torch::Tensor x);
 
+  /// Runs the chain without a trailing softmax layer: the logits a cross-entropy loss reads and
+  /// every evaluation computes its figures from (the firmware drops that softmax too). The same
+  /// as forward() for a model that does not end with a softmax.
+  torch::Tensor forward_logits(torch::Tensor x);
+
   /// Runs the chain and also returns the output of every layer (for hints and reports).
   std::vector<torch::Tensor> forward_all(torch::Tensor x);
 
@@ -56,6 +61,8 @@ class GraphModuleImpl : public torch::nn::Module {
 
  private:
   torch::Tensor apply_layer(std::size_t index, torch::Tensor x);
+  // The first `count` layers (fake-quantizing the input first when quantizing).
+  torch::Tensor run_layers(torch::Tensor x, std::size_t count);
 
   // Handles to one layer's registered tensors (they share storage with the parameters).
   struct Slots {

@@ -11,7 +11,8 @@
 namespace hlslim {
 
 /// Training losses: mean absolute or squared error, Huber, binary cross-entropy on logits (one
-/// 0/1 target per output), and softmax cross-entropy (one class index; not offered in configs).
+/// 0/1 target per output), and softmax cross-entropy on the logits of K classes (one label
+/// column of class indices, or K one-hot columns).
 enum class Loss { kMae, kMse, kHuber, kBce, kCe };
 enum class Optimizer { kAdam, kAdamW, kSgd };
 enum class LrSchedule { kConstant, kStep, kCosine, kPlateau };
@@ -23,6 +24,7 @@ const EnumNames<Loss>& loss_names();
 /// level; stages that fine-tune (prune, quantize, distill) declare the same table as a group.
 struct TrainOptions {
   Loss loss = Loss::kMae;
+  double label_smoothing = 0.0;      ///< ce: the targets are (1 - s) one-hot + s / K
   std::vector<double> loss_weights;  ///< one per output; empty: all 1
   double huber_delta = 1.0;
   Optimizer optimizer = Optimizer::kAdam;
@@ -43,12 +45,18 @@ struct TrainOptions {
   double l2 = 0.0;
   YAML::Node regularization;  ///< per layer name or type: {l1: x, l2: y}
   std::int64_t checkpoint_every = 1;
+  /// Where `loss` and `monitor` were given (or the table's mapping when defaulted), set by
+  /// configure() for the stages' checks, and whether `loss` was left at its default.
+  SourcePos loss_pos;
+  SourcePos monitor_pos;
+  bool loss_defaulted = true;
 
   /// Declares the options, bound to this object's fields.
   void declare(OptionTable& table);
 
-  /// Checks between options (loss weights against outputs happen in the stage's check()).
-  void configure(const OptionValues& values, Diagnostics& diagnostics) const;
+  /// Checks between options (loss weights against outputs happen in the stage's check()) and
+  /// records the positions of `loss` and `monitor`.
+  void configure(const OptionValues& values, Diagnostics& diagnostics);
 
   /// True when a larger value of the monitored metric is better.
   bool monitor_maximizes() const;

@@ -19,6 +19,7 @@
 #include "hlslim/train/batches.hpp"
 #include "hlslim/train/evaluation.hpp"
 #include "hlslim/train/train_options.hpp"
+#include "hlslim/util/diagnostics.hpp"
 
 namespace hlslim {
 
@@ -100,6 +101,40 @@ double relative_output_difference(const Graph& reference, const Graph& rewritten
 /// `who`, naming the epoch and both numbers of each figure that differs.
 void check_selected_epoch(const TrainResult& result, const std::map<std::string, double>& saved,
                           const std::string& who, double relative_tolerance = 0);
+
+/// The checks every stage that trains runs in check(), between the model (`shaped`: its input
+/// shape set), the data's `targets`, and the training's loss and monitor; positioned errors
+/// prefixed with `who`:
+/// - at `pos`: outputs that do not fit the targets (one per target; for loss 'ce' at least two,
+///   with one target column of class indices or one one-hot column per output);
+/// - at options.loss_pos: a last layer the loss contradicts (softmax or sigmoid before 'bce',
+///   sigmoid before 'ce', softmax or sigmoid before a regression loss);
+/// - at options.monitor_pos: a monitor that means nothing for the task (a trigger figure
+///   without a regression of 'pt', accuracy or roc_auc without a classification loss).
+/// With `inherit_loss` (a fine-tuning, whose defaulted loss is the one the model was trained
+/// with) and a defaulted loss, nothing is checked: the task is known only at run time.
+void check_training_task(const Graph& shaped, const std::string& model,
+                         const std::vector<std::string>& targets, const TrainOptions& options,
+                         bool inherit_loss, const SourcePos& pos, const std::string& who,
+                         Diagnostics& diagnostics);
+
+/// The options a training of a model with `normalization` runs with: a fine-tuning whose loss
+/// was left at its default takes 'ce' from a model trained for classes. Throws hlslim::Error
+/// when a given loss contradicts the model's task ('ce' for a model trained on other targets,
+/// another loss for a model trained for classes).
+TrainOptions task_options(const TrainOptions& options, const TargetNormalization& normalization);
+
+/// Checks the labels of a cross-entropy task (`normalization.classes` > 0) on every event of
+/// `indices`: a class-index column must hold integers 0..classes-1, one-hot columns exactly one 1
+/// and otherwise 0 per event. Throws hlslim::Error naming the column, the event and the value.
+void check_class_labels(const data::EventStore& store, const TargetNormalization& normalization,
+                        const std::vector<std::size_t>& indices);
+
+/// The class names of a cross-entropy task: the one-hot column names, else the "classes" list
+/// of the store's metadata (labels.json) when it has `normalization.classes` names, else
+/// "class_0", "class_1", ...
+std::vector<std::string> class_names(const data::EventStore& store,
+                                     const TargetNormalization& normalization);
 
 /// Seeds LibTorch's generator (torch::manual_seed).
 void seed_torch(std::uint64_t seed);
