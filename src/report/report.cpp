@@ -249,6 +249,8 @@ std::string render_report(const RunData& run, const RunSummary& summary) {
                                                             {"turn-on", "Turn-on"},
                                                             {"residuals", "Residuals"}};
   if (!trigger.empty()) links.emplace_back("trigger", "Trigger figures");
+  const std::string classes = classes_section(summary);
+  if (!classes.empty()) links.emplace_back("classes", "Classes");
   links.insert(links.end(), {{"figures", "Figures of merit"},
                              {"models", "Models"},
                              {"compression", "Compression"},
@@ -265,6 +267,7 @@ std::string render_report(const RunData& run, const RunSummary& summary) {
   html += turn_on_section(summary);
   html += residuals_section(summary);
   html += trigger;
+  html += classes;
   html += figures_section(summary);
   html += models_section(run, summary);
   html += compression_section(summary);

@@ -41,6 +41,9 @@ std::string residuals_section(const RunSummary& summary);
 /// assumptions from run.evaluation_settings. Empty when no final evaluation has them.
 std::string trigger_section(const RunData& run, const RunSummary& summary);
 std::string figures_section(const RunSummary& summary);
+/// For classifiers over several classes (evaluations with a "confusion" matrix): the confusion
+/// matrix and per-class ROC curves of each final model. Empty when no final evaluation has them.
+std::string classes_section(const RunSummary& summary);
 std::string models_section(const RunData& run, const RunSummary& summary);
 std::string compression_section(const RunSummary& summary);
 std::string overflow_section(const RunData& run);

@@ -267,6 +267,7 @@ void read_point_files(const fs::path& sweep_dir, SweepRow& row) {
       if (e.role == ModelRole::kBaseline || e.role == ModelRole::kReference) continue;
       if (!row.model.empty() && e.model != row.model) continue;
       take_figures(e.figures, row.figures);
+      row.multiclass = e.distributions.is_object() && e.distributions.contains("confusion");
       found = true;
     }
   }
@@ -363,8 +364,14 @@ SweepTable collect_sweep(const fs::path& sweep_dir) {
     return std::find(table.figure_columns.begin(), table.figure_columns.end(), name) !=
            table.figure_columns.end();
   };
+  const bool multiclass = std::any_of(table.rows.begin(), table.rows.end(),
+                                      [](const SweepRow& row) { return row.multiclass; });
   if (has("pt_spread")) {
     table.physics = "pt_spread";
+  } else if (multiclass && has("accuracy")) {
+    // Several classes: the top-1 accuracy, as the hls4ml papers quote their taggers.
+    table.physics = "accuracy";
+    table.physics_lower_better = false;
   } else if (has("roc_auc")) {
     table.physics = "roc_auc";
     table.physics_lower_better = false;

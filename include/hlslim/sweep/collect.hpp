@@ -41,6 +41,9 @@ struct SweepRow {
   std::map<std::string, double> estimates;  ///< export estimates (lut, latency_ns, ...)
   bool front_lut = false;                   ///< on the Pareto front of the physics figure vs LUTs
   bool front_latency = false;               ///< ... vs latency
+  /// The final model classifies into several softmax classes (its test figures come with a
+  /// confusion matrix): its headline figure is the top-1 accuracy.
+  bool multiclass = false;
   /// Every model's figures, in stage order: the classical reference, each trained, pruned and
   /// quantized model, the distilled student and its baseline, the export's estimates.
   std::vector<StageFigures> stages;
