@@ -35,6 +35,7 @@ void add_run_command(CLI::App& app, CliContext& context) {
     std::string output;
     std::string from;
     std::string to;
+    std::string base;
     bool resume = false;
     bool force = false;
     int threads = -1;
@@ -48,6 +49,9 @@ void add_run_command(CLI::App& app, CliContext& context) {
   cmd->add_option("--output", args->output, "Run directory (overrides the config's 'output').");
   cmd->add_option("--from", args->from, "Start at this stage; earlier ones must be complete.");
   cmd->add_option("--to", args->to, "Stop after this stage.");
+  cmd->add_option("--base", args->base,
+                  "An earlier run directory: link its stages that match this configuration "
+                  "(read-only) and run the rest here.");
   auto* resume = cmd->add_flag("--resume", args->resume,
                                "Continue a run directory: skip stages completed with the same "
                                "configuration and inputs.");
@@ -63,6 +67,7 @@ void add_run_command(CLI::App& app, CliContext& context) {
     options.output = args->output;
     options.from = args->from;
     options.to = args->to;
+    options.base = args->base;
     options.resume = args->resume;
     options.force = args->force;
     install_interrupt_handlers();

@@ -78,6 +78,7 @@ Manifest Manifest::load(const std::filesystem::path& path) {
     const auto parsed = parse_run_status(status);
     if (!parsed) throw std::invalid_argument("the unknown status '" + status + "'");
     m.status = *parsed;
+    m.base = j.value("base", "");
     for (const auto& s : j.at("stages")) m.stages.push_back(stage_from_json(s));
   } catch (const json::exception& e) {
     throw FileFormatError("manifest '" + path.string() + "' is not valid: " + e.what(),
@@ -92,13 +93,14 @@ Manifest Manifest::load(const std::filesystem::path& path) {
 void Manifest::save(const std::filesystem::path& path) const {
   json stages_json = json::array();
   for (const auto& s : stages) stages_json.push_back(to_json(s));
-  const json j = {{"hlslim_version", hlslim_version},
-                  {"git_commit", git_commit},
-                  {"config", config},
-                  {"created", created},
-                  {"updated", updated},
-                  {"status", status_name(status)},
-                  {"stages", stages_json}};
+  json j = {{"hlslim_version", hlslim_version},
+            {"git_commit", git_commit},
+            {"config", config},
+            {"created", created},
+            {"updated", updated},
+            {"status", status_name(status)},
+            {"stages", stages_json}};
+  if (!base.empty()) j["base"] = base;
   // An error message may carry any bytes (a file name, a library's text): invalid UTF-8 is
   // replaced, so the manifest is always written and never stays "running".
   write_file_atomic(path, j.dump(2, ' ', false, json::error_handler_t::replace) + "\n");

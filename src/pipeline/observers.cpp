@@ -18,6 +18,14 @@ void LogObserver::on_stage_start(const StageEvent& event) {
 }
 
 void LogObserver::on_stage_reused(const StageEvent& event) {
+  if (!event.record.shared.empty()) {
+    spdlog::info(
+        "stage {} '{}' ({}) is linked read-only from {}, which completed it with the "
+        "same configuration",
+        event.index + 1, event.entry.name, event.entry.type,
+        (fs::path(event.record.shared) / event.record.dir).generic_string());
+    return;
+  }
   spdlog::info(
       "stage {} '{}' ({}) is complete from an earlier run with the same configuration; "
       "reusing it",

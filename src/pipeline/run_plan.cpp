@@ -49,13 +49,14 @@ RunPlan plan_run(const RunPlanInput& input) {
   RunPlan plan;
   plan.last = input.last;
   // The leading stages another run directory completed with the same fingerprints (a sweep's
-  // shared inputs) and that were not themselves linked from elsewhere.
+  // shared inputs, or a base run) and, for a sweep, that were not themselves linked from
+  // elsewhere.
   if (input.shared) {
     const auto& records = input.shared->stages;
     while (plan.linked < n && plan.linked < records.size()) {
       const StageRecord& record = records[plan.linked];
-      if (!reusable(record, input.stages[plan.linked]) || !record.shared.empty() ||
-          !input.intact(record, true)) {
+      if (!reusable(record, input.stages[plan.linked]) ||
+          (!record.shared.empty() && !input.follow_links) || !input.intact(record, true)) {
         break;
       }
       ++plan.linked;

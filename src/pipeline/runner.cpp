@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 
+#include "base_run.hpp"
 #include "evaluate_run.hpp"
 #include "hlslim/pipeline/manifest.hpp"
 #include "hlslim/pipeline/pipeline_config.hpp"
@@ -44,9 +46,14 @@ int stage_option(const PipelineConfig& config, const std::string& flag, const st
 
 // A completed stage can be reused only if everything it wrote is still there, unchanged.
 bool outputs_intact(const StageRecord& record, const fs::path& run_dir) {
+  std::error_code ec;
+  if (!record.shared.empty() && !fs::is_directory(run_dir / record.dir, ec)) {
+    spdlog::warn("stage '{}' was linked from '{}', which no longer holds it; it runs again here",
+                 record.name, record.shared);
+    return false;
+  }
   for (const auto& artifact : record.artifacts) {
     const fs::path path = run_dir / artifact.path;
-    std::error_code ec;
     if (!fs::is_regular_file(path, ec) || fs::file_size(path, ec) != artifact.bytes ||
         sha256_file(path) != artifact.sha256) {
       spdlog::warn("'{}' is missing or changed since it was written; its stage runs again",
@@ -172,6 +179,24 @@ std::string stage_dir_name(std::size_t index, const std::string& name) {
 
 namespace {
 
+// Says how much of the base run this run reuses and where it starts to differ.
+void log_base_plan(const PipelineConfig& config, const RunPlan& plan, const BaseRun& base) {
+  const std::size_t n = config.stages.size();
+  if (plan.linked == 0) {
+    spdlog::warn(
+        "--base {}: no stage is linked from it (its first stage, '{}', differs from this "
+        "configuration, its files changed, or --from starts there); every stage runs "
+        "here",
+        base.dir.string(), config.stages[0].name);
+    return;
+  }
+  spdlog::info(
+      "--base {}: {} of {} stage(s) linked read-only from it ({} to '{}'){}", base.dir.string(),
+      plan.linked, n, config.stages[0].name, config.stages[plan.linked - 1].name,
+      plan.linked < n ? "; from '" + config.stages[plan.linked].name + "' on, stages run here"
+                      : std::string("; nothing differs"));
+}
+
 // --from / --to as stage indices.
 std::pair<std::size_t, std::size_t> stage_range(const PipelineConfig& config,
                                                 const RunOptions& options) {
@@ -222,10 +247,13 @@ Manifest initial_manifest(const PipelineConfig& config, const RunPlan& plan,
   for (std::size_t i = 0; i < config.stages.size(); ++i) {
     if (i < plan.linked) {
       StageRecord record = shared.stages[i];
-      record.shared = shared_dir.lexically_relative(run_dir).generic_string();
-      link_directory(shared_dir / record.dir, run_dir / record.dir);
-      spdlog::info("stage {} '{}' is linked read-only from {}", i + 1, record.name,
-                   (shared_dir / record.dir).string());
+      // A stage the base run linked itself is linked to where it lies, not through a link.
+      const fs::path origin =
+          record.shared.empty() ? shared_dir : (shared_dir / record.shared).lexically_normal();
+      record.shared = origin.lexically_relative(run_dir).generic_string();
+      link_directory(origin / record.dir, run_dir / record.dir);
+      spdlog::debug("stage {} '{}' is linked read-only from {}", i + 1, record.name,
+                    (origin / record.dir).string());
       manifest.stages.push_back(record);
     } else if (i < plan.start) {
       manifest.stages.push_back(previous->stages[i]);
@@ -329,6 +357,14 @@ RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) 
                                           : options.output)
           .lexically_normal();
   const auto [first, last] = stage_range(config, options);
+  if (!options.base.empty() && !options.shared.empty()) {
+    throw Error("a run takes either a base run or a sweep's shared stages, not both", kExitConfig);
+  }
+  // The base run is checked, and locked for reading, before the run directory is touched.
+  std::optional<BaseRun> base;
+  if (!options.base.empty()) {
+    base = open_base_run(fs::absolute(options.base).lexically_normal(), run_dir);
+  }
 
   // Lock the directory, then decide how to use it and what to run before touching anything
   // else: no other run can change it from here on.
@@ -356,11 +392,16 @@ RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) 
     spdlog::info("--force: clearing the earlier run in '{}'", run_dir.string());
     clear_run_directory(run_dir, previous, new_stage_dirs);
   }
-  const fs::path shared_dir =
+  fs::path shared_dir =
       options.shared.empty() ? fs::path() : fs::absolute(options.shared).lexically_normal();
   Manifest shared;
-  const bool have_shared = !shared_dir.empty() && fs::exists(shared_dir / "manifest.json", ec);
+  bool have_shared = !shared_dir.empty() && fs::exists(shared_dir / "manifest.json", ec);
   if (have_shared) shared = Manifest::load(shared_dir / "manifest.json");
+  if (base) {
+    shared_dir = base->dir;
+    shared = base->manifest;
+    have_shared = true;
+  }
 
   const auto prints = stage_fingerprints(config);
   RunPlanInput input;
@@ -374,6 +415,7 @@ RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) 
   input.reuse = options.resume || !options.from.empty();
   input.previous = have_previous ? &previous : nullptr;
   input.shared = have_shared ? &shared : nullptr;
+  input.follow_links = base.has_value();
   input.intact = [&](const StageRecord& record, bool in_shared) {
     return outputs_intact(record, in_shared ? shared_dir : run_dir);
   };
@@ -389,10 +431,16 @@ RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) 
   // --resume recognizes as hlslim's.
   Manifest manifest = initial_manifest(config, plan, prints, have_previous ? &previous : nullptr,
                                        shared, shared_dir, run_dir);
+  if (base) {
+    manifest.base = base->dir.lexically_relative(run_dir).generic_string();
+  } else if (have_previous) {
+    manifest.base = previous.base;
+  }
   manifest.updated = utc_timestamp();
   manifest.save(run_dir / "manifest.json");
   RunLogGuard log_guard(run_dir / "run.log");
   spdlog::info("hlslim {} ({}), run directory {}", version(), git_commit(), run_dir.string());
+  if (base) log_base_plan(config, plan, *base);
   const int threads = set_torch_threads(config.settings.thread_count());
   spdlog::info("using {} thread(s) on device {}", threads, resolve_device(config.settings.device));
   const std::string stamp = "# Resolved configuration of this run, written by hlslim " +

@@ -27,7 +27,7 @@ struct StageRecord {
   std::string ended;
   double seconds = 0;
   std::string error;
-  /// When the stage was linked from another run directory (RunOptions::shared): that
+  /// When the stage was linked from another run directory (RunOptions::shared or ::base): that
   /// directory, relative to this run directory; its artifacts are reached through the link.
   std::string shared;
   std::vector<ArtifactRecord> artifacts;
@@ -41,6 +41,9 @@ struct Manifest {
   std::string config = "config.yaml";
   std::string created;
   std::string updated;
+  /// The run directory given as --base (relative to this run directory): the run whose matching
+  /// stages this one links (each such record names it in `shared`). Empty: none.
+  std::string base;
   RunStatus status = RunStatus::kRunning;
   std::vector<StageRecord> stages;
 

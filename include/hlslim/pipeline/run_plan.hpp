@@ -52,7 +52,10 @@ struct RunPlanInput {
   bool from_given = false;             ///< --from was given: stages before `first` must be reusable
   bool reuse = false;                  ///< --resume or --from: completed stages may be reused
   const Manifest* previous = nullptr;  ///< this directory's manifest, unless starting over
-  const Manifest* shared = nullptr;    ///< the manifest of RunOptions::shared, if any
+  const Manifest* shared = nullptr;    ///< the manifest of RunOptions::shared or ::base, if any
+  /// `shared` is a base run (--base): a stage it linked from elsewhere may be linked too (to
+  /// where it lies). A sweep's shared directory never links, so a link there is not followed.
+  bool follow_links = false;
   /// Whether the files a completed record lists are all present and unchanged (`shared`: the
   /// record is the shared directory's).
   std::function<bool(const StageRecord& record, bool shared)> intact;
