@@ -456,7 +456,21 @@ PipelineConfig PipelineConfig::parse(const std::filesystem::path& path,
   if (!diagnostics.has_errors()) {
     PipelineSketch sketch;
     sketch.config = &config;
-    for (const auto& entry : config.stages) entry.stage->check(sketch, entry.pos, diagnostics);
+    bool fitted = false;
+    for (const auto& entry : config.stages) {
+      entry.stage->check(sketch, entry.pos, diagnostics);
+      if (fitted || !sketch.data || sketch.data->input_shape.empty()) continue;
+      // Once the data's shape is known, imported models read it where they can (a flatten in
+      // front), so that every later check sees the model the build stage will make; the build
+      // stage reports a model that cannot.
+      fitted = true;
+      for (Graph& graph : config.models) {
+        if (config.import_of(graph.name) && config.import_of(graph.name)->input.empty()) {
+          Graph copy = graph;
+          if (fit_input_shape(copy, sketch.data->input_shape).empty()) graph = std::move(copy);
+        }
+      }
+    }
   }
   if (diagnostics.has_errors()) throw ConfigError(diagnostics);
   return config;

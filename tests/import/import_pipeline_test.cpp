@@ -46,7 +46,8 @@ void write_data(const fs::path& dir, std::size_t features, std::size_t targets) 
   json << "]}\n";
 }
 
-std::string config_text(const std::string& model_file, std::size_t targets, bool quantize) {
+// data -> build -> (train -> structured prune -> quantize -> distill into a student)? -> export
+std::string config_text(const std::string& model_file, std::size_t targets, bool compress) {
   std::string targets_list;
   for (std::size_t t = 0; t < targets; ++t) targets_list += (t ? ", t" : "t") + std::to_string(t);
   std::string text =
@@ -58,6 +59,9 @@ std::string config_text(const std::string& model_file, std::size_t targets, bool
       "  net: {from: " +
       model_file +
       "}\n"
+      "  student: {layers: [{type: flatten}, {type: dense, units: " +
+      std::to_string(targets) +
+      "}]}\n"
       "stages:\n"
       "  - stage: data\n"
       "    source: npy\n"
@@ -68,7 +72,14 @@ std::string config_text(const std::string& model_file, std::size_t targets, bool
       "]\n"
       "    split: {train: 0.6, validation: 0.2, test: 0.2}\n"
       "  - stage: build\n";
-  if (quantize) text += "  - stage: quantize\n    model: net\n";
+  if (compress) {
+    text +=
+        "  - stage: train\n    model: net\n    epochs: 2\n"
+        "  - stage: prune\n    model: net\n    method: structured\n    sparsity: 0.5\n"
+        "    fine_tune: {epochs: 2}\n"
+        "  - stage: quantize\n    model: net\n"
+        "  - stage: distill\n    teacher: net\n    student: student\n    epochs: 1\n";
+  }
   text += "  - stage: export\n    model: net\n    test_vectors: 20\n";
   return text;
 }
@@ -87,8 +98,11 @@ TEST(ImportPipeline, ValidatePrintsTheLayersItUnderstood) {
   const fs::path dir = prepare("validate", "gemm_matmul", 10, 4, true);
   const Output out = run_cli("validate " + (dir / "config.yaml").string());
   ASSERT_EQ(out.exit_code, 0) << out.text;
-  EXPECT_NE(out.text.find("model 'net' imported from gemm_matmul.onnx (input [10]):\n"
-                          "layer              type             output               params"),
+  // The model as the build stage makes it: fitted to the data's [1, 1, 10] by a flatten.
+  EXPECT_NE(out.text.find("model 'net' imported from gemm_matmul.onnx (input [1, 1, 10]):\n"
+                          "layer              type             output               params    "
+                          "nonzero       MACs\n"
+                          "flatten_input      flatten          [10]                      0"),
             std::string::npos)
       << out.text;
   EXPECT_NE(out.text.find("fc1                dense            [6]                      66"),
@@ -98,11 +112,11 @@ TEST(ImportPipeline, ValidatePrintsTheLayersItUnderstood) {
 
 TEST(ImportPipeline, DataOfAnotherShapeThatDoesNotFitIsAnError) {
   HLSLIM_NEED_MODELS();
-  const fs::path dir = prepare("misfit", "gemm_matmul", 12, 4, true);
+  const fs::path dir = prepare("misfit", "gemm_matmul", 12, 4, false);
   const Output out = run_cli("validate " + (dir / "config.yaml").string());
   EXPECT_EQ(out.exit_code, 2);
   EXPECT_EQ(out.text, (dir / "config.yaml").string() +
-                          ":14:5: error: stage 'build': model 'net': the model reads [10] (10 "
+                          ":15:5: error: stage 'build': model 'net': the model reads [10] (10 "
                           "values) but the data has [1, 1, 12] (12 values)\n"
                           "1 error found; nothing was run.\n");
 }
@@ -135,14 +149,19 @@ TEST(ImportPipeline, DumpConfigKeepsFromAndFingerprintsFollowTheFile) {
   EXPECT_EQ(changed.stage_fingerprint_text(0), data_before);
 }
 
-TEST(ImportPipeline, ImportedModelRunsBuildQuantizeExport) {
+TEST(ImportPipeline, ImportedModelTrainsPrunesQuantizesTeachesAndExports) {
   HLSLIM_NEED_MODELS();
   const fs::path dir = prepare("run_float", "gemm_matmul", 10, 4, true);
   const Output out = run_cli("run " + (dir / "config.yaml").string() + " -q");
   ASSERT_EQ(out.exit_code, 0) << out.text;
   const std::string summary = import_test::read_text(dir / "run" / "02-build" / "net_summary.txt");
   EXPECT_NE(summary.find("flatten_input"), std::string::npos) << summary;
-  EXPECT_TRUE(fs::exists(dir / "run" / "04-export")) << out.text;
+  // Half of the 6 hidden units removed by structured pruning: 10 x 3 + 3 + 3 x 4 + 4.
+  const std::string pruned = import_test::read_text(dir / "run" / "04-prune" / "metrics.json");
+  EXPECT_NE(pruned.find("\"parameters\": 49,"), std::string::npos) << pruned;
+  EXPECT_NE(pruned.find("\"parameters_before\": 94,"), std::string::npos) << pruned;
+  EXPECT_TRUE(fs::exists(dir / "run" / "06-distill")) << out.text;
+  EXPECT_TRUE(fs::exists(dir / "run" / "07-export" / "hlslim_model_qonnx.onnx")) << out.text;
 }
 
 TEST(ImportPipeline, QonnxModelGoesStraightToExport) {
@@ -150,7 +169,7 @@ TEST(ImportPipeline, QonnxModelGoesStraightToExport) {
   const fs::path dir = prepare("run_qonnx", "qonnx_mlp", 8, 3, false);
   const Output out = run_cli("run " + (dir / "config.yaml").string() + " -q");
   ASSERT_EQ(out.exit_code, 0) << out.text;
-  EXPECT_TRUE(fs::exists(dir / "run" / "03-export")) << out.text;
+  EXPECT_TRUE(fs::exists(dir / "run" / "03-export" / "hlslim_model_qonnx.onnx")) << out.text;
 }
 
 }  // namespace

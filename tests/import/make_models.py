@@ -108,6 +108,22 @@ def weights(*shape):
     return rng.uniform(-1, 1, size=shape).astype(np.float32)
 
 
+class ViewFlatten(torch.nn.Module):
+    """x.view(x.size(0), -1): torch writes Shape, Gather, Unsqueeze, Concat and Reshape."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 3, 3, padding=1)
+        self.fc = torch.nn.Linear(3 * 4 * 4, 2)
+
+    def forward(self, x):
+        x = torch.relu(self.conv(x))
+        return self.fc(x.view(x.size(0), -1))
+
+
+export_torch("view_flatten", ViewFlatten(), (2, 4, 4), 13)
+
+
 # Gemm with transB=0, alpha and beta, then MatMul + Add: [N, 10] -> 6 -> 4.
 w1, b1, w2, b2 = weights(10, 6), weights(6), weights(6, 4), weights(4)
 write_graph("gemm_matmul", [
@@ -147,6 +163,28 @@ c = torch.relu(torch.nn.functional.conv2d(x_nhwc.permute(0, 3, 1, 2), torch.from
                                           torch.from_numpy(bc)))
 y = c.permute(0, 2, 3, 1).reshape(N, -1) @ torch.from_numpy(wd) + torch.from_numpy(bd)
 save("channels_last", x_nhwc.permute(0, 3, 1, 2).numpy(), y.numpy())
+
+# GlobalMaxPool, then a Reshape to [batch, -1] whose shape is computed from Shape: [N, 2, 6, 6].
+wg, bg, wo, bo = weights(3, 2, 3, 3), weights(3), weights(3, 2), weights(2)
+write_graph("global_max_pool", [
+    helper.make_node("Conv", ["x", "wg", "bg"], ["c"], name="conv", kernel_shape=[3, 3],
+                     pads=[1, 1, 1, 1]),
+    helper.make_node("GlobalMaxPool", ["c"], ["g"], name="pool"),
+    helper.make_node("Shape", ["g"], ["g_shape"], name="shape"),
+    helper.make_node("Gather", ["g_shape", "zero"], ["batch"], name="batch", axis=0),
+    helper.make_node("Unsqueeze", ["batch", "axes"], ["batch_1"], name="batch_1d"),
+    helper.make_node("Concat", ["batch_1", "minus_one"], ["target"], name="target", axis=0),
+    helper.make_node("Reshape", ["g", "target"], ["flat"], name="flatten"),
+    helper.make_node("MatMul", ["flat", "wo"], ["m"], name="out"),
+    helper.make_node("Add", ["m", "bo"], ["y"], name="out_bias"),
+], [2, 6, 6], [2], [tensor("wg", wg), tensor("bg", bg), tensor("wo", wo), tensor("bo", bo),
+                    numpy_helper.from_array(np.array(0, dtype=np.int64), "zero"),
+                    numpy_helper.from_array(np.array([0], dtype=np.int64), "axes"),
+                    numpy_helper.from_array(np.array([-1], dtype=np.int64), "minus_one")])
+x = torch.from_numpy(rng.normal(size=(N, 2, 6, 6)).astype(np.float32))
+g = torch.nn.functional.conv2d(x, torch.from_numpy(wg), torch.from_numpy(bg), padding=1)
+g = torch.amax(g, dim=(2, 3))
+save("global_max_pool", x.numpy(), (g @ torch.from_numpy(wo) + torch.from_numpy(bo)).numpy())
 
 # QONNX: Quant nodes with power-of-two scales on the input, weights, biases and results.
 Q = "qonnx.custom_op.general"

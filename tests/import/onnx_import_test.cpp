@@ -109,6 +109,25 @@ TEST(OnnxImport, WholeInputMaxPoolMatchesPyTorch) {
   expect_matches_pytorch(graph, "global_max");
 }
 
+TEST(OnnxImport, ViewFlattenWithComputedShapeMatchesPyTorch) {
+  HLSLIM_NEED_MODELS();
+  // x.view(x.size(0), -1): the Reshape's shape comes from Shape, Gather, Unsqueeze, Concat.
+  const Graph graph = import_onnx(models_dir() / "view_flatten.onnx", "view");
+  using K = LayerKind;
+  EXPECT_EQ(kinds(graph), (std::vector<K>{K::kConv2d, K::kRelu, K::kFlatten, K::kDense}));
+  EXPECT_EQ(graph.layers[0].name, "conv_Conv");
+  expect_matches_pytorch(graph, "view_flatten");
+}
+
+TEST(OnnxImport, GlobalMaxPoolThenReshapeMatchesPyTorch) {
+  HLSLIM_NEED_MODELS();
+  const Graph graph = import_onnx(models_dir() / "global_max_pool.onnx", "gmp");
+  using K = LayerKind;
+  EXPECT_EQ(kinds(graph), (std::vector<K>{K::kConv2d, K::kGlobalMaxPool, K::kDense}));
+  EXPECT_EQ(graph.layers[0].params.padding, Padding::kSame);
+  expect_matches_pytorch(graph, "global_max_pool");
+}
+
 TEST(OnnxImport, GemmWithoutTransposeAndMatMulAddMatchPyTorch) {
   HLSLIM_NEED_MODELS();
   const Graph graph = import_onnx(models_dir() / "gemm_matmul.onnx", "gemm");
