@@ -22,6 +22,15 @@ Evaluation make_evaluation(const std::string& model, ModelRole role, bool fixed_
       e.figures[name] = std::numeric_limits<double>::quiet_NaN();
     } else {
       e.distributions[name] = value;
+      // A binary head of several 'bce' outputs: its figures go by "<head>/roc_auc" and
+      // "<head>/accuracy", so that the summary, the report and collect show them.
+      if (value.is_object() && value.contains("roc_auc") && value.contains("accuracy")) {
+        for (const char* figure : {"roc_auc", "accuracy"}) {
+          const auto& v = value[figure];
+          e.figures[name + "/" + figure] =
+              v.is_number() ? v.get<double>() : std::numeric_limits<double>::quiet_NaN();
+        }
+      }
     }
   }
   return e;

@@ -13,7 +13,9 @@
 namespace hlslim {
 
 /// An evaluation from a figures-of-merit object: its numbers (null as NaN) as figures, its
-/// objects and lists (turn-on bins, residual histograms, counts) as distributions.
+/// objects and lists (turn-on bins, residual histograms, counts) as distributions. The figures
+/// of each binary head of a multi-output 'bce' model (an object with roc_auc and accuracy) are
+/// also figures, named "<head>/roc_auc" and "<head>/accuracy".
 Evaluation make_evaluation(const std::string& model, ModelRole role, bool fixed_point,
                            const nlohmann::json& figures);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "hlslim/report/svg.hpp"
 #include "hlslim/util/atomic_file.hpp"
@@ -204,6 +205,13 @@ std::string cell(double value) {
   return format_number(value, 4);
 }
 
+bool is_head_figure(const std::string& key) {
+  const auto slash = key.rfind('/');
+  if (slash == std::string::npos || slash == 0) return false;
+  const std::string figure = key.substr(slash + 1);
+  return figure == "roc_auc" || figure == "accuracy";
+}
+
 std::vector<std::string> figure_columns(const std::vector<Evaluation>& evaluations) {
   static const char* const kTrigger[] = {"pt_mae",        "pt_spread",     "eta_mae",
                                          "plateau_eff",   "eff_at_thr_15", "fake_rate",
@@ -222,6 +230,14 @@ std::vector<std::string> figure_columns(const std::vector<Evaluation>& evaluatio
   for (const char* key : kClassification) {
     if (present(key)) columns.push_back(key);
   }
+  // The heads of a multi-output 'bce' model: "<head>/roc_auc", "<head>/accuracy".
+  std::set<std::string> heads;
+  for (const Evaluation& e : evaluations) {
+    for (const auto& [key, value] : e.test.items()) {
+      if (is_head_figure(key) && value.is_number()) heads.insert(key);
+    }
+  }
+  columns.insert(columns.end(), heads.begin(), heads.end());
   return columns;
 }
 
@@ -286,6 +302,9 @@ std::string markdown_summary(const RunSummary& summary, const fs::path& report) 
     for (const auto& c : all) {
       if (c == key) columns.push_back(c);
     }
+  }
+  for (const auto& c : all) {
+    if (is_head_figure(c)) columns.push_back(c);
   }
   std::string md = "| model |";
   for (const auto& c : columns) md += " " + c + " |";

@@ -51,7 +51,11 @@ std::string provenance_section(const RunData& run);
 std::string config_section(const RunData& run);
 
 /// The figure columns shown for a set of evaluations: the trigger figures present in any of
-/// them, else the classification figures ("head/roc_auc" for heads nested per output).
+/// them, then the classification figures, then those of the binary heads of multi-output 'bce'
+/// models ("<head>/roc_auc", "<head>/accuracy").
 std::vector<std::string> figure_columns(const std::vector<Evaluation>& evaluations);
+
+/// True for a figure of one binary head: "<head>/roc_auc" or "<head>/accuracy".
+bool is_head_figure(const std::string& key);
 
 }  // namespace hlslim::report

@@ -37,6 +37,15 @@ bool threshold_figure(const std::string& name) {
   return name.find("_thr") != std::string::npos && name != "eff_at_thr_15";
 }
 
+// The figures of one binary head of a multi-output 'bce' model: "<head>/roc_auc",
+// "<head>/accuracy".
+bool head_figure(const std::string& name) {
+  const auto slash = name.rfind('/');
+  if (slash == std::string::npos || slash == 0) return false;
+  const std::string figure = name.substr(slash + 1);
+  return figure == "roc_auc" || figure == "accuracy";
+}
+
 // The trigger figures drawn as Pareto fronts against LUTs (lower is better). Not the rate: a
 // model that stops firing has none, so a front of rate alone would reward losing efficiency.
 const std::vector<std::string> kTriggerFronts = {"pt_resolution"};
@@ -57,7 +66,8 @@ std::optional<json> read_json(const fs::path& path) {
 void take_figures(const std::map<std::string, double>& from, std::map<std::string, double>& into) {
   for (const auto& [name, value] : from) {
     const bool known = std::find(kFigures.begin(), kFigures.end(), name) != kFigures.end();
-    if ((known || threshold_figure(name)) && std::isfinite(value)) into[name] = value;
+    if ((known || threshold_figure(name) || head_figure(name)) && std::isfinite(value))
+      into[name] = value;
   }
 }
 
@@ -352,6 +362,12 @@ SweepTable collect_sweep(const fs::path& sweep_dir) {
   }
   table.figure_columns.insert(table.figure_columns.end(), per_threshold.begin(),
                               per_threshold.end());
+  std::set<std::string> per_head;
+  for (const auto& row : table.rows) {
+    for (const auto& [name, value] : row.figures)
+      if (head_figure(name)) per_head.insert(name);
+  }
+  table.figure_columns.insert(table.figure_columns.end(), per_head.begin(), per_head.end());
   for (const auto& name : kEstimates) {
     for (const auto& row : table.rows) {
       if (row.estimates.count(name)) {

@@ -110,5 +110,24 @@ TEST(ClassesReport, RunsWithoutClassesHaveNoSuchSection) {
   EXPECT_FALSE(contains(html, "#classes"));
 }
 
+TEST(ClassesReport, TheHeadsOfSeveralBceOutputsAppearInTheSummary) {
+  const fs::path dir = class_run("heads");
+  hlslim::Evaluation e;
+  e.model = "net";
+  e.figures = {
+      {"b/roc_auc", 0.9375}, {"b/accuracy", 0.875}, {"c/roc_auc", 0.75}, {"c/accuracy", 0.625}};
+  e.distributions = {{"b", {{"roc_auc", 0.9375}, {"accuracy", 0.875}}},
+                     {"c", {{"roc_auc", 0.75}, {"accuracy", 0.625}}}};
+  StageResults results;
+  results.evaluations.push_back(e);
+  write(dir / "01-train/results.json", results.to_json().dump(2));
+  const ReportResult result = write_report(dir);
+  EXPECT_TRUE(
+      contains(result.markdown, "| model | b/accuracy | b/roc_auc | c/accuracy | c/roc_auc |"))
+      << result.markdown;
+  EXPECT_TRUE(contains(result.markdown, "| net | 0.875 | 0.9375 | 0.625 | 0.75 |"))
+      << result.markdown;
+}
+
 }  // namespace
 }  // namespace hlslim::report

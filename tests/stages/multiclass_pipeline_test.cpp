@@ -178,6 +178,27 @@ TEST(MulticlassPipeline, OneHotColumnsAndLabelSmoothing) {
   EXPECT_EQ(test["classes"], json({"g", "q", "w", "z", "t"}));
 }
 
+TEST(MulticlassPipeline, EachOfSeveralBceOutputsHasItsFiguresInTheResults) {
+  // The one-vs-rest alternative: one sigmoid logit per class; each head's figures are figures
+  // of the evaluation, "<head>/roc_auc" and "<head>/accuracy".
+  const fs::path dir = write_dataset("mc_bce", 1000, /*one_hot=*/true);
+  const auto path = testing::write_text(
+      dir / "p.yaml",
+      config("", "[g, q, w, z, t]",
+             "  - {stage: train, model: tagger, loss: bce, epochs: 3, batch_size: 64}\n"));
+  run_pipeline(PipelineConfig::load(path, {}, testing::test_registry()), {});
+  const auto results = StageResults::load(dir / "out" / "02-train", "02-train");
+  ASSERT_TRUE(results.has_value());
+  const Evaluation& e = results->evaluations.back();
+  for (const char* head : {"g", "q", "w", "z", "t"}) {
+    EXPECT_EQ(e.figures.at(std::string(head) + "/roc_auc"),
+              e.distributions[head]["roc_auc"].get<double>())
+        << head;
+    EXPECT_TRUE(e.figures.count(std::string(head) + "/accuracy")) << head;
+    EXPECT_GT(e.figures.at(std::string(head) + "/roc_auc"), 0.8) << head;
+  }
+}
+
 TEST(MulticlassPipeline, ABadClassLabelStopsTheTrainingNamingIt) {
   const fs::path dir = write_dataset("mc_bad", 500, false, /*bad_label=*/5);
   const auto path = testing::write_text(dir / "p.yaml", config(kSoftmax, "[class]", kTrain));

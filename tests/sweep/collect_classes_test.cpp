@@ -2,6 +2,7 @@
 // accuracy is the headline figure, with its Pareto fronts against LUTs and latency.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -88,6 +89,18 @@ TEST(CollectClasses, ABinaryClassifierKeepsItsRocAuc) {
   const SweepTable table = collect_sweep(sweep("binary", false));
   EXPECT_EQ(table.physics, "roc_auc");
   EXPECT_FALSE(table.rows[0].multiclass);
+}
+
+TEST(CollectClasses, TheHeadsOfSeveralBceOutputsAreColumns) {
+  const fs::path dir = sweep("heads", false);
+  StageResults train;
+  train.evaluations.push_back(
+      {"tagger", ModelRole::kModel, false, {{"b/roc_auc", 0.9}, {"c/roc_auc", 0.8}}});
+  write(dir / "points/0000/01-train/results.json", train.to_json().dump());
+  const SweepTable table = collect_sweep(dir);
+  EXPECT_DOUBLE_EQ(table.rows[0].figures.at("b/roc_auc"), 0.9);
+  EXPECT_NE(std::find(table.figure_columns.begin(), table.figure_columns.end(), "c/roc_auc"),
+            table.figure_columns.end());
 }
 
 }  // namespace
