@@ -58,6 +58,9 @@ class Importer {
   void batch_norm(const onnx::NodeProto& node);
   void activation(const onnx::NodeProto& node, LayerKind kind);
   void softmax(const onnx::NodeProto& node);
+  void channels_last(const onnx::NodeProto& node);
+  void scale(const onnx::NodeProto& node);
+  std::vector<std::int64_t> channel_map(const onnx::NodeProto& node, const Constant& c) const;
 
   // quant_import.cpp: QONNX.
   void quant(const onnx::NodeProto& node);
@@ -77,6 +80,8 @@ class Importer {
   Activation act_;
   Shape shape_;                             ///< hlslim's shape of the current tensor
   std::optional<std::size_t> bias_target_;  ///< a dense/conv layer whose output is act_
+  std::vector<std::int64_t> shift_map_;     ///< a Mul's batch norm: constant position -> channel
+  std::string flatten_node_;  ///< the Flatten/Reshape that made act_ flat, named for its layer
   std::set<std::string> names_;
   std::map<std::string, int> kind_counts_;
   // QONNX precisions: per layer and role, with the Quant node that set it.

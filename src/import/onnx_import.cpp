@@ -17,10 +17,13 @@ namespace onnx_import {
 namespace {
 
 const char* const kSupported =
-    "Gemm, MatMul, Add (a bias), Conv, BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, "
+    "Gemm, MatMul, Add (a bias), Mul (a scale per channel), Conv, BatchNormalization, Relu, "
+    "LeakyRelu, Sigmoid, Tanh, "
     "Softmax, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Flatten, Reshape, "
     "Transpose, Squeeze, Unsqueeze, Pad (of nothing), Identity, Dropout, Constant, Shape, and "
     "QONNX Quant";
+
+const char* const kChannelsLastDomain = "qonnx.custom_op.channels_last";
 
 bool is_quant_domain(const std::string& domain) {
   return domain == "qonnx.custom_op.general" || domain == "finn.custom_op.general" ||
@@ -166,13 +169,15 @@ Layer& Importer::add_layer(const onnx::NodeProto& node, LayerKind kind, LayerPar
   graph_.layers.push_back(std::move(layer));
   roles_.emplace_back();
   bias_target_.reset();
+  flatten_node_.clear();
   return graph_.layers.back();
 }
 
 void Importer::visit(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
   if (node.output_size() < 1) fail(node, "has no output");
-  if (!node.domain().empty() && node.domain() != "ai.onnx" && !is_quant_domain(node.domain())) {
+  if (!node.domain().empty() && node.domain() != "ai.onnx" && !is_quant_domain(node.domain()) &&
+      node.domain() != kChannelsLastDomain) {
     fail(node, "is an operator of the domain '" + node.domain() +
                    "', which is not supported; supported: " + kSupported);
   }
@@ -217,7 +222,10 @@ void Importer::visit(const onnx::NodeProto& node) {
     constants_[node.output(0)] = shape;
     return;
   }
-  if (is_quant_domain(node.domain()) || op == "Quant" || op == "BipolarQuant" || op == "Trunc") {
+  if (node.domain() == kChannelsLastDomain) {
+    channels_last(node);
+  } else if (is_quant_domain(node.domain()) || op == "Quant" || op == "BipolarQuant" ||
+             op == "Trunc") {
     quant(node);
   } else if (op == "Gemm") {
     gemm(node);
@@ -225,6 +233,8 @@ void Importer::visit(const onnx::NodeProto& node) {
     matmul(node);
   } else if (op == "Add") {
     add_bias(node);
+  } else if (op == "Mul") {
+    scale(node);
   } else if (op == "Conv") {
     conv(node);
   } else if (op == "MaxPool" || op == "AveragePool") {
@@ -277,6 +287,7 @@ void Importer::visit(const onnx::NodeProto& node) {
                      "; only axis 1 (everything but the batch) is supported");
     }
     advance(node, {shape_numel(act_.dims)}, act_.order);
+    flatten_node_ = node.name();
   } else if (op == "Reshape") {
     const Constant& target = constant(node, 1);
     if (int_attr(node, "allowzero", 0) != 0 &&
@@ -284,6 +295,7 @@ void Importer::visit(const onnx::NodeProto& node) {
       fail(node, "has allowzero set and a zero in its shape, which is not supported");
     }
     reshape(node, std::vector<std::int64_t>(target.values.begin(), target.values.end()));
+    if (act_.dims.size() == 1) flatten_node_ = node.name();
   } else if (op == "Squeeze" || op == "Unsqueeze") {
     std::vector<std::int64_t> axes;
     if (const auto attr = ints_attr(node, "axes")) {
@@ -455,6 +467,7 @@ void Importer::to_layout(const onnx::NodeProto& node, std::size_t rank) {
       LayerParams params;
       params.shape = act_.dims;
       onnx::NodeProto reshape_node;
+      if (rank == 1) reshape_node.set_name(flatten_node_);
       add_layer(reshape_node, rank == 1 ? LayerKind::kFlatten : LayerKind::kReshape, params);
     }
     shape_ = act_.dims;
@@ -468,9 +481,70 @@ void Importer::flatten_for(const onnx::NodeProto& node) {
   }
   if (shape_.size() != 1) {
     onnx::NodeProto flatten_node;
+    flatten_node.set_name(flatten_node_);
     add_layer(flatten_node, LayerKind::kFlatten);
     shape_ = {shape_numel(shape_)};
   }
+}
+
+// QONNX's channels-last Conv, MaxPool and AveragePool (as hlslim's QONNX export writes them):
+// the standard operator between a Transpose to channels first and one back, with the Conv's
+// weight from [M, k..., C] to [M, C, k...].
+void Importer::channels_last(const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  if (op != "Conv" && op != "MaxPool" && op != "AveragePool") {
+    fail(node,
+         "is not supported; of the channels-last operators only Conv, MaxPool and "
+         "AveragePool are");
+  }
+  const auto rank = static_cast<std::int64_t>(act_.dims.size());
+  if (rank < 2) fail(node, "needs an input with spatial dimensions");
+  onnx::NodeProto to_first;
+  to_first.set_name(node.name() + "/to_channels_first");
+  to_first.add_output(to_first.name());
+  auto* perm = to_first.add_attribute();
+  perm->set_name("perm");
+  perm->add_ints(0);
+  perm->add_ints(rank);
+  for (std::int64_t d = 1; d < rank; ++d) perm->add_ints(d);
+  transpose(to_first);
+
+  onnx::NodeProto standard = node;
+  standard.clear_domain();
+  standard.set_input(0, to_first.name());
+  standard.set_output(0, node.name() + "/channels_first");
+  if (op == "Conv") {
+    const Constant& w = constant(node, 1);
+    if (w.dims.size() < 3) fail(node, "has a weight of shape " + shape_str(w.dims));
+    const std::int64_t filters = w.dims.front(), channels = w.dims.back();
+    const std::int64_t taps = shape_numel(w.dims) / (filters * channels);
+    Constant oihw{{filters, channels}, std::vector<double>(w.values.size())};
+    oihw.dims.insert(oihw.dims.end(), w.dims.begin() + 1, w.dims.end() - 1);
+    for (std::int64_t m = 0; m < filters; ++m)
+      for (std::int64_t c = 0; c < channels; ++c)
+        for (std::int64_t t = 0; t < taps; ++t)
+          oihw.values[(m * channels + c) * taps + t] = w.values[(m * taps + t) * channels + c];
+    const std::string name = node.input(1) + "/channels_first";
+    constants_[name] = oihw;
+    if (const auto it = constant_types_.find(node.input(1)); it != constant_types_.end())
+      constant_types_[name] = it->second;
+    standard.set_input(1, name);
+    conv(standard);
+  } else {
+    pool(standard);
+  }
+
+  onnx::NodeProto to_last;
+  to_last.set_name(node.name() + "/to_channels_last");
+  to_last.add_output(node.output(0));
+  perm = to_last.add_attribute();
+  perm->set_name("perm");
+  perm->add_ints(0);
+  for (std::int64_t d = 2; d <= rank; ++d) perm->add_ints(d);
+  perm->add_ints(1);
+  const auto keep = bias_target_;
+  transpose(to_last);
+  bias_target_ = keep;
 }
 
 }  // namespace onnx_import

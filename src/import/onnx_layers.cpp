@@ -2,6 +2,7 @@
 // normalization and activations.
 
 #include <cmath>
+#include <map>
 
 #include "hlslim/graph/layer_types.hpp"
 #include "hlslim/util/errors.hpp"
@@ -89,8 +90,97 @@ void Importer::matmul(const onnx::NodeProto& node) {
   dense(node, constant(node, 1), false, 1.0, node.input(1));
 }
 
+// For a per-channel constant of a Mul or Add: the hlslim channel of each of its values. It
+// broadcasts along the features of a flat value (in the value's order), along axis 1 of a
+// channels-first value, or along the last axis of a channels-last one ([H, W, C] as
+// hlslim's QONNX export writes it). Empty when it does not.
+std::vector<std::int64_t> Importer::channel_map(const onnx::NodeProto& node,
+                                                const Constant& c) const {
+  const auto n = static_cast<std::int64_t>(c.values.size());
+  std::vector<std::int64_t> map(static_cast<std::size_t>(n));
+  std::vector<std::int64_t> dims(c.dims);
+  const std::size_t rank = act_.dims.size() + 1;
+  if (dims.size() > rank) return {};
+  dims.insert(dims.begin(), rank - dims.size(), 1);
+  if (act_.dims.size() == 1) {
+    if (n != act_.dims[0]) return {};
+    for (std::int64_t p = 0; p < n; ++p)
+      map[p] = act_.order.empty() ? p : act_.order[static_cast<std::size_t>(p)];
+    return map;
+  }
+  const std::int64_t channels = shape_.at(0);
+  if (n != channels) return {};
+  std::vector<std::int64_t> first(rank, 1), last(rank, 1);
+  first[1] = last[rank - 1] = channels;
+  const bool canonical = act_.order.empty() && act_.dims == shape_;
+  bool channels_last = !act_.order.empty() && act_.dims.back() == channels;
+  if (channels_last) {
+    // The value must be hlslim's tensor transposed to [spatial..., C].
+    const std::int64_t spatial = shape_numel(shape_) / channels;
+    for (std::int64_t p = 0; p < spatial * channels && channels_last; ++p)
+      channels_last =
+          act_.order[static_cast<std::size_t>(p)] == (p % channels) * spatial + p / channels;
+  }
+  if (!((canonical && dims == first) || (channels_last && dims == last))) {
+    (void)node;
+    return {};
+  }
+  for (std::int64_t p = 0; p < n; ++p) map[p] = p;
+  return map;
+}
+
+// Mul by a per-channel constant (and an Add after it): a batch normalization with mean 0 and
+// variance 1, as QONNX exports and some converters write one.
+void Importer::scale(const onnx::NodeProto& node) {
+  const int c_input = node.input(0) == act_.name ? 1 : 0;
+  const Constant& c = constant(node, c_input);
+  const std::vector<std::int64_t> map = channel_map(node, c);
+  if (map.empty()) {
+    fail(node, "multiplies by a constant of shape " + shape_str(c.dims) +
+                   "; only one factor per channel or feature (a batch normalization) is "
+                   "supported");
+  }
+  if (act_.dims.size() == 1 && shape_.size() != 1) flatten_for(node);
+  const std::int64_t channels = shape_.at(0);
+  LayerParams params;
+  // Any eps that leaves 1 + eps == 1 in float: the layer computes x * weight + bias exactly.
+  params.eps = 1e-12;
+  std::map<std::string, Tensor> tensors;
+  tensors["weight"] = Tensor({channels}, 1.0f);
+  tensors["bias"] = Tensor({channels}, 0.0f);
+  tensors["running_mean"] = Tensor({channels}, 0.0f);
+  tensors["running_var"] = Tensor({channels}, 1.0f);
+  for (std::size_t p = 0; p < map.size(); ++p)
+    tensors["weight"].values[static_cast<std::size_t>(map[p])] = static_cast<float>(c.values[p]);
+  Layer& layer = add_layer(node, LayerKind::kBatchNorm, params);
+  layer.tensors = std::move(tensors);
+  const std::size_t index = graph_.layers.size() - 1;
+  role_from_constant(node.input(c_input), index, "weight");
+  const auto dims = act_.dims;
+  const auto order = act_.order;
+  advance(node, dims, order);
+  bias_target_ = index;
+  shift_map_ = map;
+}
+
 void Importer::add_bias(const onnx::NodeProto& node) {
   const int c_input = node.input(0) == act_.name ? 1 : 0;
+  if (bias_target_ && graph_.layers[*bias_target_].kind == LayerKind::kBatchNorm) {
+    const std::size_t index = *bias_target_;
+    const Constant& c = constant(node, c_input);
+    if (channel_map(node, c) != shift_map_) {
+      fail(node, "adds a constant of shape " + shape_str(c.dims) + " after layer '" +
+                     graph_.layers[index].name + "'; only one value per channel is supported");
+    }
+    auto& bias = graph_.layers[index].tensors.at("bias").values;
+    for (std::size_t p = 0; p < shift_map_.size(); ++p)
+      bias[static_cast<std::size_t>(shift_map_[p])] += static_cast<float>(c.values[p]);
+    role_from_constant(node.input(c_input), index, "bias");
+    const auto dims = act_.dims;
+    const auto order = act_.order;
+    advance(node, dims, order);
+    return;
+  }
   if (!bias_target_) {
     fail(node,
          "adds to a value that is not the output of a dense or convolution layer just "

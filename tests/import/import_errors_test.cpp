@@ -38,7 +38,8 @@ Output run_cli(const std::string& arguments) {
 }
 
 const char* const kSupported =
-    "Gemm, MatMul, Add (a bias), Conv, BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, "
+    "Gemm, MatMul, Add (a bias), Mul (a scale per channel), Conv, BatchNormalization, Relu, "
+    "LeakyRelu, Sigmoid, Tanh, "
     "Softmax, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Flatten, Reshape, "
     "Transpose, Squeeze, Unsqueeze, Pad (of nothing), Identity, Dropout, Constant, Shape, and "
     "QONNX Quant";

@@ -82,9 +82,11 @@ TEST(QonnxImport, EngineMatchesTheQonnxFileOnAThousandInputs) {
   }
 }
 
-TEST(QonnxImport, ExportedQonnxImportsWithTheSamePrecisionsAndResults) {
-  const Graph original = export_test::dense_model();
-  const auto dir = import_test::temp_dir("round_trip");
+// hlslim's QONNX export of a quantized graph, imported again: the same layers, names and
+// precisions (accumulators aside), and the same engine results.
+void expect_round_trip(const Graph& original) {
+  SCOPED_TRACE(original.name);
+  const auto dir = import_test::temp_dir("round_trip_" + original.name);
   write_qonnx(original, dir / "dense.onnx");
   const Graph imported = import_onnx(dir / "dense.onnx", original.name);
   ASSERT_EQ(imported.layers.size(), original.layers.size());
@@ -113,6 +115,47 @@ TEST(QonnxImport, ExportedQonnxImportsWithTheSamePrecisionsAndResults) {
   engine_a.run(x.data(), n, ya.data());
   engine_b.run(x.data(), n, yb.data());
   for (std::size_t i = 0; i < ya.size(); ++i) ASSERT_EQ(ya[i], yb[i]) << "first mismatch at " << i;
+}
+
+TEST(QonnxImport, ExportedDenseModelImportsWithTheSamePrecisionsAndResults) {
+  expect_round_trip(export_test::dense_model());
+}
+
+// Batch normalizations, written as Mul + Add of per-channel constants: on a channels-last
+// convolution output and on a flat value in channels-last order.
+TEST(QonnxImport, ExportedBatchNormsImportWithTheSamePrecisionsAndResults) {
+  using export_test::make_layer;
+  Graph g;
+  g.name = "normed";
+  g.input_shape = {2, 6, 6};
+  Layer conv = make_layer("c1", LayerKind::kConv2d);
+  conv.params.filters = 3;
+  conv.params.kernel = {3, 3};
+  conv.params.stride = {1, 1};
+  Layer fc = make_layer("fc", LayerKind::kDense);
+  fc.params.units = 2;
+  g.layers = {conv,
+              make_layer("bn1", LayerKind::kBatchNorm),
+              make_layer("r1", LayerKind::kRelu),
+              make_layer("flat", LayerKind::kFlatten),
+              make_layer("bn2", LayerKind::kBatchNorm),
+              fc};
+  export_test::fill_weights(g, 5);
+  export_test::set_exact_precision(g);
+  expect_round_trip(g);
+}
+
+// Channels-last Conv and MaxPool of the domain qonnx.custom_op.channels_last, a channels-last
+// input and a Flatten into a dense layer whose weights follow the channels-last order.
+TEST(QonnxImport, ExportedConvModelImportsWithTheSamePrecisionsAndResults) {
+  const Graph original = export_test::conv2d_model();
+  expect_round_trip(original);
+  const auto dir = import_test::temp_dir("round_trip_conv_weights");
+  write_qonnx(original, dir / "conv2d.onnx");
+  const Graph imported = import_onnx(dir / "conv2d.onnx", "conv2d");
+  EXPECT_EQ(imported.input_shape, original.input_shape);
+  EXPECT_EQ(imported.layers[0].tensors.at("weight").shape,
+            original.layers[0].tensors.at("weight").shape);
 }
 
 }  // namespace
