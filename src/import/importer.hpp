@@ -25,6 +25,9 @@ struct Activation {
   std::vector<std::int64_t> order;
 };
 
+/// True when `order` is empty or maps every position to itself.
+bool identity_order(const std::vector<std::int64_t>& order);
+
 class Importer {
  public:
   Importer(const onnx::ModelProto& model, std::string file, std::string model_name);
