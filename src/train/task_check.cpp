@@ -130,6 +130,14 @@ void check_class_labels(const data::EventStore& store, const TargetNormalization
   const auto k = static_cast<std::size_t>(normalization.classes);
   if (normalization.names.size() == 1) {
     const std::string& name = normalization.names[0];
+    const auto metadata =
+        nlohmann::json::parse(store.metadata_json(), nullptr, /*allow_exceptions=*/false);
+    if (metadata.is_object() && metadata.contains("classes") && metadata["classes"].is_array() &&
+        metadata["classes"].size() != k) {
+      throw Error("loss 'ce': the labels' 'classes' (labels.json) names " +
+                  std::to_string(metadata["classes"].size()) + " classes, but the model has " +
+                  std::to_string(k) + " outputs, one per class of label column '" + name + "'");
+    }
     const std::size_t column = store.label_index(name);
     for (const std::size_t event : indices) {
       const float value = store.label(event, column);

@@ -214,6 +214,22 @@ TEST(MulticlassPipeline, ABadClassLabelStopsTheTrainingNamingIt) {
   }
 }
 
+TEST(MulticlassPipeline, ClassNamesMustBeOnePerOutput) {
+  const fs::path dir = write_dataset("mc_names", 500);
+  testing::write_text(dir / "labels.json", R"({"columns": ["class"], "classes": ["g", "q"]})");
+  const auto path = testing::write_text(dir / "p.yaml", config(kSoftmax, "[class]", kTrain));
+  try {
+    run_pipeline(PipelineConfig::load(path, {}, testing::test_registry()), {});
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "loss 'ce': the labels' 'classes' (labels.json) names 2 classes, but the "
+                  "model has 5 outputs, one per class of label column 'class'"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 std::string config_errors(const fs::path& dir, const std::string& yaml) {
   const auto path = testing::write_text(dir / "p.yaml", yaml);
   try {

@@ -125,8 +125,9 @@ void check_training_task(const Graph& shaped, const std::string& model,
 TrainOptions task_options(const TrainOptions& options, const TargetNormalization& normalization);
 
 /// Checks the labels of a cross-entropy task (`normalization.classes` > 0) on every event of
-/// `indices`: a class-index column must hold integers 0..classes-1, one-hot columns exactly one 1
-/// and otherwise 0 per event. Throws hlslim::Error naming the column, the event and the value.
+/// `indices`: a class-index column must hold integers 0..classes-1 (and the "classes" names of
+/// the store's metadata, when given, must be as many), one-hot columns exactly one 1 and
+/// otherwise 0 per event. Throws hlslim::Error naming the column, the event and the value.
 void check_class_labels(const data::EventStore& store, const TargetNormalization& normalization,
                         const std::vector<std::size_t>& indices);
 
