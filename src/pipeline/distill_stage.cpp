@@ -400,6 +400,18 @@ void DistillStage::run(StageContext& context) {
                                          has_precision(baseline.model), baseline.figures),
                          baseline.predictions, context.dir()));
   }
+  if (distilled.figures.contains("confusion")) {
+    const auto line = [](const char* who, const nlohmann::json& f) {
+      const auto number = [&f](const char* key) {
+        return f.contains(key) && f[key].is_number() ? f[key].get<double>() : NAN;
+      };
+      spdlog::info("{:<10} accuracy {:.4f}, macro roc_auc {:.4f}", who, number("accuracy"),
+                   number("roc_auc"));
+    };
+    line("teacher", m["teacher"]["test"]);
+    line("distilled", distilled.figures);
+    if (baseline_) line("baseline", m["baseline"]["test"]);
+  }
   if (distilled.figures.contains("pt_spread")) {
     const auto line = [&](const char* who, const nlohmann::json& f) {
       spdlog::info(

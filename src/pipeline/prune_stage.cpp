@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cmath>
+
 #include "hlslim/pipeline/pipeline_config.hpp"
 #include "hlslim/prune/masks.hpp"
 #include "hlslim/prune/structured.hpp"
@@ -21,6 +23,12 @@ namespace {
 // folds the constant outputs of removed units into the next bias): the outputs may move by
 // rounding, no more than this relative to the largest output, or the log warns.
 constexpr double kUnitRemovalTolerance = 1e-4;
+
+// A figure of a figures object; NaN when absent or null.
+double number_or_nan(const nlohmann::json& figures, const char* key) {
+  const auto it = figures.find(key);
+  return it != figures.end() && it->is_number() ? it->get<double>() : NAN;
+}
 
 nlohmann::json layer_report(const Graph& graph) {
   nlohmann::json layers = nlohmann::json::array();
@@ -196,6 +204,12 @@ void PruneStage::run(StageContext& context) {
       with_predictions(make_evaluation(model_, ModelRole::kModel, false, after_figures),
                        predictions, context.dir()));
   context.results().sizes.push_back(model_size(model_, graph));
+  if (normalization.classes > 0) {
+    spdlog::info("'{}' pruned: {} of {} weights left; test accuracy {:.4f} -> {:.4f}", model_,
+                 after_totals.nonzero_parameters, after_totals.parameters,
+                 number_or_nan(before_figures, "accuracy"),
+                 number_or_nan(after_figures, "accuracy"));
+  }
   if (after_figures.contains("pt_spread")) {
     spdlog::info("'{}' pruned: {} of {} weights left; test pt_spread {:.3f} -> {:.3f} GeV", model_,
                  after_totals.nonzero_parameters, after_totals.parameters,

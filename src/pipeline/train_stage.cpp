@@ -119,8 +119,11 @@ void TrainStage::run(StageContext& context) {
   context.timings() = {{"train_seconds", result.seconds},
                        {"samples_per_second", result.samples_per_second}};
   if (normalization.classes > 0) {
+    const auto number = [&test](const char* key) {
+      return test.contains(key) && test[key].is_number() ? test[key].get<double>() : NAN;
+    };
     spdlog::info("'{}' on the test set: accuracy {:.4f}, macro roc_auc {:.4f}", model_,
-                 test.value("accuracy", NAN), test.value("roc_auc", NAN));
+                 number("accuracy"), number("roc_auc"));
   }
   if (test.contains("pt_spread")) {
     spdlog::info("'{}' on the test set: pt_spread {:.3f} GeV, plateau_eff {:.4f}, fake_rate {:.5f}",
