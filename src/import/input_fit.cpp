@@ -6,11 +6,11 @@
 
 namespace hlslim {
 
-std::string fit_input_shape(Graph& graph, const Shape& shape) {
+std::string fit_input_shape(Graph& graph, const Shape& shape, const std::string& source) {
   if (shape.empty() || graph.input_shape == shape) return "";
   const std::string reads = "the model reads " + shape_str(graph.input_shape) + " (" +
-                            std::to_string(shape_numel(graph.input_shape)) +
-                            " values) but the data has " + shape_str(shape);
+                            std::to_string(shape_numel(graph.input_shape)) + " values) but " +
+                            source + " " + shape_str(shape);
   if (shape_numel(graph.input_shape) != shape_numel(shape)) {
     return reads + " (" + std::to_string(shape_numel(shape)) + " values)";
   }

@@ -136,7 +136,8 @@ std::optional<Graph> parse_import(const ConfigSource& source, const YAML::Node& 
     diagnostics.error(from_pos, "model '" + name + "': cannot import: " + e.what());
     return std::nullopt;
   }
-  if (const std::string problem = fit_input_shape(graph, import.input); !problem.empty()) {
+  if (const std::string problem = fit_input_shape(graph, import.input, "'input' is");
+      !problem.empty()) {
     diagnostics.error(values.pos("input"), "model '" + name + "': " + problem);
     return std::nullopt;
   }

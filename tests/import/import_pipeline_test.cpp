@@ -110,6 +110,37 @@ TEST(ImportPipeline, ValidatePrintsTheLayersItUnderstood) {
       << out.text;
 }
 
+TEST(ImportPipeline, InputNextToFromFitsTheModelWhenTheConfigIsRead) {
+  HLSLIM_NEED_MODELS();
+  const fs::path dir = import_test::temp_dir("input_key");
+  fs::copy_file(models_dir() / "gemm_matmul.onnx", dir / "net.onnx");
+  std::ofstream(dir / "config.yaml") << "models:\n"
+                                        "  net: {from: net.onnx, input: [1, 1, 10]}\n"
+                                        "stages:\n"
+                                        "  - stage: build\n";
+  StageRegistry registry;
+  register_builtin_stages(registry);
+  const PipelineConfig config = PipelineConfig::load(dir / "config.yaml", {}, registry);
+  const Graph* graph = config.model("net");
+  ASSERT_NE(graph, nullptr);
+  EXPECT_EQ(graph->input_shape, (Shape{1, 1, 10}));
+  EXPECT_EQ(graph->layers.front().name, "flatten_input");
+  EXPECT_NE(config.dump().find("  net:\n    from: net.onnx\n    input: [1, 1, 10]\n"),
+            std::string::npos)
+      << config.dump();
+
+  std::ofstream(dir / "config.yaml") << "models:\n"
+                                        "  net: {from: net.onnx, input: [3, 4]}\n"
+                                        "stages:\n"
+                                        "  - stage: build\n";
+  const Output out = run_cli("validate " + (dir / "config.yaml").string());
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_EQ(out.text, (dir / "config.yaml").string() +
+                          ":2:32: error: model 'net': the model reads [10] (10 values) but 'input' "
+                          "is [3, 4] (12 values)\n"
+                          "1 error found; nothing was run.\n");
+}
+
 TEST(ImportPipeline, DataOfAnotherShapeThatDoesNotFitIsAnError) {
   HLSLIM_NEED_MODELS();
   const fs::path dir = prepare("misfit", "gemm_matmul", 12, 4, false);

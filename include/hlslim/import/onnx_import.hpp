@@ -29,7 +29,9 @@ Graph import_onnx(const std::filesystem::path& path, const std::string& model_na
 /// Makes an imported graph read inputs of shape `shape` (the data's, without the batch). When
 /// it reads another shape of the same size and its first layer reads a flat vector (a dense
 /// layer, softmax) or flattens, a flatten layer named `flatten_input` is put in front. Returns
-/// an empty string on success, else why the shapes do not fit (the graph is then unchanged).
-std::string fit_input_shape(Graph& graph, const Shape& shape);
+/// an empty string on success, else why the shapes do not fit (the graph is then unchanged),
+/// naming where `shape` comes from as `source` ("the data has [1, 1, 12]").
+std::string fit_input_shape(Graph& graph, const Shape& shape,
+                            const std::string& source = "the data has");
 
 }  // namespace hlslim
