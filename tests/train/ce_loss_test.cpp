@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "hlslim/train/trainer.hpp"
+#include "hlslim/util/errors.hpp"
 #include "support/builders.hpp"
 
 namespace hlslim {
@@ -48,6 +49,32 @@ TEST(CeLoss, ATrailingSoftmaxIsLeftOutOfTheLogitsAndThePredictions) {
   std::vector<float> y(6);
   torch_predictor(module)(x.contiguous().data_ptr<float>(), 2, y.data());
   for (int i = 0; i < 6; ++i) EXPECT_FLOAT_EQ(y[i], logits.flatten()[i].item<float>());
+}
+
+TEST(CeLoss, AFineTuningInheritsTheTaskOfTheModel) {
+  const TargetNormalization classes = TargetNormalization::for_classes({"class"}, 5);
+  TrainOptions defaulted = ce_options(0);
+  defaulted.loss = Loss::kMae;  // as declared, loss_defaulted stays true
+  EXPECT_EQ(task_options(defaulted, classes).loss, Loss::kCe);
+  TrainOptions given = defaulted;
+  given.loss = Loss::kMse;
+  given.loss_defaulted = false;
+  try {
+    task_options(given, classes);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "loss 'mse' cannot train a model trained for 5 classes with loss 'ce'");
+  }
+  const TargetNormalization regression{{"pt", "eta"}, {0.0, 0.0}, {1.0, 1.0}};
+  EXPECT_EQ(task_options(defaulted, regression).loss, Loss::kMae);
+  try {
+    task_options(ce_options(0), regression);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "loss 'ce' cannot train a model trained on the targets pt, eta with another "
+                 "loss; train it with loss 'ce'");
+  }
 }
 
 }  // namespace
