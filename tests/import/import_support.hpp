@@ -4,6 +4,7 @@
 // the build tree), NumPy arrays, and comparisons that name the first mismatch.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -32,12 +33,14 @@ inline bool python_has_torch() {
   return ok;
 }
 
-/// The directory with the generated models; writes them on first use. Empty when python lacks
-/// torch or onnx (the caller skips).
+/// The directory with the generated models: the one CTest's setup wrote, else one this process
+/// writes on first use. Empty when python lacks torch or onnx (the caller skips).
 inline const fs::path& models_dir() {
   static const fs::path dir = [] {
+    const fs::path shared = HLSLIM_IMPORT_MODELS_DIR;
+    if (fs::exists(shared / "unsupported.onnx")) return shared;
     if (!python_has_torch()) return fs::path();
-    const fs::path out = temp_dir("models");
+    const fs::path out = temp_dir("models_" + std::to_string(::getpid()));
     const std::string command = "/usr/bin/python3 " + std::string(HLSLIM_SOURCE_DIR) +
                                 "/tests/import/make_models.py " + out.string() + " >" +
                                 (out / "make_models.log").string() + " 2>&1";
