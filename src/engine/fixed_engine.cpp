@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "convert.hpp"
+#include "hlslim/engine/firmware.hpp"
 #include "hlslim/util/errors.hpp"
 #include "steps.hpp"
 
@@ -102,7 +103,9 @@ FixedEngine::FixedEngine(const Graph& graph, const ModelPrecision& precision)
                 std::to_string(graph.layers.size()));
   }
   impl.value_types.push_back(precision.input);
-  for (std::size_t i = 0; i < graph.layers.size(); ++i) {
+  // A trailing softmax is not computed: the engine, like the firmware, outputs the logits.
+  const std::size_t computed = firmware_layer_count(graph);
+  for (std::size_t i = 0; i < computed; ++i) {
     engine_detail::StepInput input;
     input.graph = &graph;
     input.layer = &graph.layers[i];
@@ -116,7 +119,7 @@ FixedEngine::FixedEngine(const Graph& graph, const ModelPrecision& precision)
   }
   impl.quantizer = InputQuantizer(precision.input);
   impl.input_size = static_cast<std::size_t>(shape_numel(shapes.front()));
-  impl.output_size = static_cast<std::size_t>(shape_numel(shapes.back()));
+  impl.output_size = static_cast<std::size_t>(shape_numel(shapes[computed]));
   for (const Shape& shape : shapes) {
     impl.buffer_size = std::max(impl.buffer_size, static_cast<std::size_t>(shape_numel(shape)));
   }

@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 
+#include "hlslim/engine/firmware.hpp"
 #include "hlslim/quant/fixed_point.hpp"
 #include "hlslim/util/errors.hpp"
 
@@ -271,6 +272,7 @@ ModelPrecision resolve_precision(const Graph& graph, const PrecisionRequest& req
   FixedType value = out.input;
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& layer = graph.layers[i];
+    if (dropped_by_firmware(graph, i)) continue;  // the firmware ends at the logits before it
     if (!engine_supports(layer.kind)) {
       throw Error(model + ", layer '" + layer.name + "': the fixed-point engine does not support " +
                   layer_kind_name(layer.kind) + " layers");

@@ -8,6 +8,7 @@
 
 #include "estimates_detail.hpp"
 #include "hls_project_model.hpp"
+#include "hlslim/engine/firmware.hpp"
 #include "hlslim/util/errors.hpp"
 
 namespace hlslim {
@@ -383,6 +384,8 @@ ModelEstimate estimate_unrolled(const Graph& graph, const hls_detail::HlsModel& 
 
 ModelEstimate estimate_resources(const Graph& graph, const HlsProjectOptions& options,
                                  const EstimateModel& constants) {
+  // A trailing softmax is not in the firmware (engine/firmware.hpp).
+  if (ends_in_softmax(graph)) return estimate_resources(firmware_graph(graph), options, constants);
   if (options.io_type == "io_stream") {
     // The streaming project has hls4ml's io_stream structure: one pixel per step through line
     // buffers, the layers a dataflow pipeline.

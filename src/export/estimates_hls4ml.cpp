@@ -8,6 +8,7 @@
 
 #include "estimates_detail.hpp"
 #include "hls_project_model.hpp"
+#include "hlslim/engine/firmware.hpp"
 #include "hlslim/export/estimates.hpp"
 #include "hlslim/util/errors.hpp"
 
@@ -72,6 +73,8 @@ EstimateModel hls4ml_estimate_model() {
 
 ModelEstimate estimate_hls4ml(const Graph& graph, const HlsProjectOptions& options,
                               const Hls4mlEstimateOptions& io, const EstimateModel& constants) {
+  // A trailing softmax is not in the firmware (engine/firmware.hpp).
+  if (ends_in_softmax(graph)) return estimate_hls4ml(firmware_graph(graph), options, io, constants);
   const bool stream = io.io_type == "io_stream";
   if (!stream && io.io_type != "io_parallel") {
     throw Error("estimate of hls4ml's design: unknown io_type '" + io.io_type +

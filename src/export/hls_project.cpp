@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "hls_project_model.hpp"
+#include "hlslim/engine/firmware.hpp"
 #include "hlslim/engine/fixed_engine.hpp"
 #include "hlslim/quant/fixed_point.hpp"
 #include "hlslim/util/errors.hpp"
@@ -87,6 +88,10 @@ std::vector<std::filesystem::path> write_hls_project(const Graph& quantized_grap
                                                      const std::vector<float>& test_inputs,
                                                      const std::filesystem::path& dir) {
   using namespace hls_detail;
+  // A trailing softmax is not in the firmware (engine/firmware.hpp): the project outputs logits.
+  if (ends_in_softmax(quantized_graph)) {
+    return write_hls_project(firmware_graph(quantized_graph), options, test_inputs, dir);
+  }
   const HlsModel model = build_hls_model(quantized_graph, options);
   std::string inputs_text;
   std::string outputs_text;

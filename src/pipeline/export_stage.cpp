@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <variant>
 
+#include "hlslim/engine/firmware.hpp"
 #include "hlslim/engine/fixed_engine.hpp"
 #include "hlslim/engine/precision.hpp"
 #include "hlslim/export/estimates.hpp"
@@ -148,6 +149,11 @@ void ExportStage::declare(OptionTable& t) {
             "Initiation-interval target in cycles for every convolution of hls4ml's io_parallel "
             "design (n_partitions x reuse factor), like conv_latency_target (0: no target).")
       .min(0);
+  t.add_choice("softmax", softmax_, "drop", {"drop", "hls4ml"},
+               "A softmax at the end of the model: 'drop' ends the firmware (QONNX, hls4ml "
+               "configuration, HLS project, test vectors) at the logits before it, which leaves "
+               "the argmax unchanged; the float ONNX keeps it. 'hls4ml' (hls4ml's table-based "
+               "Softmax layer) is not supported yet.");
   t.add_string_list("formats", formats_, kFormats,
                     "What to write: onnx (float model for ONNX Runtime), qonnx, hls4ml "
                     "(configuration and test vectors, needs qonnx), hls (hlslim's own HLS C++ "
@@ -181,6 +187,15 @@ void ExportStage::configure(const OptionValues& values, Diagnostics& diagnostics
                           "points to the QONNX file");
   }
 
+  if (softmax_ == "hls4ml") {
+    diagnostics.error(values.pos("softmax"),
+                      kWho +
+                          "softmax: 'hls4ml' is not supported yet: hls4ml computes its Softmax "
+                          "layer from lookup tables of exponentials and inverses, which the "
+                          "fixed-point engine does not model bit for bit, so the test vectors "
+                          "and figures would not be the firmware's; use 'drop' (the firmware "
+                          "outputs the logits, and the argmax is the same)");
+  }
   configure_parallelization_factors(values.pos("parallelization_factors"), diagnostics);
   model_reuse_factor_pos_ = values.pos("reuse_factor");
   reuse_factors_pos_ = values.pos("reuse_factors");
@@ -386,6 +401,21 @@ void ExportStage::run(StageContext& context) {
                 "' is not quantized: put a quantize stage (or a distill "
                 "stage with quantize.enabled) for it before the export");
   }
+  // The float ONNX keeps a trailing softmax; everything the firmware is made of ends at the
+  // logits before it (engine/firmware.hpp).
+  const Graph float_graph = graph;
+  std::vector<ExportFinding> softmax_notes;
+  if (ends_in_softmax(graph)) {
+    const std::string& softmax = graph.layers.back().name;
+    const std::string note =
+        "softmax dropped: the firmware (QONNX, hls4ml configuration, HLS project, test vectors) "
+        "ends at the logits before softmax layer '" +
+        softmax +
+        "', so its outputs are logits; the argmax is unchanged and every figure is computed "
+        "from the logits; the float ONNX keeps the softmax (export option softmax: drop)";
+    softmax_notes.push_back({softmax, Severity::kNote, note});
+    graph = firmware_graph(graph);
+  }
   apply_reuse_factors(graph);
   if (io_type_ == "io_parallel") apply_parallelization_factors(graph);
   const HlsProjectOptions hls = hls_options();
@@ -424,13 +454,16 @@ void ExportStage::run(StageContext& context) {
   // What hls4ml would reject or compute differently, before anything is written.
   std::vector<ExportFinding> findings = check_hls4ml_readiness(graph, hls4ml);
   findings.insert(findings.end(), missed_targets.begin(), missed_targets.end());
+  findings.insert(findings.end(), softmax_notes.begin(), softmax_notes.end());
   nlohmann::json findings_json = nlohmann::json::array();
   std::vector<std::string> errors;
   std::int64_t warnings = 0;
   for (const ExportFinding& f : findings) {
     findings_json.push_back(
         {{"node", f.node}, {"severity", severity_name(f.severity)}, {"message", f.message}});
-    if (f.severity == Severity::kError) {
+    if (f.severity == Severity::kNote) {
+      spdlog::info("export: {}", f.message);
+    } else if (f.severity == Severity::kError) {
       errors.push_back(finding_text(f));
       spdlog::error("hls4ml readiness: {}", finding_text(f));
     } else {
@@ -479,7 +512,7 @@ void ExportStage::run(StageContext& context) {
   };
   if (wants("onnx")) {
     const fs::path path = dir / (project_ + ".onnx");
-    note_findings(write_onnx(graph, path), "onnx");
+    note_findings(write_onnx(float_graph, path), "onnx");
     written.push_back(path);
   }
   if (wants("qonnx")) {
@@ -533,6 +566,9 @@ void ExportStage::run(StageContext& context) {
     m["files"].push_back(path.lexically_relative(dir).generic_string());
   }
   m["readiness"] = {{"errors", errors.size()}, {"warnings", warnings}};
+  m["softmax"] = softmax_notes.empty() ? nlohmann::json(nullptr)
+                                       : nlohmann::json{{"layer", softmax_notes.front().node},
+                                                        {"firmware", "dropped"}};
   m["writer_findings"] = writer_findings;
   m["estimates"] = estimate_json.at("total");
   if (estimate_json.contains("utilisation")) m["utilisation"] = estimate_json.at("utilisation");

@@ -54,6 +54,7 @@ class ExportStage : public Stage {
   double clock_period_ = 2.5;
   std::string io_type_;
   std::string strategy_;
+  std::string softmax_;  ///< "drop" or "hls4ml" (refused by configure)
   std::int64_t reuse_factor_ = 1;
   YAML::Node reuse_factors_node_;
   YAML::Node parallelization_factors_node_;

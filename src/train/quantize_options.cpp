@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "hlslim/engine/firmware.hpp"
 #include "hlslim/engine/precision.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
@@ -127,8 +128,10 @@ void QuantizeOptions::configure(const OptionValues& values, Diagnostics& diagnos
 void QuantizeOptions::check_model(const Graph& graph, const std::string& model,
                                   const SourcePos& pos, Diagnostics& diagnostics,
                                   const std::string& who) const {
-  for (const auto& layer : graph.layers) {
-    if (!engine_supports(layer.kind)) {
+  for (std::size_t i = 0; i < graph.layers.size(); ++i) {
+    const Layer& layer = graph.layers[i];
+    // A trailing softmax is dropped by the firmware, which outputs the logits (docs/export.md).
+    if (!engine_supports(layer.kind) && !dropped_by_firmware(graph, i)) {
       diagnostics.error(pos, who + "model '" + model + "', layer '" + layer.name +
                                  "': " + layer_kind_name(layer.kind) +
                                  " cannot be quantized (hls4ml computes it with lookup tables, "

@@ -264,8 +264,10 @@ TEST(HlsProject, ErrorTexts) {
             "model 'small', layer 'fc1': the weight type fixed<54,2> is wider than 53 bits; the "
             "HLS export writes these values as exact decimal doubles");
 
+  // Only a trailing softmax is dropped (the firmware outputs the logits); one before another
+  // layer is refused.
   Graph softmax = small_dense();
-  softmax.layers.push_back(layer("sm", LayerKind::kSoftmax));
+  softmax.layers.insert(softmax.layers.begin(), layer("sm", LayerKind::kSoftmax));
   EXPECT_EQ(expect_error(softmax, HlsProjectOptions{}, {}, kExitRuntime),
             "model 'small', layer 'sm': softmax is not supported by the fixed-point engine: "
             "hls4ml computes it with lookup tables that the engine does not model");

@@ -59,6 +59,8 @@ TEST(Hls4mlReadiness, SoftmaxTanhAndSigmoidAreAcceptedWithAWarningThatTheyAreNot
   graph.layers.push_back(make_layer("tanh", LayerKind::kTanh));
   graph.layers.push_back(make_layer("sigmoid", LayerKind::kSigmoid));
   graph.layers.push_back(make_layer("softmax", LayerKind::kSoftmax));
+  // Not last: a trailing softmax is not exported (the firmware ends at the logits).
+  graph.layers.push_back(make_layer("relu_last", LayerKind::kRelu));
   const auto findings = check_hls4ml_readiness(graph, {});
   ASSERT_EQ(findings.size(), 3u) << describe(findings);
   for (const auto& f : findings) EXPECT_EQ(f.severity, Severity::kWarning);

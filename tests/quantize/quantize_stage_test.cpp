@@ -150,11 +150,11 @@ TEST(QuantizeStage, BadPrecisionsAreConfigErrorsWithPositions) {
   EXPECT_EQ(load_error(replaced(kConfig, "out: {", "ot: {")),
             "21:7: error: stage 'quantize': model 'net' has no layer or layer type "
             "'ot' (did you mean 'out'?)\n1 error found; nothing was run.\n");
-  // A softmax last needs loss 'ce' (a regression loss after it is an error of its own).
-  EXPECT_EQ(load_error(replaced(replaced(kConfig, "epochs: 2}", "epochs: 2, loss: ce}"),
-                                "      - {type: dense, name: out, units: 2}\n",
-                                "      - {type: dense, name: out, units: 2}\n"
-                                "      - {type: softmax}\n")),
+  // A softmax before another layer cannot be quantized (a trailing one is dropped by the
+  // firmware, which outputs the logits).
+  EXPECT_EQ(load_error(replaced(kConfig, "      - {type: dense, name: out, units: 2}\n",
+                                "      - {type: softmax}\n"
+                                "      - {type: dense, name: out, units: 2}\n")),
             "18:5: error: stage 'quantize': model 'net', layer 'softmax_1': softmax "
             "cannot be quantized (hls4ml computes it with lookup tables, which the "
             "fixed-point engine does not model)\n1 error found; nothing was run.\n");

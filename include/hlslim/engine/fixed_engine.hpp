@@ -34,7 +34,8 @@ struct EngineStats {
   std::int64_t input_overflows = 0;  ///< inputs outside the input type's range
   double input_min_seen = std::numeric_limits<double>::infinity();
   double input_max_seen = -std::numeric_limits<double>::infinity();
-  std::vector<LayerStats> layers;  ///< one per graph layer
+  /// One per layer the engine computes: every graph layer but a trailing softmax.
+  std::vector<LayerStats> layers;
 
   /// Adds another run's counts and ranges (same model).
   void merge(const EngineStats& other);
@@ -42,7 +43,9 @@ struct EngineStats {
 
 /// A graph compiled for fixed-point inference. Construction quantizes the weights and biases to
 /// their types and checks that every layer is supported and every needed precision present
-/// (hlslim::Error naming the layer otherwise). Running is const and thread-safe.
+/// (hlslim::Error naming the layer otherwise). A trailing softmax is not computed: like the
+/// firmware (engine/firmware.hpp), the engine outputs the logits before it. Running is const and
+/// thread-safe.
 class FixedEngine {
  public:
   FixedEngine(const Graph& graph, const ModelPrecision& precision);

@@ -6,6 +6,7 @@
 #include <variant>
 
 #include "export_common.hpp"
+#include "hlslim/engine/firmware.hpp"
 #include "hlslim/engine/precision.hpp"
 #include "hlslim/util/errors.hpp"
 #include "onnx_builder.hpp"
@@ -559,6 +560,8 @@ QonnxModel QonnxWriter::run() {
 }  // namespace
 
 QonnxModel build_qonnx(const Graph& graph) {
+  // The firmware ends at the logits before a trailing softmax (engine/firmware.hpp).
+  if (ends_in_softmax(graph)) return QonnxWriter(firmware_graph(graph)).run();
   return QonnxWriter(graph).run();
 }
 

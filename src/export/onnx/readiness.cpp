@@ -9,6 +9,7 @@
 #include <string>
 
 #include "export_common.hpp"
+#include "hlslim/engine/firmware.hpp"
 #include "hlslim/engine/precision.hpp"
 #include "hlslim/export/reuse_factor.hpp"
 #include "hlslim/graph/layer_traits.hpp"
@@ -328,6 +329,10 @@ std::vector<ExportFinding> Checker::run() {
 
 std::vector<ExportFinding> check_hls4ml_readiness(const Graph& quantized_graph,
                                                   const Hls4mlOptions& options) {
+  // A trailing softmax is not exported: the firmware ends at the logits before it.
+  if (ends_in_softmax(quantized_graph)) {
+    return Checker(firmware_graph(quantized_graph), options).run();
+  }
   return Checker(quantized_graph, options).run();
 }
 
