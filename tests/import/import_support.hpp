@@ -38,11 +38,14 @@ inline bool python_has_torch() {
 inline const fs::path& models_dir() {
   static const fs::path dir = [] {
     const fs::path shared = HLSLIM_IMPORT_MODELS_DIR;
-    if (fs::exists(shared / "unsupported.onnx")) return shared;
+    const fs::path script = fs::path(HLSLIM_SOURCE_DIR) / "tests/import/make_models.py";
+    if (fs::exists(shared / "unsupported.onnx") &&
+        fs::last_write_time(shared / "unsupported.onnx") >= fs::last_write_time(script)) {
+      return shared;
+    }
     if (!python_has_torch()) return fs::path();
     const fs::path out = temp_dir("models_" + std::to_string(::getpid()));
-    const std::string command = "/usr/bin/python3 " + std::string(HLSLIM_SOURCE_DIR) +
-                                "/tests/import/make_models.py " + out.string() + " >" +
+    const std::string command = "/usr/bin/python3 " + script.string() + " " + out.string() + " >" +
                                 (out / "make_models.log").string() + " 2>&1";
     if (std::system(command.c_str()) != 0) {
       ADD_FAILURE() << command << " failed; see " << (out / "make_models.log").string();

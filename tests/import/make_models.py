@@ -196,7 +196,7 @@ def quant(name, x, out, scale, bits, signed=1, narrow=0, rounding="ROUND", zerop
         tensor(name + "_s", scale), tensor(name + "_z", zeropt), tensor(name + "_b", bits)]
 
 
-def qonnx_mlp(name, weight_scale):
+def qonnx_mlp(name, weight_scale, quantize_dense=True):
     nodes, inits = [], []
     for n, i in [quant("q_in", "x", "xq", 2.0 ** -4, 10),
                  quant("q_w1", "w1", "w1q", weight_scale, 6),
@@ -210,9 +210,9 @@ def qonnx_mlp(name, weight_scale):
         inits += i
     nodes = [nodes[0], nodes[1], nodes[2]] + [
         helper.make_node("MatMul", ["xq", "w1q"], ["m1"], name="fc1"),
-        helper.make_node("Add", ["m1", "b1q"], ["a1"], name="fc1_bias"),
-        nodes[3],
-        helper.make_node("Relu", ["a1q"], ["r1"], name="relu1"),
+        helper.make_node("Add", ["m1", "b1q"], ["a1"], name="fc1_bias")] + (
+        [nodes[3]] if quantize_dense else []) + [
+        helper.make_node("Relu", ["a1q" if quantize_dense else "a1"], ["r1"], name="relu1"),
         nodes[4], nodes[5], nodes[6],
         helper.make_node("MatMul", ["r1q", "w2q"], ["m2"], name="fc2"),
         helper.make_node("Add", ["m2", "b2q"], ["a2"], name="fc2_bias"),
@@ -224,6 +224,8 @@ def qonnx_mlp(name, weight_scale):
 
 qonnx_mlp("qonnx_mlp", 2.0 ** -5)
 qonnx_mlp("qonnx_bad_scale", 0.3)
+# As Brevitas writes it: no Quant between the first dense layer and its ReLU.
+qonnx_mlp("qonnx_relu_only", 2.0 ** -5, quantize_dense=False)
 np.save(os.path.join(OUT, "qonnx_mlp.x.npy"), rng.uniform(-4, 4, size=(N, 8)).astype(np.float32))
 
 # An operator hlslim does not import.

@@ -60,11 +60,11 @@ TEST(QonnxImport, QuantNodesBecomeLayerPrecisions) {
   }
 }
 
-TEST(QonnxImport, EngineMatchesTheQonnxFileOnAThousandInputs) {
-  HLSLIM_NEED_MODELS();
-  const Graph graph = import_onnx(models_dir() / "qonnx_mlp.onnx", "q");
+void expect_engine_matches_file(const std::string& file) {
+  SCOPED_TRACE(file);
+  const Graph graph = import_onnx(models_dir() / file, "q");
   const FixedEngine engine(graph);
-  const onnx::ModelProto model = load(models_dir() / "qonnx_mlp.onnx");
+  const onnx::ModelProto model = load(models_dir() / file);
   export_test::QonnxEvaluator evaluator(model);
   const data::NpyArray x = import_test::npy("qonnx_mlp.x.npy");
   const std::size_t n = x.shape.at(0);
@@ -80,6 +80,22 @@ TEST(QonnxImport, EngineMatchesTheQonnxFileOnAThousandInputs) {
           << "first mismatch at event " << e << ", output " << k;
     }
   }
+}
+
+TEST(QonnxImport, EngineMatchesTheQonnxFileOnAThousandInputs) {
+  HLSLIM_NEED_MODELS();
+  expect_engine_matches_file("qonnx_mlp.onnx");
+}
+
+// Without a Quant after a dense layer, its result takes the accumulator's type, which holds it
+// exactly (hls4ml's `auto`).
+TEST(QonnxImport, UnquantizedDenseResultTakesTheAccumulatorsType) {
+  HLSLIM_NEED_MODELS();
+  const Graph graph = import_onnx(models_dir() / "qonnx_relu_only.onnx", "q");
+  const ModelPrecision precision = read_precision(graph);
+  EXPECT_EQ(precision.layers[0].result, precision.layers[0].accum);
+  EXPECT_EQ(attr(graph, "relu1", "result"), "ufixed<8,4,TRN,SAT>");
+  expect_engine_matches_file("qonnx_relu_only.onnx");
 }
 
 // hlslim's QONNX export of a quantized graph, imported again: the same layers, names and
