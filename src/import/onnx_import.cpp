@@ -327,7 +327,7 @@ void Importer::visit(const onnx::NodeProto& node) {
 
 bool Importer::fold_constant(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
-  if (op == "Quant" && is_quant_domain(node.domain())) {
+  if (is_quant_domain(node.domain())) {  // quant_type() rejects BipolarQuant and Trunc
     quant(node);
     return true;
   }
