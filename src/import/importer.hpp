@@ -25,6 +25,9 @@ struct Activation {
   std::vector<std::int64_t> order;
 };
 
+/// True when `values` holds each of 0 .. n - 1 exactly once.
+bool is_permutation(const std::vector<std::int64_t>& values, std::size_t n);
+
 /// True when `order` is empty or maps every position to itself.
 bool identity_order(const std::vector<std::int64_t>& order);
 

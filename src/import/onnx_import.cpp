@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <numeric>
+#include <optional>
 
 #include "hlslim/graph/layer_types.hpp"
 #include "hlslim/util/errors.hpp"
@@ -28,6 +29,40 @@ const char* const kChannelsLastDomain = "qonnx.custom_op.channels_last";
 bool is_quant_domain(const std::string& domain) {
   return domain == "qonnx.custom_op.general" || domain == "finn.custom_op.general" ||
          domain == "onnx.brevitas";
+}
+
+// A QONNX quantizer: any operator of a QONNX domain, or Quant, BipolarQuant or Trunc in the
+// default domain. The same rule holds on values and on constants.
+bool is_quant_node(const onnx::NodeProto& node) {
+  const std::string& op = node.op_type();
+  return is_quant_domain(node.domain()) || op == "Quant" || op == "BipolarQuant" || op == "Trunc";
+}
+
+// The dimensions of a constant without its size-1 `axes` (Squeeze), or with size-1 axes
+// inserted at `axes` (Unsqueeze); empty `axes` on Squeeze: every size-1 dimension.
+std::optional<std::vector<std::int64_t>> squeezed_dims(const std::vector<std::int64_t>& dims,
+                                                       std::vector<std::int64_t> axes,
+                                                       bool squeeze) {
+  const auto rank = static_cast<std::int64_t>(dims.size() + (squeeze ? 0 : axes.size()));
+  std::vector<bool> listed(static_cast<std::size_t>(rank), false);
+  for (auto a : axes) {
+    if (a < 0) a += rank;
+    if (a < 0 || a >= rank || listed[static_cast<std::size_t>(a)]) return std::nullopt;
+    listed[static_cast<std::size_t>(a)] = true;
+  }
+  std::vector<std::int64_t> out;
+  std::size_t next = 0;
+  for (std::int64_t d = 0; d < rank; ++d) {
+    const bool l = listed[static_cast<std::size_t>(d)];
+    if (squeeze) {
+      const bool drop = axes.empty() ? dims[d] == 1 : l;
+      if (drop && dims[d] != 1) return std::nullopt;
+      if (!drop) out.push_back(dims[d]);
+    } else {
+      out.push_back(l ? 1 : dims[next++]);
+    }
+  }
+  return out;
 }
 
 // A C identifier made of an ONNX node name ("/fc1/Gemm" -> "fc1_Gemm"); empty if none is left.
@@ -212,8 +247,7 @@ void Importer::visit(const onnx::NodeProto& node) {
   }
   if (node.domain() == kChannelsLastDomain) {
     channels_last(node);
-  } else if (is_quant_domain(node.domain()) || op == "Quant" || op == "BipolarQuant" ||
-             op == "Trunc") {
+  } else if (is_quant_node(node)) {
     quant(node);
   } else if (op == "Gemm") {
     gemm(node);
@@ -296,8 +330,19 @@ void Importer::visit(const onnx::NodeProto& node) {
     std::vector<std::int64_t> full{1};
     full.insert(full.end(), act_.dims.begin(), act_.dims.end());
     const auto out_rank = static_cast<std::int64_t>(full.size() + (squeeze ? 0 : axes.size()));
+    std::vector<bool> seen(static_cast<std::size_t>(out_rank), false);
     for (auto& a : axes) {
-      if (a < 0) a += squeeze ? static_cast<std::int64_t>(full.size()) : out_rank;
+      const std::int64_t given = a;
+      if (a < 0) a += out_rank;
+      if (a < 0 || a >= out_rank) {
+        fail(node, "has axis " + std::to_string(given) + ", outside the " +
+                       std::to_string(out_rank) + " dimensions of its " +
+                       (squeeze ? "input" : "output"));
+      }
+      if (seen[static_cast<std::size_t>(a)]) {
+        fail(node, "lists axis " + std::to_string(given) + " more than once");
+      }
+      seen[static_cast<std::size_t>(a)] = true;
       if (a == 0) fail(node, "would change the batch dimension, which is not supported");
     }
     std::vector<std::int64_t> dims;
@@ -327,16 +372,100 @@ void Importer::visit(const onnx::NodeProto& node) {
 
 bool Importer::fold_constant(const onnx::NodeProto& node) {
   const std::string& op = node.op_type();
-  if (is_quant_domain(node.domain())) {  // quant_type() rejects BipolarQuant and Trunc
+  if (is_quant_node(node)) {  // quant_type() rejects BipolarQuant and Trunc
     quant(node);
     return true;
   }
+  // The layout operators keep a quantized constant's values, so its type goes along.
+  const auto keep_type = [&] {
+    const auto it = constant_types_.find(node.input(0));
+    if (it != constant_types_.end()) constant_types_[node.output(0)] = it->second;
+  };
   if (op == "Identity" || op == "Cast") {
     constants_[node.output(0)] = constant(node, 0);
+    if (op == "Identity") keep_type();
     return true;
   }
-  if (op == "Unsqueeze" && constant(node, 0).dims.size() == 0) {
-    constants_[node.output(0)] = {{1}, constant(node, 0).values};
+  if (op == "Squeeze" || op == "Unsqueeze") {
+    const Constant& data = constant(node, 0);
+    std::vector<std::int64_t> axes;
+    if (const auto attr = ints_attr(node, "axes")) {
+      axes = *attr;
+    } else if (node.input_size() > 1 && !node.input(1).empty()) {
+      const Constant& c = constant(node, 1);
+      axes.assign(c.values.begin(), c.values.end());
+    }
+    const auto dims = squeezed_dims(data.dims, axes, op == "Squeeze");
+    if (!dims) {
+      fail(node, "has axes [" + join_ints(axes) + "] that do not fit its constant of shape " +
+                     shape_str(data.dims));
+    }
+    constants_[node.output(0)] = {*dims, data.values};
+    keep_type();
+    return true;
+  }
+  if (op == "Reshape") {
+    const Constant& data = constant(node, 0);
+    const Constant& target = constant(node, 1);
+    std::vector<std::int64_t> dims(target.values.begin(), target.values.end());
+    const bool allow_zero = int_attr(node, "allowzero", 0) != 0;
+    int inferred = -1;
+    std::int64_t known = 1;
+    for (std::size_t d = 0; d < dims.size(); ++d) {
+      if (dims[d] == 0 && !allow_zero) {
+        if (d >= data.dims.size()) fail(node, "copies a dimension its constant does not have");
+        dims[d] = data.dims[d];
+      }
+      if (dims[d] == -1 && inferred < 0) {
+        inferred = static_cast<int>(d);
+      } else if (dims[d] < 0) {
+        fail(node, "reshapes a constant to [" + join_ints(dims) + "], which is not a shape");
+      } else {
+        known *= dims[d];
+      }
+    }
+    const auto n = static_cast<std::int64_t>(data.values.size());
+    if (inferred >= 0 && known > 0) dims[static_cast<std::size_t>(inferred)] = n / known;
+    if (shape_numel(dims) != n) {
+      fail(node,
+           "reshapes a constant of shape " + shape_str(data.dims) + " to [" +
+               join_ints(std::vector<std::int64_t>(target.values.begin(), target.values.end())) +
+               "]: the sizes differ");
+    }
+    constants_[node.output(0)] = {dims, data.values};
+    keep_type();
+    return true;
+  }
+  if (op == "Transpose") {
+    const Constant& data = constant(node, 0);
+    const std::size_t rank = data.dims.size();
+    std::vector<std::int64_t> perm;
+    if (const auto attr = ints_attr(node, "perm")) {
+      perm = *attr;
+    } else {
+      for (std::size_t d = rank; d-- > 0;) perm.push_back(static_cast<std::int64_t>(d));
+    }
+    if (!is_permutation(perm, rank)) {
+      fail(node, "has perm [" + join_ints(perm) + "], which is not a permutation of the " +
+                     std::to_string(rank) + " dimensions of its constant");
+    }
+    std::vector<std::int64_t> strides(rank, 1), dims(rank);
+    for (std::size_t d = rank; d-- > 1;) strides[d - 1] = strides[d] * data.dims[d];
+    for (std::size_t d = 0; d < rank; ++d) dims[d] = data.dims[static_cast<std::size_t>(perm[d])];
+    Constant out{dims, std::vector<double>(data.values.size())};
+    std::vector<std::int64_t> index(rank, 0);  // multi-index in the output
+    for (std::size_t flat = 0; flat < out.values.size(); ++flat) {
+      std::int64_t from = 0;
+      for (std::size_t d = 0; d < rank; ++d)
+        from += index[d] * strides[static_cast<std::size_t>(perm[d])];
+      out.values[flat] = data.values[static_cast<std::size_t>(from)];
+      for (std::size_t d = rank; d-- > 0;) {
+        if (++index[d] < dims[d]) break;
+        index[d] = 0;
+      }
+    }
+    constants_[node.output(0)] = std::move(out);
+    keep_type();
     return true;
   }
   if (op == "Gather") {
@@ -344,10 +473,15 @@ bool Importer::fold_constant(const onnx::NodeProto& node) {
     const Constant& index = constant(node, 1);
     if (data.dims.size() != 1) return false;
     Constant out{index.dims, {}};
+    const auto size = static_cast<std::int64_t>(data.values.size());
     for (double i : index.values) {
       auto k = static_cast<std::int64_t>(i);
-      if (k < 0) k += static_cast<std::int64_t>(data.values.size());
-      out.values.push_back(data.values.at(static_cast<std::size_t>(k)));
+      if (k < -size || k >= size) {
+        fail(node, "gathers index " + std::to_string(k) + " from a constant of " +
+                       std::to_string(size) + " values");
+      }
+      if (k < 0) k += size;
+      out.values.push_back(data.values[static_cast<std::size_t>(k)]);
     }
     constants_[node.output(0)] = out;
     return true;

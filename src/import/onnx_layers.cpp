@@ -34,6 +34,10 @@ void Importer::dense(const onnx::NodeProto& node, const Constant& weight, bool t
   params.units = n_out;
   params.bias = false;
   const auto order = act_.order;
+  if (!order.empty() && !is_permutation(order, static_cast<std::size_t>(n_in))) {
+    fail(node, "reads its " + std::to_string(n_in) +
+                   " features in an order that is not a permutation of them");
+  }
   Layer& layer = add_layer(node, LayerKind::kDense, params);
   Tensor w({n_out, n_in});
   for (std::int64_t i = 0; i < n_in; ++i) {

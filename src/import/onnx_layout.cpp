@@ -15,6 +15,17 @@ std::vector<std::int64_t> strides_of(const std::vector<std::int64_t>& dims) {
 
 }  // namespace
 
+bool is_permutation(const std::vector<std::int64_t>& values, std::size_t n) {
+  if (values.size() != n) return false;
+  std::vector<bool> seen(n, false);
+  for (const std::int64_t v : values) {
+    if (v < 0 || v >= static_cast<std::int64_t>(n) || seen[static_cast<std::size_t>(v)])
+      return false;
+    seen[static_cast<std::size_t>(v)] = true;
+  }
+  return true;
+}
+
 bool identity_order(const std::vector<std::int64_t>& order) {
   for (std::size_t i = 0; i < order.size(); ++i)
     if (order[i] != static_cast<std::int64_t>(i)) return false;
@@ -29,7 +40,12 @@ void Importer::transpose(const onnx::NodeProto& node) {
   } else {
     for (std::size_t d = rank; d-- > 0;) perm.push_back(static_cast<std::int64_t>(d));
   }
-  if (perm.size() != rank || perm[0] != 0) {
+  if (!is_permutation(perm, rank)) {
+    fail(node, "has perm [" + join_ints(perm) + "], which is not a permutation of the " +
+                   std::to_string(rank) + " dimensions of its input (0 to " +
+                   std::to_string(rank - 1) + ", each once)");
+  }
+  if (perm[0] != 0) {
     fail(node, "has perm [" + join_ints(perm) + "]; it must keep the batch dimension first");
   }
   std::vector<std::int64_t> old_dims{1};
@@ -104,9 +120,11 @@ void Importer::to_layout(const onnx::NodeProto& node, std::size_t rank) {
                    " without the batch");
   }
   if (shape_ != act_.dims) {
-    if (graph_.layers.empty()) {
+    if (graph_.layers.empty() && graph_.input_shape.size() != 1) {
       graph_.input_shape = act_.dims;
     } else {
+      // Also on a flat model input (torch's x.unsqueeze(1) before a Conv1d): the model keeps
+      // reading flat features, which data of any shape with as many values can feed.
       LayerParams params;
       params.shape = act_.dims;
       onnx::NodeProto reshape_node;

@@ -135,6 +135,12 @@ std::optional<Graph> parse_import(const ConfigSource& source, const YAML::Node& 
   } catch (const Error& e) {
     diagnostics.error(from_pos, "model '" + name + "': cannot import: " + e.what());
     return std::nullopt;
+  } catch (const std::exception& e) {
+    // A defect the importer did not name (a malformed file it failed to check): still an
+    // error of this file, reported where the config names it.
+    diagnostics.error(from_pos,
+                      "model '" + name + "': cannot import " + import.from + ": " + e.what());
+    return std::nullopt;
   }
   if (const std::string problem = fit_input_shape(graph, import.input, "'input' is");
       !problem.empty()) {

@@ -103,5 +103,56 @@ TEST(ImportErrors, UnsupportedOperatorIsAConfigErrorAtFrom) {
                           kSupported + "\n1 error found; nothing was run.\n");
 }
 
+// Malformed files (tests/import/make_models.py writes them) are refused with the node named,
+// never read out of bounds.
+TEST(ImportErrors, TransposeWhosePermIsNoPermutation) {
+  HLSLIM_NEED_MODELS();
+  const auto repeat = models_dir() / "bad_perm_repeat.onnx";
+  EXPECT_EQ(import_error(repeat), repeat.string() +
+                                      ": node 'bad_perm' (Transpose) has perm [0, 1, 1], which is "
+                                      "not a permutation of the 3 dimensions of its input (0 to "
+                                      "2, each once)");
+  const auto range = models_dir() / "bad_perm_range.onnx";
+  EXPECT_EQ(import_error(range), range.string() +
+                                     ": node 'bad_perm' (Transpose) has perm [0, 3, 1], which is "
+                                     "not a permutation of the 3 dimensions of its input (0 to "
+                                     "2, each once)");
+}
+
+TEST(ImportErrors, GatherIndexOutsideItsConstant) {
+  HLSLIM_NEED_MODELS();
+  const auto path = models_dir() / "bad_gather.onnx";
+  EXPECT_EQ(import_error(path),
+            path.string() + ": node 'batch' (Gather) gathers index 7 from a constant of 3 values");
+}
+
+TEST(ImportErrors, UnsqueezeAxisOutsideItsOutput) {
+  HLSLIM_NEED_MODELS();
+  const auto path = models_dir() / "bad_unsqueeze.onnx";
+  EXPECT_EQ(import_error(path), path.string() +
+                                    ": node 'unsq' (Unsqueeze) has axis 5, outside the 3 "
+                                    "dimensions of its output");
+}
+
+TEST(ImportErrors, MalformedFileIsAConfigErrorAtFrom) {
+  HLSLIM_NEED_MODELS();
+  const auto dir = import_test::temp_dir("malformed_from");
+  const auto model = models_dir() / "bad_perm_repeat.onnx";
+  std::ofstream(dir / "config.yaml") << "name: t\n"
+                                        "models:\n"
+                                        "  m: {from: "
+                                     << model.string()
+                                     << "}\n"
+                                        "stages:\n"
+                                        "  - stage: build\n";
+  const Output out = run_cli("validate " + (dir / "config.yaml").string());
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_EQ(out.text, (dir / "config.yaml").string() +
+                          ":3:13: error: model 'm': cannot import: " + model.string() +
+                          ": node 'bad_perm' (Transpose) has perm [0, 1, 1], which is not a "
+                          "permutation of the 3 dimensions of its input (0 to 2, each once)\n"
+                          "1 error found; nothing was run.\n");
+}
+
 }  // namespace
 }  // namespace hlslim

@@ -196,8 +196,12 @@ def quant(name, x, out, scale, bits, signed=1, narrow=0, rounding="ROUND", zerop
         tensor(name + "_s", scale), tensor(name + "_z", zeropt), tensor(name + "_b", bits)]
 
 
-def qonnx_mlp(name, weight_scale, quantize_dense=True):
+def qonnx_mlp(name, weight_scale, quantize_dense=True, params=None, transposed=False):
+    """A QONNX MLP [8] -> 6 -> 3. `params` (w1, b1, w2, b2) defaults to new random weights.
+    `transposed` stores w1 as [6, 8] quantized by a Quant of the default domain and then
+    transposed, and b1 as [1, 6] quantized and then reshaped, as Brevitas-style exports do."""
     nodes, inits = [], []
+    w1, b1, w2, b2 = params if params else (weights(8, 6), weights(6), weights(6, 3), weights(3))
     for n, i in [quant("q_in", "x", "xq", 2.0 ** -4, 10),
                  quant("q_w1", "w1", "w1q", weight_scale, 6),
                  quant("q_b1", "b1", "b1q", 2.0 ** -6, 8, narrow=1),
@@ -217,9 +221,22 @@ def qonnx_mlp(name, weight_scale, quantize_dense=True):
         helper.make_node("MatMul", ["r1q", "w2q"], ["m2"], name="fc2"),
         helper.make_node("Add", ["m2", "b2q"], ["a2"], name="fc2_bias"),
         nodes[7]]
-    inits += [tensor("w1", weights(8, 6)), tensor("b1", weights(6)), tensor("w2", weights(6, 3)),
-              tensor("b2", weights(3))]
+    inits += [tensor("w2", w2), tensor("b2", b2)]
+    if transposed:
+        for node in nodes:
+            if node.name == "q_w1":
+                node.domain = ""
+                node.output[0] = "w1q_t"
+            if node.name == "q_b1":
+                node.output[0] = "b1q_r"
+        nodes[3:3] = [helper.make_node("Transpose", ["w1q_t"], ["w1q"], name="w1_t", perm=[1, 0]),
+                      helper.make_node("Reshape", ["b1q_r", "b1_shape"], ["b1q"], name="b1_r")]
+        inits += [tensor("w1", w1.T), tensor("b1", b1.reshape(1, 6)),
+                  numpy_helper.from_array(np.array([6], dtype=np.int64), "b1_shape")]
+    else:
+        inits += [tensor("w1", w1), tensor("b1", b1)]
     write_graph(name, nodes, [8], [3], inits, domains=[Q], batch=1)
+    return w1, b1, w2, b2
 
 
 qonnx_mlp("qonnx_mlp", 2.0 ** -5)
@@ -233,3 +250,55 @@ write_graph("unsupported", [
     helper.make_node("MatMul", ["x", "w"], ["m"], name="fc"),
     helper.make_node("Erf", ["m"], ["y"], name="gelu_erf"),
 ], [4], [2], [tensor("w", weights(4, 2))])
+
+# The same QONNX MLP twice: once as above, once with its first weight stored [out, in],
+# quantized and transposed, and its bias stored [1, 6], quantized and reshaped.
+mlp_params = qonnx_mlp("qonnx_plain", 2.0 ** -5)
+qonnx_mlp("qonnx_transposed", 2.0 ** -5, params=mlp_params, transposed=True)
+
+
+class FlatConv1d(torch.nn.Module):
+    """A Conv1d on flat features: x.unsqueeze(1) makes [N, 16] one channel of length 16."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv1d(1, 3, 3, padding=1)
+        self.fc = torch.nn.Linear(3 * 16, 2)
+
+    def forward(self, x):
+        return self.fc(torch.relu(self.conv(x.unsqueeze(1))).flatten(1))
+
+
+export_torch("flat_conv1d", FlatConv1d(), (16,), 13)
+
+# Malformed files: each names the node that is wrong.
+wm = weights(6, 2)
+
+
+def malformed_transpose(name, perm):
+    write_graph(name, [
+        helper.make_node("Transpose", ["x"], ["t"], name="bad_perm", perm=perm),
+        helper.make_node("Flatten", ["t"], ["f"], name="flat"),
+        helper.make_node("MatMul", ["f", "w"], ["y"], name="fc"),
+    ], [2, 3], [2], [tensor("w", wm)])
+
+
+malformed_transpose("bad_perm_repeat", [0, 1, 1])
+malformed_transpose("bad_perm_range", [0, 3, 1])
+# Gather index 7 from the shape [1, 2, 3].
+write_graph("bad_gather", [
+    helper.make_node("Shape", ["x"], ["s"], name="shape"),
+    helper.make_node("Gather", ["s", "seven"], ["b"], name="batch", axis=0),
+    helper.make_node("Unsqueeze", ["b", "axes"], ["b1"], name="batch_1d"),
+    helper.make_node("Concat", ["b1", "minus_one"], ["target"], name="target", axis=0),
+    helper.make_node("Reshape", ["x", "target"], ["f"], name="flatten"),
+    helper.make_node("MatMul", ["f", "w"], ["y"], name="fc"),
+], [2, 3], [2], [tensor("w", wm), numpy_helper.from_array(np.array(7, dtype=np.int64), "seven"),
+                 numpy_helper.from_array(np.array([0], dtype=np.int64), "axes"),
+                 numpy_helper.from_array(np.array([-1], dtype=np.int64), "minus_one")])
+# Unsqueeze of a value at axis 5 of a 3-dimensional result.
+write_graph("bad_unsqueeze", [
+    helper.make_node("Unsqueeze", ["x", "axes"], ["u"], name="unsq"),
+    helper.make_node("Flatten", ["u"], ["f"], name="flat"),
+    helper.make_node("MatMul", ["f", "w"], ["y"], name="fc"),
+], [6], [2], [tensor("w", wm), numpy_helper.from_array(np.array([5], dtype=np.int64), "axes")])

@@ -167,5 +167,23 @@ TEST(OnnxImport, FlatInputTakesDataOfAnotherShapeThroughAFlatten) {
             "a flat input can take data of another shape");
 }
 
+TEST(OnnxImport, Conv1dOnFlatFeaturesKeepsReadingFlatFeatures) {
+  HLSLIM_NEED_MODELS();
+  // torch's conv(x.unsqueeze(1)) on [N, 16]: a reshape layer makes the one channel.
+  Graph graph = import_onnx(models_dir() / "flat_conv1d.onnx", "flat_conv1d");
+  EXPECT_EQ(graph.input_shape, (Shape{16}));
+  using K = LayerKind;
+  EXPECT_EQ(kinds(graph),
+            (std::vector<K>{K::kReshape, K::kConv1d, K::kRelu, K::kFlatten, K::kDense}));
+  EXPECT_EQ(graph.layers.front().params.shape, (Shape{1, 16}));
+  expect_matches_pytorch(graph, "flat_conv1d");
+  // Data stored [1, 1, 16] (or [1, 16]) feeds it through a flatten in front.
+  EXPECT_EQ(fit_input_shape(graph, {1, 1, 16}), "");
+  EXPECT_EQ(graph.input_shape, (Shape{1, 1, 16}));
+  EXPECT_EQ(kinds(graph), (std::vector<K>{K::kFlatten, K::kReshape, K::kConv1d, K::kRelu,
+                                          K::kFlatten, K::kDense}));
+  expect_matches_pytorch(graph, "flat_conv1d");
+}
+
 }  // namespace
 }  // namespace hlslim

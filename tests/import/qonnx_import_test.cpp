@@ -174,5 +174,30 @@ TEST(QonnxImport, ExportedConvModelImportsWithTheSamePrecisionsAndResults) {
             original.layers[0].tensors.at("weight").shape);
 }
 
+// A weight quantized and then transposed (stored [out, in], with a Quant of the default domain)
+// and a bias quantized and then reshaped import as the same model as the plain file.
+TEST(QonnxImport, QuantizedConstantsTransposedOrReshapedKeepTheirTypes) {
+  HLSLIM_NEED_MODELS();
+  const Graph plain = import_onnx(models_dir() / "qonnx_plain.onnx", "q");
+  const Graph transposed = import_onnx(models_dir() / "qonnx_transposed.onnx", "q");
+  ASSERT_EQ(transposed.layers.size(), plain.layers.size());
+  for (std::size_t i = 0; i < plain.layers.size(); ++i) {
+    SCOPED_TRACE(plain.layers[i].name);
+    EXPECT_EQ(transposed.layers[i].name, plain.layers[i].name);
+    ASSERT_EQ(transposed.layers[i].tensors.size(), plain.layers[i].tensors.size());
+    for (const auto& [role, tensor] : plain.layers[i].tensors) {
+      EXPECT_EQ(transposed.layers[i].tensors.at(role).shape, tensor.shape) << role;
+      EXPECT_EQ(transposed.layers[i].tensors.at(role).values, tensor.values) << role;
+    }
+    for (const char* role : {"weight", "bias", "result"}) {
+      EXPECT_EQ(attr(transposed, plain.layers[i].name, role),
+                attr(plain, plain.layers[i].name, role))
+          << role;
+    }
+  }
+  EXPECT_EQ(attr(transposed, "fc1", "weight"), "fixed<6,1,RND_CONV,SAT>");
+  EXPECT_EQ(attr(transposed, "fc1", "bias"), "fixed<8,2,RND_CONV,SAT_SYM>");
+}
+
 }  // namespace
 }  // namespace hlslim
