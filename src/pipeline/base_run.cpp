@@ -1,12 +1,7 @@
 #include "base_run.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
+#include <optional>
+#include <set>
 #include <string>
 
 #include "hlslim/util/errors.hpp"
@@ -16,8 +11,9 @@ namespace fs = std::filesystem;
 namespace hlslim {
 namespace {
 
-[[noreturn]] void refuse(const fs::path& base, const std::string& why) {
-  throw Error("--base '" + base.string() + "' " + why, kExitRunDir);
+// `subject` names the directory at the start of the message ("--base 'OLD' ").
+[[noreturn]] void refuse(const std::string& subject, const std::string& why) {
+  throw Error(subject + why, kExitRunDir);
 }
 
 // Whether `inner` is `outer` or lies below it (both canonical).
@@ -29,80 +25,52 @@ bool within(const fs::path& inner, const fs::path& outer) {
   return true;
 }
 
-// Takes a shared lock on BASE/run.lock without waiting. A base without run.lock was never run
-// by a version that locks, and nothing is locked.
-ReadLock lock_for_reading(const fs::path& base) {
-  const fs::path path = base / "run.lock";
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    if (errno == ENOENT) return ReadLock();
-    refuse(base, std::string("cannot be locked for reading: run.lock: ") + std::strerror(errno));
-  }
-  ReadLock lock(fd);
-  if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK) return lock;  // no flock() on this file system: go on unlocked
-    char text[32] = {};
-    const ssize_t n = ::pread(fd, text, sizeof(text) - 1, 0);
-    const long pid = n > 0 ? std::strtol(text, nullptr, 10) : 0;
-    refuse(base, "is in use by another hlslim run" +
-                     (pid > 0 ? " (pid " + std::to_string(pid) + ")" : std::string()) +
-                     "; wait for it to end");
-  }
-  return lock;
-}
-
-}  // namespace
-
-ReadLock& ReadLock::operator=(ReadLock&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = other.fd_;
-    other.fd_ = -1;
-  }
-  return *this;
-}
-
-ReadLock::~ReadLock() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-BaseRun open_base_run(const fs::path& base, const fs::path& run_dir) {
-  std::error_code ec;
-  if (!fs::exists(base, ec)) refuse(base, "does not exist");
-  if (!fs::is_directory(base, ec)) refuse(base, "is not a directory");
-  const fs::path real_base = fs::weakly_canonical(base);
-  const fs::path real_run = fs::weakly_canonical(run_dir);
-  if (real_base == real_run) {
-    refuse(base,
-           "is the run directory itself; a variant goes into a directory of its own "
-           "(--output NEW), or continue this run with --resume");
-  }
-  if (within(real_run, real_base) || within(real_base, real_run)) {
-    refuse(base, "and the run directory '" + run_dir.string() +
-                     "' lie one inside the other; choose separate directories");
-  }
-  if (!fs::exists(base / "manifest.json", ec)) {
-    refuse(base, "holds no manifest.json: it is not an hlslim run directory");
-  }
-  BaseRun out;
-  out.dir = base;
-  out.lock = lock_for_reading(base);
+// Takes a shared lock on DIR/run.lock without waiting, into `locks`. A directory without
+// run.lock was never run by a version that locks, and nothing is locked.
+void lock_for_reading(const fs::path& dir, const std::string& subject,
+                      std::vector<FileLock>& locks) {
+  long holder = 0;
+  std::optional<FileLock> lock;
   try {
-    out.manifest = Manifest::load(base / "manifest.json");
+    lock = FileLock::try_lock_shared(dir / "run.lock", &holder);
   } catch (const Error& e) {
-    refuse(base, std::string("cannot be used: ") + e.what());
+    refuse(subject, std::string("cannot be locked for reading: ") + e.what());
+  }
+  if (!lock) {
+    refuse(subject, "is in use by another hlslim run" +
+                        (holder > 0 ? " (pid " + std::to_string(holder) + ")" : std::string()) +
+                        "; wait for it to end");
+  }
+  locks.push_back(std::move(*lock));
+}
+
+// Locks `dir` for reading and loads its manifest, refusing a run that did not end cleanly or
+// completed nothing.
+Manifest open_for_reading(const fs::path& dir, const std::string& subject,
+                          std::vector<FileLock>& locks) {
+  std::error_code ec;
+  if (!fs::exists(dir / "manifest.json", ec)) {
+    refuse(subject, "holds no manifest.json: it is not an hlslim run directory");
+  }
+  lock_for_reading(dir, subject, locks);
+  Manifest manifest;
+  try {
+    manifest = Manifest::load(dir / "manifest.json");
+  } catch (const Error& e) {
+    refuse(subject, std::string("cannot be used: ") + e.what());
   }
   std::size_t completed = 0;
-  for (const auto& record : out.manifest.stages) {
+  for (const auto& record : manifest.stages) {
     switch (record.status) {
       case StageStatus::kRunning:
       case StageStatus::kInterrupted:
-        refuse(base, "did not end: stage '" + record.name + "' is " + status_name(record.status) +
-                         "; finish it first (hlslim run CONFIG --output " + base.string() +
-                         " --resume) or choose another base");
+        refuse(subject, "did not end: stage '" + record.name + "' is " +
+                            status_name(record.status) +
+                            "; finish it first (hlslim run CONFIG --output " + dir.string() +
+                            " --resume) or choose another base");
       case StageStatus::kFailed:
-        refuse(base, "ended with stage '" + record.name +
-                         "' failed; fix and resume it first, or choose another base");
+        refuse(subject, "ended with stage '" + record.name +
+                            "' failed; fix and resume it first, or choose another base");
       case StageStatus::kCompleted:
         ++completed;
         break;
@@ -110,17 +78,59 @@ BaseRun open_base_run(const fs::path& base, const fs::path& run_dir) {
         break;
     }
   }
-  if (out.manifest.status == RunStatus::kInterrupted || out.manifest.status == RunStatus::kFailed) {
-    refuse(base, std::string("did not end cleanly: its manifest says it ") +
-                     (out.manifest.status == RunStatus::kFailed ? "failed" : "was interrupted") +
-                     "; finish it first with --resume, or choose another base");
+  if (manifest.status == RunStatus::kInterrupted || manifest.status == RunStatus::kFailed) {
+    refuse(subject, std::string("did not end cleanly: its manifest says it ") +
+                        (manifest.status == RunStatus::kFailed ? "failed" : "was interrupted") +
+                        "; finish it first with --resume, or choose another base");
   }
-  if (out.manifest.status == RunStatus::kRunning) {
-    refuse(base,
+  if (manifest.status == RunStatus::kRunning) {
+    refuse(subject,
            "did not end: its manifest says it is still running (a run that was killed); "
            "finish it first with --resume, or choose another base");
   }
-  if (completed == 0) refuse(base, "has no completed stage to reuse");
+  if (completed == 0) refuse(subject, "has no completed stage to reuse");
+  return manifest;
+}
+
+}  // namespace
+
+BaseRun open_base_run(const fs::path& base, const fs::path& run_dir) {
+  const std::string subject = "--base '" + base.string() + "' ";
+  std::error_code ec;
+  if (!fs::exists(base, ec)) refuse(subject, "does not exist");
+  if (!fs::is_directory(base, ec)) refuse(subject, "is not a directory");
+  const fs::path real_base = fs::weakly_canonical(base);
+  const fs::path real_run = fs::weakly_canonical(run_dir);
+  if (real_base == real_run) {
+    refuse(subject,
+           "is the run directory itself; a variant goes into a directory of its own "
+           "(--output NEW), or continue this run with --resume");
+  }
+  if (within(real_run, real_base) || within(real_base, real_run)) {
+    refuse(subject, "and the run directory '" + run_dir.string() +
+                        "' lie one inside the other; choose separate directories");
+  }
+  BaseRun out;
+  out.dir = base;
+  out.manifest = open_for_reading(base, subject, out.locks);
+
+  // The stages the base linked from other runs are linked from where they lie: those runs are
+  // read too, and locked and checked like the base.
+  std::set<fs::path> origins{real_base};
+  for (const auto& record : out.manifest.stages) {
+    if (record.shared.empty()) continue;
+    const fs::path origin = (base / record.shared).lexically_normal();
+    if (!fs::is_directory(origin, ec)) continue;  // deleted: its stages run again
+    const fs::path real_origin = fs::weakly_canonical(origin);
+    if (!origins.insert(real_origin).second) continue;
+    const std::string linked = subject + "links stages from '" + origin.string() + "', which ";
+    if (within(real_run, real_origin) || within(real_origin, real_run)) {
+      refuse(linked, "is the run directory '" + run_dir.string() +
+                         "' or lies inside or around it; choose another base or another run "
+                         "directory");
+    }
+    open_for_reading(origin, linked, out.locks);
+  }
   return out;
 }
 

@@ -127,11 +127,17 @@ void remove_stale_temporaries(const fs::path& dir) {
 
 // Takes the run directory's lock for the whole run, or says who holds it.
 FileLock lock_run_directory(const fs::path& dir) {
-  long holder = 0;
-  std::optional<FileLock> lock = FileLock::try_lock(dir / kLockFile, &holder);
+  LockHolder holder;
+  std::optional<FileLock> lock = FileLock::try_lock(dir / kLockFile, holder);
+  if (!lock && holder.readers) {
+    throw Error("run directory '" + dir.string() +
+                    "' is being read as --base by another hlslim run; wait for it to end, or "
+                    "stop it first",
+                kExitRunDir);
+  }
   if (!lock) {
     throw Error("run directory '" + dir.string() + "' is in use by another hlslim run" +
-                    (holder > 0 ? " (pid " + std::to_string(holder) + ")" : std::string()) +
+                    (holder.pid > 0 ? " (pid " + std::to_string(holder.pid) + ")" : std::string()) +
                     "; wait for it to end, or stop it first",
                 kExitRunDir);
   }

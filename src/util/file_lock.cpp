@@ -16,10 +16,14 @@
 namespace hlslim {
 namespace {
 
-int open_lock_file(const std::filesystem::path& path) {
-  // Never through a symlink: the pid written below would overwrite its target.
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+// Opens the lock file: read-write and created if missing for an exclusive lock, read-only and
+// never created for a shared one (-1 when it does not exist).
+int open_lock_file(const std::filesystem::path& path, bool shared) {
+  // Never through a symlink: the pid an exclusive holder writes would overwrite its target.
+  const int fd = shared ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+                        : ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (fd < 0) {
+    if (shared && errno == ENOENT) return -1;
     throw Error("cannot open the lock file '" + path.string() + "': " + std::strerror(errno),
                 kExitRunDir);
   }
@@ -46,9 +50,32 @@ long read_pid(int fd) {
   return end != text && pid > 0 ? pid : 0;
 }
 
+// Takes `operation` (LOCK_EX or LOCK_SH) on `fd` without waiting. Returns true when taken, or
+// when the file system has no flock() (after a warning: nothing is locked then); false when
+// another process holds the lock. Closes `fd` and throws hlslim::Error on any other failure.
+bool try_flock(int fd, int operation, const std::filesystem::path& path) {
+  while (::flock(fd, operation | LOCK_NB) != 0) {
+    const int error = errno;
+    if (error == EINTR) continue;
+    if (error == EWOULDBLOCK) return false;
+    if (flock_unsupported(error)) {
+      spdlog::warn(
+          "the file system of '{}' has no flock(); going on without the lock, so nothing stops "
+          "{}",
+          path.string(),
+          operation == LOCK_SH ? "a run into that directory while this one reads it"
+                               : "a second run into the same directory");
+      return true;
+    }
+    ::close(fd);
+    throw Error("cannot lock '" + path.string() + "': " + std::strerror(error), kExitRunDir);
+  }
+  return true;
+}
+
 }  // namespace
 
-FileLock::FileLock(const std::filesystem::path& path) : fd_(open_lock_file(path)) {
+FileLock::FileLock(const std::filesystem::path& path) : fd_(open_lock_file(path, false)) {
   while (::flock(fd_, LOCK_EX) != 0) {
     if (flock_unsupported(errno)) {
       spdlog::warn("the file system of '{}' has no flock(); going on without the lock",
@@ -58,29 +85,25 @@ FileLock::FileLock(const std::filesystem::path& path) : fd_(open_lock_file(path)
     if (errno != EINTR) {
       const int error = errno;
       ::close(fd_);
+      fd_ = -1;
       throw Error("cannot lock '" + path.string() + "': " + std::strerror(error), kExitRunDir);
     }
   }
 }
 
-std::optional<FileLock> FileLock::try_lock(const std::filesystem::path& path, long* holder) {
-  const int fd = open_lock_file(path);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const int error = errno;
-    if (error == EWOULDBLOCK) {
-      if (holder) *holder = read_pid(fd);
-      ::close(fd);
-      return std::nullopt;
-    }
-    if (flock_unsupported(error)) {
-      spdlog::warn(
-          "the file system of '{}' has no flock(); going on without the lock, so nothing stops "
-          "a second run into the same directory",
-          path.string());
-      return FileLock(fd);
+std::optional<FileLock> FileLock::try_lock(const std::filesystem::path& path, LockHolder& holder) {
+  const int fd = open_lock_file(path, false);
+  if (!try_flock(fd, LOCK_EX, path)) {
+    // Readers hold it shared and write no pid: whatever pid the file still holds is not theirs.
+    // A shared lock taken now is taken only if no writer holds the lock.
+    holder = LockHolder();
+    if (try_flock(fd, LOCK_SH, path)) {
+      holder.readers = true;
+    } else {
+      holder.pid = read_pid(fd);
     }
     ::close(fd);
-    throw Error("cannot lock '" + path.string() + "': " + std::strerror(error), kExitRunDir);
+    return std::nullopt;
   }
   const std::string pid = std::to_string(::getpid()) + "\n";
   // The pid only helps the message of a run that finds the lock taken; failing to write it is
@@ -89,24 +112,54 @@ std::optional<FileLock> FileLock::try_lock(const std::filesystem::path& path, lo
     const ssize_t written = ::pwrite(fd, pid.data(), pid.size(), 0);
     (void)written;
   }
-  return FileLock(fd);
+  return FileLock(fd, true);
 }
 
-FileLock::FileLock(FileLock&& other) noexcept : fd_(other.fd_) {
+std::optional<FileLock> FileLock::try_lock(const std::filesystem::path& path, long* holder) {
+  LockHolder who;
+  std::optional<FileLock> lock = try_lock(path, who);
+  if (!lock && holder) *holder = who.pid;
+  return lock;
+}
+
+std::optional<FileLock> FileLock::try_lock_shared(const std::filesystem::path& path, long* holder) {
+  const int fd = open_lock_file(path, true);
+  if (fd < 0) return FileLock(-1, false);
+  if (!try_flock(fd, LOCK_SH, path)) {
+    if (holder) *holder = read_pid(fd);
+    ::close(fd);
+    return std::nullopt;
+  }
+  return FileLock(fd, false);
+}
+
+FileLock::FileLock(FileLock&& other) noexcept : fd_(other.fd_), wrote_pid_(other.wrote_pid_) {
   other.fd_ = -1;
 }
 
 FileLock& FileLock::operator=(FileLock&& other) noexcept {
   if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
+    release();
     fd_ = other.fd_;
+    wrote_pid_ = other.wrote_pid_;
     other.fd_ = -1;
   }
   return *this;
 }
 
+void FileLock::release() noexcept {
+  if (fd_ < 0) return;
+  // Still under the lock: the next holder writes its own pid only after this close.
+  if (wrote_pid_) {
+    const int cleared = ::ftruncate(fd_, 0);
+    (void)cleared;
+  }
+  ::close(fd_);
+  fd_ = -1;
+}
+
 FileLock::~FileLock() {
-  if (fd_ >= 0) ::close(fd_);
+  release();
 }
 
 }  // namespace hlslim

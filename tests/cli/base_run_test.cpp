@@ -262,5 +262,84 @@ TEST_F(BaseRun, UnusableBasesAreRefusedWithExitCode3BeforeAnythingIsWritten) {
   EXPECT_FALSE(fs::exists(out_dir));
 }
 
+TEST_F(BaseRun, AVariantOfAVariantIsRefusedWhileTheRunItLinksFromIsInUse) {
+  const auto b = dir("B5");
+  ASSERT_EQ(
+      hlslim("run -q " + kSmoke + kVariant + " --output " + b.string() + " --base " + a().string())
+          .code,
+      0);
+  // C reads A's stages directly (through B's records): A is locked and checked like B.
+  const auto c = dir("C5");
+  const std::string variant = "run -q " + kSmoke + kVariant +
+                              " --set export.test_vectors=50 --output " + c.string() + " --base " +
+                              b.string();
+  {
+    long holder = 0;
+    auto lock = FileLock::try_lock(a() / "run.lock", &holder);
+    ASSERT_TRUE(lock.has_value());
+    const auto out = hlslim(variant);
+    EXPECT_EQ(out.code, 3) << out.text;
+    EXPECT_TRUE(contains(out.text, "--base '" + b.string() + "' links stages from '" +
+                                       a().string() +
+                                       "', which is in use by another hlslim run (pid " +
+                                       std::to_string(::getpid()) + "); wait for it to end\n"))
+        << out.text;
+    EXPECT_FALSE(fs::exists(c));
+  }
+  // A run that did not end cleanly cannot lend its stages either.
+  const auto manifest_text = read_file(a() / "manifest.json");
+  auto manifest = manifest_of(a());
+  manifest["stages"][6]["status"] = "failed";
+  manifest["status"] = "failed";
+  write_file_atomic(a() / "manifest.json", manifest.dump(2));
+  const auto failed = hlslim(variant);
+  write_file_atomic(a() / "manifest.json", manifest_text);
+  EXPECT_EQ(failed.code, 3) << failed.text;
+  EXPECT_TRUE(contains(failed.text, "--base '" + b.string() + "' links stages from '" +
+                                        a().string() +
+                                        "', which ended with stage 'export' failed; fix and "
+                                        "resume it first, or choose another base\n"))
+      << failed.text;
+  EXPECT_FALSE(fs::exists(c));
+  // The run that links from it is refused while it is the run directory itself.
+  const auto into_a = hlslim("run -q " + kSmoke + " --output " + a().string() + " --base " +
+                             b.string() + " --resume");
+  EXPECT_EQ(into_a.code, 3) << into_a.text;
+  EXPECT_TRUE(contains(into_a.text, "--base '" + b.string() + "' links stages from '" +
+                                        a().string() + "', which is the run directory '" +
+                                        a().string() + "' or lies inside or around it"))
+      << into_a.text;
+  ASSERT_EQ(hlslim(variant).code, 0);
+  EXPECT_EQ(linked_from(c),
+            (std::vector<std::string>{"../A", "../A", "../A", "../A", "../B5", "../B5", ""}));
+}
+
+TEST_F(BaseRun, ARunIntoADirectoryThatAVariantReadsIsRefusedNamingNoPid) {
+  const auto old_dir = dir("read");
+  const std::string into_old = "run -q " + kSmoke + " --to data --output " + old_dir.string();
+  ASSERT_EQ(hlslim(into_old).code, 0);
+  // A run releases its lock with its pid cleared.
+  EXPECT_EQ(read_file(old_dir / "run.lock"), "");
+  // What a killed run leaves: the kernel released its lock, its pid stays in the file.
+  write_file_atomic(old_dir / "run.lock", "4194999\n");
+  {
+    // The lock a variant holds on its base (and on the runs it links from) for its whole run.
+    auto reader = FileLock::try_lock_shared(old_dir / "run.lock", nullptr);
+    ASSERT_TRUE(reader.has_value());
+    for (const char* how : {" --resume", " --force"}) {
+      const auto out = hlslim(into_old + how);
+      EXPECT_EQ(out.code, 3) << out.text;
+      EXPECT_TRUE(contains(out.text, "run directory '" + old_dir.string() +
+                                         "' is being read as --base by another hlslim run; "
+                                         "wait for it to end, or stop it first\n"))
+          << out.text;
+      EXPECT_FALSE(contains(out.text, "pid")) << out.text;
+    }
+  }
+  const auto resumed = hlslim(into_old + " --resume");
+  EXPECT_EQ(resumed.code, 0) << resumed.text;
+  EXPECT_EQ(read_file(old_dir / "run.lock"), "");
+}
+
 }  // namespace
 }  // namespace hlslim

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "hlslim/util/diagnostics.hpp"
+#include "hlslim/util/errors.hpp"
 #include "hlslim/util/file_lock.hpp"
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/json_number.hpp"
@@ -76,6 +77,72 @@ TEST(FileLock, OneHolderAtATimeAndTheHolderIsNamed) {
     EXPECT_EQ(holder, static_cast<long>(::getpid()));
   }
   EXPECT_TRUE(FileLock::try_lock(path, &holder).has_value());  // released with its holder
+}
+
+TEST(FileLock, TheHolderClearsItsPidWhenItReleasesTheLock) {
+  const auto path = testing::temp_dir("lock_pid") / "run.lock";
+  {
+    auto lock = FileLock::try_lock(path, nullptr);
+    ASSERT_TRUE(lock.has_value());
+    EXPECT_EQ(read_file(path), std::to_string(::getpid()) + "\n");
+    FileLock moved = std::move(*lock);  // the pid goes with the lock, not with the moved-from
+    lock.reset();
+    EXPECT_EQ(read_file(path), std::to_string(::getpid()) + "\n");
+  }
+  EXPECT_EQ(read_file(path), "");
+}
+
+TEST(FileLock, ReadersShareTheLockAndAWriterIsToldThatReadersHoldIt) {
+  const auto dir = testing::temp_dir("lock_shared");
+  const auto path = dir / "run.lock";
+  // A missing file is locked by nobody, and a reader does not create it.
+  EXPECT_TRUE(FileLock::try_lock_shared(path, nullptr).has_value());
+  EXPECT_FALSE(std::filesystem::exists(path));
+  // The pid of a writer that was killed (the kernel released its lock, the text stays).
+  testing::write_text(path, "4194999\n");
+  {
+    long pid = -1;
+    auto first = FileLock::try_lock_shared(path, &pid);
+    auto second = FileLock::try_lock_shared(path, &pid);
+    ASSERT_TRUE(first.has_value());
+    ASSERT_TRUE(second.has_value());
+    EXPECT_EQ(pid, -1);
+    LockHolder holder;
+    holder.pid = 7;
+    EXPECT_FALSE(FileLock::try_lock(path, holder).has_value());
+    EXPECT_TRUE(holder.readers);
+    EXPECT_EQ(holder.pid, 0);  // not the dead writer's pid
+    long old_style = -1;
+    EXPECT_FALSE(FileLock::try_lock(path, &old_style).has_value());
+    EXPECT_EQ(old_style, 0);
+    EXPECT_EQ(read_file(path), "4194999\n");  // readers never write
+  }
+  // A writer excludes readers, who are told its pid; and other writers, who are told the same.
+  {
+    auto writer = FileLock::try_lock(path, nullptr);
+    ASSERT_TRUE(writer.has_value());
+    long pid = 0;
+    EXPECT_FALSE(FileLock::try_lock_shared(path, &pid).has_value());
+    EXPECT_EQ(pid, static_cast<long>(::getpid()));
+    LockHolder holder;
+    EXPECT_FALSE(FileLock::try_lock(path, holder).has_value());
+    EXPECT_FALSE(holder.readers);
+    EXPECT_EQ(holder.pid, static_cast<long>(::getpid()));
+  }
+  EXPECT_TRUE(FileLock::try_lock_shared(path, nullptr).has_value());
+}
+
+TEST(FileLock, ALockFileThatIsNotARegularFileIsAnErrorForReadersToo) {
+  const auto dir = testing::temp_dir("lock_dir");
+  std::filesystem::create_directories(dir / "run.lock");
+  try {
+    FileLock::try_lock_shared(dir / "run.lock", nullptr);
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "the lock file '" + (dir / "run.lock").string() + "' is not a regular file");
+    EXPECT_EQ(e.exit_code(), kExitRunDir);
+  }
 }
 
 TEST(Diagnostics, SortedCompilerStyleWithSummary) {

@@ -1,22 +1,46 @@
 #pragma once
 
-// Exclusive advisory locks on a file (flock). The kernel releases a flock() lock when its
-// process dies, however it dies, so a killed run never leaves a directory locked.
+// Advisory locks on a file (flock): exclusive for a process that writes what the file guards,
+// shared for processes that only read it. The kernel releases a flock() lock when its process
+// dies, however it dies, so a killed run never leaves a directory locked.
 #include <filesystem>
 #include <optional>
 
 namespace hlslim {
 
+/// Who holds a lock that could not be taken.
+struct LockHolder {
+  /// The pid the exclusive holder wrote into the file; 0 when it wrote none, or when the
+  /// holders are readers.
+  long pid = 0;
+  /// Whether the holders hold the lock shared (readers, which write no pid).
+  bool readers = false;
+};
+
 class FileLock {
  public:
-  /// Takes the lock on `path` (created if missing), waiting for its holder when it is held.
-  /// Throws hlslim::Error (exit code 3) when the file cannot be opened or locked.
+  /// Takes the lock on `path` exclusively (the file is created if missing), waiting for its
+  /// holders when it is held. Throws hlslim::Error (exit code 3) when the file cannot be opened
+  /// or locked.
   explicit FileLock(const std::filesystem::path& path);
 
-  /// Takes the lock without waiting and writes this process's id into the file. Returns
-  /// nothing when another process holds it; `holder` then receives the pid that process wrote
-  /// (0 when it wrote none). Throws hlslim::Error (exit code 3) when the file cannot be opened.
+  /// Takes the lock exclusively without waiting and writes this process's id into the file (the
+  /// file is created if missing; the id is cleared again on release). Returns nothing when
+  /// other processes hold it; `holder` then says who. Throws hlslim::Error (exit code 3) when
+  /// the file cannot be opened or locked. On a file system without flock() it warns and returns
+  /// a lock that locks nothing.
+  static std::optional<FileLock> try_lock(const std::filesystem::path& path, LockHolder& holder);
+
+  /// As above; `holder` (when not null) receives only the pid (0 when readers hold the lock).
   static std::optional<FileLock> try_lock(const std::filesystem::path& path, long* holder);
+
+  /// Takes the lock shared, without waiting, through a read-only descriptor: never creates nor
+  /// writes the file. Returns nothing when a process holds it exclusively; `holder` (when not
+  /// null) then receives the pid that process wrote (0 when it wrote none). A missing file is
+  /// locked by nobody, and a lock that locks nothing is returned. Throws hlslim::Error (exit
+  /// code 3) when the file cannot be opened or locked; warns and locks nothing on a file system
+  /// without flock().
+  static std::optional<FileLock> try_lock_shared(const std::filesystem::path& path, long* holder);
 
   FileLock(FileLock&& other) noexcept;
   FileLock& operator=(FileLock&& other) noexcept;
@@ -25,8 +49,10 @@ class FileLock {
   ~FileLock();
 
  private:
-  explicit FileLock(int fd) : fd_(fd) {}
+  FileLock(int fd, bool wrote_pid) : fd_(fd), wrote_pid_(wrote_pid) {}
+  void release() noexcept;
   int fd_ = -1;
+  bool wrote_pid_ = false;  // clear the pid before the lock goes
 };
 
 }  // namespace hlslim
