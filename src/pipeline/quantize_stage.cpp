@@ -48,6 +48,14 @@ void QuantizeStage::check(PipelineSketch& sketch, const SourcePos& pos,
   }
   if (const Graph* graph = sketch.config->model(model_)) {
     quantize_.check_model(*graph, model_, pos, diagnostics, who);
+    // The fine-tuning's task checks, as the other stages that train run them: only
+    // quantization-aware training trains with these options.
+    Graph shaped = *graph;
+    if (shaped.input_shape.empty()) shaped.input_shape = sketch.models.at(model_).input_shape;
+    if (method_ == QuantizeMethod::kQat && !shaped.input_shape.empty()) {
+      check_training_task(shaped, model_, sketch.data->targets, fine_tune_, true, pos,
+                          who + "fine_tune: ", diagnostics);
+    }
   }
 }
 

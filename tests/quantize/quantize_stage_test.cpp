@@ -160,5 +160,17 @@ TEST(QuantizeStage, BadPrecisionsAreConfigErrorsWithPositions) {
             "fixed-point engine does not model)\n1 error found; nothing was run.\n");
 }
 
+TEST(QuantizeStage, TheFineTuningOfQuantizationAwareTrainingIsCheckedLikeOtherTrainings) {
+  const std::string qat = replaced(kConfig, "    model: net\n",
+                                   "    model: net\n    method: qat\n"
+                                   "    fine_tune: {epochs: 1, loss: mse, monitor: roc_auc}\n");
+  EXPECT_EQ(load_error(qat),
+            "20:48: error: stage 'quantize': fine_tune: monitor 'roc_auc' means nothing for a "
+            "regression (loss 'mse'); it needs loss 'ce' or 'bce'\n1 error found; nothing was "
+            "run.\n");
+  // Post-training quantization does not train: its fine_tune block is not checked as a task.
+  EXPECT_EQ(load_error(replaced(qat, "method: qat", "method: ptq")), "no error");
+}
+
 }  // namespace
 }  // namespace hlslim
