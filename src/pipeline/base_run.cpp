@@ -134,4 +134,21 @@ BaseRun open_base_run(const fs::path& base, const fs::path& run_dir) {
   return out;
 }
 
+std::vector<FileLock> lock_linked_runs(const Manifest& manifest, const fs::path& run_dir) {
+  std::vector<FileLock> locks;
+  std::set<fs::path> origins;
+  std::error_code ec;
+  for (const auto& record : manifest.stages) {
+    if (record.shared.empty()) continue;
+    const fs::path origin = (run_dir / record.shared).lexically_normal();
+    if (!fs::is_directory(origin, ec)) continue;  // gone: its stages run again
+    if (!origins.insert(fs::weakly_canonical(origin)).second) continue;
+    lock_for_reading(origin,
+                     "run directory '" + run_dir.string() + "' links stages from '" +
+                         origin.string() + "', which ",
+                     locks);
+  }
+  return locks;
+}
+
 }  // namespace hlslim

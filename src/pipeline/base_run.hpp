@@ -30,4 +30,11 @@ struct BaseRun {
 /// skipped (the stages linked from it no longer match and run again).
 BaseRun open_base_run(const std::filesystem::path& base, const std::filesystem::path& run_dir);
 
+/// Takes a shared lock on each run that the stages of `manifest`, the manifest of `run_dir`
+/// (absolute) that a run continues, are linked from (those that still exist), so that no run
+/// writes there while this one reads them. Throws hlslim::Error (exit code 3) naming the first
+/// one that another run holds.
+std::vector<FileLock> lock_linked_runs(const Manifest& manifest,
+                                       const std::filesystem::path& run_dir);
+
 }  // namespace hlslim

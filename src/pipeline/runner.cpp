@@ -389,6 +389,12 @@ RunResult run_pipeline(const PipelineConfig& config, const RunOptions& options) 
   if (have_previous || use == DirectoryUse::kClear) {
     previous = Manifest::load(run_dir / "manifest.json");
   }
+  // A variant that continues reads the runs it links stages from as it read its base: they are
+  // locked the same way (a sweep's points read the shared stages under the sweep's own lock).
+  std::vector<FileLock> linked_locks;
+  if (use == DirectoryUse::kContinue && !previous.base.empty()) {
+    linked_locks = lock_linked_runs(previous, run_dir);
+  }
   if (use == DirectoryUse::kContinue) remove_stale_temporaries(run_dir);
   if (use == DirectoryUse::kClear) {
     std::vector<std::string> new_stage_dirs;

@@ -285,6 +285,15 @@ TEST_F(BaseRun, AVariantOfAVariantIsRefusedWhileTheRunItLinksFromIsInUse) {
                                        std::to_string(::getpid()) + "); wait for it to end\n"))
         << out.text;
     EXPECT_FALSE(fs::exists(c));
+    // B itself, continued without --base, reads A too.
+    const auto resumed =
+        hlslim("run -q " + kSmoke + kVariant + " --output " + b.string() + " --resume");
+    EXPECT_EQ(resumed.code, 3) << resumed.text;
+    EXPECT_TRUE(contains(resumed.text, "run directory '" + b.string() + "' links stages from '" +
+                                           a().string() +
+                                           "', which is in use by another hlslim run (pid " +
+                                           std::to_string(::getpid()) + "); wait for it to end\n"))
+        << resumed.text;
   }
   // A run that did not end cleanly cannot lend its stages either.
   const auto manifest_text = read_file(a() / "manifest.json");
