@@ -14,16 +14,55 @@
 namespace hlslim {
 namespace {
 
-// What an imported model predicts: the classes of a cross-entropy task when it ends in a softmax,
-// or when it has several outputs for one target column (class indices; the outputs are
-// logits); otherwise each target in its own units, one output per target (mean 0, scale 1).
-bool imported_classifier(const Graph& graph, const std::vector<std::string>& targets) {
-  const std::int64_t outputs = shape_numel(graph.output_shape());
-  return graph.layers.back().kind == LayerKind::kSoftmax || (targets.size() == 1 && outputs > 1);
+// A loss set explicitly for a model by a stage that trains it further.
+struct LaterLoss {
+  std::string loss;
+  std::string stage;
+  SourcePos pos;
+};
+
+// The explicit losses of the stages that train `model` further: `loss` of train and distill
+// (for its student), `fine_tune.loss` of prune and quantize.
+std::vector<LaterLoss> later_losses(const PipelineConfig& config, const std::string& model) {
+  std::vector<LaterLoss> out;
+  for (const StageEntry& entry : config.stages) {
+    const bool top = entry.type == "train" || entry.type == "distill";
+    if (!top && entry.type != "prune" && entry.type != "quantize") continue;
+    const std::string key = entry.type == "distill" ? "student" : "model";
+    if (!entry.values.has(key)) continue;
+    const auto* name = std::get_if<std::string>(&entry.values.value(key));
+    if (!name || *name != model) continue;
+    if (!top && !entry.values.has("fine_tune")) continue;
+    const OptionValues& values = top ? entry.values : entry.values.group("fine_tune");
+    if (!values.has("loss") || values.defaulted("loss")) continue;
+    if (const auto* loss = std::get_if<std::string>(&values.value("loss")))
+      out.push_back({*loss, entry.name, values.pos("loss")});
+  }
+  return out;
 }
 
-TargetNormalization imported_task(const Graph& graph, const std::vector<std::string>& targets) {
-  if (imported_classifier(graph, targets)) {
+// The first later stage that trains the model with loss 'ce', or nullptr.
+const LaterLoss* later_ce(const std::vector<LaterLoss>& losses) {
+  for (const auto& later : losses)
+    if (later.loss == "ce") return &later;
+  return nullptr;
+}
+
+// What an imported model predicts: the classes of a cross-entropy task when it ends in a softmax,
+// when it has several outputs for one target column (class indices; the outputs are logits), or
+// when a later stage trains it with loss 'ce' (logits, as torch's CrossEntropyLoss trains them,
+// for one target column or one one-hot column per output); otherwise each target in its own
+// units, one output per target (mean 0, scale 1).
+bool imported_classifier(const Graph& graph, const std::vector<std::string>& targets,
+                         bool trained_with_ce) {
+  const std::int64_t outputs = shape_numel(graph.output_shape());
+  return graph.layers.back().kind == LayerKind::kSoftmax || (targets.size() == 1 && outputs > 1) ||
+         (trained_with_ce && outputs > 1);
+}
+
+TargetNormalization imported_task(const Graph& graph, const std::vector<std::string>& targets,
+                                  bool trained_with_ce) {
+  if (imported_classifier(graph, targets, trained_with_ce)) {
     return TargetNormalization::for_classes(targets, shape_numel(graph.output_shape()));
   }
   TargetNormalization normalization;
@@ -34,9 +73,10 @@ TargetNormalization imported_task(const Graph& graph, const std::vector<std::str
 }
 
 // Why an imported model's outputs do not fit the data's targets, or "".
-std::string imported_task_problem(const Graph& graph, const std::vector<std::string>& targets) {
+std::string imported_task_problem(const Graph& graph, const std::vector<std::string>& targets,
+                                  bool trained_with_ce) {
   const auto outputs = static_cast<std::size_t>(shape_numel(graph.output_shape()));
-  const bool fits = imported_classifier(graph, targets)
+  const bool fits = imported_classifier(graph, targets, trained_with_ce)
                         ? outputs >= 2 && (targets.size() == 1 || targets.size() == outputs)
                         : targets.size() == outputs;
   if (fits) return "";
@@ -89,9 +129,26 @@ void BuildStage::check(PipelineSketch& sketch, const SourcePos& pos,
           continue;
         }
         input = fitted.input_shape;
-        if (const std::string problem = imported_task_problem(fitted, sketch.data->targets);
+        const auto losses = later_losses(config, name);
+        const LaterLoss* ce = later_ce(losses);
+        if (const std::string problem = imported_task_problem(fitted, sketch.data->targets, ce);
             !problem.empty()) {
           diagnostics.error(pos, "stage 'build': model '" + name + "': " + problem);
+        } else if (imported_classifier(fitted, sketch.data->targets, ce)) {
+          // Every stage that trains it further must train the classifier it is.
+          for (const auto& later : losses) {
+            if (later.loss == "ce") continue;
+            diagnostics.error(
+                later.pos,
+                "stage '" + later.stage + "': loss '" + later.loss + "' cannot train model '" +
+                    name + "': it is imported as a classifier over its " +
+                    std::to_string(shape_numel(fitted.output_shape())) + " outputs (" +
+                    (ce ? "stage '" + ce->stage + "' trains it with loss 'ce'"
+                        : std::string(fitted.layers.back().kind == LayerKind::kSoftmax
+                                          ? "it ends in a softmax"
+                                          : "it has several outputs for one target column")) +
+                    "); use loss 'ce'");
+          }
         }
       }
       sketch.models[name] = {input, true};
@@ -130,7 +187,8 @@ void BuildStage::run(StageContext& context) {
         const Dataset& dataset = context.state().dataset();
         const std::string problem = fit_input_shape(graph, dataset.input_shape());
         if (!problem.empty()) throw Error("model '" + name + "': " + problem);
-        imported_task(graph, dataset.task.targets).store(graph);
+        const bool ce = later_ce(later_losses(config, name)) != nullptr;
+        imported_task(graph, dataset.task.targets, ce).store(graph);
       }
       spdlog::info("model '{}' imported from {}", name, config.import_of(name)->path.string());
     } else {

@@ -81,8 +81,16 @@ void TrainStage::run(StageContext& context) {
     if (graph.input_shape.empty()) graph.input_shape = dataset.input_shape();
   }
   const bool classification = train_.is_classification();
+  // An imported model goes on from the file's weights, which predict the targets in their own
+  // units (or class logits): it keeps the normalization its build stage gave it.
+  std::optional<TargetNormalization> imported;
+  if (models.count(model_) && context.config().import_of(model_)) {
+    imported = TargetNormalization::from(graph);
+    if (imported && imported->names != dataset.task.targets) imported.reset();
+  }
   const auto normalization =
-      train_.loss == Loss::kCe
+      imported ? *imported
+      : train_.loss == Loss::kCe
           ? TargetNormalization::for_classes(dataset.task.targets, graph.output_shape().at(0))
           : TargetNormalization::fit(dataset.inputs, dataset.task.targets, dataset.split.train,
                                      !classification);

@@ -2,12 +2,17 @@
 // dump-config keeps `from:`, the file's bytes are in the stage fingerprints, and an imported
 // model runs build -> quantize -> export (a QONNX one build -> export) on a tiny data set.
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include "hlslim/data/npy.hpp"
+#include "hlslim/graph/model_file.hpp"
 #include "hlslim/pipeline/pipeline_config.hpp"
 #include "hlslim/pipeline/registry.hpp"
+#include "hlslim/train/batches.hpp"
+#include "hlslim/train/training.hpp"
 #include "import_support.hpp"
 
 namespace hlslim {
@@ -201,6 +206,97 @@ TEST(ImportPipeline, QonnxModelGoesStraightToExport) {
   const Output out = run_cli("run " + (dir / "config.yaml").string() + " -q");
   ASSERT_EQ(out.exit_code, 0) << out.text;
   EXPECT_TRUE(fs::exists(dir / "run" / "03-export" / "hlslim_model_qonnx.onnx")) << out.text;
+}
+
+// data -> build -> STAGES on `model_file` with `targets` columns t0, t1, ...
+std::string pipeline_text(const std::string& model_file, std::size_t targets,
+                          const std::string& stages) {
+  std::string text = config_text(model_file, targets, false);
+  return text.substr(0, text.find("  - stage: export")) + stages;
+}
+
+// The float outputs of a saved model on the data set's features.
+std::vector<float> outputs_of(const fs::path& model, const fs::path& features) {
+  const Graph graph = load_model(model);
+  const data::NpyArray x = data::read_npy(features.string());
+  const std::size_t n = x.shape.at(0);
+  std::vector<float> out(n * static_cast<std::size_t>(shape_numel(graph.output_shape())));
+  float_predictor(graph)(x.data.data(), n, out.data());
+  return out;
+}
+
+// A logits classifier (no softmax; torch's CrossEntropyLoss trains such a model) with one
+// one-hot target column per output: an explicit `loss: ce` on a later stage makes it one.
+TEST(ImportPipeline, LogitsClassifierIsAClassifierForALaterCeLoss) {
+  HLSLIM_NEED_MODELS();
+  const fs::path dir = prepare("run_logits_ce", "gemm_matmul", 10, 4, false);
+  const std::size_t n = 240;
+  std::vector<float> y(n * 4, 0.0f);
+  for (std::size_t i = 0; i < n; ++i) y[i * 4 + (i * 7 + i / 5) % 4] = 1.0f;
+  data::write_npy((dir / "labels.npy").string(), {n, 4}, y.data());
+  std::ofstream(dir / "config.yaml") << pipeline_text(
+      "gemm_matmul.onnx", 4,
+      "  - stage: prune\n    model: net\n    method: structured\n    sparsity: 0.5\n"
+      "    fine_tune: {epochs: 2, loss: ce}\n");
+  const Output out = run_cli("run " + (dir / "config.yaml").string() + " -q");
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  const auto normalization =
+      TargetNormalization::from(load_model(dir / "run/02-build/state/net.hlsm"));
+  ASSERT_TRUE(normalization.has_value());
+  EXPECT_EQ(normalization->classes, 4);
+  EXPECT_EQ(normalization->names, (std::vector<std::string>{"t0", "t1", "t2", "t3"}));
+  const std::string pruned = import_test::read_text(dir / "run" / "03-prune" / "metrics.json");
+  EXPECT_NE(pruned.find("\"accuracy\""), std::string::npos) << pruned;
+}
+
+// A later stage that trains the imported classifier with another loss is reported at its
+// `loss` when the config is read.
+TEST(ImportPipeline, LossThatContradictsTheImportedClassifierIsAnErrorAtLoss) {
+  HLSLIM_NEED_MODELS();
+  const fs::path dir = prepare("logits_mixed", "gemm_matmul", 10, 4, false);
+  const std::string config = (dir / "config.yaml").string();
+  std::ofstream(config) << pipeline_text(
+      "gemm_matmul.onnx", 4,
+      "  - stage: train\n    model: net\n    epochs: 1\n    loss: mse\n"
+      "  - stage: prune\n    model: net\n    sparsity: 0.5\n    fine_tune: {loss: ce}\n");
+  const Output out = run_cli("validate " + config);
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_EQ(out.text, config +
+                          ":19:11: error: stage 'train': loss 'mse' cannot train model 'net': it "
+                          "is imported as a classifier over its 4 outputs (stage 'prune' trains "
+                          "it with loss 'ce'); use loss 'ce'\n"
+                          "1 error found; nothing was run.\n");
+}
+
+// A fresh train stage goes on from the imported weights, with the normalization the model was
+// imported with (targets in their own units): one epoch at a tiny learning rate leaves its
+// outputs where they were.
+TEST(ImportPipeline, TrainingAnImportedModelStartsFromItsWeights) {
+  HLSLIM_NEED_MODELS();
+  const fs::path dir = prepare("train_imported", "gemm_matmul", 10, 4, false);
+  std::ofstream(dir / "config.yaml") << pipeline_text(
+      "gemm_matmul.onnx", 4,
+      "  - stage: train\n    model: net\n    epochs: 1\n    learning_rate: 1.0e-7\n");
+  const Output out = run_cli("run " + (dir / "config.yaml").string() + " -q");
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  const std::vector<float> before =
+      outputs_of(dir / "run/02-build/state/net.hlsm", dir / "features.npy");
+  const std::vector<float> after =
+      outputs_of(dir / "run/03-train/state/net.hlsm", dir / "features.npy");
+  ASSERT_EQ(before.size(), after.size());
+  double largest = 0, change = 0;
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    largest = std::max(largest, std::abs(static_cast<double>(before[i])));
+    change = std::max(change, std::abs(static_cast<double>(after[i]) - before[i]));
+  }
+  EXPECT_GT(largest, 0.5);
+  EXPECT_LT(change, 1e-3) << "largest output " << largest;
+  const auto normalization =
+      TargetNormalization::from(load_model(dir / "run/03-train/state/net.hlsm"));
+  ASSERT_TRUE(normalization.has_value());
+  EXPECT_EQ(normalization->classes, 0);
+  EXPECT_EQ(normalization->mean, (std::vector<double>(4, 0.0)));
+  EXPECT_EQ(normalization->scale, (std::vector<double>(4, 1.0)));
 }
 
 }  // namespace
