@@ -318,6 +318,9 @@ void Importer::pool(const onnx::NodeProto& node) {
     fail(node, "needs a kernel_shape of 1 or 2 dimensions");
   }
   const std::size_t spatial = kernel->size();
+  if (std::any_of(kernel->begin(), kernel->end(), [](auto k) { return k < 1; })) {
+    fail(node, "has kernel_shape [" + join_ints(*kernel) + "]; each size must be at least 1");
+  }
   const auto strides = ints_attr(node, "strides").value_or(std::vector<std::int64_t>(spatial, 1));
   if (strides != *kernel) {
     fail(node, "has strides [" + join_ints(strides) + "] and kernel_shape [" + join_ints(*kernel) +

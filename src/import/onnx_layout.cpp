@@ -83,6 +83,9 @@ void Importer::reshape(const onnx::NodeProto& node, const std::vector<std::int64
       if (d >= act_.dims.size()) fail(node, "copies a dimension the input does not have");
       dims[d] = act_.dims[d];
     }
+    if (dims[d] < -1) {
+      fail(node, "reshapes to [" + join_ints(target) + "], which is not a shape");
+    }
     if (dims[d] == -1) {
       if (inferred >= 0 || target[0] == -1) {
         fail(node, "reshapes to [" + join_ints(target) + "] with more than one inferred size");

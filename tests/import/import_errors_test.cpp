@@ -154,5 +154,17 @@ TEST(ImportErrors, MalformedFileIsAConfigErrorAtFrom) {
                           "1 error found; nothing was run.\n");
 }
 
+TEST(ImportErrors, ReshapeToANegativeSizeAndPoolWithAnEmptyWindow) {
+  HLSLIM_NEED_MODELS();
+  const auto reshape = models_dir() / "bad_reshape.onnx";
+  EXPECT_EQ(import_error(reshape), reshape.string() +
+                                       ": node 'reshape' (Reshape) reshapes to [1, -2, -3], which "
+                                       "is not a shape");
+  const auto pool = models_dir() / "bad_pool.onnx";
+  EXPECT_EQ(import_error(pool), pool.string() +
+                                    ": node 'pool' (MaxPool) has kernel_shape [0]; each size must "
+                                    "be at least 1");
+}
+
 }  // namespace
 }  // namespace hlslim

@@ -302,3 +302,16 @@ write_graph("bad_unsqueeze", [
     helper.make_node("Flatten", ["u"], ["f"], name="flat"),
     helper.make_node("MatMul", ["f", "w"], ["y"], name="fc"),
 ], [6], [2], [tensor("w", wm), numpy_helper.from_array(np.array([5], dtype=np.int64), "axes")])
+# A Reshape of a value to a negative size other than -1, and a pool with a window of 0.
+write_graph("bad_reshape", [
+    helper.make_node("Reshape", ["x", "shape"], ["r"], name="reshape"),
+    helper.make_node("Flatten", ["r"], ["f"], name="flat"),
+    helper.make_node("MatMul", ["f", "w"], ["y"], name="fc"),
+], [6], [2], [tensor("w", wm),
+              numpy_helper.from_array(np.array([1, -2, -3], dtype=np.int64), "shape")])
+write_graph("bad_pool", [
+    helper.make_node("MaxPool", ["x"], ["p"], name="pool", kernel_shape=[0], strides=[0],
+                     ceil_mode=1),
+    helper.make_node("Flatten", ["p"], ["f"], name="flat"),
+    helper.make_node("MatMul", ["f", "w"], ["y"], name="fc"),
+], [1, 6], [2], [tensor("w", wm)])
