@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <string>
 
 #include "hlslim/engine/precision.hpp"
 #include "hlslim/export/estimates.hpp"
@@ -121,9 +123,15 @@ void read_exported_designs(const std::filesystem::path& path, Compression& c) {
 
 RunSummary summarize(const RunData& run) {
   RunSummary summary;
-  // The distillation's teacher and student, else the exported model as the student.
+  // The distillation's teacher and student, else the last exported model as the student. Each
+  // exported model keeps the estimates of its own (last) export stage: a run may export several
+  // models, each with its own io_type, part and clock.
+  struct Exported {
+    const EstimateTotals* estimates = nullptr;
+    std::string dir;
+  };
+  std::map<std::string, Exported> exports;
   const EstimateTotals* exported = nullptr;
-  std::string exported_dir;
   for (const StageData& stage : run.stages) {
     if (!stage.results) continue;
     for (const hlslim::Evaluation& e : stage.results->evaluations) {
@@ -132,7 +140,7 @@ RunSummary summarize(const RunData& run) {
     }
     if (stage.results->estimates) {
       exported = &*stage.results->estimates;
-      exported_dir = stage.dir;
+      exports[exported->model] = {exported, stage.dir};
     }
   }
   if (summary.student.empty() && exported) summary.student = exported->model;
@@ -193,7 +201,6 @@ RunSummary summarize(const RunData& run) {
   if (exported && !exported->part.empty()) options.part = exported->part;
   if (exported && exported->clock_period_ns > 0)
     options.clock_period_ns = exported->clock_period_ns;
-  const std::string exported_model = exported ? exported->model : "";
   for (const ModelData& model : run.models) {
     Compression c;
     c.model = model.name;
@@ -227,18 +234,20 @@ RunSummary summarize(const RunData& run) {
     } else {
       c.source = "not quantized: no fixed-point estimates";
     }
-    if (exported && model.name == exported_model) {
-      c.multiplies = exported->multiplies;
-      c.bops = exported->bops;
-      c.lut = exported->lut;
-      c.ff = exported->ff;
-      c.dsp = exported->dsp;
-      c.bram_18k = exported->bram_18k;
-      c.latency_cycles = exported->latency_cycles;
-      c.latency_ns = exported->latency_ns;
-      c.source = exported_dir + "/results.json: estimates";
-      read_exported_designs(run.dir / exported_dir / "estimates.json", c);
-      c.estimates_file = exported_dir + "/estimates.json";
+    if (const auto it = exports.find(model.name); it != exports.end()) {
+      const EstimateTotals& own = *it->second.estimates;
+      const std::string& dir = it->second.dir;
+      c.multiplies = own.multiplies;
+      c.bops = own.bops;
+      c.lut = own.lut;
+      c.ff = own.ff;
+      c.dsp = own.dsp;
+      c.bram_18k = own.bram_18k;
+      c.latency_cycles = own.latency_cycles;
+      c.latency_ns = own.latency_ns;
+      c.source = dir + "/results.json: estimates";
+      read_exported_designs(run.dir / dir / "estimates.json", c);
+      c.estimates_file = dir + "/estimates.json";
     }
     summary.compression.push_back(std::move(c));
   }

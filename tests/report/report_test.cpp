@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <limits>
+#include <map>
 
 #include "hlslim/engine/precision.hpp"
 #include "hlslim/export/estimates.hpp"
@@ -342,6 +343,41 @@ TEST(Report, TheEstimatesLineNamesTheDesignOfEachModel) {
                        "\nLUT and latency: the estimate of hlslim's own HLS project (hlslim "
                        "io_parallel).\n"))
       << md;
+}
+
+TEST(Report, EachExportedModelKeepsTheEstimatesOfItsOwnExport) {
+  // A second export stage exports the teacher as io_stream after the student's export: each
+  // model's figures come from its own export, none is re-estimated as io_parallel.
+  const fs::path dir = complete_run("two_exports");
+  json manifest = json::parse(read_file(dir / "manifest.json"));
+  manifest["stages"].push_back(stage_record("export_teacher", "export", "07-export_teacher"));
+  write(dir / "manifest.json", manifest.dump(2));
+  EstimateTotals totals;
+  totals.model = "teacher";
+  totals.part = HlsProjectOptions{}.part;
+  totals.clock_period_ns = HlsProjectOptions{}.clock_period_ns;
+  totals.lut = 555;
+  totals.multiplies = 3;
+  totals.latency_cycles = 30;
+  totals.latency_ns = 75;
+  write_results(dir / "07-export_teacher", {{}, {}, totals, {}, {}});
+  write(dir / "07-export_teacher/estimates.json",
+        json{{"design", "hlslim io_stream"},
+             {"hls4ml",
+              {{"design", "hls4ml io_stream"}, {"total", {{"lut", 600}, {"latency_ns", 80}}}}}}
+            .dump());
+  const RunSummary summary = summarize(load_run(dir));
+  std::map<std::string, const Compression*> by_model;
+  for (const Compression& c : summary.compression) by_model[c.model] = &c;
+  ASSERT_EQ(by_model.count("teacher"), 1u);
+  ASSERT_EQ(by_model.count("student"), 1u);
+  EXPECT_EQ(by_model["teacher"]->lut, 555);
+  EXPECT_EQ(by_model["teacher"]->latency_ns, 75);
+  EXPECT_EQ(by_model["teacher"]->source, "07-export_teacher/results.json: estimates");
+  EXPECT_EQ(by_model["teacher"]->design, "hlslim io_stream");
+  EXPECT_EQ(by_model["student"]->lut, 12345);
+  EXPECT_EQ(by_model["student"]->source, "06-export/results.json: estimates");
+  EXPECT_EQ(by_model["student"]->design, "hlslim io_parallel");
 }
 
 TEST(Report, CompressionPastItsWarningOpensTheReportAndTheSummary) {
