@@ -299,5 +299,23 @@ TEST(ImportPipeline, TrainingAnImportedModelStartsFromItsWeights) {
   EXPECT_EQ(normalization->scale, (std::vector<double>(4, 1.0)));
 }
 
+// torch's conv(x.unsqueeze(1)) on 16 flat features runs on data the data stage reads as
+// [1, 1, 16]: a flatten, then the reshape to one channel.
+TEST(ImportPipeline, Conv1dOnFlatFeaturesRunsOnTabularData) {
+  HLSLIM_NEED_MODELS();
+  const fs::path dir = prepare("run_flat_conv1d", "flat_conv1d", 16, 2, false);
+  std::ofstream(dir / "config.yaml")
+      << pipeline_text("flat_conv1d.onnx", 2,
+                       "  - stage: quantize\n    model: net\n"
+                       "  - stage: export\n    model: net\n    test_vectors: 20\n");
+  const Output out = run_cli("run " + (dir / "config.yaml").string() + " -q");
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  const std::string summary = import_test::read_text(dir / "run" / "02-build" / "net_summary.txt");
+  EXPECT_NE(summary.find("flatten_input      flatten          [16]"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("reshape_1          reshape          [1, 16]"), std::string::npos)
+      << summary;
+  EXPECT_TRUE(fs::exists(dir / "run" / "04-export" / "hlslim_model_qonnx.onnx")) << out.text;
+}
+
 }  // namespace
 }  // namespace hlslim
