@@ -135,19 +135,19 @@ void BuildStage::check(PipelineSketch& sketch, const SourcePos& pos,
             !problem.empty()) {
           diagnostics.error(pos, "stage 'build': model '" + name + "': " + problem);
         } else if (imported_classifier(fitted, sketch.data->targets, ce)) {
-          // Every stage that trains it further must train the classifier it is.
+          // Every stage that trains it further must train the classifier it is (the stage
+          // itself reports another loss on a model that ends in a softmax).
+          const bool softmax = fitted.layers.back().kind == LayerKind::kSoftmax;
           for (const auto& later : losses) {
-            if (later.loss == "ce") continue;
+            if (later.loss == "ce" || softmax) continue;
             diagnostics.error(
-                later.pos,
-                "stage '" + later.stage + "': loss '" + later.loss + "' cannot train model '" +
-                    name + "': it is imported as a classifier over its " +
-                    std::to_string(shape_numel(fitted.output_shape())) + " outputs (" +
-                    (ce ? "stage '" + ce->stage + "' trains it with loss 'ce'"
-                        : std::string(fitted.layers.back().kind == LayerKind::kSoftmax
-                                          ? "it ends in a softmax"
-                                          : "it has several outputs for one target column")) +
-                    "); use loss 'ce'");
+                later.pos, "stage '" + later.stage + "': loss '" + later.loss +
+                               "' cannot train model '" + name +
+                               "': it is imported as a classifier over its " +
+                               std::to_string(shape_numel(fitted.output_shape())) + " outputs (" +
+                               (ce ? "stage '" + ce->stage + "' trains it with loss 'ce'"
+                                   : std::string("it has several outputs for one target column")) +
+                               "); use loss 'ce'");
           }
         }
       }
