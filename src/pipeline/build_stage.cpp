@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "hlslim/engine/precision.hpp"
 #include "hlslim/graph/model_file.hpp"
 #include "hlslim/import/onnx_import.hpp"
 #include "hlslim/pipeline/pipeline_config.hpp"
@@ -122,7 +123,9 @@ void BuildStage::check(PipelineSketch& sketch, const SourcePos& pos,
       Shape input = graph->input_shape;
       if (sketch.data && !sketch.data->input_shape.empty()) {
         Graph fitted = *graph;
-        sketch.models[name] = {input, true};  // so that the stages after it say nothing more
+        // Trained and quantized as far as the stages after it can tell: a model that does not
+        // fit is reported here, and only here.
+        sketch.models[name] = {input, true, true};
         if (const std::string problem = fit_input_shape(fitted, sketch.data->input_shape);
             !problem.empty()) {
           diagnostics.error(pos, "stage 'build': model '" + name + "': " + problem);
@@ -151,7 +154,7 @@ void BuildStage::check(PipelineSketch& sketch, const SourcePos& pos,
           }
         }
       }
-      sketch.models[name] = {input, true};
+      sketch.models[name] = {input, true, has_precision(*graph)};
       continue;
     }
     Shape input = graph->input_shape;

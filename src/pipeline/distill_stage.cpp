@@ -225,7 +225,8 @@ void DistillStage::check(PipelineSketch& sketch, const SourcePos& pos,
     quantize_.check_model(*student, student_, pos, diagnostics, who + "quantize.");
   }
   prune_.check_model(*student, student_, diagnostics, who + "prune.");
-  sketch.models[student_] = {shaped.input_shape, true};
+  const bool was_quantized = sketch.models.count(student_) && sketch.models.at(student_).quantized;
+  sketch.models[student_] = {shaped.input_shape, true, quantize_enabled_ || was_quantized};
 }
 
 DistillStage::Outcome DistillStage::train_student(StageContext& context, const Graph& initial,

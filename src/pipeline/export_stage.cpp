@@ -271,6 +271,12 @@ void ExportStage::check(PipelineSketch& sketch, const SourcePos& pos,
     diagnostics.error(pos, kWho + "model '" + model_ + "' is not trained by an earlier stage");
     return;
   }
+  if (!sketch.models.at(model_).quantized) {
+    diagnostics.error(pos, kWho + "model '" + model_ +
+                               "' is not quantized: put a quantize stage (or a distill stage "
+                               "with quantize.enabled) for it before the export");
+    return;
+  }
   const Graph* architecture = sketch.config->model(model_);
   if (!architecture) return;
 

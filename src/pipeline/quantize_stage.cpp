@@ -57,6 +57,7 @@ void QuantizeStage::check(PipelineSketch& sketch, const SourcePos& pos,
                           who + "fine_tune: ", diagnostics);
     }
   }
+  sketch.models.at(model_).quantized = true;
 }
 
 void QuantizeStage::run(StageContext& context) {

@@ -33,6 +33,8 @@ void TrainStage::check(PipelineSketch& sketch, const SourcePos& pos,
                                (defined.empty() ? "" : "; defined: " + join(defined, ", ")));
     return;
   }
+  // Training keeps a model's precisions (a quantized model is trained further as it is).
+  const bool quantized = sketch.models.count(model_) && sketch.models.at(model_).quantized;
   if (!sketch.data) {
     diagnostics.error(pos, who + "needs a dataset: put a 'data' stage before it");
     return;
@@ -42,7 +44,7 @@ void TrainStage::check(PipelineSketch& sketch, const SourcePos& pos,
       sketch.models.count(model_) ? sketch.models.at(model_).input_shape : graph->input_shape;
   if (input.empty()) input = data.input_shape;
   if (data.input_shape.empty() || input.empty()) {
-    sketch.models[model_] = {input, true};
+    sketch.models[model_] = {input, true, quantized};
     return;  // the data stage reported why its shape is unknown
   }
   if (input != data.input_shape) {
@@ -66,7 +68,7 @@ void TrainStage::check(PipelineSketch& sketch, const SourcePos& pos,
                                std::to_string(train_.loss_weights.size()) +
                                " entries for a model with " + std::to_string(outputs) + " outputs");
   }
-  sketch.models[model_] = {input, true};
+  sketch.models[model_] = {input, true, quantized};
 }
 
 void TrainStage::run(StageContext& context) {

@@ -25,6 +25,9 @@ struct PipelineSketch {
   struct Model {
     Shape input_shape;
     bool trained = false;
+    /// Carries precisions: quantized by a quantize stage or a distill stage with
+    /// quantize.enabled, or imported from a QONNX file.
+    bool quantized = false;
   };
   /// The dataset a data stage provides.
   struct Data {
