@@ -16,15 +16,34 @@
 namespace hlslim {
 namespace {
 
-// Opens the lock file: read-write and created if missing for an exclusive lock, read-only and
-// never created for a shared one (-1 when it does not exist).
+// Whether `error` says that a file cannot be created because its directory is not writable.
+bool not_writable(int error) {
+  return error == EACCES || error == EPERM || error == EROFS;
+}
+
+// Opens the lock file, created if missing: read-write for an exclusive lock, read-only for a
+// shared one, whose holder never writes it. A shared lock on a missing file that cannot be
+// created (its directory is not writable) gives -1, after a warning.
 int open_lock_file(const std::filesystem::path& path, bool shared) {
   // Never through a symlink: the pid an exclusive holder writes would overwrite its target.
-  const int fd = shared ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-                        : ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  int fd = shared ? ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+                  : ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+  // A reader creates a missing file too: a writer that came later would otherwise create and
+  // lock a file that this reader never locked.
+  if (fd < 0 && shared && errno == ENOENT) {
+    fd = ::open(path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0 && not_writable(errno)) {
+      const int error = errno;
+      spdlog::warn(
+          "'{}' is missing and cannot be created ({}): '{}' is read without a lock, so nothing "
+          "stops a run into that directory while this one reads it",
+          path.string(), std::strerror(error), path.parent_path().string());
+      return -1;
+    }
+  }
   if (fd < 0) {
-    if (shared && errno == ENOENT) return -1;
-    throw Error("cannot open the lock file '" + path.string() + "': " + std::strerror(errno),
+    const int error = errno;
+    throw Error("cannot open the lock file '" + path.string() + "': " + std::strerror(error),
                 kExitRunDir);
   }
   struct stat info {};

@@ -1,10 +1,14 @@
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <optional>
+#include <sstream>
 
 #include "hlslim/util/diagnostics.hpp"
 #include "hlslim/util/errors.hpp"
@@ -95,9 +99,17 @@ TEST(FileLock, TheHolderClearsItsPidWhenItReleasesTheLock) {
 TEST(FileLock, ReadersShareTheLockAndAWriterIsToldThatReadersHoldIt) {
   const auto dir = testing::temp_dir("lock_shared");
   const auto path = dir / "run.lock";
-  // A missing file is locked by nobody, and a reader does not create it.
-  EXPECT_TRUE(FileLock::try_lock_shared(path, nullptr).has_value());
-  EXPECT_FALSE(std::filesystem::exists(path));
+  // A reader creates a missing file, empty, and locks it: a writer that comes while it reads
+  // locks the same file and is refused.
+  {
+    auto reader = FileLock::try_lock_shared(path, nullptr);
+    ASSERT_TRUE(reader.has_value());
+    EXPECT_TRUE(std::filesystem::is_regular_file(path));
+    EXPECT_EQ(read_file(path), "");
+    LockHolder holder;
+    EXPECT_FALSE(FileLock::try_lock(path, holder).has_value());
+    EXPECT_TRUE(holder.readers);
+  }
   // The pid of a writer that was killed (the kernel released its lock, the text stays).
   testing::write_text(path, "4194999\n");
   {
@@ -130,6 +142,35 @@ TEST(FileLock, ReadersShareTheLockAndAWriterIsToldThatReadersHoldIt) {
     EXPECT_EQ(holder.pid, static_cast<long>(::getpid()));
   }
   EXPECT_TRUE(FileLock::try_lock_shared(path, nullptr).has_value());
+}
+
+TEST(FileLock, AReaderOfADirectoryThatIsNotWritableWarnsThatItReadsUnlocked) {
+  const auto read_only = testing::temp_dir("lock_read_only");
+  namespace fs = std::filesystem;
+  fs::permissions(read_only, fs::perms::owner_read | fs::perms::owner_exec);
+  // root writes whatever the permissions say; sysfs takes no new files, even from root.
+  const fs::path dir = ::access(read_only.c_str(), W_OK) == 0 ? fs::path("/sys") : read_only;
+  std::ostringstream log;
+  std::optional<FileLock> lock;
+  const bool testable = fs::is_directory(dir) && !fs::exists(dir / "run.lock");
+  if (testable) {
+    const auto previous = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+        "capture", std::make_shared<spdlog::sinks::ostream_sink_st>(log)));
+    lock = FileLock::try_lock_shared(dir / "run.lock", nullptr);
+    spdlog::set_default_logger(previous);
+  }
+  fs::permissions(read_only, fs::perms::owner_all, fs::perm_options::add);
+  if (!testable) GTEST_SKIP() << "no directory here that this process cannot write";
+  EXPECT_TRUE(lock.has_value());  // a lock that locks nothing
+  EXPECT_FALSE(fs::exists(dir / "run.lock"));
+  EXPECT_NE(
+      log.str().find("'" + (dir / "run.lock").string() +
+                     "' is missing and cannot be created (Permission denied): '" + dir.string() +
+                     "' is read without a lock, so nothing stops a run into that "
+                     "directory while this one reads it"),
+      std::string::npos)
+      << log.str();
 }
 
 TEST(FileLock, ALockFileThatIsNotARegularFileIsAnErrorForReadersToo) {

@@ -34,12 +34,12 @@ class FileLock {
   /// As above; `holder` (when not null) receives only the pid (0 when readers hold the lock).
   static std::optional<FileLock> try_lock(const std::filesystem::path& path, long* holder);
 
-  /// Takes the lock shared, without waiting, through a read-only descriptor: never creates nor
-  /// writes the file. Returns nothing when a process holds it exclusively; `holder` (when not
-  /// null) then receives the pid that process wrote (0 when it wrote none). A missing file is
-  /// locked by nobody, and a lock that locks nothing is returned. Throws hlslim::Error (exit
-  /// code 3) when the file cannot be opened or locked; warns and locks nothing on a file system
-  /// without flock().
+  /// Takes the lock shared, without waiting, through a read-only descriptor: never writes the
+  /// file, but creates it (empty) if missing, so that a writer coming later locks the same file.
+  /// Returns nothing when a process holds it exclusively; `holder` (when not null) then receives
+  /// the pid that process wrote (0 when it wrote none). Throws hlslim::Error (exit code 3) when
+  /// the file cannot be opened or locked. Warns and returns a lock that locks nothing on a file
+  /// system without flock(), and when the file is missing and its directory is not writable.
   static std::optional<FileLock> try_lock_shared(const std::filesystem::path& path, long* holder);
 
   FileLock(FileLock&& other) noexcept;
