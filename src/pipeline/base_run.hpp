@@ -1,7 +1,8 @@
 #pragma once
 
 // The base run of `hlslim run --base OLD`: an earlier run directory whose matching stages a new
-// run links instead of running them again. Only read, never written.
+// run links instead of running them again. Only read, never written (except that an empty
+// run.lock is created in it if missing, to lock it).
 #include <filesystem>
 #include <vector>
 
@@ -26,8 +27,11 @@ struct BaseRun {
 /// same directory as `run_dir`, or one inside the other; no valid hlslim manifest; in use by
 /// another run; a run that did not end cleanly (a stage running, interrupted or failed);
 /// nothing completed. Each run the base links stages from (a variant of a variant reads them
-/// directly) is opened, checked and locked the same way, except that one deleted since is
-/// skipped (the stages linked from it no longer match and run again).
+/// directly) is locked the same way and refused when one of the stages linked from it that it
+/// still holds is not completed there; how that run ended otherwise does not matter (it may
+/// have failed since at a later stage). One deleted since is skipped (the stages linked from it
+/// no longer match and run again). A run directory without run.lock gets one; one that is not
+/// writable is read unlocked, after a warning.
 BaseRun open_base_run(const std::filesystem::path& base, const std::filesystem::path& run_dir);
 
 /// Takes a shared lock on each run that the stages of `manifest`, the manifest of `run_dir`

@@ -295,21 +295,45 @@ TEST_F(BaseRun, AVariantOfAVariantIsRefusedWhileTheRunItLinksFromIsInUse) {
                                            std::to_string(::getpid()) + "); wait for it to end\n"))
         << resumed.text;
   }
-  // A run that did not end cleanly cannot lend its stages either.
+  // A stage linked from A that is not completed there cannot be lent.
   const auto manifest_text = read_file(a() / "manifest.json");
   auto manifest = manifest_of(a());
-  manifest["stages"][6]["status"] = "failed";
+  manifest["stages"][3]["status"] = "failed";
   manifest["status"] = "failed";
   write_file_atomic(a() / "manifest.json", manifest.dump(2));
   const auto failed = hlslim(variant);
-  write_file_atomic(a() / "manifest.json", manifest_text);
   EXPECT_EQ(failed.code, 3) << failed.text;
   EXPECT_TRUE(contains(failed.text, "--base '" + b.string() + "' links stages from '" +
                                         a().string() +
-                                        "', which ended with stage 'export' failed; fix and "
+                                        "', which ended with stage 'prune' failed; fix and "
                                         "resume it first, or choose another base\n"))
       << failed.text;
   EXPECT_FALSE(fs::exists(c));
+  manifest["stages"][3]["status"] = "running";
+  manifest["status"] = "running";
+  write_file_atomic(a() / "manifest.json", manifest.dump(2));
+  const auto running = hlslim(variant);
+  EXPECT_EQ(running.code, 3) << running.text;
+  EXPECT_TRUE(contains(running.text,
+                       "', which did not end: stage 'prune' is running; finish it "
+                       "first (hlslim run CONFIG --output " +
+                           a().string() + " --resume) or choose another base\n"))
+      << running.text;
+  EXPECT_FALSE(fs::exists(c));
+  // A failed later at a stage that is not linked from it (it was continued, and its export
+  // failed): its linked stages are still complete, and the variant of the variant links them.
+  manifest = nlohmann::json::parse(manifest_text);
+  manifest["stages"][6]["status"] = "failed";
+  manifest["status"] = "failed";
+  write_file_atomic(a() / "manifest.json", manifest.dump(2));
+  const auto c_failed = dir("C5failed");
+  const auto linked =
+      hlslim("run -q " + kSmoke + kVariant + " --set export.test_vectors=50 --output " +
+             c_failed.string() + " --base " + b.string());
+  write_file_atomic(a() / "manifest.json", manifest_text);
+  EXPECT_EQ(linked.code, 0) << linked.text;
+  EXPECT_EQ(linked_from(c_failed),
+            (std::vector<std::string>{"../A", "../A", "../A", "../A", "../B5", "../B5", ""}));
   // The run that links from it is refused while it is the run directory itself.
   const auto into_a = hlslim("run -q " + kSmoke + " --output " + a().string() + " --base " +
                              b.string() + " --resume");
@@ -321,6 +345,32 @@ TEST_F(BaseRun, AVariantOfAVariantIsRefusedWhileTheRunItLinksFromIsInUse) {
   ASSERT_EQ(hlslim(variant).code, 0);
   EXPECT_EQ(linked_from(c),
             (std::vector<std::string>{"../A", "../A", "../A", "../A", "../B5", "../B5", ""}));
+}
+
+TEST_F(BaseRun, ABaseWithoutARunLockGetsOneSoThatARunIntoItIsRefusedMeanwhile) {
+  const auto old_dir = dir("unlocked");
+  const std::string into_old = "run -q " + kSmoke + " --to data --output " + old_dir.string();
+  ASSERT_EQ(hlslim(into_old).code, 0);
+  // A directory that a version without locks wrote.
+  fs::remove(old_dir / "run.lock");
+  const auto variant = hlslim("run -q " + kSmoke + " --to reference --output " +
+                              dir("from_unlocked").string() + " --base " + old_dir.string());
+  ASSERT_EQ(variant.code, 0) << variant.text;
+  EXPECT_EQ(read_file(old_dir / "run.lock"), "");  // created, never written
+  EXPECT_EQ(linked_from(dir("from_unlocked"))[0], "../unlocked");
+  // While a variant reads it (the lock it takes on its base), a run into it is refused.
+  fs::remove(old_dir / "run.lock");
+  {
+    auto reader = FileLock::try_lock_shared(old_dir / "run.lock", nullptr);
+    ASSERT_TRUE(reader.has_value());
+    ASSERT_TRUE(fs::is_regular_file(old_dir / "run.lock"));
+    const auto out = hlslim(into_old + " --force");
+    EXPECT_EQ(out.code, 3) << out.text;
+    EXPECT_TRUE(contains(out.text, "run directory '" + old_dir.string() +
+                                       "' is being read as --base by another hlslim run"))
+        << out.text;
+    EXPECT_TRUE(fs::exists(old_dir / "01-data" / "dataset.json"));
+  }
 }
 
 TEST_F(BaseRun, ARunIntoADirectoryThatAVariantReadsIsRefusedNamingNoPid) {
