@@ -2,11 +2,6 @@
 
 namespace hlslim {
 
-bool ends_in_softmax(const Graph& graph) {
-  // A model that is nothing but a softmax computes no logits to end at.
-  return graph.layers.size() >= 2 && graph.layers.back().kind == LayerKind::kSoftmax;
-}
-
 std::size_t firmware_layer_count(const Graph& graph) {
   return graph.layers.size() - (ends_in_softmax(graph) ? 1 : 0);
 }

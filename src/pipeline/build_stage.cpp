@@ -4,6 +4,7 @@
 
 #include "hlslim/engine/precision.hpp"
 #include "hlslim/graph/model_file.hpp"
+#include "hlslim/graph/softmax_head.hpp"
 #include "hlslim/import/onnx_import.hpp"
 #include "hlslim/pipeline/pipeline_config.hpp"
 #include "hlslim/train/dataset.hpp"
@@ -121,6 +122,10 @@ void BuildStage::check(PipelineSketch& sketch, const SourcePos& pos,
       // An imported model keeps its weights: it counts as trained. It reads the data's shape
       // when it can (fit_input_shape()).
       Shape input = graph->input_shape;
+      std::string loss;  // "ce" when it is imported as a classifier
+      if (const std::string problem = softmax_head_problem(*graph); !problem.empty()) {
+        diagnostics.error(pos, "stage 'build': model '" + name + "': " + problem);
+      }
       if (sketch.data && !sketch.data->input_shape.empty()) {
         Graph fitted = *graph;
         // Trained and quantized as far as the stages after it can tell: a model that does not
@@ -138,6 +143,7 @@ void BuildStage::check(PipelineSketch& sketch, const SourcePos& pos,
             !problem.empty()) {
           diagnostics.error(pos, "stage 'build': model '" + name + "': " + problem);
         } else if (imported_classifier(fitted, sketch.data->targets, ce)) {
+          loss = "ce";
           // Every stage that trains it further must train the classifier it is (the stage
           // itself reports another loss on a model that ends in a softmax).
           const bool softmax = fitted.layers.back().kind == LayerKind::kSoftmax;
@@ -154,7 +160,7 @@ void BuildStage::check(PipelineSketch& sketch, const SourcePos& pos,
           }
         }
       }
-      sketch.models[name] = {input, true, has_precision(*graph)};
+      sketch.models[name] = {input, true, has_precision(*graph), loss};
       continue;
     }
     Shape input = graph->input_shape;

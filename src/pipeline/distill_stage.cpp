@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "hlslim/engine/fixed_engine.hpp"
+#include "hlslim/graph/softmax_head.hpp"
 #include "hlslim/pipeline/pipeline_config.hpp"
 #include "hlslim/prune/structured.hpp"
 #include "hlslim/train/dataset.hpp"
@@ -195,8 +196,8 @@ void DistillStage::check(PipelineSketch& sketch, const SourcePos& pos,
     try {
       const Shape out = shaped.output_shape();
       const std::int64_t outputs = out.size() == 1 ? out[0] : -1;
-      check_training_task(shaped, student_, sketch.data->targets, train_, true, pos,
-                          who + "student: ", diagnostics);
+      check_training_task(shaped, student_, sketch.data->targets, train_,
+                          sketch.models.at(teacher_).loss, pos, who + "student: ", diagnostics);
       if (!distill_losses_.empty() &&
           static_cast<std::int64_t>(distill_losses_.size()) != outputs) {
         diagnostics.error(
@@ -207,7 +208,20 @@ void DistillStage::check(PipelineSketch& sketch, const SourcePos& pos,
       diagnostics.error(pos, who + e.what());
     }
   }
+  // The trailing softmax of either model is left out of training, so it computes nothing a
+  // hint could read.
+  const auto hint_on_softmax = [&](const Graph& graph, const std::string& layer,
+                                   const std::string& role) {
+    if (!ends_in_softmax(graph) || graph.layers.back().name != layer) return;
+    diagnostics.error(hints_pos_, who + "hint on softmax layer '" + layer + "' of " + role + " '" +
+                                      graph.name +
+                                      "', which training and the firmware leave out; hint the "
+                                      "layer before it ('" +
+                                      graph.layers[graph.layers.size() - 2].name + "')");
+  };
   for (const Hint& hint : hints_) {
+    if (teacher) hint_on_softmax(*teacher, hint.teacher, "teacher");
+    hint_on_softmax(*student, hint.student, "student");
     if (teacher && !teacher->find(hint.teacher)) {
       std::vector<std::string> names;
       for (const auto& l : teacher->layers) names.push_back(l.name);
@@ -226,7 +240,9 @@ void DistillStage::check(PipelineSketch& sketch, const SourcePos& pos,
   }
   prune_.check_model(*student, student_, diagnostics, who + "prune.");
   const bool was_quantized = sketch.models.count(student_) && sketch.models.at(student_).quantized;
-  sketch.models[student_] = {shaped.input_shape, true, quantize_enabled_ || was_quantized};
+  const bool inherits_ce = train_.loss_defaulted && sketch.models.at(teacher_).loss == "ce";
+  sketch.models[student_] = {shaped.input_shape, true, quantize_enabled_ || was_quantized,
+                             inherits_ce ? "ce" : enum_name(loss_names(), train_.loss)};
 }
 
 DistillStage::Outcome DistillStage::train_student(StageContext& context, const Graph& initial,

@@ -96,7 +96,8 @@ void PruneStage::check(PipelineSketch& sketch, const SourcePos& pos,
     Graph shaped = *graph;
     if (shaped.input_shape.empty()) shaped.input_shape = sketch.models.at(model_).input_shape;
     if (!shaped.input_shape.empty()) {
-      check_training_task(shaped, model_, sketch.data->targets, fine_tune_, true, pos,
+      check_training_task(shaped, model_, sketch.data->targets, fine_tune_,
+                          sketch.models.at(model_).loss, pos,
                           "stage 'prune': fine_tune: ", diagnostics);
     }
   }

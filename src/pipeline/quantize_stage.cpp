@@ -53,8 +53,8 @@ void QuantizeStage::check(PipelineSketch& sketch, const SourcePos& pos,
     Graph shaped = *graph;
     if (shaped.input_shape.empty()) shaped.input_shape = sketch.models.at(model_).input_shape;
     if (method_ == QuantizeMethod::kQat && !shaped.input_shape.empty()) {
-      check_training_task(shaped, model_, sketch.data->targets, fine_tune_, true, pos,
-                          who + "fine_tune: ", diagnostics);
+      check_training_task(shaped, model_, sketch.data->targets, fine_tune_,
+                          sketch.models.at(model_).loss, pos, who + "fine_tune: ", diagnostics);
     }
   }
   sketch.models.at(model_).quantized = true;

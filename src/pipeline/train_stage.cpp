@@ -44,7 +44,7 @@ void TrainStage::check(PipelineSketch& sketch, const SourcePos& pos,
       sketch.models.count(model_) ? sketch.models.at(model_).input_shape : graph->input_shape;
   if (input.empty()) input = data.input_shape;
   if (data.input_shape.empty() || input.empty()) {
-    sketch.models[model_] = {input, true, quantized};
+    sketch.models[model_] = {input, true, quantized, enum_name(loss_names(), train_.loss)};
     return;  // the data stage reported why its shape is unknown
   }
   if (input != data.input_shape) {
@@ -54,7 +54,7 @@ void TrainStage::check(PipelineSketch& sketch, const SourcePos& pos,
   }
   Graph shaped = *graph;
   shaped.input_shape = input;
-  check_training_task(shaped, model_, data.targets, train_, false, pos, who, diagnostics);
+  check_training_task(shaped, model_, data.targets, train_, "", pos, who, diagnostics);
   Shape output;
   try {
     output = shaped.output_shape();
@@ -68,7 +68,7 @@ void TrainStage::check(PipelineSketch& sketch, const SourcePos& pos,
                                std::to_string(train_.loss_weights.size()) +
                                " entries for a model with " + std::to_string(outputs) + " outputs");
   }
-  sketch.models[model_] = {input, true, quantized};
+  sketch.models[model_] = {input, true, quantized, enum_name(loss_names(), train_.loss)};
 }
 
 void TrainStage::run(StageContext& context) {

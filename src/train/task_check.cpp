@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "hlslim/data/event_store.hpp"
+#include "hlslim/graph/softmax_head.hpp"
 #include "hlslim/train/training.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/text.hpp"
@@ -29,10 +30,14 @@ const Layer* squashing_output(const Graph& graph) {
 }  // namespace
 
 void check_training_task(const Graph& shaped, const std::string& model,
-                         const std::vector<std::string>& targets, const TrainOptions& options,
-                         bool inherit_loss, const SourcePos& pos, const std::string& who,
-                         Diagnostics& diagnostics) {
-  if (inherit_loss && options.loss_defaulted) return;
+                         const std::vector<std::string>& targets, const TrainOptions& given,
+                         const std::string& trained_loss, const SourcePos& pos,
+                         const std::string& who, Diagnostics& diagnostics) {
+  if (const std::string problem = softmax_head_problem(shaped); !problem.empty()) {
+    diagnostics.error(pos, who + "model '" + model + "': " + problem);
+  }
+  TrainOptions options = given;
+  if (options.loss_defaulted && trained_loss == loss_name(Loss::kCe)) options.loss = Loss::kCe;
   const bool ce = options.loss == Loss::kCe;
   const std::string loss = loss_name(options.loss);
   Shape output;

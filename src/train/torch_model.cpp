@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "hlslim/graph/layer_types.hpp"
+#include "hlslim/graph/softmax_head.hpp"
 #include "hlslim/train/fake_quant.hpp"
 #include "hlslim/util/errors.hpp"
 
@@ -198,8 +199,7 @@ torch::Tensor GraphModuleImpl::forward(torch::Tensor x) {
 
 torch::Tensor GraphModuleImpl::forward_logits(torch::Tensor x) {
   const std::size_t n = graph_.layers.size();
-  const bool softmax_last = n > 0 && graph_.layers.back().kind == LayerKind::kSoftmax;
-  return run_layers(std::move(x), softmax_last ? n - 1 : n);
+  return run_layers(std::move(x), ends_in_softmax(graph_) ? n - 1 : n);
 }
 
 torch::Tensor GraphModuleImpl::run_layers(torch::Tensor x, std::size_t count) {

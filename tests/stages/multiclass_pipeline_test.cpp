@@ -321,6 +321,69 @@ TEST(MulticlassPipeline, TrapsArePositionedConfigErrors) {
                 two);
 }
 
+TEST(MulticlassPipeline, ASoftmaxMustBeTheLastLayerAfterTheLogits) {
+  const fs::path dir = write_dataset("mc_softmax_rules", 100);
+  const std::string p = (dir / "p.yaml").string();
+  const std::string one = "1 error found; nothing was run.\n";
+  const std::string dropout = "      - {type: dropout, name: drop, rate: 0.1}\n";
+  const std::string flatten = "      - {type: flatten, name: flat}\n";
+  // A layer after the softmax, in either order of the two last layers: the train stage is on
+  // line 22.
+  EXPECT_EQ(config_errors(dir, config(kSoftmax + dropout, "[class]", kTrain)),
+            p +
+                ":22:5: error: stage 'train': model 'tagger': softmax layer 'prob' must be the "
+                "last layer (the loss, the evaluations and the firmware end at the logits "
+                "before it), but dropout layer 'drop' follows it; end the model with the "
+                "softmax or remove it\n" +
+                one);
+  EXPECT_EQ(config_errors(dir, config(dropout + kSoftmax, "[class]", kTrain)), "");
+  EXPECT_EQ(config_errors(dir, config(kSoftmax + flatten, "[class]", kTrain)),
+            p +
+                ":22:5: error: stage 'train': model 'tagger': softmax layer 'prob' must be the "
+                "last layer (the loss, the evaluations and the firmware end at the logits "
+                "before it), but flatten layer 'flat' follows it; end the model with the "
+                "softmax or remove it\n" +
+                one);
+  EXPECT_EQ(config_errors(dir, config(flatten + kSoftmax, "[class]", kTrain)), "");
+  // A trailing softmax with no dense or convolution layer before it has no logits to end at.
+  std::string only_softmax = config(kSoftmax, "[class]", kTrain);
+  const std::string layers = only_softmax.substr(
+      only_softmax.find("      - {type: flatten}"),
+      only_softmax.find("      - {type: softmax") - only_softmax.find("      - {type: flatten}"));
+  only_softmax.replace(only_softmax.find(layers), layers.size(), "      - {type: flatten}\n");
+  EXPECT_EQ(config_errors(dir, only_softmax),
+            p +
+                ":16:5: error: stage 'train': model 'tagger': softmax layer 'prob' ends the "
+                "model with no dense or convolution layer before it to compute the logits it "
+                "reads; put one before it\n" +
+                one);
+}
+
+TEST(MulticlassPipeline, AFineTuningThatLeavesItsLossAtTheDefaultIsCheckedAsCe) {
+  const fs::path dir = write_dataset("mc_inherited_loss", 100);
+  const std::string p = (dir / "p.yaml").string();
+  const std::string one = "1 error found; nothing was run.\n";
+  // The stages after the train stage start on line 23.
+  EXPECT_EQ(config_errors(dir, config(kSoftmax, "[class]",
+                                      kTrain + "  - {stage: prune, model: tagger, sparsity: 0.5, "
+                                               "fine_tune: {monitor: pt_mae}}\n")),
+            p +
+                ":23:71: error: stage 'prune': fine_tune: monitor 'pt_mae' means nothing for a "
+                "classifier (loss 'ce'): monitor val_loss, accuracy or roc_auc\n" +
+                one);
+  EXPECT_EQ(config_errors(dir, config(kSoftmax, "[class]",
+                                      kTrain + "  - {stage: quantize, model: tagger, method: qat,\n"
+                                               "     fine_tune: {monitor: pt_mae}}\n")),
+            p +
+                ":24:27: error: stage 'quantize': fine_tune: monitor 'pt_mae' means nothing for "
+                "a classifier (loss 'ce'): monitor val_loss, accuracy or roc_auc\n" +
+                one);
+  EXPECT_EQ(config_errors(dir, config(kSoftmax, "[class]",
+                                      kTrain + "  - {stage: quantize, model: tagger, method: qat,\n"
+                                               "     fine_tune: {monitor: accuracy}}\n")),
+            "");
+}
+
 TEST(MulticlassPipeline, ALabelFileThatDisagreesWithItsColumnsFailsValidation) {
   const fs::path dir = write_dataset("mc_shape", 100);
   testing::write_text(dir / "labels.json", R"({"columns": ["class", "extra"]})");

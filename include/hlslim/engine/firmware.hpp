@@ -4,14 +4,11 @@
 // training and in the float ONNX, but the firmware ends at the logits before it: the argmax, and
 // every figure (computed from the logits), are the same, and the FPGA saves the exponential and
 // division tables. The fixed-point engine, the QONNX, the hls4ml configuration and the HLS project
-// all implement this firmware graph (docs/export.md).
+// all implement this firmware graph (docs/export.md). Which softmax that is: ends_in_softmax().
 #include "hlslim/graph/graph.hpp"
+#include "hlslim/graph/softmax_head.hpp"
 
 namespace hlslim {
-
-/// True when the last layer of `graph` is a softmax after at least one other layer: the softmax
-/// the firmware drops.
-bool ends_in_softmax(const Graph& graph);
 
 /// How many leading layers the firmware computes: all of them, less a trailing softmax.
 std::size_t firmware_layer_count(const Graph& graph);

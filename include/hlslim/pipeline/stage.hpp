@@ -28,6 +28,10 @@ struct PipelineSketch {
     /// Carries precisions: quantized by a quantize stage or a distill stage with
     /// quantize.enabled, or imported from a QONNX file.
     bool quantized = false;
+    /// The loss of the stage that trained it ("ce", "mae", ... as configs write it; "ce" for a
+    /// model imported as a classifier), which a fine-tuning with a defaulted loss inherits when
+    /// it is "ce"; "" when no stage trained it.
+    std::string loss;
   };
   /// The dataset a data stage provides.
   struct Data {

@@ -111,12 +111,15 @@ void check_selected_epoch(const TrainResult& result, const std::map<std::string,
 ///   sigmoid before 'ce', softmax or sigmoid before a regression loss);
 /// - at options.monitor_pos: a monitor that means nothing for the task (a trigger figure
 ///   without a regression of 'pt', accuracy or roc_auc without a classification loss).
-/// With `inherit_loss` (a fine-tuning, whose defaulted loss is the one the model was trained
-/// with) and a defaulted loss, nothing is checked: the task is known only at run time.
+/// - at `pos`: softmax layers that break the rules of graph/softmax_head.hpp.
+/// `trained_loss` is the loss the model was trained with by an earlier stage when this stage
+/// trains it further (a fine-tuning; a student trained on its teacher's targets: the teacher's),
+/// as enum_name(loss_names(), ...) writes it, or "": a defaulted loss is checked as 'ce' when it
+/// is 'ce', as task_options() resolves it at run time, and as the default otherwise.
 void check_training_task(const Graph& shaped, const std::string& model,
                          const std::vector<std::string>& targets, const TrainOptions& options,
-                         bool inherit_loss, const SourcePos& pos, const std::string& who,
-                         Diagnostics& diagnostics);
+                         const std::string& trained_loss, const SourcePos& pos,
+                         const std::string& who, Diagnostics& diagnostics);
 
 /// The options a training of a model with `normalization` runs with: a fine-tuning whose loss
 /// was left at its default takes 'ce' from a model trained for classes. Throws hlslim::Error
