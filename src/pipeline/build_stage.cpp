@@ -130,7 +130,7 @@ void BuildStage::check(PipelineSketch& sketch, const SourcePos& pos,
         Graph fitted = *graph;
         // Trained and quantized as far as the stages after it can tell: a model that does not
         // fit is reported here, and only here.
-        sketch.models[name] = {input, true, true};
+        sketch.models[name] = {input, true, true, ""};
         if (const std::string problem = fit_input_shape(fitted, sketch.data->input_shape);
             !problem.empty()) {
           diagnostics.error(pos, "stage 'build': model '" + name + "': " + problem);
@@ -182,7 +182,7 @@ void BuildStage::check(PipelineSketch& sketch, const SourcePos& pos,
       diagnostics.error(pos, std::string("stage 'build': ") + e.what());
       continue;
     }
-    sketch.models[name] = {input, false};
+    sketch.models[name] = {input, false, false, ""};
   }
 }
 
