@@ -9,7 +9,8 @@
 # - the QONNX model, exported without retraining, gives in the fixed-point engine (the test
 #   vectors) exactly the outputs the Quant nodes define;
 # - each export has its hls4ml hand-off, and the hls4ml configurations hold no softmax.
-# Skipped (exit 77) when PYTHON cannot import torch, onnx and numpy.
+# Fails when PYTHON cannot import torch, onnx and numpy, unless HLSLIM_ALLOW_MISSING_PYTHON_TORCH
+# is set (not 0): it is then skipped (exit 77), like the import tests (docs/testing.md).
 # Usage: import_pytorch_test.sh HLSLIM SOURCE_DIR PYTHON
 set -eu
 hlslim=$1
@@ -17,7 +18,15 @@ source_dir=$2
 example=$source_dir/examples/import_pytorch
 python=$3
 if ! "$python" -c 'import torch, onnx, numpy' >/dev/null 2>&1; then
-  echo "skipped: $python cannot import torch, onnx and numpy"
+  case "${HLSLIM_ALLOW_MISSING_PYTHON_TORCH:-0}" in
+    ''|0)
+      echo "error: $python cannot import torch, onnx and numpy: install python3-torch and" \
+        "python3-onnx (scripts/install-deps.sh --test), or set" \
+        "HLSLIM_ALLOW_MISSING_PYTHON_TORCH=1 to skip this test" >&2
+      exit 1
+      ;;
+  esac
+  echo "skipped: $python cannot import torch, onnx and numpy (HLSLIM_ALLOW_MISSING_PYTHON_TORCH)"
   exit 77
 fi
 tmp=$(mktemp -d)
@@ -59,7 +68,7 @@ EOF
 "$hlslim" run -q "$tmp/float.yaml" --output "$tmp/float" --threads 1
 
 "$python" - "$tmp" "$source_dir/tests/graph" <<'PY'
-import json, sys
+import json, re, sys
 
 import numpy as np
 import torch
@@ -81,9 +90,11 @@ test = json.load(open(run + "/01-data/split.json"))["test"]
 check(json.load(open(tmp + "/float/01-data/split.json"))["test"] == test, "the splits differ")
 
 validate = open(tmp + "/validate.txt").read()
-for name in ["fc1_Gemm", "out_Gemm", "softmax", "conv1_Conv", "bn1_BatchNormalization",
+for name in ["fc1_Gemm", "out_Gemm", "softmax_Softmax", "conv1_Conv", "bn1_BatchNormalization",
              "pool2_MaxPool", "fc1", "out"]:
-    check(name in validate, "validate does not print layer %s:\n%s" % (name, validate))
+    # A whole row of the layer table: the name, then its type and output shape.
+    check(re.search(r"^%s +\S+ +\[" % re.escape(name), validate, re.M),
+          "validate does not print layer %s:\n%s" % (name, validate))
 
 # 1. The imported graphs reproduce PyTorch's outputs on every patch.
 for model in ["mlp", "cnn"]:
