@@ -21,8 +21,8 @@ const char* const kSupported =
     "Gemm, MatMul, Add (a bias), Mul (a scale per channel), Conv, BatchNormalization, Relu, "
     "LeakyRelu, Sigmoid, Tanh, "
     "Softmax, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Flatten, Reshape, "
-    "Transpose, Squeeze, Unsqueeze, Pad (of nothing), Identity, Dropout, Constant, Shape, and "
-    "QONNX Quant";
+    "Transpose, Squeeze, Unsqueeze, Pad (of width 0), Identity, Dropout, Constant, Shape, "
+    "Gather, Concat and Cast (on constants), and QONNX Quant";
 
 const char* const kChannelsLastDomain = "qonnx.custom_op.channels_last";
 

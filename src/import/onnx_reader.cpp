@@ -103,6 +103,10 @@ std::string join_ints(const std::vector<std::int64_t>& values) {
 }
 
 std::string node_label(const onnx::NodeProto& node) {
+  if (node.name().empty()) {
+    const std::string output = node.output_size() ? node.output(0) : std::string();
+    return "the unnamed " + node.op_type() + " node writing '" + output + "'";
+  }
   return "node '" + node.name() + "' (" + node.op_type() + ")";
 }
 

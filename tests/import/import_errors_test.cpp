@@ -41,8 +41,8 @@ const char* const kSupported =
     "Gemm, MatMul, Add (a bias), Mul (a scale per channel), Conv, BatchNormalization, Relu, "
     "LeakyRelu, Sigmoid, Tanh, "
     "Softmax, MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, Flatten, Reshape, "
-    "Transpose, Squeeze, Unsqueeze, Pad (of nothing), Identity, Dropout, Constant, Shape, and "
-    "QONNX Quant";
+    "Transpose, Squeeze, Unsqueeze, Pad (of width 0), Identity, Dropout, Constant, Shape, "
+    "Gather, Concat and Cast (on constants), and QONNX Quant";
 
 TEST(ImportErrors, UnsupportedOperatorNamesNodeAndOperator) {
   HLSLIM_NEED_MODELS();
@@ -51,6 +51,12 @@ TEST(ImportErrors, UnsupportedOperatorNamesNodeAndOperator) {
                                     ": node 'gelu_erf' (Erf) is not supported; supported "
                                     "operators: " +
                                     kSupported);
+  // A node without a name is named by the value it writes.
+  const auto unnamed = models_dir() / "unsupported_unnamed.onnx";
+  EXPECT_EQ(import_error(unnamed), unnamed.string() +
+                                       ": the unnamed Erf node writing 'y' is not supported; "
+                                       "supported operators: " +
+                                       kSupported);
 }
 
 TEST(ImportErrors, QuantScaleThatIsNoPowerOfTwo) {

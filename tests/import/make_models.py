@@ -250,6 +250,11 @@ write_graph("unsupported", [
     helper.make_node("MatMul", ["x", "w"], ["m"], name="fc"),
     helper.make_node("Erf", ["m"], ["y"], name="gelu_erf"),
 ], [4], [2], [tensor("w", weights(4, 2))])
+# The same without node names (some exporters write none).
+write_graph("unsupported_unnamed", [
+    helper.make_node("MatMul", ["x", "w"], ["m"]),
+    helper.make_node("Erf", ["m"], ["y"]),
+], [4], [2], [tensor("w", weights(4, 2))])
 
 # The same QONNX MLP twice: once as above, once with its first weight stored [out, in],
 # quantized and transposed, and its bias stored [1, 6], quantized and reshaped.
