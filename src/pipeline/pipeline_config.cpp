@@ -138,8 +138,8 @@ std::optional<Graph> parse_import(const ConfigSource& source, const YAML::Node& 
   } catch (const std::exception& e) {
     // A defect the importer did not name (a malformed file it failed to check): still an
     // error of this file, reported where the config names it.
-    diagnostics.error(from_pos,
-                      "model '" + name + "': cannot import " + import.from + ": " + e.what());
+    diagnostics.error(
+        from_pos, "model '" + name + "': cannot import: " + import.path.string() + ": " + e.what());
     return std::nullopt;
   }
   if (const std::string problem = fit_input_shape(graph, import.input, "'input' is");
