@@ -1,6 +1,8 @@
 #include "hlslim/graph/graph.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 
 #include "hlslim/graph/layer_types.hpp"
 #include "hlslim/util/errors.hpp"
@@ -103,19 +105,23 @@ LayerSummary Graph::totals() const {
 }
 
 std::string Graph::summary_table() const {
-  std::string out;
-  char line[160];
-  std::snprintf(line, sizeof(line), "%-18s %-16s %-16s %10s %10s %10s\n", "layer", "type", "output",
-                "params", "nonzero", "MACs");
-  out += line;
   auto rows = summary();
   rows.push_back(totals());
+  // The name column fits the longest name (imported layers carry their ONNX node names, e.g.
+  // bn1_BatchNormalization), at least 18 characters.
+  int name_width = 18;
+  for (const auto& row : rows) name_width = std::max(name_width, static_cast<int>(row.name.size()));
+  std::string out;
+  std::vector<char> line(static_cast<std::size_t>(name_width) + 128);
+  std::snprintf(line.data(), line.size(), "%-*s %-16s %-16s %10s %10s %10s\n", name_width, "layer",
+                "type", "output", "params", "nonzero", "MACs");
+  out += line.data();
   for (const auto& row : rows) {
-    std::snprintf(line, sizeof(line), "%-18s %-16s %-16s %10lld %10lld %10lld\n", row.name.c_str(),
-                  row.type.c_str(), shape_str(row.output_shape).c_str(),
+    std::snprintf(line.data(), line.size(), "%-*s %-16s %-16s %10lld %10lld %10lld\n", name_width,
+                  row.name.c_str(), row.type.c_str(), shape_str(row.output_shape).c_str(),
                   static_cast<long long>(row.parameters),
                   static_cast<long long>(row.nonzero_parameters), static_cast<long long>(row.macs));
-    out += line;
+    out += line.data();
   }
   return out;
 }

@@ -49,6 +49,18 @@ TEST(Graph, ShapesParametersAndMacsByHand) {
   EXPECT_FALSE(g.has_weights());
 }
 
+TEST(Graph, TheSummaryTableFitsTheLongestLayerName) {
+  Graph g = conv_net();
+  EXPECT_EQ(g.summary_table().substr(0, 19), "layer              ");  // 18 characters and a space
+  g.layers[1].name = "bn1_BatchNormalization_long_name";  // 32 characters, as imports name layers
+  const std::string table = g.summary_table();
+  EXPECT_EQ(table.substr(0, 33), "layer" + std::string(27, ' ') + " ");
+  EXPECT_NE(table.find("\nbn1_BatchNormalization_long_name relu             [4, 7, 12]"),
+            std::string::npos)
+      << table;
+  EXPECT_NE(table.find("\nfc" + std::string(30, ' ') + " dense"), std::string::npos) << table;
+}
+
 TEST(Graph, SamePaddingStridesAndPools) {
   Layer conv = make_layer(LayerKind::kConv1d, "c");
   conv.params.filters = 3;
