@@ -11,6 +11,9 @@
 namespace hlslim {
 namespace {
 
+using import_test::Output;
+using import_test::run_cli;
+
 using import_test::models_dir;
 
 std::string import_error(const std::filesystem::path& path) {
@@ -20,21 +23,6 @@ std::string import_error(const std::filesystem::path& path) {
     return e.what();
   }
   return "no error";
-}
-
-struct Output {
-  int exit_code;
-  std::string text;
-};
-
-Output run_cli(const std::string& arguments) {
-  const std::string command = std::string(HLSLIM_BINARY) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string text;
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof(buffer), pipe)) text.append(buffer, n);
-  const int status = pclose(pipe);
-  return {WEXITSTATUS(status), text};
 }
 
 const char* const kSupported =

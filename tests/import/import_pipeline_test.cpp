@@ -18,23 +18,11 @@
 namespace hlslim {
 namespace {
 
+using import_test::Output;
+using import_test::run_cli;
+
 namespace fs = std::filesystem;
 using import_test::models_dir;
-
-struct Output {
-  int exit_code;
-  std::string text;
-};
-
-Output run_cli(const std::string& arguments) {
-  const std::string command = std::string(HLSLIM_BINARY) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string text;
-  char buffer[4096];
-  while (std::size_t n = std::fread(buffer, 1, sizeof(buffer), pipe)) text.append(buffer, n);
-  const int status = pclose(pipe);
-  return {WEXITSTATUS(status), text};
-}
 
 // A tabular data set of `features` columns and `targets` regression targets: [N, features]
 // rows, which the data stage reads as [1, 1, features].

@@ -1,11 +1,14 @@
 #pragma once
 
-// What the import tests share: the models make_models.py writes (once per test process, into
-// the build tree), NumPy arrays, and comparisons that name the first mismatch.
+// What the import tests share: the models make_models.py writes (once, by the import.make_models
+// CTest fixture, else once per test process, into the build tree), NumPy arrays, comparisons
+// that name the first mismatch, and runs of the hlslim binary.
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -83,6 +86,24 @@ inline std::string read_text(const fs::path& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+/// What the hlslim binary printed (stdout and stderr) and its exit code.
+struct Output {
+  int exit_code;
+  std::string text;
+};
+
+/// Runs the hlslim binary under test with `arguments`.
+inline Output run_cli(const std::string& arguments) {
+  const std::string command = std::string(HLSLIM_BINARY) + " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return {-1, "cannot run " + command};
+  std::string text;
+  char buffer[4096];
+  while (std::size_t n = std::fread(buffer, 1, sizeof(buffer), pipe)) text.append(buffer, n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
 }
 
 }  // namespace hlslim::import_test
