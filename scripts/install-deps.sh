@@ -12,11 +12,13 @@ packages=(
   libssl-dev libgtest-dev libeigen3-dev
 )
 if [[ "${1:-}" == "--test" ]]; then
-  # python3-torch, systemc, onnxruntime (via npm): independent references for numbers and files;
+  # python3-torch, python3-onnx, systemc, onnxruntime (via npm): independent references for
+  # numbers and files (python3-torch and python3-onnx write and check the models the import
+  # tests and examples/import_pytorch read);
   # chromium renders the HTML report; slurm-wlm + munge run a one-node cluster for the sweep test;
   # clang-format checks that the sources follow .clang-format; clang and its libFuzzer runtime
   # build the fuzzers (scripts/fuzz.sh).
-  packages+=(python3-torch python3-numpy libsystemc-dev nodejs chromium slurm-wlm munge
+  packages+=(python3-torch python3-onnx python3-numpy libsystemc-dev nodejs chromium slurm-wlm munge
              clang-format clang libclang-rt-dev)
   # Debian ships npm as its own package; NodeSource's nodejs package includes it (and conflicts
   # with Debian's npm), so ask for the package only when there is no npm command.
