@@ -238,6 +238,14 @@ int integer_bits_for(const FixedType& base, double lo, double hi) {
   return kMaxIntegerBitsMagnitude;
 }
 
+int activation_width_for(const PrecisionRequest& request) {
+  const auto it = request.defaults.find("weight");
+  if (it == request.defaults.end() || it->second.kind == PrecisionSpec::Kind::kAuto) {
+    return auto_base("weight").width;
+  }
+  return it->second.type.width;
+}
+
 ModelPrecision resolve_precision(const Graph& graph, const PrecisionRequest& request,
                                  const ValueRanges& ranges) {
   const auto shapes = graph.shapes();
@@ -252,9 +260,13 @@ ModelPrecision resolve_precision(const Graph& graph, const PrecisionRequest& req
 
   // A spec with data-driven parts made concrete for the value range [lo, hi].
   const auto fit = [&](const PrecisionSpec& spec, const std::string& role,
-                       std::pair<double, double> range, bool from_data, const std::string& where) {
+                       std::pair<double, double> range, bool from_data, const std::string& where,
+                       bool activation = false) {
     if (spec.kind == PrecisionSpec::Kind::kFixed) return spec.type;
     FixedType base = spec.kind == PrecisionSpec::Kind::kAuto ? auto_base(role) : spec.type;
+    if (spec.kind == PrecisionSpec::Kind::kAuto && activation && request.activation_width) {
+      base.width = *request.activation_width;
+    }
     if (spec.kind == PrecisionSpec::Kind::kAuto && (role == "input" || role == "result")) {
       base.is_signed = range.first < 0;
     }
@@ -306,8 +318,9 @@ ModelPrecision resolve_precision(const Graph& graph, const PrecisionRequest& req
                                   lp.weight, where + ", accum");
     }
     if (has("result")) {
+      const bool activation = layer.kind == LayerKind::kRelu || layer.kind == LayerKind::kLeakyRelu;
       lp.result = fit(request.spec_for(layer, "result"), "result", ranges.layers[i], true,
-                      where + ", result");
+                      where + ", result", activation);
       value = *lp.result;
     }
   }

@@ -125,6 +125,7 @@ void DistillStage::configure(const OptionValues& values, Diagnostics& diagnostic
   const std::string who = "stage 'distill': ";
   train_.configure(values, diagnostics);
   quantize_.configure(values.group("quantize"), diagnostics, who + "quantize.");
+  quantize_.set_quantization_aware(quantize_enabled_);
   prune_.configure(values.group("prune"), diagnostics, who + "prune.");
   if (quantize_enabled_ && float_epochs_ >= train_.epochs) {
     diagnostics.error(values.group("quantize").pos("float_epochs"),

@@ -33,6 +33,7 @@ void QuantizeStage::declare(OptionTable& t) {
 void QuantizeStage::configure(const OptionValues& values, Diagnostics& diagnostics) {
   fine_tune_.configure(values.group("fine_tune"), diagnostics);
   quantize_.configure(values, diagnostics, "stage 'quantize': ");
+  quantize_.set_quantization_aware(method_ == QuantizeMethod::kQat);
 }
 
 void QuantizeStage::check(PipelineSketch& sketch, const SourcePos& pos,

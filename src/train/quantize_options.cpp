@@ -54,7 +54,11 @@ void QuantizeOptions::declare(OptionTable& t) {
   precision.add_string("accum", default_text_["accum"], "auto",
                        "Accumulators of dense, convolution and average-pool layers; `auto` is "
                        "wide enough that no sum rounds or overflows.");
-  precision.add_string("result", default_text_["result"], "auto", "Every layer's output.");
+  precision.add_string("result", default_text_["result"], "auto",
+                       "Every layer's output. `auto`: 16 bits, except under quantization-aware "
+                       "training (quantize method qat, distill quantize.enabled), where the "
+                       "outputs of relu and leaky_relu layers are as wide as the weights "
+                       "(docs/quantization.md).");
   t.add_yaml("layers", layers_,
              "Precisions by layer name or type (name wins over type, type over `precision`): "
              "{out: {result: 'fixed<16,6>'}, relu: {result: 'ufixed<8,3>'}}.");
@@ -123,6 +127,11 @@ void QuantizeOptions::configure(const OptionValues& values, Diagnostics& diagnos
       request_.layers[key][role] = *parsed.spec;
     }
   }
+}
+
+void QuantizeOptions::set_quantization_aware(bool quantization_aware) {
+  request_.activation_width =
+      quantization_aware ? std::optional<int>(activation_width_for(request_)) : std::nullopt;
 }
 
 void QuantizeOptions::check_model(const Graph& graph, const std::string& model,

@@ -114,6 +114,36 @@ TEST(ResolvePrecision, AutoCalibratesResultsAndSizesAccumulatorsForEverySum) {
   EXPECT_EQ(acc.overflow, OverflowMode::kWrap);
 }
 
+TEST(ResolvePrecision, QuantizationAwareActivationsAreAsWideAsTheWeights) {
+  PrecisionRequest request;
+  request.defaults["weight"] = spec("fixed<4,auto,RND_CONV,SAT>");
+  EXPECT_EQ(activation_width_for(request), 4);
+  request.activation_width = activation_width_for(request);
+  Graph graph = small_model();
+  graph.layers.insert(graph.layers.begin() + 2, make_layer(LayerKind::kLeakyRelu, "leaky"));
+  graph.layers[2].params.alpha = 0.25;
+  ValueRanges ranges;
+  ranges.input = {0.0, 1.0};
+  ranges.layers = {{-3.0, 1.5}, {0.0, 1.5}, {-0.3, 1.5}, {-0.2, 5.0}};
+  const ModelPrecision p = resolve_precision(graph, request, ranges);
+  // Activations: 4 bits, unsigned after the ReLU, signed after the leaky ReLU ([-0.33, 1.65]).
+  EXPECT_EQ(*p.layers[1].result, type("ufixed<4,1,RND_CONV,SAT>"));
+  EXPECT_EQ(*p.layers[2].result, type("fixed<4,2,RND_CONV,SAT>"));
+  // The dense layers' outputs and the input keep 16 bits.
+  EXPECT_EQ(*p.layers[0].result, type("fixed<16,3,RND_CONV,SAT>"));
+  EXPECT_EQ(*p.layers[3].result, type("fixed<16,4,RND_CONV,SAT>"));
+  EXPECT_EQ(p.input, type("ufixed<16,1,RND_CONV,SAT>"));
+  // What a config writes wins: by type and by name.
+  request.layers["relu"]["result"] = spec("ufixed<16,auto>");
+  request.layers["leaky"]["result"] = spec("fixed<6,auto,RND_CONV,SAT>");
+  const ModelPrecision q = resolve_precision(graph, request, ranges);
+  EXPECT_EQ(q.layers[1].result->width, 16);
+  EXPECT_EQ(*q.layers[2].result, type("fixed<6,2,RND_CONV,SAT>"));
+  // `auto` weights are 8 bits, and so are the activations then.
+  request.defaults["weight"] = spec("auto");
+  EXPECT_EQ(activation_width_for(request), 8);
+}
+
 TEST(ResolvePrecision, AccumulatorsThatWouldNeedMoreThan64BitsKeepTheirIntegerBits) {
   PrecisionRequest request;
   request.defaults["input"] = spec("fixed<40,10>");

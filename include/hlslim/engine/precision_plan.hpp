@@ -38,6 +38,10 @@ struct PrecisionRequest {
   std::map<std::string, std::map<std::string, PrecisionSpec>>
       layers;           ///< name/type -> role -> spec
   double margin = 0.1;  ///< calibrated ranges are widened by this fraction before fitting
+  /// Width of the `auto` results of activation layers (relu, leaky_relu) when set; unset, they
+  /// are 16 bits like every `auto` result. Quantization-aware training sets it to the weights'
+  /// width (activation_width_for()).
+  std::optional<int> activation_width;
 
   /// The spec for a layer's role.
   PrecisionSpec spec_for(const Layer& layer, const std::string& role) const;
@@ -49,6 +53,11 @@ struct ValueRanges {
   std::pair<double, double> input{0.0, 0.0};
   std::vector<std::pair<double, double>> layers;
 };
+
+/// The `auto` activation width of quantization-aware training: the width of the weight spec
+/// (8 when the weights are `auto` too), as QKeras and HGQ users expect activations as narrow
+/// as the weights.
+int activation_width_for(const PrecisionRequest& request);
 
 /// The smallest number of integer bits for which a type of `base`'s width and signedness holds
 /// [lo, hi]; a zero range gives the fewest bits that still hold 0.

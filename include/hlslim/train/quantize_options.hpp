@@ -30,6 +30,10 @@ class QuantizeOptions {
   void check_model(const Graph& architecture, const std::string& model, const SourcePos& pos,
                    Diagnostics& diagnostics, const std::string& who) const;
 
+  /// Quantization-aware training: `auto` results of activation layers become as wide as the
+  /// weights (PrecisionRequest::activation_width). Call after configure().
+  void set_quantization_aware(bool quantization_aware);
+
   const PrecisionRequest& request() const { return request_; }
   bool fold_batch_norm() const { return fold_batch_norm_; }
 
