@@ -150,7 +150,65 @@ void convert_path(const Context& c, Schedule& s, int from_fraction, const FixedT
   }
 }
 
+// An adder graph per output position (docs/estimates.md, "Adder graphs"): each adder as wide
+// as its result less the low bits that pass through, one more per output that adds a nonzero
+// bias or negates its sum (the accumulator's width); the critical path is the slowest chain
+// of adders to an output.
+void linear_adder_graph(const Context& c, const HlsLayer& l, Schedule& s, LayerEstimate& e) {
+  const FixedType& acc = *l.precision.accum;
+  const hls_detail::AdderGraph& g = l.graph;
+  const auto inputs = static_cast<std::size_t>(g.inputs);
+  const std::int64_t positions = std::max<std::int64_t>(1, l.geometry.out_plane());
+  std::int64_t graph_lut = 0;
+  std::vector<double> arrival(g.lo.size(), 0.0);
+  std::vector<int> from(g.lo.size(), -1);  // the later operand: the critical path back
+  for (std::size_t k = 0; k < g.adders.size(); ++k) {
+    const hls_detail::AdderGraph::Adder& a = g.adders[k];
+    const int width = g.adder_width(k);
+    graph_lut += width;
+    const double ta = arrival[static_cast<std::size_t>(a.a)];
+    const double tb = arrival[static_cast<std::size_t>(a.b)];
+    arrival[inputs + k] = std::max(ta, tb) + c.add_ns(width);
+    from[inputs + k] = ta >= tb ? a.a : a.b;
+  }
+  std::int64_t finals = 0;
+  std::int64_t depth = 0;
+  double slowest = -1;
+  int critical = -1;
+  bool critical_final = false;
+  for (std::size_t o = 0; o < g.outputs.size(); ++o) {
+    const hls_detail::AdderGraph::Output& out = g.outputs[o];
+    if (out.signal < 0) continue;
+    const bool final_add = (l.has_bias && l.biases[o] != 0) || out.negative;
+    finals += final_add ? 1 : 0;
+    const auto id = static_cast<std::size_t>(out.signal);
+    depth = std::max<std::int64_t>(depth, g.depth[id] + (final_add ? 1 : 0));
+    const double t = arrival[id] + (final_add ? c.add_ns(acc.width) : 0.0);
+    if (t > slowest) {
+      slowest = t;
+      critical = out.signal;
+      critical_final = final_add;
+    }
+  }
+  e.multiplication = "adder_graph";
+  e.adders = positions * (static_cast<std::int64_t>(g.adders.size()) + finals);
+  e.adder_lut = positions * (graph_lut + finals * acc.width);
+  e.adder_depth = depth;
+  e.lut += e.adder_lut;
+  std::vector<int> path;
+  for (int signal = critical; signal >= g.inputs; signal = from[static_cast<std::size_t>(signal)])
+    path.push_back(signal);
+  for (auto it = path.rbegin(); it != path.rend(); ++it)
+    s.chain(c.add_ns(g.adder_width(static_cast<std::size_t>(*it - g.inputs))));
+  if (critical_final) s.chain(c.add_ns(acc.width));
+  convert_path(c, s, acc.fraction_bits(), l.out_type, &e, l.out_size);
+}
+
 void linear(const Context& c, const HlsLayer& l, Schedule& s, LayerEstimate& e) {
+  if (l.adder_graph) {
+    linear_adder_graph(c, l, s, e);
+    return;
+  }
   const FixedType& w = *l.precision.weight;
   const FixedType& acc = *l.precision.accum;
   const FixedType& x = l.in_type;
@@ -395,9 +453,21 @@ ModelEstimate estimate_resources(const Graph& graph, const HlsProjectOptions& op
     m.design = "hlslim io_stream";
     return m;
   }
-  ModelEstimate m = estimate_detail::estimate_unrolled(
-      graph, hls_detail::build_hls_model(graph, options), options, constants, true);
+  const hls_detail::HlsModel model = hls_detail::build_hls_model(graph, options);
+  ModelEstimate m = estimate_detail::estimate_unrolled(graph, model, options, constants, true);
   m.design = "hlslim io_parallel";
+  m.multiplication = options.multiplication;
+  if (options.multiplication == "adder_graph") {
+    for (const HlsLayer& l : model.layers) {
+      if (!l.adder_graph_note.empty()) m.notes.push_back(l.adder_graph_note);
+    }
+    HlsProjectOptions csd = options;
+    csd.multiplication = "csd";
+    const ModelEstimate other = estimate_detail::estimate_unrolled(
+        graph, hls_detail::build_hls_model(graph, csd), csd, constants, true);
+    m.csd_lut = other.lut;
+    m.csd_latency_cycles = other.latency_cycles;
+  }
   return m;
 }
 

@@ -92,6 +92,7 @@ ModelEstimate estimate_hls4ml(const Graph& graph, const HlsProjectOptions& optio
   }
   HlsProjectOptions unrolled = options;
   unrolled.io_type = "io_parallel";
+  unrolled.multiplication = "csd";  // hls4ml builds its own products
   const hls_detail::HlsModel model = hls_detail::build_hls_model(graph, unrolled);
   ModelEstimate m = estimate_detail::estimate_unrolled(graph, model, unrolled, constants, false);
   m.design = stream ? "hls4ml io_stream" : "hls4ml io_parallel";

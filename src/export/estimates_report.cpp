@@ -60,27 +60,34 @@ std::string big(double v) {
 }
 
 nlohmann::json layer_json(const LayerEstimate& e) {
-  return {{"name", e.name},
-          {"type", e.type},
-          {"reuse_factor", e.reuse_factor},
-          {"multiplies", e.multiplies},
-          {"nonzero_weights", e.nonzero_weights},
-          {"weights", e.weights},
-          {"weight_bits", e.weight_bits},
-          {"input_bits", e.input_bits},
-          {"multipliers", e.multipliers},
-          {"shift_multiplies", e.shift_multiplies},
-          {"dsp_multipliers", e.dsp_multipliers},
-          {"lut_multipliers", e.lut_multipliers},
-          {"dsp", e.dsp},
-          {"lut", e.lut},
-          {"ff", e.ff},
-          {"bram_18k", e.bram_18k},
-          {"bops", e.bops},
-          {"latency_cycles", e.latency_cycles},
-          {"path_ns", e.path_ns},
-          {"parallelization_factor", e.parallelization_factor},
-          {"initiation_interval", e.initiation_interval}};
+  nlohmann::json j = {{"name", e.name},
+                      {"type", e.type},
+                      {"reuse_factor", e.reuse_factor},
+                      {"multiplies", e.multiplies},
+                      {"nonzero_weights", e.nonzero_weights},
+                      {"weights", e.weights},
+                      {"weight_bits", e.weight_bits},
+                      {"input_bits", e.input_bits},
+                      {"multipliers", e.multipliers},
+                      {"shift_multiplies", e.shift_multiplies},
+                      {"dsp_multipliers", e.dsp_multipliers},
+                      {"lut_multipliers", e.lut_multipliers},
+                      {"dsp", e.dsp},
+                      {"lut", e.lut},
+                      {"ff", e.ff},
+                      {"bram_18k", e.bram_18k},
+                      {"bops", e.bops},
+                      {"latency_cycles", e.latency_cycles},
+                      {"path_ns", e.path_ns},
+                      {"parallelization_factor", e.parallelization_factor},
+                      {"initiation_interval", e.initiation_interval}};
+  if (!e.multiplication.empty()) {
+    j["multiplication"] = e.multiplication;
+    j["adders"] = e.adders;
+    j["adder_lut"] = e.adder_lut;
+    j["adder_depth"] = e.adder_depth;
+  }
+  return j;
 }
 
 }  // namespace
@@ -151,6 +158,14 @@ nlohmann::json ModelEstimate::to_json() const {
         {"latency_cycles", latency_cycles},
         {"latency_ns", latency_ns},
         {"initiation_interval", initiation_interval}}}};
+  if (multiplication == "adder_graph") {
+    j["multiplication"] = {{"method", multiplication},
+                           {"lut", lut},
+                           {"lut_csd", csd_lut},
+                           {"lut_saving", csd_lut - lut},
+                           {"latency_cycles", latency_cycles},
+                           {"latency_cycles_csd", csd_latency_cycles}};
+  }
   if (device.dsp > 0) {
     j["device"] = {
         {"dsp", device.dsp}, {"lut", device.lut}, {"ff", device.ff}, {"bram_18k", device.bram_18k}};
@@ -202,6 +217,17 @@ std::string ModelEstimate::table() const {
          " %, BRAM " + fixed(100.0 * bram_18k / device.bram_18k, 2) + " %";
   }
   s += "\n";
+  for (const LayerEstimate& e : layers) {
+    if (e.multiplication.empty()) continue;
+    s += "adder graph " + e.name + ": " + std::to_string(e.adders) + " adders, " +
+         std::to_string(e.adder_lut) + " LUT, depth " + std::to_string(e.adder_depth) + "\n";
+  }
+  if (multiplication == "adder_graph") {
+    s += "multiplication adder_graph: " + std::to_string(lut) + " LUT, " +
+         std::to_string(latency_cycles) + " cycles; with csd products " + std::to_string(csd_lut) +
+         " LUT, " + std::to_string(csd_latency_cycles) + " cycles (saving " +
+         std::to_string(csd_lut - lut) + " LUT)\n";
+  }
   for (const std::string& note : notes) s += "note: " + note + "\n";
   return s;
 }

@@ -80,6 +80,14 @@ std::vector<std::string> hls_project_option_problems(const HlsProjectOptions& op
     problems.push_back("io_type '" + options.io_type +
                        "' is not supported by the HLS writer: use io_parallel or io_stream");
   }
+  if (options.multiplication != "csd" && options.multiplication != "adder_graph") {
+    problems.push_back("multiplication '" + options.multiplication +
+                       "' is not supported by the HLS writer: use csd or adder_graph");
+  } else if (options.multiplication == "adder_graph" && options.io_type == "io_stream") {
+    problems.push_back(
+        "multiplication 'adder_graph' needs io_type io_parallel: the io_stream kernels compute "
+        "one window at a time with csd products");
+  }
   return problems;
 }
 

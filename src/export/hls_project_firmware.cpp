@@ -125,7 +125,10 @@ std::string weights_header(const HlsModel& model, const HlsLayer& l) {
                                                      : std::string("[filters, channels, kernel]")) +
                         ", row-major.");
   s += summary(l.layer->tensors.at("weight").shape, l.weights, type);
-  if (l.reuse_factor == 1) {
+  if (l.adder_graph) {
+    s += "// Adder graph: the weights are the shifts and additions of " + l.cname +
+         "_graph() in the\n// top source; these arrays are for the reader only.\n";
+  } else if (l.reuse_factor == 1) {
     s += "// Fully unrolled (reuse factor 1): only the nonzero weights are stored, with their\n"
          "// flat index in the weight tensor; zero weights have no product in the design.\n";
   } else {
@@ -174,7 +177,7 @@ std::string parameters_header(const HlsModel& model, const HlsProjectOptions& op
       s += "static const " + l.cname + "_weight_t " + l.cname +
            "_alpha = " + c_value(l.alpha, *l.precision.weight) + ";\n";
     }
-    if (!l.is_linear() || l.reuse_factor != 1 || l.products.empty()) continue;
+    if (!l.is_linear() || l.reuse_factor != 1 || l.products.empty() || l.adder_graph) continue;
     s += "\n" + c_comment(l.cname + ": the " + str(static_cast<std::int64_t>(l.products.size())) +
                           " products of nonzero weights, in the engine's order (by output, then "
                           "weight order): acc[" +

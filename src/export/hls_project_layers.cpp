@@ -291,6 +291,7 @@ std::string layer_function(const HlsModel&, const HlsLayer& l) {
   if (l.passthrough) return "";
   switch (layer_traits(l.kind).category) {
     case LayerCategory::kLinear:
+      if (l.adder_graph) return adder_graph_functions(l);
       return l.reuse_factor == 1 ? linear_unrolled(l) : linear_shared(l);
     case LayerCategory::kPool:
       return pool(l);
@@ -316,8 +317,9 @@ std::string layer_call(const HlsModel&, const HlsLayer& l) {
     s += "#pragma HLS ARRAY_PARTITION variable=" + l.out_array + " complete dim=0\n";
   }
   std::string args = l.in_array + ", " + l.out_array;
-  const bool weights = l.is_linear() ? !(l.reuse_factor == 1 && l.nonzero_raws.empty())
-                                     : l.kind == LayerKind::kBatchNorm;
+  const bool weights = l.is_linear()
+                           ? !(l.reuse_factor == 1 && l.nonzero_raws.empty()) && !l.adder_graph
+                           : l.kind == LayerKind::kBatchNorm;
   if (weights) args += ", " + l.cname + "_w";
   if (l.has_bias || l.kind == LayerKind::kBatchNorm) args += ", " + l.cname + "_b";
   return s + "  " + l.cname + "(" + args + ");\n";

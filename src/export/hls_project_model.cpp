@@ -50,10 +50,10 @@ namespace {
 
 // What the generator appends to a layer's C name: "" is the layer's function. Macros and
 // include guards use the upper-case forms, so uniqueness ignores case.
-constexpr const char* kSuffixes[] = {"",          "_out",      "_w",       "_b",
-                                     "_w_index",  "_prod_out", "_prod_in", "_prod_w",
-                                     "_weight_t", "_bias_t",   "_accum_t", "_result_t",
-                                     "_div_t",    "_alpha",    "_stream",  "_stream_t"};
+constexpr const char* kSuffixes[] = {"",          "_out",      "_w",      "_b",        "_w_index",
+                                     "_prod_out", "_prod_in",  "_prod_w", "_weight_t", "_bias_t",
+                                     "_accum_t",  "_result_t", "_div_t",  "_alpha",    "_stream",
+                                     "_stream_t", "_graph"};
 
 std::string lower(const std::string& text) {
   std::string out = text;
@@ -196,6 +196,79 @@ void fill_batch_norm(HlsLayer& l, const std::string& context) {
   l.plane = gamma.empty() ? 1 : l.in_size / static_cast<std::int64_t>(gamma.size());
 }
 
+// Why the engine's sum in `l`'s accumulator could differ from the exact sum (empty when it
+// cannot): a product or the bias with more fraction bits than the accumulator, or a saturating
+// accumulator that a partial sum could leave (a wrapping one gives the exact sum modulo its
+// range in any order).
+std::string inexact_accumulator(const HlsLayer& l) {
+  const FixedType& acc = *l.precision.accum;
+  const int product_fraction = l.precision.weight->fraction_bits() + l.in_type.fraction_bits();
+  const std::string what = "its accumulator " + acc.to_string();
+  if (acc.fraction_bits() < product_fraction) {
+    return what + " rounds the products (" + std::to_string(product_fraction) + " fraction bits)";
+  }
+  if (l.has_bias && acc.fraction_bits() < l.precision.bias->fraction_bits()) {
+    return what + " rounds the bias";
+  }
+  if (acc.overflow == OverflowMode::kWrap) return "";
+  const std::int64_t cols = l.geometry.channels * l.geometry.kernel_size();
+  const __int128 x_lo = l.in_type.raw_min(), x_hi = l.in_type.raw_max();
+  const int up = acc.fraction_bits() - product_fraction;
+  for (std::int64_t f = 0; f < l.geometry.filters; ++f) {
+    __int128 lo = 0, hi = 0;
+    for (std::int64_t i = 0; i < cols; ++i) {
+      const __int128 w = l.weights[static_cast<std::size_t>(f * cols + i)];
+      lo += std::min({w * x_lo, w * x_hi, __int128{0}});
+      hi += std::max({w * x_lo, w * x_hi, __int128{0}});
+    }
+    lo *= static_cast<__int128>(1) << up;
+    hi *= static_cast<__int128>(1) << up;
+    if (l.has_bias) {
+      const __int128 b =
+          static_cast<__int128>(l.biases[static_cast<std::size_t>(f)]) *
+          (static_cast<__int128>(1) << (acc.fraction_bits() - l.precision.bias->fraction_bits()));
+      lo += b;
+      hi += b;
+    }
+    if (lo < acc.raw_min() || hi > acc.raw_max()) {
+      return what + " could saturate within the sum of output " + std::to_string(f);
+    }
+  }
+  return "";
+}
+
+// multiplication "adder_graph": the graph of a fully unrolled layer with an exact
+// accumulator; a note for any other.
+void plan_adder_graph(HlsLayer& l) {
+  const std::string who = "layer '" + l.layer->name + "': ";
+  if (l.reuse_factor != 1) {
+    l.adder_graph_note = who + "reuse factor " + std::to_string(l.reuse_factor) +
+                         ": csd products on shared multipliers (an adder graph needs reuse "
+                         "factor 1)";
+    return;
+  }
+  const std::string inexact = inexact_accumulator(l);
+  if (!inexact.empty()) {
+    l.adder_graph_note = who + inexact +
+                         ", so the order of the sum matters: csd products in the engine's order "
+                         "instead of an adder graph";
+    return;
+  }
+  const Geometry& g = l.geometry;
+  l.graph = build_adder_graph(l.weights, static_cast<int>(g.filters),
+                              static_cast<int>(g.channels * g.kernel_size()), l.in_type.raw_min(),
+                              l.in_type.raw_max());
+  for (const AdderGraph::Adder& a : l.graph.adders) {
+    if (a.shift > 30) {
+      l.adder_graph_note = who + "a shift of " + std::to_string(a.shift) +
+                           " bits within its adder graph: csd products instead";
+      l.graph = AdderGraph();
+      return;
+    }
+  }
+  l.adder_graph = true;
+}
+
 }  // namespace
 
 bool HlsLayer::is_average_pool() const {
@@ -257,6 +330,7 @@ HlsModel build_hls_model(const Graph& graph, const HlsProjectOptions& options) {
     l.reuse_factor = layer_reuse_factor(graph, *l.layer, options);
     if (l.is_linear() || l.is_pool()) l.geometry = make_geometry(l);
     if (l.is_linear()) fill_linear(l, context);
+    if (l.is_linear() && options.multiplication == "adder_graph") plan_adder_graph(l);
     if (l.kind == LayerKind::kBatchNorm) fill_batch_norm(l, context);
     if (l.kind == LayerKind::kLeakyRelu) {
       check_width(context, "weight", *l.precision.weight);

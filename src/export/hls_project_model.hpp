@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "adder_graph.hpp"
 #include "hlslim/engine/precision.hpp"
 #include "hlslim/export/hls_project.hpp"
 #include "hlslim/graph/graph.hpp"
@@ -71,6 +72,12 @@ struct HlsLayer {
   std::vector<Product> products;               ///< nonzero products in the engine's order
   std::int64_t dense_products = 0;             ///< products with zeros, without padded taps
   std::vector<std::int32_t> products_per_out;  ///< nonzero products of each output
+  /// multiplication "adder_graph": the layer's kernel matrix (filters x channels * kernel) as
+  /// one shift-and-add graph over raw inputs, instantiated once per output position.
+  bool adder_graph = false;
+  AdderGraph graph;
+  /// multiplication "adder_graph" for a layer that keeps the csd products: why (one line).
+  std::string adder_graph_note;
 
   // Batch norm: scale (weight type) and shift (bias type) per channel; `plane` values each.
   std::vector<std::int64_t> scale, shift;
@@ -144,6 +151,9 @@ std::string top_source(const HlsModel& model, const HlsProjectOptions& options);
 std::string function_head(const std::string& name, const std::string& params);
 /// One layer's function (its definition in <project>.cpp); empty for pass-through layers.
 std::string layer_function(const HlsModel& model, const HlsLayer& layer);
+/// Adder-graph layers (hls_project_adder_graph.cpp): "<layer>_graph", the graph over one
+/// input vector or window writing the accumulators, then the layer function around it.
+std::string adder_graph_functions(const HlsLayer& layer);
 /// The call in the top function.
 std::string layer_call(const HlsModel& model, const HlsLayer& layer);
 std::string testbench_source(const HlsModel& model, const HlsProjectOptions& options);

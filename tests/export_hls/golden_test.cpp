@@ -40,6 +40,17 @@ Graph tiny_model() {
        roles("fixed<6,2>", "fixed<6,2>", "fixed<14,6>", "fixed<10,5,RND_CONV,SAT>")});
 }
 
+// The same model with exact (wrapping) accumulators, for the adder graphs.
+Graph tiny_exact_model() {
+  Graph g = tiny_model();
+  g.name = "tiny_exact";
+  ModelPrecision p = read_precision(g);
+  p.layers[0].accum = export_test::fx("fixed<16,6>");
+  p.layers[4].accum = export_test::fx("fixed<16,6>");
+  store_precision(g, p);
+  return g;
+}
+
 const std::vector<float> kInputs = {0.5f,  -1.25f, 2.0f, 0.125f, -0.5f, 1.5f, 3.75f,  -2.0f,
                                     -3.0f, 0.25f,  1.0f, -1.0f,  2.5f,  0.0f, -0.75f, 1.125f};
 
@@ -88,6 +99,13 @@ TEST(HlsGolden, TinyModelWithReuseFactor2) {
   options.clock_period_ns = 4.0;
   options.part = "xcku115-flvb2104-2-e";
   expect_golden(tiny_model(), options, "tiny_rf2");
+}
+
+TEST(HlsGolden, TinyModelAdderGraph) {
+  HlsProjectOptions options;
+  options.project = "tiny_ag";
+  options.multiplication = "adder_graph";
+  expect_golden(tiny_exact_model(), options, "tiny_ag");
 }
 
 TEST(HlsGolden, TinyModelStreamed) {

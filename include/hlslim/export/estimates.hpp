@@ -88,6 +88,14 @@ struct LayerEstimate {
   std::int64_t parallelization_factor = 0;
   /// Cycles between two events the layer accepts (1 when fully pipelined).
   std::int64_t initiation_interval = 1;
+  /// "adder_graph" for a layer built as an adder graph (HlsProjectOptions::multiplication),
+  /// empty otherwise. Then `adders` counts its additions and subtractions (the graph's, times
+  /// the output positions, plus one per output that adds a nonzero bias or negates its sum),
+  /// `adder_lut` their LUTs and `adder_depth` the adders on the longest path.
+  std::string multiplication;
+  std::int64_t adders = 0;
+  std::int64_t adder_lut = 0;
+  std::int64_t adder_depth = 0;
 };
 
 /// The whole model's estimate: per layer and in total.
@@ -108,6 +116,11 @@ struct ModelEstimate {
   std::int64_t latency_cycles = 0;
   double latency_ns = 0;
   std::int64_t initiation_interval = 1;
+  /// HlsProjectOptions::multiplication; with "adder_graph", the same design with csd products
+  /// for comparison (its LUTs and latency).
+  std::string multiplication = "csd";
+  std::int64_t csd_lut = 0;
+  std::int64_t csd_latency_cycles = 0;
 
   /// Every field, per layer and in total, with the part's totals and utilisation (fractions)
   /// where the part is known.

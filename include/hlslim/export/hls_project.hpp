@@ -30,12 +30,19 @@ struct HlsProjectOptions {
   /// "io_stream": AXI streams of one element per position (all channels; a vector is one
   /// element), the layers a DATAFLOW pipeline of processes with line buffers.
   std::string io_type = "io_parallel";
+  /// How the constant products of fully unrolled dense and convolution layers are built:
+  /// "csd": one product per nonzero weight, summed in the engine's order (HLS turns each into
+  /// shifts and additions or a DSP); "adder_graph": each layer's constant matrix-vector product
+  /// as one shift-and-add graph whose common subexpressions are shared across weights and
+  /// outputs (docs/export-hls.md, "Adder graphs"). io_parallel only; a layer at a reuse factor
+  /// above 1, or whose accumulator could round or saturate within the sum, keeps "csd".
+  std::string multiplication = "csd";
 };
 
 /// Every problem with the options themselves (not the model), one line each, empty when they
 /// are usable: a project name that is no C identifier or is a C++ keyword, a clock period that
 /// is not positive, a reuse factor below 1, an io_type other than io_parallel or io_stream, an
-/// empty part.
+/// empty part, a multiplication other than csd or adder_graph, adder_graph with io_stream.
 std::vector<std::string> hls_project_option_problems(const HlsProjectOptions& options);
 
 /// Writes the HLS project of `quantized_graph` (a graph with precision attributes, see

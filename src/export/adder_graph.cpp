@@ -1,0 +1,321 @@
+// Adder graphs for constant matrix-vector products (adder_graph.hpp; docs/export-hls.md,
+// "Adder graphs"): canonical signed digits, greedy extraction of the most frequent two-term
+// pattern, then a depth-ordered tree per output.
+
+#include "adder_graph.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <utility>
+
+#include "hlslim/util/errors.hpp"
+
+namespace hlslim::hls_detail {
+namespace {
+
+// One signed, shifted signal in an output's sum.
+struct Term {
+  int signal;
+  int shift;
+  int sign;  // +1 or -1
+};
+
+// A two-term pattern: first + rel * (second << distance), the first term the one with the
+// lower shift (on equal shifts the lower signal).
+struct Pattern {
+  int first, second, distance, rel;
+  bool operator<(const Pattern& o) const {
+    return std::tie(first, second, distance, rel) < std::tie(o.first, o.second, o.distance, o.rel);
+  }
+  bool operator==(const Pattern& o) const {
+    return first == o.first && second == o.second && distance == o.distance && rel == o.rel;
+  }
+};
+
+struct PatternHash {
+  std::size_t operator()(const Pattern& p) const {
+    std::uint64_t h = static_cast<std::uint64_t>(p.first) * 0x9E3779B97F4A7C15ULL;
+    h ^= static_cast<std::uint64_t>(p.second) * 0xC2B2AE3D27D4EB4FULL + (h << 6) + (h >> 2);
+    h ^= static_cast<std::uint64_t>(p.distance * 2 + (p.rel > 0 ? 1 : 0)) * 0x165667B19E3779F9ULL;
+    return static_cast<std::size_t>(h);
+  }
+};
+
+Pattern pattern_of(const Term& t, const Term& u) {
+  const bool t_first = t.shift < u.shift || (t.shift == u.shift && t.signal < u.signal);
+  const Term& f = t_first ? t : u;
+  const Term& s = t_first ? u : t;
+  return {f.signal, s.signal, s.shift - f.shift, f.sign * s.sign};
+}
+
+// Canonical signed digits of v: (position, sign) from the lowest digit up.
+std::vector<std::pair<int, int>> csd_digits(std::int64_t v) {
+  std::vector<std::pair<int, int>> digits;
+  const int sign = v < 0 ? -1 : 1;
+  unsigned __int128 n = static_cast<unsigned __int128>(v < 0 ? -static_cast<__int128>(v) : v);
+  for (int position = 0; n != 0; ++position, n >>= 1) {
+    if ((n & 1) == 0) continue;
+    const bool minus = (n & 3) == 3;  // ...11: digit -1, carry up
+    n = minus ? n + 1 : n - 1;
+    digits.emplace_back(position, minus ? -sign : sign);
+  }
+  return digits;
+}
+
+using Coefficients = std::vector<std::pair<int, __int128>>;  // input -> coefficient, sorted
+
+class Builder {
+ public:
+  Builder(int inputs, std::int64_t in_lo, std::int64_t in_hi) : in_lo_(in_lo), in_hi_(in_hi) {
+    g_.inputs = inputs;
+    for (int i = 0; i < inputs; ++i) {
+      coefficients_.push_back({{i, 1}});
+      g_.lo.push_back(in_lo);
+      g_.hi.push_back(in_hi);
+      g_.depth.push_back(0);
+    }
+  }
+
+  // The signal a + rel * (b << d), shared with an identical adder built before.
+  int adder(int a, int b, int d, int rel) {
+    const Pattern key{a, b, d, rel};
+    const auto found = nodes_.find(key);
+    if (found != nodes_.end()) return found->second;
+    Coefficients c;
+    const __int128 scale = static_cast<__int128>(1) << d;
+    const Coefficients& ca = coefficients_[static_cast<std::size_t>(a)];
+    const Coefficients& cb = coefficients_[static_cast<std::size_t>(b)];
+    std::size_t i = 0, j = 0;
+    while (i < ca.size() || j < cb.size()) {
+      if (j == cb.size() || (i < ca.size() && ca[i].first < cb[j].first)) {
+        c.push_back(ca[i++]);
+      } else if (i == ca.size() || cb[j].first < ca[i].first) {
+        c.emplace_back(cb[j].first, rel * cb[j].second * scale);
+        ++j;
+      } else {
+        const __int128 v = ca[i].second + rel * cb[j].second * scale;
+        if (v != 0) c.emplace_back(ca[i].first, v);
+        ++i;
+        ++j;
+      }
+    }
+    __int128 lo = 0, hi = 0;
+    for (const auto& [input, k] : c) {
+      const __int128 x = k * in_lo_, y = k * in_hi_;
+      lo += std::min(x, y);
+      hi += std::max(x, y);
+    }
+    constexpr __int128 kLimit = static_cast<__int128>(1) << 62;
+    if (lo < -kLimit || hi > kLimit) {
+      throw Error("an adder-graph signal needs more than 62 bits");
+    }
+    const int id = static_cast<int>(coefficients_.size());
+    coefficients_.push_back(std::move(c));
+    g_.adders.push_back({a, b, d, rel < 0});
+    g_.lo.push_back(static_cast<std::int64_t>(lo));
+    g_.hi.push_back(static_cast<std::int64_t>(hi));
+    g_.depth.push_back(
+        1 + std::max(g_.depth[static_cast<std::size_t>(a)], g_.depth[static_cast<std::size_t>(b)]));
+    nodes_.emplace(key, id);
+    return id;
+  }
+
+  // Two terms joined: the result term at the lower shift with the first term's sign.
+  Term join(const Term& t, const Term& u) {
+    const bool t_first = t.shift < u.shift || (t.shift == u.shift && t.signal < u.signal);
+    const Term& f = t_first ? t : u;
+    const Pattern p = pattern_of(t, u);
+    return {adder(p.first, p.second, p.distance, p.rel), f.shift, f.sign};
+  }
+
+  AdderGraph& graph() { return g_; }
+
+ private:
+  AdderGraph g_;
+  std::int64_t in_lo_, in_hi_;
+  std::vector<Coefficients> coefficients_;
+  std::map<Pattern, int> nodes_;
+};
+
+// Greedy common-subexpression extraction over the outputs' term lists.
+void extract_patterns(Builder& builder, std::vector<std::vector<Term>>& sums) {
+  std::unordered_map<Pattern, std::int64_t, PatternHash> counts;
+  auto count_pairs = [&](const std::vector<Term>& terms, std::size_t k, std::int64_t delta) {
+    for (std::size_t j = 0; j < terms.size(); ++j) {
+      if (j != k) counts[pattern_of(terms[k], terms[j])] += delta;
+    }
+  };
+  for (const std::vector<Term>& terms : sums) {
+    for (std::size_t i = 0; i < terms.size(); ++i) {
+      for (std::size_t j = i + 1; j < terms.size(); ++j) ++counts[pattern_of(terms[i], terms[j])];
+    }
+  }
+  std::set<Pattern> refused;  // counted twice only through overlapping pairs
+  for (;;) {
+    const Pattern* best = nullptr;
+    std::int64_t best_count = 1;
+    for (const auto& [p, n] : counts) {
+      if (n < 2 || n < best_count || refused.count(p) != 0) continue;
+      if (n > best_count || best == nullptr || p < *best) {
+        best = &p;
+        best_count = n;
+      }
+    }
+    if (best == nullptr) return;
+    const Pattern p = *best;
+    // Disjoint occurrences, per output from the lowest shift up.
+    std::vector<std::vector<std::pair<std::size_t, std::size_t>>> found(sums.size());
+    std::int64_t occurrences = 0;
+    for (std::size_t o = 0; o < sums.size(); ++o) {
+      const std::vector<Term>& terms = sums[o];
+      std::vector<std::size_t> order(terms.size());
+      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+        return std::tie(terms[a].shift, terms[a].signal) <
+               std::tie(terms[b].shift, terms[b].signal);
+      });
+      std::vector<bool> used(terms.size(), false);
+      for (std::size_t i : order) {
+        if (used[i] || terms[i].signal != p.first) continue;
+        for (std::size_t j = 0; j < terms.size(); ++j) {
+          if (j == i || used[j] || terms[j].signal != p.second) continue;
+          if (pattern_of(terms[i], terms[j]) == p &&
+              (terms[j].shift > terms[i].shift || terms[j].signal > terms[i].signal)) {
+            used[i] = used[j] = true;
+            found[o].emplace_back(i, j);
+            ++occurrences;
+            break;
+          }
+        }
+      }
+    }
+    if (occurrences < 2) {
+      refused.insert(p);
+      continue;
+    }
+    const int node = builder.adder(p.first, p.second, p.distance, p.rel);
+    for (std::size_t o = 0; o < sums.size(); ++o) {
+      std::vector<Term>& terms = sums[o];
+      std::vector<bool> removed(terms.size(), false);
+      std::vector<Term> added;
+      for (const auto& [i, j] : found[o]) {
+        removed[i] = removed[j] = true;
+        added.push_back({node, terms[i].shift, terms[i].sign});
+      }
+      if (added.empty()) continue;
+      // Uncount every pair that involves a removed term, once.
+      for (std::size_t i = 0; i < terms.size(); ++i) {
+        if (!removed[i]) continue;
+        for (std::size_t j = 0; j < terms.size(); ++j) {
+          if (j == i || (removed[j] && j < i)) continue;
+          --counts[pattern_of(terms[i], terms[j])];
+        }
+      }
+      std::vector<Term> kept;
+      for (std::size_t i = 0; i < terms.size(); ++i) {
+        if (!removed[i]) kept.push_back(terms[i]);
+      }
+      for (const Term& t : added) {
+        kept.push_back(t);
+        count_pairs(kept, kept.size() - 1, 1);
+      }
+      terms = std::move(kept);
+    }
+    for (auto it = counts.begin(); it != counts.end();) {
+      it = it->second <= 0 ? counts.erase(it) : std::next(it);
+    }
+  }
+}
+
+// Sums an output's terms, always joining the two shallowest (the earliest on a tie).
+AdderGraph::Output sum_terms(Builder& builder, std::vector<Term> terms) {
+  if (terms.empty()) return {};
+  const AdderGraph& g = builder.graph();
+  std::sort(terms.begin(), terms.end(), [&](const Term& a, const Term& b) {
+    const int da = g.depth[static_cast<std::size_t>(a.signal)];
+    const int db = g.depth[static_cast<std::size_t>(b.signal)];
+    return std::tie(da, a.shift, a.signal) < std::tie(db, b.shift, b.signal);
+  });
+  // (depth, order) -> term
+  std::map<std::pair<int, int>, Term> queue;
+  int order = 0;
+  for (const Term& t : terms) {
+    queue.emplace(std::make_pair(g.depth[static_cast<std::size_t>(t.signal)], order++), t);
+  }
+  while (queue.size() > 1) {
+    const Term t = queue.begin()->second;
+    queue.erase(queue.begin());
+    const Term u = queue.begin()->second;
+    queue.erase(queue.begin());
+    const Term joined = builder.join(t, u);
+    queue.emplace(std::make_pair(g.depth[static_cast<std::size_t>(joined.signal)], order++),
+                  joined);
+  }
+  const Term& t = queue.begin()->second;
+  return {t.signal, t.shift, t.sign < 0};
+}
+
+}  // namespace
+
+int AdderGraph::signed_bits(std::int64_t lo, std::int64_t hi) {
+  int bits = 1;
+  while (bits < 64) {
+    const std::int64_t min = -(std::int64_t{1} << (bits - 1));
+    const std::int64_t max = (std::int64_t{1} << (bits - 1)) - 1;
+    if (lo >= min && hi <= max) break;
+    ++bits;
+  }
+  return bits;
+}
+
+int AdderGraph::adder_width(std::size_t k) const {
+  const std::size_t s = static_cast<std::size_t>(inputs) + k;
+  return std::max(1, signed_bits(lo[s], hi[s]) - adders[k].shift);
+}
+
+int AdderGraph::max_depth() const {
+  int d = 0;
+  for (const Output& o : outputs) {
+    if (o.signal >= 0) d = std::max(d, depth[static_cast<std::size_t>(o.signal)]);
+  }
+  return d;
+}
+
+AdderGraph build_adder_graph(const std::vector<std::int64_t>& matrix, int rows, int cols,
+                             std::int64_t in_lo, std::int64_t in_hi) {
+  Builder builder(cols, in_lo, in_hi);
+  std::vector<std::vector<Term>> sums(static_cast<std::size_t>(rows));
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) {
+      const std::int64_t w = matrix[static_cast<std::size_t>(r) * static_cast<std::size_t>(cols) +
+                                    static_cast<std::size_t>(c)];
+      for (const auto& [position, sign] : csd_digits(w))
+        sums[static_cast<std::size_t>(r)].push_back({c, position, sign});
+    }
+  }
+  extract_patterns(builder, sums);
+  std::vector<AdderGraph::Output> outputs;
+  for (std::vector<Term>& terms : sums) outputs.push_back(sum_terms(builder, std::move(terms)));
+  AdderGraph g = std::move(builder.graph());
+  g.outputs = std::move(outputs);
+  return g;
+}
+
+std::int64_t csd_additions(const std::vector<std::int64_t>& matrix, int rows, int cols) {
+  std::int64_t additions = 0;
+  for (int r = 0; r < rows; ++r) {
+    std::int64_t digits = 0;
+    for (int c = 0; c < cols; ++c) {
+      digits += static_cast<std::int64_t>(
+          csd_digits(matrix[static_cast<std::size_t>(r) * static_cast<std::size_t>(cols) +
+                            static_cast<std::size_t>(c)])
+              .size());
+    }
+    additions += std::max<std::int64_t>(0, digits - 1);
+  }
+  return additions;
+}
+
+}  // namespace hlslim::hls_detail
