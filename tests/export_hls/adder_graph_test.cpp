@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <regex>
 #include <sstream>
 
@@ -16,6 +17,7 @@
 #include "hlslim/engine/fixed_engine.hpp"
 #include "hlslim/export/estimates.hpp"
 #include "hlslim/export/hls_project.hpp"
+#include "hlslim/graph/model_file.hpp"
 #include "hlslim/util/errors.hpp"
 #include "hlslim/util/files.hpp"
 
@@ -405,6 +407,28 @@ TEST(AdderGraphEstimate, IoStreamIsAConfigurationError) {
                  "multiplication 'adder_graph' needs io_type io_parallel: the io_stream kernels "
                  "compute one window at a time with csd products");
   }
+}
+
+// A measurement rather than a check, skipped unless HLSLIM_ADDER_GRAPH_MODEL names a quantized
+// model file (.hlsm): prints the estimates with csd products and with adder graphs, and runs
+// the adder-graph project's C simulation on 200 random events over the input type's range.
+TEST_F(AdderGraphCsim, ModelFileNamedByTheEnvironment) {
+  const char* path = std::getenv("HLSLIM_ADDER_GRAPH_MODEL");
+  if (path == nullptr || *path == '\0') GTEST_SKIP() << "HLSLIM_ADDER_GRAPH_MODEL is not set";
+  const Graph g = load_model(path);
+  HlsProjectOptions options;
+  options.project = "model_ag";
+  const ModelEstimate csd = estimate_resources(g, options);
+  options.multiplication = "adder_graph";
+  const ModelEstimate ag = estimate_resources(g, options);
+  std::cout << "csd:\n" << csd.table() << "adder_graph:\n" << ag.table();
+  EXPECT_EQ(ag.csd_lut, csd.lut);
+  const FixedType in = read_precision(g).input;
+  const std::size_t n_in = static_cast<std::size_t>(shape_numel(g.input_shape));
+  std::mt19937_64 rng(26);
+  const std::vector<float> x = random_inputs(rng, 200 * n_in, in.min(), in.max(), in.step());
+  const std::size_t n_out = FixedEngine(g).output_size();
+  remove_unless_kept(expect_csim_pass(g, options, x, 200, n_out));
 }
 
 }  // namespace
