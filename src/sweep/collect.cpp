@@ -16,6 +16,7 @@
 #include "hlslim/util/files.hpp"
 #include "hlslim/util/status.hpp"
 #include "hlslim/util/text.hpp"
+#include "sweep_detail.hpp"
 
 namespace fs = std::filesystem;
 
@@ -23,6 +24,8 @@ namespace hlslim {
 namespace {
 
 using json = nlohmann::json;
+using sweep_detail::csv_field;
+using sweep_detail::value_json;
 
 // Figures of merit of a model on the test set, in table order; roc_auc and accuracy for
 // classification. Then the trigger figures at the first threshold (docs/trigger-figures.md);
@@ -94,58 +97,6 @@ void stage_figures(const std::string& name, const StageResults& results,
     if (!figures.values.empty()) into.push_back(std::move(figures));
   }
   if (results.estimates) into.push_back({name, estimate_values(*results.estimates)});
-}
-
-// Groups the points by every swept key but `seed`, with each figure's mean and spread over
-// the completed points of a group.
-void group_by_seed(SweepTable& table) {
-  const auto seed_it = std::find(table.keys.begin(), table.keys.end(), "seed");
-  if (seed_it == table.keys.end()) return;
-  const std::size_t seed_index = static_cast<std::size_t>(seed_it - table.keys.begin());
-  for (std::size_t k = 0; k < table.keys.size(); ++k)
-    if (k != seed_index) table.group_keys.push_back(table.keys[k]);
-  std::map<std::vector<std::string>, std::size_t> index;
-  for (std::size_t r = 0; r < table.rows.size(); ++r) {
-    const SweepRow& row = table.rows[r];
-    std::vector<std::string> values;
-    for (std::size_t k = 0; k < row.values.size(); ++k)
-      if (k != seed_index) values.push_back(row.values[k]);
-    auto [it, fresh] = index.emplace(values, table.groups.size());
-    if (fresh) table.groups.push_back(SweepGroup{values, {}, {}, {}});
-    SweepGroup& group = table.groups[it->second];
-    group.points.push_back(r);
-    if (row.status == PointStatus::kCompleted) group.seeds.push_back(row.values[seed_index]);
-  }
-  for (SweepGroup& group : table.groups) {
-    // Samples per label and figure, labels in the order the points' stages ran.
-    std::vector<std::pair<std::string, std::map<std::string, std::vector<double>>>> samples;
-    for (std::size_t r : group.points) {
-      if (table.rows[r].status != PointStatus::kCompleted) continue;
-      for (const StageFigures& stage : table.rows[r].stages) {
-        auto it = std::find_if(samples.begin(), samples.end(),
-                               [&](const auto& s) { return s.first == stage.label; });
-        if (it == samples.end()) it = samples.insert(samples.end(), {stage.label, {}});
-        for (const auto& [figure, value] : stage.values) {
-          if (std::isfinite(value)) it->second[figure].push_back(value);
-        }
-      }
-    }
-    for (const auto& [label, figures] : samples) {
-      std::map<std::string, Spread> spreads;
-      for (const auto& [figure, values] : figures) {
-        Spread spread;
-        spread.n = values.size();
-        for (double v : values) spread.mean += v;
-        spread.mean /= static_cast<double>(spread.n);
-        double squares = 0;
-        for (double v : values) squares += (v - spread.mean) * (v - spread.mean);
-        spread.std = spread.n > 1 ? std::sqrt(squares / static_cast<double>(spread.n - 1))
-                                  : std::numeric_limits<double>::quiet_NaN();
-        spreads[figure] = spread;
-      }
-      group.figures.emplace_back(label, std::move(spreads));
-    }
-  }
 }
 
 // The last line of a job log that reports an error, for points that failed before their run
@@ -277,6 +228,10 @@ void read_point_files(const fs::path& sweep_dir, SweepRow& row) {
       if (e.role == ModelRole::kBaseline || e.role == ModelRole::kReference) continue;
       if (!row.model.empty() && e.model != row.model) continue;
       take_figures(e.figures, row.figures);
+      // As stage_figures() labels it.
+      row.model_label = stages[i].value("name", "");
+      if (e.role == ModelRole::kStudent)
+        row.model_label += std::string(".") + model_role_name(e.role);
       row.multiclass = e.distributions.is_object() && e.distributions.contains("confusion");
       found = true;
     }
@@ -285,6 +240,10 @@ void read_point_files(const fs::path& sweep_dir, SweepRow& row) {
     if (results[i]) stage_figures(stages[i].value("name", ""), *results[i], row.stages);
   }
 }
+
+}  // namespace
+
+namespace sweep_detail {
 
 std::string csv_field(const std::string& text) {
   if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
@@ -301,11 +260,6 @@ std::string number_cell(double value) {
   return format_double(value);
 }
 
-std::string number_text(const std::map<std::string, double>& values, const std::string& key) {
-  auto it = values.find(key);
-  return it == values.end() ? "" : number_cell(it->second);
-}
-
 // A value as JSON: a number when the text is one, else the text.
 json value_json(const std::string& text) {
   try {
@@ -315,6 +269,17 @@ json value_json(const std::string& text) {
   } catch (const std::exception&) {
   }
   return text;
+}
+
+}  // namespace sweep_detail
+
+namespace {
+
+using sweep_detail::number_cell;
+
+std::string number_text(const std::map<std::string, double>& values, const std::string& key) {
+  auto it = values.find(key);
+  return it == values.end() ? "" : number_cell(it->second);
 }
 
 double get_or_nan(const std::map<std::string, double>& values, const std::string& key) {
@@ -424,83 +389,9 @@ SweepTable collect_sweep(const fs::path& sweep_dir) {
     }
     table.trigger_fronts.push_back({figure, "lut", pareto_front(lut, values)});
   }
-  group_by_seed(table);
+  sweep_detail::group_by_seed(table);
+  sweep_detail::seed_fronts(table);
   return table;
-}
-
-std::string seed_groups_csv(const SweepTable& table) {
-  if (table.groups.empty()) return "";
-  std::ostringstream out;
-  std::vector<std::string> header = table.group_keys;
-  header.insert(header.end(), {"stage", "figure", "n", "mean", "std"});
-  for (std::size_t i = 0; i < header.size(); ++i) out << (i ? "," : "") << csv_field(header[i]);
-  out << "\n";
-  for (const SweepGroup& group : table.groups) {
-    for (const auto& [label, spreads] : group.figures) {
-      for (const auto& [figure, spread] : spreads) {
-        std::vector<std::string> cells = group.values;
-        cells.insert(cells.end(),
-                     {label, figure, std::to_string(spread.n), number_cell(spread.mean),
-                      std::isnan(spread.std) ? "" : number_cell(spread.std)});
-        for (std::size_t i = 0; i < cells.size(); ++i) out << (i ? "," : "") << csv_field(cells[i]);
-        out << "\n";
-      }
-    }
-  }
-  return out.str();
-}
-
-std::string seed_groups_markdown(const SweepTable& table) {
-  // The headline figures: physics of every model, resources of the export.
-  const std::vector<std::string> columns = {"pt_spread", "plateau_eff", "fake_rate", "roc_auc",
-                                            "accuracy",  "lut",         "latency_ns"};
-  const auto cell = [](const Spread& s) {
-    char text[96];
-    if (std::isnan(s.std)) {  // one seed: no spread to give
-      std::snprintf(text, sizeof(text), "%.4g (1 seed)", s.mean);
-      return std::string(text);
-    }
-    const double scale = std::max(std::abs(s.mean), s.std);
-    if (scale > 0 && scale < 0.01) {  // rates: significant digits, not decimals
-      std::snprintf(text, sizeof(text), "%.3g ± %.2g", s.mean, s.std);
-    } else {
-      const int digits = scale >= 1000 ? 0 : scale >= 10 ? 1 : scale >= 1 ? 3 : 4;
-      std::snprintf(text, sizeof(text), "%.*f ± %.*f", digits, s.mean, digits, s.std);
-    }
-    return std::string(text);
-  };
-  std::ostringstream out;
-  for (const SweepGroup& group : table.groups) {
-    std::string title;
-    for (std::size_t k = 0; k < table.group_keys.size(); ++k)
-      title += (k ? ", " : "") + table.group_keys[k] + " = " + group.values[k];
-    out << (title.empty() ? std::string("All points") : title) << ": mean ± std over "
-        << group.seeds.size() << " seed(s) (" << join(group.seeds, ", ") << ")\n\n";
-    std::vector<std::string> used;
-    for (const auto& name : columns) {
-      for (const auto& stage : group.figures) {
-        if (stage.second.count(name)) {
-          used.push_back(name);
-          break;
-        }
-      }
-    }
-    out << "| stage |";
-    for (const auto& name : used) out << " " << name << " |";
-    out << "\n|---|";
-    for (std::size_t i = 0; i < used.size(); ++i) out << "---|";
-    out << "\n";
-    for (const auto& [label, spreads] : group.figures) {
-      out << "| " << label << " |";
-      for (const auto& name : used) {
-        auto it = spreads.find(name);
-        out << " " << (it == spreads.end() ? std::string() : cell(it->second)) << " |";
-      }
-      out << "\n";
-    }
-    out << "\n";
-  }
-  return out.str();
 }
 
 std::string sweep_csv(const SweepTable& table) {
@@ -571,26 +462,7 @@ json sweep_json(const SweepTable& table) {
               {"physics", table.physics}, {"physics_lower_better", table.physics_lower_better},
               {"points", points},         {"not_completed", failed},
               {"missing", missing}};
-  if (!table.groups.empty()) {
-    json groups = json::array();
-    for (const SweepGroup& group : table.groups) {
-      json values = json::object();
-      for (std::size_t k = 0; k < table.group_keys.size(); ++k)
-        values[table.group_keys[k]] = value_json(group.values[k]);
-      json points_of = json::array();
-      for (std::size_t r : group.points) points_of.push_back(table.rows[r].index);
-      json stages = json::array();
-      for (const auto& [label, spreads] : group.figures) {
-        json figures = json::object();
-        for (const auto& [figure, spread] : spreads)
-          figures[figure] = {{"n", spread.n}, {"mean", spread.mean}, {"std", spread.std}};
-        stages.push_back({{"stage", label}, {"figures", figures}});
-      }
-      groups.push_back(
-          {{"values", values}, {"points", points_of}, {"seeds", group.seeds}, {"stages", stages}});
-    }
-    out["seed_groups"] = groups;
-  }
+  if (!table.groups.empty()) out["seed_groups"] = sweep_detail::seed_groups_json(table);
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include "hlslim/report/svg.hpp"
 #include "hlslim/sweep/collect.hpp"
 #include "hlslim/util/text.hpp"
+#include "sweep_detail.hpp"
 
 namespace hlslim {
 namespace {
@@ -60,6 +61,111 @@ std::string scatter_svg(const SweepTable& table, const std::string& figure, bool
                 .with_color("#1f77b4"));
   if (front_x.size() > 1) {
     chart.add(report::Series::line("Pareto front", front_x, front_y).with_color("#d62728"));
+  }
+  return chart.svg() + "\n";
+}
+
+// "1.2 ± 0.2 over 3 seeds", "0.9 (1 seed)".
+std::string spread_text(const Spread& s) {
+  if (s.n == 0) return "n/a";
+  if (std::isnan(s.std)) return report::format_number(s.mean) + " (1 seed)";
+  return report::format_number(s.mean) + " ± " + report::format_number(s.std) + " over " +
+         std::to_string(s.n) + " seeds";
+}
+
+// The seed groups' means of the physics figure against mean LUTs or latency (`x_key`: "lut",
+// "latency_ns"), with error bars of one standard deviation over seeds both ways, the front of
+// the means joined by a line, and the baseline's means at the same resources.
+std::string seed_front_svg(const SweepTable& table, const std::string& x_key,
+                           const std::string& x_label, const std::vector<std::size_t>& front) {
+  const char* const kModel = "#0072B2";
+  const char* const kBaseline = "#E69F00";
+  std::vector<std::vector<std::string>> short_values;
+  for (std::size_t k = 0; k < table.group_keys.size(); ++k)
+    short_values.push_back(short_group_values(table, k));
+  std::vector<double> x, y, y_err, bx, by, by_err, x_extent, y_extent;
+  std::vector<std::string> labels, tooltips, baseline_tooltips;
+  std::vector<bool> highlighted;
+  std::vector<report::Series> x_bars;
+  const std::string model = table.model_label.empty() ? "final model" : table.model_label;
+  for (std::size_t g = 0; g < table.groups.size(); ++g) {
+    const SweepGroup& group = table.groups[g];
+    const Spread& xs = x_key == "lut" ? group.lut : group.latency;
+    if (xs.n == 0 || group.physics.n == 0) continue;
+    std::string label, tooltip;
+    for (std::size_t k = 0; k < table.group_keys.size(); ++k) {
+      label += (k ? ", " : "") + short_values[k][g];
+      tooltip += table.group_keys[k] + " = " + group.values[k] + "\n";
+    }
+    const std::string resources =
+        "LUT: " + spread_text(group.lut) + "\nlatency [ns]: " + spread_text(group.latency);
+    x.push_back(xs.mean);
+    y.push_back(group.physics.mean);
+    y_err.push_back(group.physics.std);
+    labels.push_back(label);
+    highlighted.push_back(std::find(front.begin(), front.end(), g) != front.end());
+    tooltips.push_back(tooltip + table.physics + " (" + model + "): " + spread_text(group.physics) +
+                       "\n" + resources +
+                       (highlighted.back() ? "\non the front of the means" : ""));
+    x_extent.insert(x_extent.end(), {xs.mean, xs.mean});
+    y_extent.insert(y_extent.end(), {group.physics.mean, group.physics.mean});
+    if (std::isfinite(xs.std) && xs.std > 0) {
+      x_bars.push_back(report::Series::line("", {xs.mean - xs.std, xs.mean + xs.std},
+                                            {group.physics.mean, group.physics.mean})
+                           .with_color(kModel));
+      x_extent.insert(x_extent.end(), {xs.mean - xs.std, xs.mean + xs.std});
+    }
+    if (std::isfinite(group.physics.std))
+      y_extent.insert(y_extent.end(), {group.physics.mean - group.physics.std,
+                                       group.physics.mean + group.physics.std});
+    if (group.baseline.n > 0) {
+      bx.push_back(xs.mean);
+      by.push_back(group.baseline.mean);
+      by_err.push_back(group.baseline.std);
+      baseline_tooltips.push_back(tooltip + table.physics + " (" + table.baseline_label +
+                                  "): " + spread_text(group.baseline) + "\n" + resources +
+                                  " (of the exported student)");
+      y_extent.push_back(group.baseline.mean);
+      if (std::isfinite(group.baseline.std))
+        y_extent.insert(y_extent.end(), {group.baseline.mean - group.baseline.std,
+                                         group.baseline.mean + group.baseline.std});
+    }
+  }
+  std::vector<double> front_x, front_y;
+  for (std::size_t g : front) {
+    const SweepGroup& group = table.groups[g];
+    front_x.push_back(x_key == "lut" ? group.lut.mean : group.latency.mean);
+    front_y.push_back(group.physics.mean);
+  }
+  report::Chart chart(table.physics + " vs " + x_label + ", means over seeds");
+  // 6 % of the range on every side but the right, which leaves 24 % for the labels.
+  auto padded = [](const std::vector<double>& v, std::string label, double right) {
+    if (v.empty()) return report::Axis(std::move(label));
+    const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    const double range = *hi > *lo ? *hi - *lo : std::max(std::abs(*lo), 1e-9);
+    return report::Axis(std::move(label), report::AxisScale::linear, *lo - 0.06 * range,
+                        *hi + right * range);
+  };
+  chart.x_axis(padded(x_extent, "mean " + x_label, 0.24));
+  chart.y_axis(
+      padded(y_extent,
+             "mean " + table.physics +
+                 (table.physics_lower_better ? " (lower is better)" : " (higher is better)"),
+             0.06));
+  for (auto& bar : x_bars) chart.add(std::move(bar));
+  if (front_x.size() > 1) {
+    chart.add(report::Series::line("front of the means", front_x, front_y).with_color("#d62728"));
+  }
+  chart.add(report::Series::markers(model, x, y, y_err)
+                .with_labels(labels)
+                .with_tooltips(tooltips)
+                .with_highlighted(highlighted)
+                .with_color(kModel));
+  if (!bx.empty()) {
+    chart.add(report::Series::markers(table.baseline_label + " (at the student's resources)", bx,
+                                      by, by_err)
+                  .with_tooltips(baseline_tooltips)
+                  .with_color(kBaseline));
   }
   return chart.svg() + "\n";
 }
@@ -121,6 +227,41 @@ std::string sweep_html(const SweepTable& table) {
       out << scatter_svg(table, front.figure, true, front.resource, "estimated LUTs", front.rows);
     }
     out << "</div>\n";
+  }
+
+  const sweep_detail::SeedFrontTable seed_table = sweep_detail::seed_front_table(table);
+  if (!seed_table.rows.empty()) {
+    out << "<h2>Pareto fronts over seeds</h2>\n<p>One marker per group of points that differ "
+           "only in <code>seed</code>, at the group's mean over its completed seeds; error bars "
+           "are one sample standard deviation over seeds of "
+        << report::xml_escape(table.physics)
+        << " (vertical) and of the resources (horizontal). The red line joins the groups on "
+           "the front of the means: no other group has a mean "
+        << report::xml_escape(table.physics)
+        << " at least as good and mean resources at most as large, better in one. It is a front "
+           "of means: groups whose means differ by less than their spreads are not told apart "
+           "by it.";
+    if (!table.baseline_label.empty()) {
+      out << " The baseline (" << report::xml_escape(table.baseline_label)
+          << ", trained on the truth alone) is not exported: it has the student's architecture "
+             "and compression and is drawn at the student's estimated resources.";
+    }
+    out << " Hover a marker for its values.</p>\n<div class=\"plots\">\n";
+    out << seed_front_svg(table, "lut", "estimated LUTs", table.group_front_lut);
+    out << seed_front_svg(table, "latency_ns", "estimated latency [ns]", table.group_front_latency);
+    out << "</div>\n<table>\n<tr>";
+    for (const auto& name : seed_table.header) out << "<th>" << report::xml_escape(name) << "</th>";
+    out << "</tr>\n";
+    for (const auto& row : seed_table.rows) {
+      out << "<tr" << (row.back().empty() ? "" : " class=\"front\"") << ">";
+      for (std::size_t i = 0; i < row.size(); ++i) {
+        const bool text = i < table.group_keys.size() || i + 1 == row.size();
+        out << "<td" << (text ? " class=\"text\"" : "") << ">" << report::xml_escape(row[i])
+            << "</td>";
+      }
+      out << "</tr>\n";
+    }
+    out << "</table>\n";
   }
 
   if (!table.groups.empty()) {

@@ -34,9 +34,11 @@ struct SweepRow {
   std::string dir;                  ///< relative to the sweep directory
   std::vector<std::string> values;  ///< one per SweepTable::keys
   PointStatus status = PointStatus::kMissing;
-  std::string failed_stage;                 ///< the stage that failed, when known
-  std::string error;                        ///< the error message, from the manifest or the job log
-  std::string model;                        ///< the final (exported) model
+  std::string failed_stage;  ///< the stage that failed, when known
+  std::string error;         ///< the error message, from the manifest or the job log
+  std::string model;         ///< the final (exported) model
+  /// The stage label of the final model's figures ("distill.student", as in SweepRow::stages).
+  std::string model_label;
   std::map<std::string, double> figures;    ///< test figures of the final model
   std::map<std::string, double> estimates;  ///< export estimates (lut, latency_ns, ...)
   bool front_lut = false;                   ///< on the Pareto front of the physics figure vs LUTs
@@ -63,6 +65,16 @@ struct SweepGroup {
   std::vector<std::string> seeds;   ///< of the completed points
   /// stage label -> figure -> spread over the completed points, labels in stage order.
   std::vector<std::pair<std::string, std::map<std::string, Spread>>> figures;
+  /// Over the completed points: the final model's physics figure (SweepTable::physics), the
+  /// export's estimated LUTs and latency [ns]; n = 0 where no point has it.
+  Spread physics, lut, latency;
+  /// The physics figure of the distilled student's baseline (SweepTable::baseline_label), when
+  /// the final model is that student; n = 0 otherwise.
+  Spread baseline;
+  /// On the Pareto front of the group means: no other group has a mean physics figure at least
+  /// as good and a mean LUT count (latency) at least as low, better in one of the two.
+  bool front_lut = false;
+  bool front_latency = false;
 };
 
 /// Every point of a sweep directory, as `hlslim collect` reports them.
@@ -85,6 +97,10 @@ struct SweepTable {
   /// figure's mean and spread over seeds.
   std::vector<std::string> group_keys;  ///< the swept keys other than seed
   std::vector<SweepGroup> groups;
+  std::string model_label;     ///< the final model's stage label in the groups ("distill.student")
+  std::string baseline_label;  ///< its baseline's ("distill.baseline"); "" without one
+  std::vector<std::size_t> group_front_lut;      ///< group indices, by increasing mean LUTs
+  std::vector<std::size_t> group_front_latency;  ///< group indices, by increasing mean latency
 };
 
 /// Reads SWEEP_DIR/plan.json and every point's manifest, metrics and job log. A point without a
@@ -96,11 +112,14 @@ SweepTable collect_sweep(const std::filesystem::path& sweep_dir);
 /// the two Pareto flags and one per trigger front ("pareto_pt_resolution_lut").
 std::string sweep_csv(const SweepTable& table);
 
-/// The table as JSON, with the lists of failed and missing points.
+/// The table as JSON, with the lists of failed and missing points, and the seed groups with
+/// their `pareto_lut` and `pareto_latency` flags.
 nlohmann::json sweep_json(const SweepTable& table);
 
 /// A self-contained HTML page (inline SVG, no script): the Pareto fronts of the physics figure
-/// against LUTs and against latency, the table of every point, and the failed and missing ones.
+/// against LUTs and against latency, the table of every point, and the failed and missing ones;
+/// with several seed groups, also the fronts of their means with error bars (the spread over
+/// seeds) and the table of seed_fronts_markdown().
 std::string sweep_html(const SweepTable& table);
 
 /// The seed groups as CSV, one row per group, stage and figure: the other swept keys, stage,
@@ -108,8 +127,21 @@ std::string sweep_html(const SweepTable& table);
 std::string seed_groups_csv(const SweepTable& table);
 
 /// The seed groups as a Markdown table per group (the headline figures of every stage as
-/// mean +- std), for the console and for documents.
+/// mean +- std), for the console and for documents, followed by seed_fronts_markdown().
 std::string seed_groups_markdown(const SweepTable& table);
+
+/// One Markdown table of every seed group, by increasing mean LUTs (groups without them last):
+/// the group's values (shortened by short_group_values()), the number of seeds, the physics
+/// figure of the final model and of its baseline, LUTs and latency as mean +- std, and the
+/// fronts of the group means the group is on. Empty with fewer than two groups or without a
+/// physics figure.
+std::string seed_fronts_markdown(const SweepTable& table);
+
+/// Each group's values for one key (SweepTable::group_keys[key]) as a short label: the value
+/// itself when it has at most 24 characters; else, when the groups' values share a beginning or
+/// an end, those are cut at an item boundary and replaced by "…"; what is still longer than 24
+/// characters ends in "…".
+std::vector<std::string> short_group_values(const SweepTable& table, std::size_t key);
 
 /// Writes sweep.csv, sweep.json and sweep.html into the sweep directory (atomically), and
 /// seeds.csv when `seed` is swept.
