@@ -119,6 +119,12 @@ void ExportStage::declare(OptionTable& t) {
                "Interface: io_parallel takes the whole input and output as arrays, one event per "
                "initiation interval; io_stream streams one element per position (all channels) "
                "through a DATAFLOW pipeline with line buffers for convolutions and pools.");
+  t.add_choice("multiplication", multiplication_, "csd", {"csd", "adder_graph"},
+               "Constant products of fully unrolled dense and io_parallel convolution layers in "
+               "hlslim's HLS project: csd (one product per nonzero weight) or adder_graph (each "
+               "layer's W x as one shared shift-and-add graph; io_parallel only; layers at a "
+               "reuse factor above 1 or with an accumulator that could round or saturate keep "
+               "csd, with a note). docs/export-hls.md, \"Adder graphs\".");
   t.add_choice("strategy", strategy_, "Latency", {"Latency", "Resource"},
                "hls4ml strategy. Under Resource hls4ml would replace an invalid reuse factor; "
                "here every reuse factor must be valid whatever the strategy.");
@@ -197,6 +203,7 @@ void ExportStage::configure(const OptionValues& values, Diagnostics& diagnostics
                           "outputs the logits, and the argmax is the same)");
   }
   configure_parallelization_factors(values.pos("parallelization_factors"), diagnostics);
+  configure_multiplication(values, diagnostics);
   model_reuse_factor_pos_ = values.pos("reuse_factor");
   reuse_factors_pos_ = values.pos("reuse_factors");
   read_positive_ints(reuse_factors_node_, reuse_factors_pos_, "reuse_factors",
@@ -364,6 +371,7 @@ HlsProjectOptions ExportStage::hls_options() const {
   options.clock_period_ns = clock_period_;
   options.reuse_factor = reuse_factor_;
   options.io_type = io_type_;
+  options.multiplication = multiplication_;
   return options;
 }
 
@@ -456,11 +464,16 @@ void ExportStage::run(StageContext& context) {
                        {"note", c.note}});
   }
   std::vector<fs::path> written;
+  // hlslim's own project's estimate (written below); it also says which layers keep csd
+  // products under multiplication 'adder_graph'.
+  const ModelEstimate estimate = estimate_resources(graph, hls);
 
   // What hls4ml would reject or compute differently, before anything is written.
   std::vector<ExportFinding> findings = check_hls4ml_readiness(graph, hls4ml);
   findings.insert(findings.end(), missed_targets.begin(), missed_targets.end());
   findings.insert(findings.end(), softmax_notes.begin(), softmax_notes.end());
+  const std::vector<ExportFinding> multiplication_notes = multiplication_findings(estimate);
+  findings.insert(findings.end(), multiplication_notes.begin(), multiplication_notes.end());
   nlohmann::json findings_json = nlohmann::json::array();
   std::vector<std::string> errors;
   std::int64_t warnings = 0;
@@ -548,7 +561,6 @@ void ExportStage::run(StageContext& context) {
   }
   // Two designs from one configuration: hlslim's own project (the figures at the top level,
   // in the results and the summary) and the one hls4ml builds ("hls4ml").
-  const ModelEstimate estimate = estimate_resources(graph, hls);
   const ModelEstimate hls4ml_estimate = estimate_hls4ml(graph, hls, hls4ml_design);
   nlohmann::json estimate_json = estimate.to_json();
   estimate_json["shown"] = estimate.design;
@@ -577,6 +589,8 @@ void ExportStage::run(StageContext& context) {
                                                         {"firmware", "dropped"}};
   m["writer_findings"] = writer_findings;
   m["estimates"] = estimate_json.at("total");
+  if (estimate_json.contains("multiplication"))
+    m["multiplication"] = estimate_json.at("multiplication");
   if (estimate_json.contains("utilisation")) m["utilisation"] = estimate_json.at("utilisation");
   EstimateTotals totals;
   totals.model = model_;

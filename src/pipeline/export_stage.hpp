@@ -13,6 +13,8 @@ namespace hlslim {
 
 struct HlsProjectOptions;
 struct Hls4mlOptions;
+struct ModelEstimate;
+struct ExportFinding;
 
 /// `export`: hands a quantized model over to FPGA tools, without retraining anything. Writes
 /// into the stage's directory, as `formats` selects: the float model as standard ONNX (for ONNX
@@ -46,6 +48,11 @@ class ExportStage : public Stage {
   void configure_parallelization_factors(const SourcePos& block, Diagnostics& diagnostics);
   void check_parallelization_factors(const Graph& architecture, const Shape& input,
                                      Diagnostics& diagnostics) const;
+  // export_options.cpp: `multiplication`.
+  /// adder_graph with io_stream is an error at the option.
+  void configure_multiplication(const OptionValues& values, Diagnostics& diagnostics);
+  /// One note per layer that keeps csd products under adder_graph (from the estimate's notes).
+  std::vector<ExportFinding> multiplication_findings(const ModelEstimate& estimate) const;
 
   std::string model_;
   std::string project_;
@@ -54,7 +61,8 @@ class ExportStage : public Stage {
   double clock_period_ = 2.5;
   std::string io_type_;
   std::string strategy_;
-  std::string softmax_;  ///< "drop" or "hls4ml" (refused by configure)
+  std::string multiplication_;  ///< "csd" or "adder_graph"
+  std::string softmax_;         ///< "drop" or "hls4ml" (refused by configure)
   std::int64_t reuse_factor_ = 1;
   YAML::Node reuse_factors_node_;
   YAML::Node parallelization_factors_node_;
