@@ -106,7 +106,23 @@ void print_plan(const SweepPlan& plan) {
   std::cout << "sweep '" << plan.base.settings.name
             << "': " << enum_name(sweep_method_names(), spec.method) << ", " << plan.points.size()
             << " point(s), in " << plan.dir.string() << "\n";
-  if (plan.shared_stages > 0) {
+  if (plan.shared_per_seed) {
+    // Which seeds still need theirs: all of them reads "[to run]".
+    std::vector<std::string> missing;
+    for (std::size_t g = 0; g < plan.shared_groups.size(); ++g) {
+      if (!shared_complete(plan, g)) missing.push_back(std::to_string(plan.shared_groups[g].seed));
+    }
+    std::string state = " [complete]";
+    if (missing.size() == plan.shared_groups.size()) {
+      state = " [to run]";
+    } else if (!missing.empty()) {
+      state = std::string(" [to run for seed") + (missing.size() > 1 ? "s " : " ") +
+              join(missing, ", ") + "]";
+    }
+    std::cout << "shared stages (run once per seed into shared/seed-N/, "
+              << plan.shared_groups.size() << " seed(s)): " << join(plan.shared_stage_names(), ", ")
+              << state << "\n";
+  } else if (plan.shared_stages > 0) {
     std::cout << "shared stages (run once into shared/): " << join(plan.shared_stage_names(), ", ")
               << (shared_complete(plan) ? " [complete]" : " [to run]") << "\n";
   } else {
@@ -289,8 +305,10 @@ void add_sweep_command(CLI::App& app, CliContext& context) {
       ->allow_extra_args(false);
   cmd->add_option("--output", args->output, "Sweep directory (overrides the config's 'output').");
   auto* plan = cmd->add_flag("--plan", args->plan, "List the points, their values and status.");
-  auto* prepare = cmd->add_flag("--prepare", args->prepare,
-                                "Run the shared stages once into SWEEP_DIR/shared.");
+  auto* prepare =
+      cmd->add_flag("--prepare", args->prepare,
+                    "Run the shared stages once into SWEEP_DIR/shared (once per seed into "
+                    "SWEEP_DIR/shared/seed-N when seed is swept with other keys).");
   auto* point = cmd->add_option("--point", args->point,
                                 "Run point K into SWEEP_DIR/points/K (a Slurm array task).")
                     ->check(CLI::NonNegativeNumber);

@@ -27,7 +27,32 @@ std::vector<std::string> split_key(const std::string& key) {
   }
 }
 
+// The points' groups of shared stages: one of every point, or one per seed value.
+void group_points(SweepPlan& plan) {
+  plan.shared_groups.clear();
+  plan.point_group.clear();
+  if (plan.shared_stages == 0) return;
+  for (std::size_t k = 0; k < plan.configs.size(); ++k) {
+    const std::int64_t seed = plan.shared_per_seed ? plan.configs[k].settings.seed : -1;
+    std::size_t g = 0;
+    while (g < plan.shared_groups.size() && plan.shared_groups[g].seed != seed) ++g;
+    if (g == plan.shared_groups.size()) {
+      SweepPlan::SharedGroup group;
+      group.seed = seed;
+      group.dir = plan.shared_per_seed ? plan.shared_dir() / ("seed-" + std::to_string(seed))
+                                       : plan.shared_dir();
+      plan.shared_groups.push_back(group);
+    }
+    plan.shared_groups[g].points.push_back(k);
+    plan.point_group.push_back(g);
+  }
+}
+
 }  // namespace
+
+const PipelineConfig& SweepPlan::shared_config(std::size_t group) const {
+  return shared_per_seed ? configs[shared_groups[group].points.front()] : base;
+}
 
 fs::path SweepPlan::point_dir(std::size_t index) const {
   std::size_t width = 4;
@@ -101,17 +126,36 @@ SweepPlan load_sweep(const fs::path& path, const std::vector<std::string>& overr
         PipelineConfig::load_point(path, overrides, sweep_assignments(spec, point), registry));
   }
   std::vector<std::string> keys;
-  for (const auto& parameter : spec.parameters) keys.push_back(parameter.key);
+  bool seed_swept = false;
+  for (const auto& parameter : spec.parameters) {
+    if (parameter.key == "seed")
+      seed_swept = true;
+    else
+      keys.push_back(parameter.key);
+  }
+  // The seed changes every stage. Swept with other keys, the points of one seed share the
+  // stages before the first one another key changes; swept alone, nothing is shared.
+  plan.shared_per_seed = seed_swept && !keys.empty();
+  if (seed_swept && keys.empty()) keys.push_back("seed");
   plan.shared_stages = first_swept_stage(plan.base, keys);
-  // Belt and braces: a shared stage must be configured identically in every point.
+  if (plan.shared_stages == 0) plan.shared_per_seed = false;
+  group_points(plan);
+  // Belt and braces: a shared stage must be configured identically in every point of its
+  // group.
   for (std::size_t i = 0; i < plan.shared_stages; ++i) {
-    const std::string text = plan.base.stage_fingerprint_text(i);
-    for (const auto& config : plan.configs) {
-      if (config.stage_fingerprint_text(i) != text) {
-        plan.shared_stages = i;
-        break;
+    for (std::size_t g = 0; g < plan.shared_groups.size() && i < plan.shared_stages; ++g) {
+      const std::string text = plan.shared_config(g).stage_fingerprint_text(i);
+      for (const std::size_t k : plan.shared_groups[g].points) {
+        if (plan.configs[k].stage_fingerprint_text(i) != text) {
+          plan.shared_stages = i;
+          break;
+        }
       }
     }
+  }
+  if (plan.shared_stages == 0) {
+    plan.shared_per_seed = false;
+    group_points(plan);
   }
   return plan;
 }
@@ -150,8 +194,15 @@ PointStatus point_status(const SweepPlan& plan, std::size_t index) {
 }
 
 bool shared_complete(const SweepPlan& plan) {
+  for (std::size_t g = 0; g < plan.shared_groups.size(); ++g) {
+    if (!shared_complete(plan, g)) return false;
+  }
+  return true;
+}
+
+bool shared_complete(const SweepPlan& plan, std::size_t group) {
   if (plan.shared_stages == 0) return true;
-  const fs::path path = plan.shared_dir() / "manifest.json";
+  const fs::path path = plan.shared_groups.at(group).dir / "manifest.json";
   std::error_code ec;
   if (!fs::exists(path, ec)) return false;
   Manifest manifest;
@@ -161,7 +212,7 @@ bool shared_complete(const SweepPlan& plan) {
     return false;
   }
   if (manifest.stages.size() < plan.shared_stages) return false;
-  const auto prints = stage_fingerprints(plan.base);
+  const auto prints = stage_fingerprints(plan.shared_config(group));
   for (std::size_t i = 0; i < plan.shared_stages; ++i) {
     if (manifest.stages[i].status != StageStatus::kCompleted ||
         manifest.stages[i].fingerprint != prints[i])
@@ -185,15 +236,24 @@ void write_sweep_plan(const SweepPlan& plan) {
          {"dir", plan.point_dir(point.index).lexically_relative(plan.dir).generic_string()},
          {"values", values}});
   }
-  const json j = {{"format", "hlslim-sweep-plan"},
-                  {"version", 1},
-                  {"name", plan.base.settings.name},
-                  {"config", plan.config_path.string()},
-                  {"overrides", plan.overrides},
-                  {"method", enum_name(sweep_method_names(), spec.method)},
-                  {"keys", keys},
-                  {"shared", {{"dir", "shared"}, {"stages", plan.shared_stage_names()}}},
-                  {"points", points}};
+  json j = {{"format", "hlslim-sweep-plan"},
+            {"version", 1},
+            {"name", plan.base.settings.name},
+            {"config", plan.config_path.string()},
+            {"overrides", plan.overrides},
+            {"method", enum_name(sweep_method_names(), spec.method)},
+            {"keys", keys},
+            {"shared", {{"dir", "shared"}, {"stages", plan.shared_stage_names()}}},
+            {"points", points}};
+  if (plan.shared_per_seed) {
+    // Where each seed's shared stages lie, by seed.
+    json dirs = json::object();
+    for (const auto& group : plan.shared_groups) {
+      dirs[std::to_string(group.seed)] = group.dir.lexically_relative(plan.dir).generic_string();
+    }
+    j["shared"]["per_seed"] = true;
+    j["shared"]["dirs"] = dirs;
+  }
   // Array tasks all call this: leave an identical file alone rather than rewrite it at once.
   const fs::path path = plan.dir / "plan.json";
   const std::string text = j.dump(2) + "\n";
@@ -208,27 +268,35 @@ void write_sweep_plan(const SweepPlan& plan) {
 }
 
 void prepare_shared(const SweepPlan& plan) {
+  for (std::size_t g = 0; g < plan.shared_groups.size(); ++g) prepare_shared(plan, g);
+}
+
+void prepare_shared(const SweepPlan& plan, std::size_t group) {
   if (plan.shared_stages == 0) return;
-  fs::create_directories(plan.dir);
-  const fs::path lock_path = plan.dir / "shared.lock";
+  const SweepPlan::SharedGroup& g = plan.shared_groups.at(group);
+  // dir/shared.lock, or dir/shared/seed-N.lock beside the seed's directory.
+  const fs::path lock_path = g.dir.parent_path() / (g.dir.filename().string() + ".lock");
+  fs::create_directories(lock_path.parent_path());
+  const std::string what = plan.shared_per_seed
+                               ? "the shared stages of seed " + std::to_string(g.seed)
+                               : std::string("the shared stages");
   std::optional<FileLock> lock = FileLock::try_lock(lock_path, nullptr);
   if (!lock) {
-    spdlog::info("waiting for another job that prepares the shared stages ({})",
-                 lock_path.string());
+    spdlog::info("waiting for another job that prepares {} ({})", what, lock_path.string());
     lock.emplace(lock_path);
   }
-  if (shared_complete(plan)) {
-    spdlog::info("shared stages ({}) are complete in {}", plan.shared_stage_names().back(),
-                 plan.shared_dir().string());
+  if (shared_complete(plan, group)) {
+    spdlog::info("{} ({}) are complete in {}", what, plan.shared_stage_names().back(),
+                 g.dir.string());
     return;
   }
-  spdlog::info("preparing the shared stages up to '{}' in {}", plan.shared_stage_names().back(),
-               plan.shared_dir().string());
+  spdlog::info("preparing {} up to '{}' in {}", what, plan.shared_stage_names().back(),
+               g.dir.string());
   RunOptions options;
-  options.output = plan.shared_dir();
+  options.output = g.dir;
   options.to = plan.base.stages[plan.shared_stages - 1].name;
   options.resume = true;
-  run_pipeline(plan.base, options);
+  run_pipeline(plan.shared_config(group), options);
 }
 
 RunResult run_point(const SweepPlan& plan, std::size_t index) {
@@ -238,11 +306,14 @@ RunResult run_point(const SweepPlan& plan, std::size_t index) {
                     std::to_string(plan.points.size() - 1) + ")",
                 kExitConfig);
   }
-  prepare_shared(plan);
   RunOptions options;
   options.output = plan.point_dir(index);
   options.resume = true;
-  if (plan.shared_stages > 0) options.shared = plan.shared_dir();
+  if (plan.shared_stages > 0) {
+    const std::size_t group = plan.point_group[index];
+    prepare_shared(plan, group);
+    options.shared = plan.shared_groups[group].dir;
+  }
   return run_pipeline(plan.configs[index], options);
 }
 

@@ -209,5 +209,53 @@ TEST_F(SlurmSubmitTest, AnInterruptedPointContinuesWhereItStopped) {
   EXPECT_TRUE(fs::exists(plan.point_dir(1) / "03-i" / "done.txt"));
 }
 
+// With the seed swept together with another key, the one prepare job prepares every seed's
+// shared stages; the array waits for it, and a resubmission needs none once all are complete.
+TEST_F(SlurmSubmitTest, PerSeedOnePrepareJobPreparesEverySeed) {
+  testing::write_text(config_, R"(output: out
+stages:
+  - {stage: record, name: data, value: d}
+  - {stage: record, name: c, value: x}
+  - {stage: record, name: e, value: y}
+sweep:
+  parameters:
+    seed: [1, 2]
+    e.value: [p, q]
+)");
+  const fs::path out = dir_ / "out";
+  Result r = sweep({"--submit"});
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out,
+            "submitted shared stages as job 101\n"
+            "submitted points 0-3 as array job 102 (after job 101)\n");
+  const std::string prepare = read_file(out / "slurm/prepare.sbatch");
+  EXPECT_NE(prepare.find(" --output " + out.string() + " --prepare\n"), std::string::npos)
+      << prepare;
+
+  // One seed prepared (by a point of it) is not enough: the prepare job is submitted again.
+  const SweepPlan plan = load_sweep(config_, {}, "", testing::test_registry());
+  ASSERT_TRUE(plan.shared_per_seed);
+  prepare_shared(plan, 0);
+  r = sweep({"--submit", "--resubmit"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "submitted shared stages as job 103\n"
+            "submitted points 0-3 as array job 104 (after job 103)\n");
+
+  // What the prepare job runs prepares the other seed; then the points go alone.
+  r = sweep({"--prepare"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(run_counts()["c"], 2);
+  EXPECT_TRUE(fs::exists(out / "shared/seed-1/manifest.json"));
+  EXPECT_TRUE(fs::exists(out / "shared/seed-2/manifest.json"));
+  r = sweep({"--submit", "--resubmit"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "submitted points 0-3 as array job 105\n");
+  r = sweep({"--point", "3"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(run_counts()["c"], 2);
+  EXPECT_EQ(run_counts()["e"], 1);
+}
+
 }  // namespace
 }  // namespace hlslim

@@ -147,6 +147,126 @@ TEST_F(SweepPlanTest, PointsRunTheSharedStagesOnceAndLinkThem) {
   EXPECT_EQ(run_counts()["teacher"], 1);
 }
 
+TEST_F(SweepPlanTest, WithoutTheSeedSweptThereIsOneSharedDirectory) {
+  const SweepPlan p = plan("sweep:\n  parameters:\n    c.value: [p, q]\n");
+  EXPECT_FALSE(p.shared_per_seed);
+  ASSERT_EQ(p.shared_groups.size(), 1u);
+  EXPECT_EQ(p.shared_groups[0].dir, p.dir / "shared");
+  EXPECT_EQ(p.shared_groups[0].points, (std::vector<std::size_t>{0, 1}));
+  write_sweep_plan(p);
+  const auto j = nlohmann::json::parse(read_file(p.dir / "plan.json"));
+  EXPECT_EQ(j["shared"].dump(), R"({"dir":"shared","stages":["data","teacher","build"]})");
+}
+
+TEST_F(SweepPlanTest, TheSeedSweptAloneSharesNothing) {
+  const SweepPlan p = plan("sweep:\n  parameters:\n    seed: [1, 2]\n");
+  EXPECT_EQ(p.shared_stages, 0u);
+  EXPECT_FALSE(p.shared_per_seed);
+  EXPECT_TRUE(p.shared_groups.empty());
+  run_point(p, 0);
+  run_point(p, 1);
+  EXPECT_EQ(run_counts()["teacher"], 2);
+  EXPECT_FALSE(fs::exists(p.dir / "shared"));
+  // A key that changes the first stage, swept with the seed, shares nothing either.
+  const SweepPlan q = plan("sweep:\n  parameters:\n    seed: [1, 2]\n    data.value: [a, b]\n");
+  EXPECT_EQ(q.shared_stages, 0u);
+  EXPECT_FALSE(q.shared_per_seed);
+  EXPECT_TRUE(q.shared_groups.empty());
+}
+
+// The points of one seed share the stages before the first one another swept key changes: they
+// run once per seed into shared/seed-N and every point of that seed links them.
+TEST_F(SweepPlanTest, WithTheSeedSweptThePointsOfOneSeedShareItsStages) {
+  const SweepPlan p = plan("sweep:\n  parameters:\n    seed: [3, 0]\n    c.value: [p, q]\n");
+  ASSERT_EQ(p.points.size(), 4u);
+  EXPECT_TRUE(p.shared_per_seed);
+  EXPECT_EQ(p.shared_stage_names(), (std::vector<std::string>{"data", "teacher", "build"}));
+  ASSERT_EQ(p.shared_groups.size(), 2u);
+  for (std::size_t g = 0; g < 2; ++g) {
+    const auto& group = p.shared_groups[g];
+    EXPECT_EQ(group.dir, p.dir / "shared" / ("seed-" + std::to_string(group.seed)));
+    ASSERT_EQ(group.points.size(), 2u);
+    for (const std::size_t k : group.points) {
+      EXPECT_EQ(p.configs[k].settings.seed, group.seed);
+      EXPECT_EQ(p.point_group[k], g);
+    }
+  }
+  EXPECT_EQ(p.shared_groups[0].seed, 3);
+  EXPECT_EQ(p.shared_groups[1].seed, 0);
+  // A key of the teacher shares only the data per seed.
+  EXPECT_EQ(plan("sweep:\n  parameters:\n    seed: [1, 2]\n    teacher.value: [a, b]\n")
+                .shared_stage_names(),
+            std::vector<std::string>{"data"});
+
+  write_sweep_plan(p);
+  const auto j = nlohmann::json::parse(read_file(p.dir / "plan.json"));
+  EXPECT_EQ(j["shared"].dump(),
+            R"({"dir":"shared","dirs":{"0":"shared/seed-0","3":"shared/seed-3"},)"
+            R"("per_seed":true,"stages":["data","teacher","build"]})");
+
+  // A point prepares its own seed's stages only.
+  const std::size_t first = p.shared_groups[1].points[0];
+  EXPECT_EQ(run_point(p, first).ran, (std::vector<std::string>{"c"}));
+  EXPECT_EQ(run_counts()["teacher"], 1);
+  EXPECT_TRUE(shared_complete(p, 1));
+  EXPECT_FALSE(shared_complete(p, 0));
+  EXPECT_FALSE(shared_complete(p));
+  EXPECT_FALSE(fs::exists(p.dir / "shared" / "seed-3"));
+  EXPECT_FALSE(fs::exists(p.dir / "shared" / "manifest.json"));
+  EXPECT_TRUE(fs::exists(p.dir / "shared" / "seed-0.lock"));
+
+  for (std::size_t k = 0; k < p.points.size(); ++k) {
+    const std::string seed = std::to_string(p.configs[k].settings.seed);
+    const RunResult result = run_point(p, k);
+    if (k != first) EXPECT_EQ(result.ran, (std::vector<std::string>{"c"})) << k;
+    EXPECT_EQ(result.linked, (std::vector<std::string>{"data", "teacher", "build"})) << k;
+    EXPECT_EQ(point_status(p, k).text, "done");
+    EXPECT_EQ(fs::read_symlink(p.point_dir(k) / "02-teacher"),
+              "../../shared/seed-" + seed + "/02-teacher");
+    const Manifest manifest = Manifest::load(p.point_dir(k) / "manifest.json");
+    EXPECT_EQ(manifest.stages[0].shared, "../../shared/seed-" + seed);
+    EXPECT_EQ(manifest.stages[3].shared, "");
+  }
+  // The teacher ran once per seed, each time with its seed.
+  EXPECT_EQ(run_counts()["teacher"], 2);
+  EXPECT_EQ(run_counts()["c"], 4);
+  EXPECT_TRUE(shared_complete(p));
+  for (const auto& group : p.shared_groups) {
+    const Manifest shared = Manifest::load(group.dir / "manifest.json");
+    const auto prints = stage_fingerprints(p.configs[group.points[0]]);
+    EXPECT_EQ(shared.stages[1].fingerprint, prints[1]);
+    EXPECT_EQ(shared.stages[2].status, StageStatus::kCompleted);
+    EXPECT_EQ(shared.stages[3].status, StageStatus::kPending);
+  }
+  EXPECT_NE(Manifest::load(p.shared_groups[0].dir / "manifest.json").stages[1].fingerprint,
+            Manifest::load(p.shared_groups[1].dir / "manifest.json").stages[1].fingerprint);
+}
+
+// A plain run of the same stages at that seed, copied into shared/seed-N, is linked like one
+// the sweep prepared: the fingerprints and file hashes are what count.
+TEST_F(SweepPlanTest, APlainRunAtTheSeedCopiedIntoItsSharedDirectoryIsLinked) {
+  const fs::path plain_config = testing::write_text(dir_ / "plain.yaml", kHead);
+  RunOptions options;
+  options.output = dir_ / "plain";
+  options.to = "build";
+  run_pipeline(PipelineConfig::load(plain_config, {"seed=2"}, testing::test_registry()), options);
+  EXPECT_EQ(run_counts()["teacher"], 1);
+
+  const SweepPlan p = plan("sweep:\n  parameters:\n    seed: [1, 2]\n    c.value: [p, q]\n");
+  fs::create_directories(p.dir / "shared");
+  fs::copy(dir_ / "plain", p.dir / "shared" / "seed-2", fs::copy_options::recursive);
+  ASSERT_EQ(p.shared_groups[1].seed, 2);
+  EXPECT_TRUE(shared_complete(p, 1));
+  EXPECT_FALSE(shared_complete(p, 0));
+  for (const std::size_t k : p.shared_groups[1].points) {
+    EXPECT_EQ(run_point(p, k).linked, (std::vector<std::string>{"data", "teacher", "build"}));
+  }
+  EXPECT_EQ(run_counts()["teacher"], 1);
+  // The copy at another seed is not: seed 1 prepares its own.
+  run_point(p, p.shared_groups[0].points[0]);
+  EXPECT_EQ(run_counts()["teacher"], 2);
+}
+
 TEST_F(SweepPlanTest, AFailingPointIsReportedFailed) {
   const SweepPlan p = plan("sweep:\n  parameters:\n    stages.3.stage: [record, fail]\n");
   EXPECT_EQ(p.shared_stages, 3u);
@@ -213,6 +333,48 @@ TEST_F(SweepPlanTest, SubmitDryRunPrintsTheScriptsAndSkipsCompletedPoints) {
   run_point(p, 1);
   run_point(p, 3);
   EXPECT_EQ(dry_run({}), "every point is complete; nothing to submit (4 of 4 done)\n");
+}
+
+TEST_F(SweepPlanTest, PlanSaysTheSharedStagesArePerSeedAndPrepareRunsEverySeed) {
+  const SweepPlan p = plan("sweep:\n  parameters:\n    seed: [1, 2, 3]\n    c.value: [p, q]\n");
+  const std::string path = (dir_ / "c.yaml").string();
+  auto sweep = [&](const std::string& flag) {
+    const std::vector<std::string> args = {"hlslim", "-q", "sweep", path, flag};
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    ::testing::internal::CaptureStdout();
+    const int code = cli_main(static_cast<int>(argv.size()), argv.data(), testing::test_registry());
+    const std::string out = ::testing::internal::GetCapturedStdout();
+    EXPECT_EQ(code, 0);
+    return out.substr(0, out.find("\npoint"));
+  };
+  const std::string head = "sweep 'c': grid, 6 point(s), in " + (dir_ / "out").string() + "\n";
+  EXPECT_EQ(sweep("--plan"), head +
+                                 "shared stages (run once per seed into shared/seed-N/, 3 "
+                                 "seed(s)): data, teacher, build [to run]");
+  prepare_shared(p, 1);
+  EXPECT_EQ(sweep("--plan"), head +
+                                 "shared stages (run once per seed into shared/seed-N/, 3 "
+                                 "seed(s)): data, teacher, build [to run for seeds 1, 3]");
+  prepare_shared(p, 0);
+  EXPECT_EQ(sweep("--plan"), head +
+                                 "shared stages (run once per seed into shared/seed-N/, 3 "
+                                 "seed(s)): data, teacher, build [to run for seed 3]");
+  EXPECT_EQ(run_counts()["teacher"], 2);
+  sweep("--prepare");
+  EXPECT_EQ(run_counts()["teacher"], 3);
+  EXPECT_EQ(run_counts()["c"], 0);
+  EXPECT_TRUE(shared_complete(p));
+  EXPECT_EQ(sweep("--plan"), head +
+                                 "shared stages (run once per seed into shared/seed-N/, 3 "
+                                 "seed(s)): data, teacher, build [complete]");
+  // Once more: nothing runs again.
+  sweep("--prepare");
+  EXPECT_EQ(run_counts()["teacher"], 3);
+  // The seed alone shares nothing.
+  plan("sweep:\n  parameters:\n    seed: [1, 2, 3]\n");
+  EXPECT_EQ(sweep("--plan"), "sweep 'c': grid, 3 point(s), in " + (dir_ / "out").string() +
+                                 "\nshared stages: none (a swept key changes the first stage)");
 }
 
 TEST_F(SweepPlanTest, AConfigWithoutSweepIsRefused) {
