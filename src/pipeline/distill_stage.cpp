@@ -23,6 +23,7 @@ namespace hlslim {
 struct DistillStage::Outcome {
   Graph model;
   nlohmann::json figures;
+  nlohmann::json learned_widths;             ///< with quantize.learn_widths
   TestPredictions predictions;               ///< behind `figures`
   std::map<std::string, double> validation;  ///< the saved model on the validation set
   TrainResult result;
@@ -119,6 +120,10 @@ void DistillStage::declare(OptionTable& t) {
             "Epochs trained in float before quantization starts (-1: half of `epochs`).")
       .min(-1);
   quantize_.declare(q);
+  learn_widths_.declare(q.add_group(
+      "learn_widths",
+      "Learned bit widths (HGQ-style) while the student trains quantized, under a resource term "
+      "or a LUT budget (docs/quantization.md, 'Learned bit widths')."));
 }
 
 void DistillStage::configure(const OptionValues& values, Diagnostics& diagnostics) {
@@ -127,6 +132,14 @@ void DistillStage::configure(const OptionValues& values, Diagnostics& diagnostic
   quantize_.configure(values.group("quantize"), diagnostics, who + "quantize.");
   quantize_.set_quantization_aware(quantize_enabled_);
   prune_.configure(values.group("prune"), diagnostics, who + "prune.");
+  learn_widths_.configure(values.group("quantize").group("learn_widths"), diagnostics,
+                          who + "quantize.");
+  if (learn_widths_.enabled() && !quantize_enabled_) {
+    diagnostics.error(learn_widths_.enabled_pos(),
+                      who +
+                          "quantize.learn_widths needs quantize.enabled: true (the widths are "
+                          "learned while the student trains quantized)");
+  }
   if (quantize_enabled_ && float_epochs_ >= train_.epochs) {
     diagnostics.error(values.group("quantize").pos("float_epochs"),
                       who + "quantize.float_epochs (" + std::to_string(float_epochs_) +
@@ -238,6 +251,7 @@ void DistillStage::check(PipelineSketch& sketch, const SourcePos& pos,
   }
   if (quantize_enabled_) {
     quantize_.check_model(*student, student_, pos, diagnostics, who + "quantize.");
+    learn_widths_.check_model(*student, student_, pos, diagnostics, who + "quantize.");
   }
   prune_.check_model(*student, student_, diagnostics, who + "prune.");
   const bool was_quantized = sketch.models.count(student_) && sketch.models.at(student_).quantized;
@@ -314,6 +328,11 @@ DistillStage::Outcome DistillStage::train_student(StageContext& context, const G
                                                         float_epochs);
     trainer.add_hook(quantize.get());
   }
+  std::unique_ptr<WidthLearning> widths;
+  if (quantize && learn_widths_.enabled()) {
+    widths = make_width_learning(learn_widths_, quantize_.request(), &quantize->precision());
+    trainer.add_hook(widths->hook());
+  }
 
   const TrainData data = split_training_data(dataset, source, normalization, classification,
                                              out.model.input_shape, train_.monitor);
@@ -329,7 +348,13 @@ DistillStage::Outcome DistillStage::train_student(StageContext& context, const G
                   std::to_string(float_epochs_) + ") must be below epochs (" +
                   std::to_string(train_.epochs) + ")");
     }
-    store_precision(out.model, *quantize->precision());
+    if (widths) {
+      store_precision(out.model, widths->finish(out.result, out.model));
+      out.learned_widths = widths->report();
+      spdlog::info("'{}' ({}) learned widths:\n{}", student_, label, widths->table());
+    } else {
+      store_precision(out.model, *quantize->precision());
+    }
   }
   if (prune_.active()) prune_.finish(out.model);
   // The selected epoch had the final sparsity and precisions (earlier epochs were not
@@ -396,6 +421,8 @@ void DistillStage::run(StageContext& context) {
   m["student"]["best_epoch"] = distilled.result.best_epoch;
   m["student"]["selected_epoch"] = distilled.result.selected().epoch;
   m["student"]["validation"] = distilled.validation;
+  if (!distilled.learned_widths.is_null())
+    m["student"]["learned_widths"] = distilled.learned_widths;
   StageResults& results = context.results();
   results.evaluations.push_back(with_predictions(
       make_evaluation(teacher_, ModelRole::kTeacher, has_precision(teacher), m["teacher"]["test"]),
@@ -413,6 +440,8 @@ void DistillStage::run(StageContext& context) {
     m["baseline"]["best_epoch"] = baseline.result.best_epoch;
     m["baseline"]["selected_epoch"] = baseline.result.selected().epoch;
     m["baseline"]["validation"] = baseline.validation;
+    if (!baseline.learned_widths.is_null())
+      m["baseline"]["learned_widths"] = baseline.learned_widths;
     context.results().evaluations.push_back(
         with_predictions(make_evaluation(student_, ModelRole::kBaseline,
                                          has_precision(baseline.model), baseline.figures),

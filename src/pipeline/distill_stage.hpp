@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "hlslim/pipeline/stage.hpp"
+#include "hlslim/train/learned_widths_options.hpp"
 #include "hlslim/train/prune_options.hpp"
 #include "hlslim/train/quantize_options.hpp"
 #include "hlslim/train/train_options.hpp"
@@ -55,6 +56,7 @@ class DistillStage : public Stage {
   bool quantize_enabled_ = false;
   std::int64_t float_epochs_ = -1;
   QuantizeOptions quantize_;
+  LearnWidthsOptions learn_widths_;
 
   std::vector<Hint> hints_;
   SourcePos hints_pos_;

@@ -24,6 +24,10 @@ void QuantizeStage::declare(OptionTable& t) {
              "'ptq': calibrate and quantize the trained weights; 'qat': then fine-tune with "
              "fake-quantized weights and activations (straight-through gradients).");
   quantize_.declare(t);
+  learn_widths_.declare(t.add_group(
+      "learn_widths",
+      "Learned bit widths (HGQ-style) during quantization-aware training (method: qat), under "
+      "a resource term or a LUT budget (docs/quantization.md, 'Learned bit widths')."));
   declare_degradation_warning(t, degradation_warning_);
   fine_tune_.declare(t.add_group("fine_tune",
                                  "Training options of quantization-aware "
@@ -34,6 +38,12 @@ void QuantizeStage::configure(const OptionValues& values, Diagnostics& diagnosti
   fine_tune_.configure(values.group("fine_tune"), diagnostics);
   quantize_.configure(values, diagnostics, "stage 'quantize': ");
   quantize_.set_quantization_aware(method_ == QuantizeMethod::kQat);
+  learn_widths_.configure(values.group("learn_widths"), diagnostics, "stage 'quantize': ");
+  if (learn_widths_.enabled() && method_ != QuantizeMethod::kQat) {
+    diagnostics.error(learn_widths_.enabled_pos(),
+                      "stage 'quantize': learn_widths needs method: qat (the widths are learned "
+                      "while the model trains)");
+  }
 }
 
 void QuantizeStage::check(PipelineSketch& sketch, const SourcePos& pos,
@@ -49,6 +59,7 @@ void QuantizeStage::check(PipelineSketch& sketch, const SourcePos& pos,
   }
   if (const Graph* graph = sketch.config->model(model_)) {
     quantize_.check_model(*graph, model_, pos, diagnostics, who);
+    learn_widths_.check_model(*graph, model_, pos, diagnostics, who);
     // The fine-tuning's task checks, as the other stages that train run them: only
     // quantization-aware training trains with these options.
     Graph shaped = *graph;
@@ -87,7 +98,7 @@ void QuantizeStage::run(StageContext& context) {
   }
 
   // Post-training quantization: calibrate on training events, resolve every precision.
-  const ModelPrecision precision = quantize_.calibrate(graph, source, dataset.split.train);
+  ModelPrecision precision = quantize_.calibrate(graph, source, dataset.split.train);
   const BatchPredictor float_model = float_predictor(graph);
   store_precision(graph, precision);
   const nlohmann::json float_figures = figures(float_model);
@@ -114,9 +125,22 @@ void QuantizeStage::run(StageContext& context) {
     const auto seed = static_cast<std::uint64_t>(context.settings().seed);
     const auto masks = make_mask_hook();
     spdlog::info("quantization-aware training of '{}' for {} epochs", model_, fine_tune_.epochs);
-    const auto result = train_graph(graph, fine_tune_, seed, data, context.dir() / "checkpoint",
-                                    {masks.get()}, precision);
+    const std::optional<ModelPrecision> calibrated = precision;
+    std::unique_ptr<WidthLearning> widths;
+    std::vector<TrainHook*> hooks{masks.get()};
+    if (learn_widths_.enabled()) {
+      widths = make_width_learning(learn_widths_, quantize_.request(), &calibrated);
+      hooks.push_back(widths->hook());
+    }
+    const auto result =
+        train_graph(graph, fine_tune_, seed, data, context.dir() / "checkpoint", hooks, precision);
     result.write_history(context.dir() / "history.jsonl");
+    if (widths) {
+      precision = widths->finish(result, graph);
+      store_precision(graph, precision);
+      m["learned_widths"] = widths->report();
+      spdlog::info("'{}' learned widths:\n{}", model_, widths->table());
+    }
     const auto validation_qat = saved_validation_figures(graph, data, true);
     check_selected_epoch(result, validation_qat, "");
     m["validation_qat"] = validation_qat;

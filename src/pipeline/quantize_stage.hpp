@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "hlslim/pipeline/stage.hpp"
+#include "hlslim/train/learned_widths_options.hpp"
 #include "hlslim/train/quantize_options.hpp"
 #include "hlslim/train/train_options.hpp"
 
@@ -34,6 +35,7 @@ class QuantizeStage : public Stage {
   std::string model_;
   QuantizeMethod method_ = QuantizeMethod::kPtq;
   QuantizeOptions quantize_;
+  LearnWidthsOptions learn_widths_;
   TrainOptions fine_tune_;
   double degradation_warning_ = 0.1;
 };

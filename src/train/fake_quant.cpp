@@ -66,4 +66,26 @@ torch::Tensor fake_quantize(const torch::Tensor& x, const FixedType& type) {
   return q.detach() + (x - x.detach()) * inside;
 }
 
+torch::Tensor exact_power_of_two(const torch::Tensor& f) {
+  torch::NoGradGuard no_grad;
+  // IEEE single: exponent field e + 127 in bits 23..30 and a zero mantissa is exactly 2^e.
+  const torch::Tensor bits = (f.to(torch::kInt32) + 127) * (1 << 23);
+  return bits.view(torch::kFloat32).to(f.dtype());
+}
+
+torch::Tensor quantize_to_grid(const torch::Tensor& x, const torch::Tensor& f, QuantMode mode) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor scale = exact_power_of_two(f).to(x.dtype());
+  return round_steps(x * scale, mode) / scale;
+}
+
+torch::Tensor surrogate_quantize(const torch::Tensor& x, const torch::Tensor& q,
+                                 const torch::Tensor& f, const torch::Tensor& inside) {
+  // Every added term is exactly zero in the forward pass: x - sg(x) = 0 and 2^0 - 1 = 0.
+  const torch::Tensor delta = (q - x).detach();
+  const torch::Tensor width_term = torch::exp2(f.detach() - f) - 1.0;
+  if (!inside.defined()) return q.detach() + (x - x.detach()) + delta * width_term;
+  return q.detach() + (x - x.detach()) * inside + (delta * inside) * width_term;
+}
+
 }  // namespace hlslim

@@ -105,15 +105,17 @@ torch::Tensor GraphModuleImpl::apply_layer(std::size_t index, torch::Tensor x) {
   const LayerPrecision* q = precision_ ? &precision_->layers[index] : nullptr;
   auto weight = [&]() {
     torch::Tensor w = s.weight_mask.defined() ? s.weight * s.weight_mask : s.weight;
-    return q && q->weight ? fake_quantize(w, *q->weight) : w;
+    return q && q->weight ? quantized(index, QuantRole::kWeight, w, q->weight) : w;
   };
   auto bias = [&]() {
     if (!s.bias.defined()) return s.bias;
     torch::Tensor b = s.bias_mask.defined() ? s.bias * s.bias_mask : s.bias;
-    return q && q->bias ? fake_quantize(b, *q->bias) : b;
+    return q && q->bias ? quantized(index, QuantRole::kBias, b, q->bias) : b;
   };
   // Every layer that declares a result type rounds and overflows its output into it.
-  auto result = [&](torch::Tensor y) { return q && q->result ? fake_quantize(y, *q->result) : y; };
+  auto result = [&](torch::Tensor y) {
+    return q && q->result ? quantized(index, QuantRole::kResult, y, q->result) : y;
+  };
   if (q && layer.kind == LayerKind::kBatchNorm) return result(quantized_batch_norm(index, x));
   if (q && layer.kind == LayerKind::kLeakyRelu) {
     const torch::Tensor alpha = torch::full({}, p.alpha, x.options());
@@ -169,6 +171,15 @@ torch::Tensor GraphModuleImpl::apply_layer(std::size_t index, torch::Tensor x) {
   throw Error("layer '" + layer.name + "': unsupported type");
 }
 
+torch::Tensor GraphModuleImpl::quantized(std::size_t layer, QuantRole role, const torch::Tensor& x,
+                                         const std::optional<FixedType>& type) {
+  if (quantizers_) {
+    torch::Tensor out = quantizers_->quantize(layer, role, x);
+    if (out.defined()) return out;
+  }
+  return fake_quantize(x, *type);
+}
+
 torch::Tensor GraphModuleImpl::quantized_batch_norm(std::size_t index,
                                                     const torch::Tensor& x) const {
   // The engine's batch norm: y = scale * x + shift with the frozen statistics, scale and
@@ -203,7 +214,7 @@ torch::Tensor GraphModuleImpl::forward_logits(torch::Tensor x) {
 }
 
 torch::Tensor GraphModuleImpl::run_layers(torch::Tensor x, std::size_t count) {
-  if (precision_) x = fake_quantize(x, precision_->input);
+  if (precision_) x = quantized(0, QuantRole::kInput, x, precision_->input);
   for (std::size_t i = 0; i < count; ++i) {
     x = apply_layer(i, x);
     if (!taps_.empty()) {
@@ -229,7 +240,7 @@ const torch::Tensor& GraphModuleImpl::tap(std::size_t layer) const {
 std::vector<torch::Tensor> GraphModuleImpl::forward_all(torch::Tensor x) {
   std::vector<torch::Tensor> outputs;
   outputs.reserve(graph_.layers.size());
-  if (precision_) x = fake_quantize(x, precision_->input);
+  if (precision_) x = quantized(0, QuantRole::kInput, x, precision_->input);
   for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
     x = apply_layer(i, x);
     outputs.push_back(x);

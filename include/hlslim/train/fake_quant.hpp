@@ -19,4 +19,23 @@ torch::Tensor quantize_values(const torch::Tensor& x, const FixedType& type);
 /// clips it (WRAP passes it everywhere).
 torch::Tensor fake_quantize(const torch::Tensor& x, const FixedType& type);
 
+/// 2^f for an integer-valued float tensor f (|f| <= 126), exactly: the float is built from its
+/// exponent bits, so no exp2 approximation can round it.
+torch::Tensor exact_power_of_two(const torch::Tensor& f);
+
+/// `x` rounded by `mode` to the grid 2^-f of each element, `f` an integer-valued float tensor
+/// broadcastable to x (learned fraction bits per layer, channel or weight); no overflow is
+/// applied (the caller's integer bits hold every value). Exact like quantize_values(). No
+/// gradient flows through it.
+torch::Tensor quantize_to_grid(const torch::Tensor& x, const torch::Tensor& f, QuantMode mode);
+
+/// The forward value `q` (x quantized at round(f) fraction bits) with the gradients of
+/// learned bit widths (HGQ): straight-through for x where `inside` is 1 (a 0/1 tensor of x's
+/// shape; undefined: everywhere), and for the fraction bits `f` the surrogate
+/// q = x + sg(delta) 2^-(f - sg(f)) with delta = q - x, i.e. dq/df = -ln 2 * delta, where x is
+/// inside (outside, the error is the overflow's, which f does not change). The value is q
+/// exactly.
+torch::Tensor surrogate_quantize(const torch::Tensor& x, const torch::Tensor& q,
+                                 const torch::Tensor& f, const torch::Tensor& inside);
+
 }  // namespace hlslim

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,6 +13,20 @@
 #include "hlslim/graph/graph.hpp"
 
 namespace hlslim {
+
+/// The values a quantization-aware forward quantizes.
+enum class QuantRole { kInput, kWeight, kBias, kResult };
+
+/// Quantizers that replace the fixed types of some values in the quantization-aware forward
+/// (learned bit widths: train/learned_widths.hpp).
+class ValueQuantizers {
+ public:
+  virtual ~ValueQuantizers() = default;
+  /// `x` (the value of `role` of layer `layer`; the network's input for kInput, whose `layer`
+  /// is ignored) quantized with gradients, or an undefined tensor where the fixed type of the
+  /// module's precision applies.
+  virtual torch::Tensor quantize(std::size_t layer, QuantRole role, const torch::Tensor& x) = 0;
+};
 
 /// A LibTorch module instantiated from a Graph. Layers are registered under their graph names,
 /// so `named_parameters()` reads "conv1.weight". Tensors present in the graph are copied in
@@ -57,6 +72,11 @@ class GraphModuleImpl : public torch::nn::Module {
   void set_fake_quant(std::optional<ModelPrecision> precision);
   bool fake_quant() const { return precision_.has_value(); }
 
+  /// Quantizers consulted before the fixed types while a precision is set (nullptr: none).
+  void set_quantizers(std::shared_ptr<ValueQuantizers> quantizers) {
+    quantizers_ = std::move(quantizers);
+  }
+
   const Graph& architecture() const { return graph_; }
 
  private:
@@ -71,7 +91,11 @@ class GraphModuleImpl : public torch::nn::Module {
 
   torch::Tensor quantized_batch_norm(std::size_t index, const torch::Tensor& x) const;
 
-  std::optional<ModelPrecision> precision_;    // set for quantization-aware training
+  torch::Tensor quantized(std::size_t layer, QuantRole role, const torch::Tensor& x,
+                          const std::optional<FixedType>& type);
+
+  std::optional<ModelPrecision> precision_;  // set for quantization-aware training
+  std::shared_ptr<ValueQuantizers> quantizers_;
   std::map<std::size_t, torch::Tensor> taps_;  // layer index -> its last output
   Graph graph_;               // architecture only; weights live in the registered modules
   std::vector<Slots> slots_;  // one per layer; all undefined for functional layers

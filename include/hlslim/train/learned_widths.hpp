@@ -1,0 +1,88 @@
+#pragma once
+
+// Learned bit widths (HGQ-style), the LibTorch side: trainable fraction bits per weight group,
+// bias group, ReLU result and the input, their quantizers with the surrogate gradient, the
+// differentiable resource proxy, and the export of what was learned as exact per-layer types.
+// docs/quantization.md, "Learned bit widths".
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <vector>
+
+#include "hlslim/engine/precision_plan.hpp"
+#include "hlslim/train/learned_widths_options.hpp"
+#include "hlslim/train/torch_model.hpp"
+
+namespace hlslim {
+
+/// The learned fraction bits of one model, as float parameters (the quantizers use them
+/// rounded). Weights and biases of dense and convolution layers learn one value per layer,
+/// output channel or weight (`granularity`); the input and every ReLU / leaky ReLU result one
+/// per layer. Every other value keeps its calibrated type. Starts from the calibrated types.
+class LearnedWidthsImpl : public torch::nn::Module, public ValueQuantizers {
+ public:
+  LearnedWidthsImpl(const Graph& architecture, const ModelPrecision& calibrated,
+                    WidthGranularity granularity, int min_fraction_bits, int max_fraction_bits);
+
+  /// Weights and biases: rounded to their learned grids (no overflow: the exported integer
+  /// bits hold every value); the input and results: to their calibrated type with the learned
+  /// fraction bits (width = calibrated integer bits + fraction bits), saturating as that type
+  /// does. Gradients: straight-through for x, -ln 2 (q - x) for the fraction bits.
+  torch::Tensor quantize(std::size_t layer, QuantRole role, const torch::Tensor& x) override;
+
+  /// Keeps every fraction-bit parameter within its bounds (call after each optimizer step).
+  void clamp_();
+
+  /// Binds the weights (and masks) of `module`, built from the same architecture, for proxy().
+  void bind(GraphModuleImpl& module);
+
+  /// The resource proxy of the bound module's current weights, in bit units, differentiable in
+  /// the fraction bits: per dense/conv layer, output positions times
+  ///   sum over weights of b_w * b_x  +  nonzero weights * (b_x + max b_w + log2 fan_in),
+  /// with b_w = relu(log2|w| + f_w + 1) the bits of a weight, b_x the width of the values the
+  /// layer reads (learned or calibrated); the rounded fraction bits in the value, their
+  /// gradient straight through.
+  torch::Tensor proxy();
+
+  /// Writes the weights and biases of `graph` (same architecture) quantized onto their learned
+  /// grids, sets the weight mask to 0 where a weight became 0, and returns the precision: the
+  /// calibrated one with learned input and result types, per layer the narrowest weight and
+  /// bias type that holds every quantized value exactly, and accumulators resolved by
+  /// `request` (its `auto` wide enough for every sum).
+  ModelPrecision apply(Graph& graph, const PrecisionRequest& request) const;
+
+  /// Per layer and role: granularity, groups, fraction bits (min, mean, max), mean total bits
+  /// (integer bits of the group's values + fraction bits) of `graph` as apply() left it, and
+  /// the type of `precision`.
+  nlohmann::json summary(const Graph& graph, const ModelPrecision& precision) const;
+
+  /// The parameters' values (copies), in a fixed order, and back.
+  std::vector<torch::Tensor> values() const;
+  void load_values(const std::vector<torch::Tensor>& values);
+
+ private:
+  struct Entry {
+    torch::Tensor f;                  // the parameter; undefined: not learned
+    std::vector<std::int64_t> shape;  // f viewed to broadcast over the value
+    int lo = 0, hi = 0;               // bounds on the fraction bits
+    FixedType base;                   // calibrated type: modes, signedness, integer bits
+  };
+  torch::Tensor rounded(const Entry& e) const;   // clamp(round(f)), no gradient
+  torch::Tensor straight(const Entry& e) const;  // rounded value, gradient of f
+  torch::Tensor activation(const Entry& e, const torch::Tensor& x) const;
+  torch::Tensor value_bits(std::size_t layer) const;  // width of the values `layer` reads
+  std::vector<Entry*> entries();
+
+  Graph graph_;
+  ModelPrecision calibrated_;
+  WidthGranularity granularity_;
+  Entry input_;
+  std::vector<Entry> weight_, bias_, result_;   // one per layer
+  std::vector<std::int64_t> source_;            // layer whose result a layer reads; -1: input
+  std::vector<std::int64_t> positions_;         // output positions of dense/conv layers
+  std::vector<torch::Tensor> weights_, masks_;  // bound by bind()
+};
+TORCH_MODULE(LearnedWidths);
+
+}  // namespace hlslim

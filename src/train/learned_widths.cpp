@@ -1,0 +1,393 @@
+#include "hlslim/train/learned_widths.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "hlslim/engine/firmware.hpp"
+#include "hlslim/graph/layer_traits.hpp"
+#include "hlslim/graph/layer_types.hpp"
+#include "hlslim/train/fake_quant.hpp"
+#include "hlslim/util/errors.hpp"
+
+namespace hlslim {
+namespace {
+
+// The widths fake quantization is exact for (raws within float's significand).
+constexpr int kMaxLearnedWidth = 24;
+
+bool is_linear(LayerKind kind) {
+  return layer_traits(kind).category == LayerCategory::kLinear;
+}
+
+bool learns_result(LayerKind kind) {
+  return kind == LayerKind::kRelu || kind == LayerKind::kLeakyRelu;
+}
+
+// The fewest fraction bits on whose grid v (a multiple of 2^-f) lies.
+int needed_fraction_bits(double v, int f) {
+  while (f > -kMaxIntegerBitsMagnitude + 1) {
+    const double scaled = std::ldexp(v, f - 1);
+    if (scaled != std::floor(scaled)) break;
+    --f;
+  }
+  return f;
+}
+
+// The fewest integer bits of a type with `fraction` fraction bits holding [lo, hi].
+int integer_bits_holding(bool is_signed, double lo, double hi, int fraction) {
+  const double step = std::ldexp(1.0, -fraction);
+  for (int i = 1 - fraction; i < 64 - fraction; ++i) {
+    const double top = is_signed ? std::ldexp(1.0, i - 1) : std::ldexp(1.0, i);
+    const double bottom = is_signed ? -top : 0.0;
+    if (lo >= bottom && hi <= top - step) return i;
+  }
+  return 64 - fraction;
+}
+
+// The narrowest type of `base`'s modes that holds every value of `values` exactly, each a
+// multiple of 2^-grid[k].
+FixedType exact_type(const std::vector<float>& values, const std::vector<float>& grid,
+                     const FixedType& base, const std::string& where) {
+  double lo = 0, hi = 0;
+  int fraction = -kMaxIntegerBitsMagnitude;
+  for (std::size_t k = 0; k < values.size(); ++k) {
+    if (values[k] == 0.0f) continue;
+    lo = std::min(lo, static_cast<double>(values[k]));
+    hi = std::max(hi, static_cast<double>(values[k]));
+    fraction = std::max(fraction, needed_fraction_bits(values[k], static_cast<int>(grid[k])));
+  }
+  if (fraction == -kMaxIntegerBitsMagnitude) fraction = 0;  // all zero
+  const bool is_signed = base.is_signed || lo < 0;
+  int integer = integer_bits_holding(is_signed, lo, hi, fraction);
+  const int narrowest = is_signed ? 2 : 1;
+  if (integer + fraction < narrowest) integer = narrowest - fraction;
+  const auto made =
+      make_fixed_type(is_signed, integer + fraction, integer, base.quant, base.overflow);
+  if (!made) throw Error(where + ": " + made.error);
+  return *made.type;
+}
+
+PrecisionSpec fixed_spec(const FixedType& type) {
+  PrecisionSpec spec;
+  spec.kind = PrecisionSpec::Kind::kFixed;
+  spec.type = type;
+  spec.text = type.to_string();
+  return spec;
+}
+
+std::vector<float> float_values(const torch::Tensor& t) {
+  const torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+}  // namespace
+
+LearnedWidthsImpl::LearnedWidthsImpl(const Graph& architecture, const ModelPrecision& calibrated,
+                                     WidthGranularity granularity, int min_fraction_bits,
+                                     int max_fraction_bits)
+    : graph_(architecture), calibrated_(calibrated), granularity_(granularity) {
+  if (calibrated.layers.size() != architecture.layers.size()) {
+    throw Error("model '" + architecture.name + "': precisions for " +
+                std::to_string(calibrated.layers.size()) + " layers, the model has " +
+                std::to_string(architecture.layers.size()));
+  }
+  for (auto& layer : graph_.layers) layer.tensors.clear();
+  const auto shapes = architecture.shapes();
+  const std::size_t n = architecture.layers.size();
+  weight_.resize(n);
+  bias_.resize(n);
+  result_.resize(n);
+  source_.assign(n, -1);
+  positions_.assign(n, 1);
+  const auto bounded = [&](Entry& e, bool activation) {
+    e.lo = min_fraction_bits;
+    e.hi = max_fraction_bits;
+    if (activation) {
+      // A width of at least 1 (unsigned) or 2 (signed), at most kMaxLearnedWidth.
+      e.lo = std::max(e.lo, (e.base.is_signed ? 2 : 1) - e.base.integer_bits);
+      e.hi = std::min(e.hi, kMaxLearnedWidth - e.base.integer_bits);
+      e.hi = std::max(e.hi, e.lo);
+    }
+  };
+  const auto entry = [&](const std::string& name, std::vector<std::int64_t> f_shape,
+                         std::vector<std::int64_t> view, const FixedType& type, bool activation) {
+    Entry e;
+    e.base = type;
+    bounded(e, activation);
+    const double start = std::clamp(type.fraction_bits(), e.lo, e.hi);
+    e.f = register_parameter(name, torch::full(f_shape, start));
+    e.shape = std::move(view);
+    return e;
+  };
+  input_ = entry("input", {1}, {1}, calibrated.input, true);
+  std::int64_t source = -1;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Layer& layer = architecture.layers[i];
+    const LayerPrecision& p = calibrated.layers[i];
+    source_[i] = source;
+    if (p.result) source = static_cast<std::int64_t>(i);
+    if (dropped_by_firmware(architecture, i)) continue;
+    if (is_linear(layer.kind) && p.weight) {
+      const auto expected = expected_tensors(layer, shapes[i]);
+      for (const auto& [name, shape] : expected) {
+        if (name != "weight" && name != "bias") continue;
+        const bool is_weight = name == "weight";
+        const auto& type = is_weight ? p.weight : p.bias;
+        if (!type) continue;
+        std::vector<std::int64_t> f_shape{1}, view{1};
+        if (granularity == WidthGranularity::kWeight) {
+          f_shape = shape;
+          view = shape;
+        } else if (granularity == WidthGranularity::kChannel) {
+          f_shape = {shape.at(0)};
+          view.assign(shape.size(), 1);
+          view[0] = shape.at(0);
+        }
+        (is_weight ? weight_[i] : bias_[i]) =
+            entry(layer.name + "_" + name, f_shape, view, *type, false);
+      }
+      const Shape& out = shapes[i + 1];
+      std::int64_t plane = 1;
+      for (std::size_t d = 1; d < out.size(); ++d) plane *= out[d];
+      positions_[i] = plane;
+    }
+    if (learns_result(layer.kind) && p.result) {
+      result_[i] = entry(layer.name + "_result", {1}, {1}, *p.result, true);
+    }
+  }
+}
+
+torch::Tensor LearnedWidthsImpl::rounded(const Entry& e) const {
+  torch::NoGradGuard no_grad;
+  return torch::clamp(torch::round(e.f), e.lo, e.hi);
+}
+
+torch::Tensor LearnedWidthsImpl::straight(const Entry& e) const {
+  return e.f + (rounded(e) - e.f).detach();
+}
+
+torch::Tensor LearnedWidthsImpl::activation(const Entry& e, const torch::Tensor& x) const {
+  FixedType type = e.base;
+  type.width = e.base.integer_bits + static_cast<int>(rounded(e).item<float>());
+  const torch::Tensor q = quantize_values(x, type);
+  if (type.overflow == OverflowMode::kWrap) return surrogate_quantize(x, q, e.f, {});
+  const bool symmetric = type.overflow == OverflowMode::kSatSym && type.is_signed;
+  const double hi = type.max();
+  const double lo = symmetric ? -hi : type.min();
+  const torch::Tensor inside = ((x >= lo) & (x <= hi)).to(x.dtype());
+  return surrogate_quantize(x, q, e.f, inside);
+}
+
+torch::Tensor LearnedWidthsImpl::quantize(std::size_t layer, QuantRole role,
+                                          const torch::Tensor& x) {
+  switch (role) {
+    case QuantRole::kInput:
+      return activation(input_, x);
+    case QuantRole::kResult:
+      return result_[layer].f.defined() ? activation(result_[layer], x) : torch::Tensor();
+    case QuantRole::kWeight:
+    case QuantRole::kBias: {
+      const Entry& e = role == QuantRole::kWeight ? weight_[layer] : bias_[layer];
+      if (!e.f.defined()) return {};
+      const torch::Tensor q = quantize_to_grid(x, rounded(e).view(e.shape), e.base.quant);
+      return surrogate_quantize(x, q, e.f.view(e.shape), {});
+    }
+  }
+  return {};
+}
+
+std::vector<LearnedWidthsImpl::Entry*> LearnedWidthsImpl::entries() {
+  std::vector<Entry*> out{&input_};
+  for (std::size_t i = 0; i < weight_.size(); ++i) {
+    for (Entry* e : {&weight_[i], &bias_[i], &result_[i]}) {
+      if (e->f.defined()) out.push_back(e);
+    }
+  }
+  return out;
+}
+
+void LearnedWidthsImpl::clamp_() {
+  torch::NoGradGuard no_grad;
+  // Half a bit of slack either side, so that a value at a bound can still be pushed back in.
+  for (Entry* e : entries()) e->f.clamp_(e->lo - 0.49, e->hi + 0.49);
+}
+
+void LearnedWidthsImpl::bind(GraphModuleImpl& module) {
+  const auto parameters = module.named_parameters();
+  const auto buffers = module.named_buffers();
+  weights_.assign(graph_.layers.size(), torch::Tensor());
+  masks_.assign(graph_.layers.size(), torch::Tensor());
+  for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
+    if (!weight_[i].f.defined()) continue;
+    const std::string& name = graph_.layers[i].name;
+    if (const auto* w = parameters.find(name + ".weight")) weights_[i] = *w;
+    if (const auto* m = buffers.find(name + ".weight_mask")) masks_[i] = *m;
+  }
+}
+
+torch::Tensor LearnedWidthsImpl::value_bits(std::size_t layer) const {
+  const std::int64_t source = source_[layer];
+  const Entry& e = source < 0 ? input_ : result_[static_cast<std::size_t>(source)];
+  if (e.f.defined()) return straight(e) + e.base.integer_bits;
+  const FixedType& type =
+      source < 0 ? calibrated_.input : *calibrated_.layers[static_cast<std::size_t>(source)].result;
+  return torch::full({1}, static_cast<double>(type.width));
+}
+
+torch::Tensor LearnedWidthsImpl::proxy() {
+  torch::Tensor total = torch::zeros({});
+  for (std::size_t i = 0; i < weight_.size(); ++i) {
+    const Entry& e = weight_[i];
+    if (!e.f.defined() || !weights_[i].defined()) continue;
+    torch::Tensor w = weights_[i].detach();
+    if (masks_[i].defined()) w = w * masks_[i];
+    const torch::Tensor magnitude = torch::log2(w.abs().clamp_min(1e-30));
+    const torch::Tensor bits = torch::relu(magnitude + straight(e).view(e.shape) + 1.0);
+    const torch::Tensor x_bits = value_bits(i);
+    const torch::Tensor nonzero = (bits > 0).sum().to(torch::kFloat32).detach();
+    const double fan_in = static_cast<double>(w.numel() / std::max<std::int64_t>(w.size(0), 1));
+    const torch::Tensor accumulator = x_bits + bits.max() + std::log2(std::max(fan_in, 1.0));
+    total = total + static_cast<double>(positions_[i]) *
+                        (bits.sum() * x_bits + nonzero * accumulator).sum();
+  }
+  return total;
+}
+
+ModelPrecision LearnedWidthsImpl::apply(Graph& graph, const PrecisionRequest& request) const {
+  torch::NoGradGuard no_grad;
+  if (graph.layers.size() != graph_.layers.size()) {
+    throw Error("model '" + graph.name + "': cannot apply learned widths of another architecture");
+  }
+  ModelPrecision precision = calibrated_;
+  const auto activation_type = [](const Entry& e, int fraction) {
+    FixedType t = e.base;
+    t.width = e.base.integer_bits + fraction;
+    return t;
+  };
+  precision.input = activation_type(input_, static_cast<int>(rounded(input_).item<float>()));
+  for (std::size_t i = 0; i < graph.layers.size(); ++i) {
+    Layer& layer = graph.layers[i];
+    const std::string where = "model '" + graph.name + "', layer '" + layer.name + "'";
+    for (const bool is_weight : {true, false}) {
+      const Entry& e = is_weight ? weight_[i] : bias_[i];
+      const char* name = is_weight ? "weight" : "bias";
+      const auto it = layer.tensors.find(name);
+      if (!e.f.defined() || it == layer.tensors.end()) continue;
+      torch::Tensor value = to_torch(it->second);
+      const auto mask = layer.tensors.find(std::string(name) + "_mask");
+      if (mask != layer.tensors.end()) value = value * to_torch(mask->second);
+      const torch::Tensor grid = rounded(e).view(e.shape).expand_as(value).contiguous();
+      const torch::Tensor q = quantize_to_grid(value, grid, e.base.quant);
+      const std::vector<float> values = float_values(q);
+      it->second.values = values;
+      const FixedType type =
+          exact_type(values, float_values(grid), e.base, where + ", " + name + " (learned widths)");
+      *precision.layers[i].role(name) = type;
+      if (!is_weight) continue;
+      // A weight that learned to be 0 is pruned.
+      const bool any_zero = std::find(values.begin(), values.end(), 0.0f) != values.end();
+      if (!any_zero) continue;
+      Tensor& m = layer.tensors["weight_mask"];
+      if (m.values.size() != values.size()) {
+        m.shape = it->second.shape;
+        m.values.assign(values.size(), 1.0f);
+      }
+      for (std::size_t k = 0; k < values.size(); ++k) {
+        if (values[k] == 0.0f) m.values[k] = 0.0f;
+      }
+    }
+    if (result_[i].f.defined()) {
+      precision.layers[i].result =
+          activation_type(result_[i], static_cast<int>(rounded(result_[i]).item<float>()));
+    }
+  }
+  // Accumulators as the request asks, for these weights and types; every other role fixed.
+  PrecisionRequest fixed = request;
+  fixed.defaults["input"] = fixed_spec(precision.input);
+  for (std::size_t i = 0; i < graph.layers.size(); ++i) {
+    for (const char* role : {"weight", "bias", "result"}) {
+      if (const auto& type = *precision.layers[i].role(role)) {
+        fixed.layers[graph.layers[i].name][role] = fixed_spec(*type);
+      }
+    }
+  }
+  ValueRanges ranges;
+  ranges.layers.assign(graph.layers.size(), {0.0, 0.0});
+  return resolve_precision(graph, fixed, ranges);
+}
+
+nlohmann::json LearnedWidthsImpl::summary(const Graph& graph,
+                                          const ModelPrecision& precision) const {
+  torch::NoGradGuard no_grad;
+  nlohmann::json out = nlohmann::json::array();
+  const auto stats = [&](const std::string& layer, const char* role, const Entry& e,
+                         const std::vector<float>* values, const FixedType& type) {
+    std::vector<float> f = float_values(rounded(e));
+    double sum = 0, total_bits = 0;
+    for (float& v : f) {
+      v += 0.0f;  // -0 (a rounded -0.4) reads as 0
+      sum += v;
+    }
+    // Total bits per group: the integer bits its quantized values need, plus its fraction bits.
+    const std::size_t groups = f.size();
+    const std::size_t per = values && groups > 0 ? values->size() / groups : 0;
+    for (std::size_t g = 0; g < groups; ++g) {
+      const int fraction = static_cast<int>(f[g]);
+      int integer = e.base.integer_bits;
+      if (values) {
+        double lo = 0, hi = 0;
+        for (std::size_t k = g * per; k < (g + 1) * per; ++k) {
+          lo = std::min(lo, static_cast<double>((*values)[k]));
+          hi = std::max(hi, static_cast<double>((*values)[k]));
+        }
+        integer = integer_bits_holding(true, lo, hi, fraction);
+      }
+      total_bits += integer + fraction;
+    }
+    const double n = static_cast<double>(std::max<std::size_t>(groups, 1));
+    return nlohmann::json{{"layer", layer},
+                          {"role", role},
+                          {"groups", groups},
+                          {"fraction_bits",
+                           {{"min", *std::min_element(f.begin(), f.end())},
+                            {"mean", sum / n},
+                            {"max", *std::max_element(f.begin(), f.end())}}},
+                          {"mean_total_bits", total_bits / n},
+                          {"type", type.to_string()}};
+  };
+  out.push_back(stats("input", "input", input_, nullptr, precision.input));
+  for (std::size_t i = 0; i < graph.layers.size(); ++i) {
+    const Layer& layer = graph.layers[i];
+    for (const bool is_weight : {true, false}) {
+      const Entry& e = is_weight ? weight_[i] : bias_[i];
+      const char* name = is_weight ? "weight" : "bias";
+      const auto it = layer.tensors.find(name);
+      if (!e.f.defined() || it == layer.tensors.end()) continue;
+      // Per-weight granularity: one group per value; per channel: the channel's values.
+      out.push_back(
+          stats(layer.name, name, e, &it->second.values, **precision.layers[i].role(name)));
+    }
+    if (result_[i].f.defined()) {
+      out.push_back(stats(layer.name, "result", result_[i], nullptr, *precision.layers[i].result));
+    }
+  }
+  return out;
+}
+
+std::vector<torch::Tensor> LearnedWidthsImpl::values() const {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : parameters()) out.push_back(p.detach().clone());
+  return out;
+}
+
+void LearnedWidthsImpl::load_values(const std::vector<torch::Tensor>& values) {
+  torch::NoGradGuard no_grad;
+  auto params = parameters();
+  if (values.size() != params.size()) {
+    throw Error("learned widths: " + std::to_string(values.size()) + " saved tensors for " +
+                std::to_string(params.size()) + " parameters");
+  }
+  for (std::size_t k = 0; k < params.size(); ++k) params[k].copy_(values[k]);
+}
+
+}  // namespace hlslim

@@ -1,0 +1,202 @@
+// Learned bit widths on tensors: the quantizers against the fixed-point core, the surrogate
+// gradient of the fraction bits (-ln 2 times the rounding error) and the straight-through
+// gradient of the values, the export of per-channel grids as exact per-layer types, and the
+// penalty rule under a budget.
+#include "hlslim/train/learned_widths.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "hlslim/quant/fixed_point.hpp"
+#include "hlslim/train/fake_quant.hpp"
+#include "support/builders.hpp"
+
+namespace hlslim {
+namespace {
+
+using testing::make_layer;
+
+Tensor tensor(std::vector<std::int64_t> shape, std::vector<float> values) {
+  Tensor t(std::move(shape));
+  t.values = std::move(values);
+  return t;
+}
+
+// flatten -> fc (3 units) -> relu -> out (1 unit), on an input of 4 values.
+Graph small_net() {
+  Graph g;
+  g.name = "net";
+  g.input_shape = {4};
+  Layer fc = make_layer(LayerKind::kDense, "fc");
+  fc.params.units = 3;
+  g.layers.push_back(fc);
+  g.layers.push_back(make_layer(LayerKind::kRelu, "relu"));
+  Layer out = make_layer(LayerKind::kDense, "out");
+  out.params.units = 1;
+  g.layers.push_back(out);
+  return g;
+}
+
+FixedType type(const char* text) {
+  return *parse_fixed_type(text).type;
+}
+
+ModelPrecision small_precision() {
+  ModelPrecision p;
+  p.input = type("fixed<10,4,RND_CONV,SAT>");
+  p.layers.resize(3);
+  p.layers[0] = {type("fixed<8,2,RND_CONV,SAT>"), type("fixed<8,2,RND_CONV,SAT>"),
+                 type("fixed<24,8>"), type("fixed<16,6,RND_CONV,SAT>")};
+  p.layers[1].result = type("ufixed<8,3,RND_CONV,SAT>");
+  p.layers[2] = {type("fixed<8,2,RND_CONV,SAT>"), type("fixed<8,2,RND_CONV,SAT>"),
+                 type("fixed<24,8>"), type("fixed<16,6,RND_CONV,SAT>")};
+  return p;
+}
+
+TEST(LearnedWidths, PowersOfTwoAndGridRoundingAreExact) {
+  const torch::Tensor f = torch::arange(-20, 21, torch::kFloat32);
+  const torch::Tensor p = exact_power_of_two(f);
+  for (int k = -20; k <= 20; ++k) {
+    ASSERT_EQ(p[k + 20].item<float>(), std::ldexp(1.0f, k)) << k;
+  }
+  // Each value on its own grid, against hlslim_quant's quantize() of a type with that many
+  // fraction bits (wide enough that nothing overflows).
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> uniform(-6.0f, 6.0f);
+  std::uniform_int_distribution<int> bits(-3, 12);
+  std::vector<float> x(5000), grid(5000);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    x[i] = uniform(rng);
+    grid[i] = static_cast<float>(bits(rng));
+  }
+  x[0] = 0.375f, grid[0] = 2;  // a half: to even
+  x[1] = -0.625f, grid[1] = 2;
+  const torch::Tensor q =
+      quantize_to_grid(torch::tensor(x), torch::tensor(grid), QuantMode::kRndConv);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const int f_bits = static_cast<int>(grid[i]);
+    const FixedType t =
+        *make_fixed_type(true, 8 + f_bits, 8, QuantMode::kRndConv, OverflowMode::kSat).type;
+    ASSERT_EQ(q[static_cast<long>(i)].item<float>(),
+              static_cast<float>(to_double(quantize(x[i], t), t)))
+        << x[i] << " at " << f_bits << " fraction bits (index " << i << ")";
+  }
+  EXPECT_EQ(q[0].item<float>(), 0.5f);
+  EXPECT_EQ(q[1].item<float>(), -0.5f);
+}
+
+// The surrogate: d q / d f = -ln 2 (q - x) per element, summed over a group; d q / d x = 1.
+TEST(LearnedWidths, FractionBitGradientIsMinusLn2TimesTheRoundingError) {
+  const Graph g = small_net();
+  LearnedWidths widths(g, small_precision(), WidthGranularity::kChannel, -8, 12);
+  // Three channels at 1, 3 and 6 fraction bits.
+  {
+    torch::NoGradGuard no_grad;
+    widths->named_parameters()["fc_weight"].copy_(torch::tensor({1.2f, 2.8f, 6.0f}));
+  }
+  const torch::Tensor w = torch::tensor(
+      {{0.30f, -0.70f, 0.11f, 0.90f}, {0.30f, -0.70f, 0.11f, 0.90f}, {0.30f, -0.70f, 0.11f, 0.90f}},
+      torch::requires_grad());
+  const torch::Tensor c = torch::tensor(
+      {{1.0f, 2.0f, -1.0f, 0.5f}, {-3.0f, 1.0f, 2.0f, 1.0f}, {1.0f, 1.0f, 1.0f, -2.0f}});
+  const torch::Tensor q = widths->quantize(0, QuantRole::kWeight, w);
+  (q * c).sum().backward();
+  const int bits[] = {1, 3, 6};
+  const torch::Tensor fgrad = widths->named_parameters()["fc_weight"].grad();
+  for (int ch = 0; ch < 3; ++ch) {
+    const FixedType t =
+        *make_fixed_type(true, 8 + bits[ch], 8, QuantMode::kRndConv, OverflowMode::kSat).type;
+    double expected = 0;
+    for (int k = 0; k < 4; ++k) {
+      const float x = w[ch][k].item<float>();
+      const double reference = to_double(quantize(x, t), t);
+      ASSERT_EQ(q[ch][k].item<float>(), static_cast<float>(reference)) << ch << "," << k;
+      expected += c[ch][k].item<double>() * -std::log(2.0) * (reference - x);
+      EXPECT_EQ(w.grad()[ch][k].item<float>(), c[ch][k].item<float>()) << "straight through";
+    }
+    EXPECT_NEAR(fgrad[ch].item<double>(), expected, 1e-6) << "channel " << ch;
+    EXPECT_NE(expected, 0.0);
+  }
+}
+
+// Activations: the gradient of x stops where the calibrated integer bits saturate, and so does
+// the fraction bits' (the overflow error does not depend on them).
+TEST(LearnedWidths, ActivationGradientStopsWhereTheTypeSaturates) {
+  const Graph g = small_net();
+  LearnedWidths widths(g, small_precision(), WidthGranularity::kChannel, -8, 12);
+  {
+    torch::NoGradGuard no_grad;
+    widths->named_parameters()["relu_result"].fill_(2.0f);  // ufixed<5,3>: 0 .. 7.75
+  }
+  const torch::Tensor x =
+      torch::tensor({0.1f, 1.3f, 3.6f, 7.7f, 9.0f, 30.0f}, torch::requires_grad());
+  const torch::Tensor q = widths->quantize(1, QuantRole::kResult, x);
+  q.sum().backward();
+  const FixedType t = type("ufixed<5,3,RND_CONV,SAT>");
+  double expected = 0;
+  for (long k = 0; k < 6; ++k) {
+    const float v = x[k].item<float>();
+    EXPECT_EQ(q[k].item<float>(), static_cast<float>(to_double(quantize(v, t), t))) << v;
+    const bool inside = v <= t.max();
+    EXPECT_EQ(x.grad()[k].item<float>(), inside ? 1.0f : 0.0f) << v;
+    if (inside) expected += -std::log(2.0) * (to_double(quantize(v, t), t) - v);
+  }
+  EXPECT_NEAR(widths->named_parameters()["relu_result"].grad().item<double>(), expected, 1e-6);
+}
+
+// Per-channel grids exported as one layer type: every value exact in it, zeros masked, and the
+// type the narrowest that holds them.
+TEST(LearnedWidths, ExportCarriesPerChannelGridsExactlyInOneLayerType) {
+  Graph g = small_net();
+  g.layers[0].tensors["weight"] =
+      tensor({3, 4}, std::vector<float>{0.30f, -0.70f, 0.11f, 0.90f, 0.30f, -0.70f, 0.02f, 1.90f,
+                                        0.30f, -0.70f, 0.11f, 0.90f});
+  g.layers[0].tensors["bias"] = tensor({3}, std::vector<float>{0.1f, -0.2f, 0.3f});
+  g.layers[2].tensors["weight"] = tensor({1, 3}, std::vector<float>{0.5f, -0.25f, 1.0f});
+  g.layers[2].tensors["bias"] = tensor({1}, std::vector<float>{0.0f});
+  LearnedWidths widths(g, small_precision(), WidthGranularity::kChannel, -8, 12);
+  {
+    torch::NoGradGuard no_grad;
+    widths->named_parameters()["fc_weight"].copy_(torch::tensor({1.0f, 3.0f, 6.0f}));
+    widths->named_parameters()["relu_result"].fill_(1.0f);
+    widths->named_parameters()["input"].fill_(3.0f);
+  }
+  PrecisionRequest request;  // accumulators `auto`
+  const ModelPrecision p = widths->apply(g, request);
+  const auto& w = g.layers[0].tensors.at("weight").values;
+  // Channel 0 at 1 fraction bit: 0.30 -> 0.5, -0.70 -> -0.5, 0.11 -> 0, 0.90 -> 1.
+  EXPECT_EQ((std::vector<float>(w.begin(), w.begin() + 4)),
+            (std::vector<float>{0.5f, -0.5f, 0.0f, 1.0f}));
+  // Channel 1 at 3: 0.30 -> 0.25, -0.70 -> -0.75, 0.02 -> 0, 1.90 -> 1.875.
+  EXPECT_EQ((std::vector<float>(w.begin() + 4, w.begin() + 8)),
+            (std::vector<float>{0.25f, -0.75f, 0.0f, 1.875f}));
+  // Channel 2 at 6 fraction bits (0.296875 = 19/64), so the layer needs 6; |values| < 2: I = 2.
+  EXPECT_EQ(w[8], 0.296875f);
+  EXPECT_EQ(p.layers[0].weight->to_string(), "fixed<8,2,RND_CONV,SAT>");
+  for (float v : w) {
+    EXPECT_EQ(static_cast<float>(to_double(quantize(v, *p.layers[0].weight), *p.layers[0].weight)),
+              v);
+  }
+  const auto& mask = g.layers[0].tensors.at("weight_mask").values;
+  EXPECT_EQ((std::vector<float>(mask.begin(), mask.begin() + 8)),
+            (std::vector<float>{1, 1, 0, 1, 1, 1, 0, 1}));
+  EXPECT_EQ(p.layers[1].result->to_string(), "ufixed<4,3,RND_CONV,SAT>");
+  EXPECT_EQ(p.input.to_string(), "fixed<7,4,RND_CONV,SAT>");
+  // `auto` accumulator of fc: input fraction bits 3 + weight fraction bits 6.
+  EXPECT_EQ(p.layers[0].accum->fraction_bits(), 9);
+  // Not learned: the dense results keep their calibrated types.
+  EXPECT_EQ(p.layers[0].result->to_string(), "fixed<16,6,RND_CONV,SAT>");
+}
+
+TEST(LearnedWidths, PenaltyFollowsTheBudgetRule) {
+  EXPECT_DOUBLE_EQ(adapted_penalty(0.1, 2000, 1000), 0.2);  // far above: doubled
+  EXPECT_DOUBLE_EQ(adapted_penalty(0.1, 500, 1000), 0.05);  // far below: halved
+  EXPECT_DOUBLE_EQ(adapted_penalty(0.1, 1000, 1000), 0.1);  // on target: kept
+  EXPECT_NEAR(adapted_penalty(0.1, 1050, 1000), 0.1 * std::pow(2.0, 0.4), 1e-12);
+  EXPECT_NEAR(adapted_penalty(0.1, 950, 1000), 0.1 * std::pow(2.0, -0.4), 1e-12);
+}
+
+}  // namespace
+}  // namespace hlslim
