@@ -139,64 +139,94 @@ class Builder {
   std::map<Pattern, int> nodes_;
 };
 
+// Pattern counts with the patterns that occur at least twice ordered by count (the highest
+// first, then the smallest pattern), so that the best one is found without a scan.
+class PatternCounts {
+ public:
+  void add(const Pattern& p, std::int64_t delta) {
+    const auto it = counts_.find(p);
+    const std::int64_t old = it == counts_.end() ? 0 : it->second;
+    const std::int64_t now = old + delta;
+    if (old >= 2) ranked_.erase({-old, p});
+    if (now >= 2) ranked_.insert({-now, p});
+    if (now <= 0) {
+      if (it != counts_.end()) counts_.erase(it);
+    } else if (it != counts_.end()) {
+      it->second = now;
+    } else {
+      counts_.emplace(p, now);
+    }
+  }
+  /// The most frequent pattern not in `refused`, occurring at least twice; nullptr if none.
+  const Pattern* best(const std::set<Pattern>& refused) const {
+    for (const auto& [negative_count, p] : ranked_) {
+      if (refused.count(p) == 0) return &p;
+    }
+    return nullptr;
+  }
+
+ private:
+  std::unordered_map<Pattern, std::int64_t, PatternHash> counts_;
+  std::set<std::pair<std::int64_t, Pattern>> ranked_;
+};
+
+// The disjoint occurrences of `p` in one output's terms, pairs (first, second) of indices,
+// from the lowest shift of the first term up.
+std::vector<std::pair<std::size_t, std::size_t>> occurrences(const std::vector<Term>& terms,
+                                                             const Pattern& p) {
+  std::vector<std::size_t> firsts, seconds;
+  for (std::size_t i = 0; i < terms.size(); ++i) {
+    if (terms[i].signal == p.first) firsts.push_back(i);
+    if (terms[i].signal == p.second) seconds.push_back(i);
+  }
+  std::vector<std::pair<std::size_t, std::size_t>> found;
+  if (firsts.empty() || seconds.empty()) return found;
+  std::sort(firsts.begin(), firsts.end(),
+            [&](std::size_t a, std::size_t b) { return terms[a].shift < terms[b].shift; });
+  std::vector<bool> used(terms.size(), false);
+  for (std::size_t i : firsts) {
+    if (used[i]) continue;
+    for (std::size_t j : seconds) {
+      if (j == i || used[j]) continue;
+      const bool i_first = terms[i].shift < terms[j].shift ||
+                           (terms[i].shift == terms[j].shift && terms[i].signal < terms[j].signal);
+      if (i_first && pattern_of(terms[i], terms[j]) == p) {
+        used[i] = used[j] = true;
+        found.emplace_back(i, j);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
 // Greedy common-subexpression extraction over the outputs' term lists.
 void extract_patterns(Builder& builder, std::vector<std::vector<Term>>& sums) {
-  std::unordered_map<Pattern, std::int64_t, PatternHash> counts;
-  auto count_pairs = [&](const std::vector<Term>& terms, std::size_t k, std::int64_t delta) {
-    for (std::size_t j = 0; j < terms.size(); ++j) {
-      if (j != k) counts[pattern_of(terms[k], terms[j])] += delta;
-    }
-  };
+  PatternCounts counts;
   for (const std::vector<Term>& terms : sums) {
     for (std::size_t i = 0; i < terms.size(); ++i) {
-      for (std::size_t j = i + 1; j < terms.size(); ++j) ++counts[pattern_of(terms[i], terms[j])];
+      for (std::size_t j = i + 1; j < terms.size(); ++j)
+        counts.add(pattern_of(terms[i], terms[j]), 1);
     }
   }
   std::set<Pattern> refused;  // counted twice only through overlapping pairs
   for (;;) {
-    const Pattern* best = nullptr;
-    std::int64_t best_count = 1;
-    for (const auto& [p, n] : counts) {
-      if (n < 2 || n < best_count || refused.count(p) != 0) continue;
-      if (n > best_count || best == nullptr || p < *best) {
-        best = &p;
-        best_count = n;
-      }
-    }
+    const Pattern* best = counts.best(refused);
     if (best == nullptr) return;
     const Pattern p = *best;
-    // Disjoint occurrences, per output from the lowest shift up.
     std::vector<std::vector<std::pair<std::size_t, std::size_t>>> found(sums.size());
-    std::int64_t occurrences = 0;
+    std::size_t total = 0;
     for (std::size_t o = 0; o < sums.size(); ++o) {
-      const std::vector<Term>& terms = sums[o];
-      std::vector<std::size_t> order(terms.size());
-      for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        return std::tie(terms[a].shift, terms[a].signal) <
-               std::tie(terms[b].shift, terms[b].signal);
-      });
-      std::vector<bool> used(terms.size(), false);
-      for (std::size_t i : order) {
-        if (used[i] || terms[i].signal != p.first) continue;
-        for (std::size_t j = 0; j < terms.size(); ++j) {
-          if (j == i || used[j] || terms[j].signal != p.second) continue;
-          if (pattern_of(terms[i], terms[j]) == p &&
-              (terms[j].shift > terms[i].shift || terms[j].signal > terms[i].signal)) {
-            used[i] = used[j] = true;
-            found[o].emplace_back(i, j);
-            ++occurrences;
-            break;
-          }
-        }
-      }
+      found[o] = occurrences(sums[o], p);
+      total += found[o].size();
     }
-    if (occurrences < 2) {
+    if (total < 2) {
       refused.insert(p);
       continue;
     }
     const int node = builder.adder(p.first, p.second, p.distance, p.rel);
     for (std::size_t o = 0; o < sums.size(); ++o) {
+      if (found[o].empty()) continue;
       std::vector<Term>& terms = sums[o];
       std::vector<bool> removed(terms.size(), false);
       std::vector<Term> added;
@@ -204,13 +234,12 @@ void extract_patterns(Builder& builder, std::vector<std::vector<Term>>& sums) {
         removed[i] = removed[j] = true;
         added.push_back({node, terms[i].shift, terms[i].sign});
       }
-      if (added.empty()) continue;
       // Uncount every pair that involves a removed term, once.
       for (std::size_t i = 0; i < terms.size(); ++i) {
         if (!removed[i]) continue;
         for (std::size_t j = 0; j < terms.size(); ++j) {
           if (j == i || (removed[j] && j < i)) continue;
-          --counts[pattern_of(terms[i], terms[j])];
+          counts.add(pattern_of(terms[i], terms[j]), -1);
         }
       }
       std::vector<Term> kept;
@@ -218,13 +247,10 @@ void extract_patterns(Builder& builder, std::vector<std::vector<Term>>& sums) {
         if (!removed[i]) kept.push_back(terms[i]);
       }
       for (const Term& t : added) {
+        for (const Term& u : kept) counts.add(pattern_of(t, u), 1);
         kept.push_back(t);
-        count_pairs(kept, kept.size() - 1, 1);
       }
       terms = std::move(kept);
-    }
-    for (auto it = counts.begin(); it != counts.end();) {
-      it = it->second <= 0 ? counts.erase(it) : std::next(it);
     }
   }
 }
