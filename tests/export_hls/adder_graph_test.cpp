@@ -342,6 +342,31 @@ TEST_F(AdderGraphCsim, ConvModelsReproduceTheEngineBitForBit) {
   remove_unless_kept(expect_csim_pass(g2, options, x2, 200, 3));
 }
 
+// Outputs without adders: all-zero weights (with and without a bias), one weight +-2^k (a
+// shifted or negated input), and a layer whose weights are all zero; unsigned inputs.
+TEST_F(AdderGraphCsim, OutputsWithoutAdders) {
+  const Graph g = quantized_chain(
+      "edge_ag", {3},
+      {dense("fc", 3, {0, 0, 0, 0.5f, 0, 0, 0, -0.25f, 0, 0.75f, 0, -1.5f}, {0.25f, 0, -0.5f, 0}),
+       dense("zero", 4, std::vector<float>(8, 0.0f), {0.5f, -0.25f}),
+       dense("fc2", 2, {0, 1, -2, 0}), layer("flat", LayerKind::kFlatten)},
+      "ufixed<8,3,RND,SAT>",
+      {roles("fixed<6,2>", "fixed<6,2>", "fixed<20,8>", "fixed<12,6>"),
+       roles("fixed<6,2>", "fixed<6,2>", "fixed<20,8>", "fixed<12,6>"),
+       roles("fixed<6,2>", nullptr, "fixed<20,8>", "fixed<12,6>"),
+       {}});
+  std::mt19937_64 rng(27);
+  const std::vector<float> x = random_inputs(rng, 100 * 3, 0.0, 8.0, 1.0 / 32);
+  HlsProjectOptions options;
+  options.project = "edge_ag";
+  options.multiplication = "adder_graph";
+  const std::filesystem::path dir = expect_csim_pass(g, options, x, 100, 2);
+  const std::string source = read_file(dir / "firmware/edge_ag.cpp");
+  EXPECT_NE(source.find("  acc[0] = b[0];\n"), std::string::npos) << source;
+  EXPECT_EQ(graph_adders_in_code(source, "zero"), 0);
+  remove_unless_kept(dir);
+}
+
 TEST(AdderGraphEstimate, CountsTheAddersOfTheGeneratedCode) {
   std::mt19937_64 rng(23);
   const Graph g = conv1d_model(rng);
