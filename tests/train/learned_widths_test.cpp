@@ -9,6 +9,8 @@
 #include <cmath>
 #include <random>
 
+#include "hlslim/engine/fixed_engine.hpp"
+#include "hlslim/graph/model_file.hpp"
 #include "hlslim/quant/fixed_point.hpp"
 #include "hlslim/train/fake_quant.hpp"
 #include "support/builders.hpp"
@@ -196,6 +198,34 @@ TEST(LearnedWidths, PenaltyFollowsTheBudgetRule) {
   EXPECT_DOUBLE_EQ(adapted_penalty(0.1, 1000, 1000), 0.1);  // on target: kept
   EXPECT_NEAR(adapted_penalty(0.1, 1050, 1000), 0.1 * std::pow(2.0, 0.4), 1e-12);
   EXPECT_NEAR(adapted_penalty(0.1, 950, 1000), 0.1 * std::pow(2.0, -0.4), 1e-12);
+}
+
+// The committed model trained with learned per-channel widths (tests/data/learned_widths/
+// student.yaml; the HLS C simulation and QONNX tests read it too): the fake-quantized LibTorch
+// forward that trained it computes what the engine computes, output for output.
+TEST(LearnedWidths, TrainedFixtureFakeQuantForwardEqualsTheEngine) {
+  const Graph graph =
+      load_model(std::filesystem::path(HLSLIM_TEST_DATA_DIR) / "learned_widths" / "student.hlsm");
+  GraphModule module(graph);
+  module->set_fake_quant(read_precision(graph));
+  module->eval();
+  const FixedEngine engine(graph);
+  std::mt19937 rng(4);
+  std::bernoulli_distribution hit(0.15);
+  const std::size_t events = 500;
+  std::vector<float> x(events * engine.input_size());
+  for (float& v : x) v = hit(rng) ? 1.0f : 0.0f;
+  std::vector<float> expected(events * engine.output_size());
+  engine.run(x.data(), events, expected.data());
+  torch::NoGradGuard no_grad;
+  std::vector<std::int64_t> shape{static_cast<std::int64_t>(events)};
+  shape.insert(shape.end(), graph.input_shape.begin(), graph.input_shape.end());
+  const torch::Tensor out =
+      module->forward(torch::from_blob(x.data(), shape, torch::kFloat32)).contiguous();
+  ASSERT_EQ(static_cast<std::size_t>(out.numel()), expected.size());
+  for (std::size_t k = 0; k < expected.size(); ++k) {
+    ASSERT_EQ(out.data_ptr<float>()[k], expected[k]) << "output " << k;
+  }
 }
 
 }  // namespace
