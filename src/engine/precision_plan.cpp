@@ -104,6 +104,26 @@ double accumulator_bound(const Layer& layer, const FixedType& input, const Fixed
   return bound;
 }
 
+// The fraction bits the layer's biases, quantized to `type`, actually use: the largest over
+// the biases of the type's fraction bits less the raw value's trailing zero bits (0 when every
+// bias is an integer or zero, or the layer has none).
+int bias_fraction_bits(const Layer& layer, const FixedType& type) {
+  const auto it = layer.tensors.find("bias");
+  if (it == layer.tensors.end()) return 0;
+  int bits = 0;
+  for (float b : it->second.values) {
+    std::int64_t raw = quantize(b, type);
+    if (raw == 0) continue;
+    int used = type.fraction_bits();
+    while (used > 0 && raw % 2 == 0) {
+      raw /= 2;
+      --used;
+    }
+    bits = std::max(bits, used);
+  }
+  return bits;
+}
+
 std::int64_t pool_size(const Layer& layer, const Shape& input) {
   if (layer.kind == LayerKind::kGlobalAvgPool) {
     std::int64_t n = 1;
@@ -117,12 +137,13 @@ std::int64_t pool_size(const Layer& layer, const Shape& input) {
 
 // The accumulator of a dense/conv/average-pool layer reading values of type `input`. A concrete
 // spec is taken as written; `auto` is wide enough for every sum (the fraction bits of an exact
-// product, and the integer bits of the worst case), up to 64 bits; `fixed<W,auto>` gets the
+// product or of the bias, whichever has more, so that the bias enters unrounded too, and the
+// integer bits of the worst case), up to 64 bits; `fixed<W,auto>` gets the
 // integer bits of the worst case. An average pool's `auto` also holds the mean exactly: the
 // input's fraction bits plus log2(window), since hls4ml divides inside the accumulator.
 FixedType accumulator_type(const PrecisionSpec& spec, const Layer& layer, const Shape& in,
                            const FixedType& input, const std::optional<FixedType>& weight,
-                           const std::string& where) {
+                           const std::optional<FixedType>& bias, const std::string& where) {
   if (spec.kind == PrecisionSpec::Kind::kFixed) return spec.type;
   const bool pooling = !weight;
   const double bound = pooling ? std::max(std::fabs(input.min()), std::fabs(input.max())) *
@@ -142,6 +163,7 @@ FixedType accumulator_type(const PrecisionSpec& spec, const Layer& layer, const 
     for (std::int64_t n = pool_size(layer, in); n > 1; n /= 2) ++fraction;
   } else {
     fraction += weight->fraction_bits();
+    if (bias) fraction = std::max(fraction, bias_fraction_bits(layer, *bias));
   }
   FixedType base = probe;  // TRN and WRAP: nothing to round or overflow when wide enough
   base.width = std::clamp(integer_bits + fraction, 1, probe.width);
@@ -270,6 +292,10 @@ ModelPrecision resolve_precision(const Graph& graph, const PrecisionRequest& req
     if (spec.kind == PrecisionSpec::Kind::kAuto && (role == "input" || role == "result")) {
       base.is_signed = range.first < 0;
     }
+    // A signed activation needs a sign bit and one more to hold anything positive.
+    if (spec.kind == PrecisionSpec::Kind::kAuto && activation && request.activation_width) {
+      base.width = std::max(base.width, base.is_signed ? 2 : 1);
+    }
     if (from_data) range = widen(range, request.margin);
     return with_integer_bits(base, integer_bits_for(base, range.first, range.second), where);
   };
@@ -315,7 +341,7 @@ ModelPrecision resolve_precision(const Graph& graph, const PrecisionRequest& req
     }
     if (has("accum")) {
       lp.accum = accumulator_type(request.spec_for(layer, "accum"), layer, shapes[i], value,
-                                  lp.weight, where + ", accum");
+                                  lp.weight, lp.bias, where + ", accum");
     }
     if (has("result")) {
       const bool activation = layer.kind == LayerKind::kRelu || layer.kind == LayerKind::kLeakyRelu;

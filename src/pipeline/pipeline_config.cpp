@@ -3,6 +3,7 @@
 #include <set>
 
 #include "hlslim/data/trigger_figures.hpp"
+#include "hlslim/engine/precision_plan.hpp"
 #include "hlslim/graph/architecture.hpp"
 #include "hlslim/import/onnx_import.hpp"
 #include "hlslim/pipeline/registry.hpp"
@@ -544,6 +545,9 @@ std::string PipelineConfig::stage_fingerprint_text(std::size_t index) const {
     }
   }
   node["models"] = models_node;
+  if (entry.type == "quantize" || entry.type == "distill") {
+    node["precision_rules"] = kPrecisionRulesRevision;
+  }
   // A stage that selects its model by a figure depending on the threshold (and where its plateau
   // starts) depends on them; every other evaluation setting stays out of the fingerprints.
   if (monitors_threshold(node["options"])) {

@@ -144,6 +144,42 @@ TEST(ResolvePrecision, QuantizationAwareActivationsAreAsWideAsTheWeights) {
   EXPECT_EQ(activation_width_for(request), 8);
 }
 
+TEST(ResolvePrecision, AutoAccumulatorsTakeTheBiasUnrounded) {
+  // A binary input and 4-bit weights leave the products few fraction bits; the bias must not
+  // lose its own when it enters the accumulator.
+  PrecisionRequest request;
+  request.defaults["input"] = spec("ufixed<1,1,RND_CONV,SAT>");
+  request.defaults["weight"] = spec("fixed<4,auto,RND_CONV,SAT>");
+  Graph graph = small_model();
+  graph.layers[0].tensors["bias"].values = {0.3f, -2.5f};
+  ValueRanges ranges;
+  ranges.input = {0.0, 1.0};
+  ranges.layers = {{-3.0, 1.5}, {0.0, 1.5}, {-0.2, 5.0}};
+  const ModelPrecision p = resolve_precision(graph, request, ranges);
+  EXPECT_EQ(*p.layers[0].weight, type("fixed<4,2,RND_CONV,SAT>"));  // 2 fraction bits
+  // bias fixed<8,3> (5 fraction bits): 0.3 -> raw 10 = 0.3125, which needs 4 of them
+  EXPECT_EQ(*p.layers[0].bias, type("fixed<8,3,RND_CONV,SAT>"));
+  EXPECT_EQ(p.layers[0].accum->fraction_bits(), 4);
+  // out: products with 1 + 4 fraction bits; its zero bias needs none
+  EXPECT_EQ(p.layers[2].accum->fraction_bits(),
+            p.layers[1].result->fraction_bits() + p.layers[2].weight->fraction_bits());
+}
+
+TEST(ResolvePrecision, SignedActivationsKeepASignBitAndOneMore) {
+  PrecisionRequest request;
+  request.defaults["weight"] = spec("fixed<1,auto,TRN,SAT>");
+  request.activation_width = activation_width_for(request);
+  Graph graph = small_model();
+  graph.layers[1] = make_layer(LayerKind::kLeakyRelu, "leaky");
+  graph.layers[1].params.alpha = 0.25;
+  ValueRanges ranges;
+  ranges.input = {0.0, 1.0};
+  ranges.layers = {{-3.0, 1.5}, {-0.75, 1.5}, {-0.2, 5.0}};
+  const ModelPrecision p = resolve_precision(graph, request, ranges);
+  // [-0.825, 1.65] with the margin: [-4, 2] in steps of 2, not a 512-bit integer part
+  EXPECT_EQ(*p.layers[1].result, type("fixed<2,3,RND_CONV,SAT>"));
+}
+
 TEST(ResolvePrecision, AccumulatorsThatWouldNeedMoreThan64BitsKeepTheirIntegerBits) {
   PrecisionRequest request;
   request.defaults["input"] = spec("fixed<40,10>");

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hlslim/engine/precision_plan.hpp"
 #include "hlslim/pipeline/pipeline_config.hpp"
 #include "hlslim/pipeline/runner.hpp"
 #include "hlslim/results/results.hpp"
@@ -121,6 +122,18 @@ TEST(Evaluation, OnlyAStageMonitoringAThresholdFigureHasTheThresholdInItsFingerp
   EXPECT_EQ(more, at_10);          // later thresholds and the rate model change no stage
   EXPECT_NE(offset[3], at_10[3]);  // where the plateau starts changes plateau_eff too
   EXPECT_EQ(offset[2], at_10[2]);
+}
+
+TEST(Evaluation, StagesThatResolvePrecisionsCarryTheRulesRevisionInTheirFingerprint) {
+  // A run quantized under older precision rules must not be reused as if it were current.
+  const auto dir = testing::temp_dir("evaluation-rules");
+  std::string yaml = kConfig;
+  yaml += "  - {stage: quantize, model: net}\n";
+  const auto path = testing::write_text(dir / "p.yaml", yaml);
+  const PipelineConfig config = PipelineConfig::load(path, {}, testing::test_registry());
+  const std::string rules = "precision_rules: " + std::to_string(kPrecisionRulesRevision);
+  EXPECT_EQ(config.stage_fingerprint_text(2).find("precision_rules"), std::string::npos);
+  EXPECT_NE(config.stage_fingerprint_text(3).find(rules), std::string::npos);
 }
 
 std::string config_errors(const std::string& yaml) {

@@ -31,6 +31,13 @@ struct PrecisionSpecResult {
 /// parse_fixed_type() reads. Never throws.
 PrecisionSpecResult parse_precision_spec(std::string_view text);
 
+/// Revision of the rules by which resolve_precision() turns a request into types. It is part of
+/// the fingerprints of the stages that resolve precisions (quantize, distill), so that a run
+/// quantized under older rules is not reused as if it were current: raise it whenever the same
+/// request can resolve differently. 2: QAT activations as wide as the weights, and `auto`
+/// accumulators that take the bias unrounded.
+inline constexpr int kPrecisionRulesRevision = 2;
+
 /// The precisions a quantize stage asks for: per role, the model default, then overrides by
 /// layer type and by layer name (name > type > model).
 struct PrecisionRequest {
