@@ -99,27 +99,32 @@ LearnedWidthsImpl::LearnedWidthsImpl(const Graph& architecture, const ModelPreci
   result_.resize(n);
   source_.assign(n, -1);
   positions_.assign(n, 1);
-  const auto bounded = [&](Entry& e, bool activation) {
-    e.lo = min_fraction_bits;
-    e.hi = max_fraction_bits;
+  std::vector<float> start, lo, hi;
+  const auto entry = [&](std::int64_t groups, std::vector<std::int64_t> view, const FixedType& type,
+                         bool activation, std::int64_t per) {
+    Entry e;
+    e.spec.base = type;
+    e.spec.activation = activation;
+    e.spec.per = per;
+    e.spec.lo = min_fraction_bits;
+    e.spec.hi = max_fraction_bits;
     if (activation) {
       // A width of at least 1 (unsigned) or 2 (signed), at most kMaxLearnedWidth.
-      e.lo = std::max(e.lo, (e.base.is_signed ? 2 : 1) - e.base.integer_bits);
-      e.hi = std::min(e.hi, kMaxLearnedWidth - e.base.integer_bits);
-      e.hi = std::max(e.hi, e.lo);
+      e.spec.lo = std::max(e.spec.lo, (type.is_signed ? 2 : 1) - type.integer_bits);
+      e.spec.hi = std::min(e.spec.hi, kMaxLearnedWidth - type.integer_bits);
+      e.spec.hi = std::max(e.spec.hi, e.spec.lo);
     }
-  };
-  const auto entry = [&](const std::string& name, std::vector<std::int64_t> f_shape,
-                         std::vector<std::int64_t> view, const FixedType& type, bool activation) {
-    Entry e;
-    e.base = type;
-    bounded(e, activation);
-    const double start = std::clamp(type.fraction_bits(), e.lo, e.hi);
-    e.f = register_parameter(name, torch::full(f_shape, start));
+    e.offset = static_cast<std::int64_t>(start.size());
+    e.count = groups;
     e.shape = std::move(view);
+    const float first = static_cast<float>(std::clamp(type.fraction_bits(), e.spec.lo, e.spec.hi));
+    start.insert(start.end(), static_cast<std::size_t>(groups), first);
+    // Half a bit of slack either side, so that a value at a bound can be pushed back in.
+    lo.insert(lo.end(), static_cast<std::size_t>(groups), static_cast<float>(e.spec.lo) - 0.49f);
+    hi.insert(hi.end(), static_cast<std::size_t>(groups), static_cast<float>(e.spec.hi) + 0.49f);
     return e;
   };
-  input_ = entry("input", {1}, {1}, calibrated.input, true);
+  input_ = entry(1, {1}, calibrated.input, true, 0);
   std::int64_t source = -1;
   for (std::size_t i = 0; i < n; ++i) {
     const Layer& layer = architecture.layers[i];
@@ -128,88 +133,80 @@ LearnedWidthsImpl::LearnedWidthsImpl(const Graph& architecture, const ModelPreci
     if (p.result) source = static_cast<std::int64_t>(i);
     if (dropped_by_firmware(architecture, i)) continue;
     if (is_linear(layer.kind) && p.weight) {
-      const auto expected = expected_tensors(layer, shapes[i]);
-      for (const auto& [name, shape] : expected) {
+      for (const auto& [name, shape] : expected_tensors(layer, shapes[i])) {
         if (name != "weight" && name != "bias") continue;
         const bool is_weight = name == "weight";
         const auto& type = is_weight ? p.weight : p.bias;
         if (!type) continue;
-        std::vector<std::int64_t> f_shape{1}, view{1};
+        std::int64_t numel = 1;
+        for (auto d : shape) numel *= d;
+        std::int64_t groups = 1;
+        std::vector<std::int64_t> view{1};
         if (granularity == WidthGranularity::kWeight) {
-          f_shape = shape;
+          groups = numel;
           view = shape;
         } else if (granularity == WidthGranularity::kChannel) {
-          f_shape = {shape.at(0)};
+          groups = shape.at(0);
           view.assign(shape.size(), 1);
           view[0] = shape.at(0);
         }
-        (is_weight ? weight_[i] : bias_[i]) =
-            entry(layer.name + "_" + name, f_shape, view, *type, false);
+        (is_weight ? weight_[i] : bias_[i]) = entry(groups, view, *type, false, numel / groups);
       }
       const Shape& out = shapes[i + 1];
       std::int64_t plane = 1;
       for (std::size_t d = 1; d < out.size(); ++d) plane *= out[d];
       positions_[i] = plane;
     }
-    if (learns_result(layer.kind) && p.result) {
-      result_[i] = entry(layer.name + "_result", {1}, {1}, *p.result, true);
-    }
+    if (learns_result(layer.kind) && p.result) result_[i] = entry(1, {1}, *p.result, true, 0);
   }
+  f_ = register_parameter("fraction_bits", torch::tensor(start));
+  lo_ = torch::tensor(lo);
+  hi_ = torch::tensor(hi);
+}
+
+const LearnedWidthsImpl::Entry& LearnedWidthsImpl::entry(std::size_t layer, QuantRole role) const {
+  switch (role) {
+    case QuantRole::kInput:
+      return input_;
+    case QuantRole::kWeight:
+      return weight_.at(layer);
+    case QuantRole::kBias:
+      return bias_.at(layer);
+    case QuantRole::kResult:
+      break;
+  }
+  return result_.at(layer);
+}
+
+torch::Tensor LearnedWidthsImpl::fraction_bits(std::size_t layer, QuantRole role) const {
+  const Entry& e = entry(layer, role);
+  return e.defined() ? slice(e) : torch::Tensor();
+}
+
+torch::Tensor LearnedWidthsImpl::fraction_bit_gradient(std::size_t layer, QuantRole role) const {
+  const Entry& e = entry(layer, role);
+  if (!e.defined() || !f_.grad().defined()) return {};
+  return f_.grad().narrow(0, e.offset, e.count);
 }
 
 torch::Tensor LearnedWidthsImpl::rounded(const Entry& e) const {
   torch::NoGradGuard no_grad;
-  return torch::clamp(torch::round(e.f), e.lo, e.hi);
-}
-
-torch::Tensor LearnedWidthsImpl::straight(const Entry& e) const {
-  return e.f + (rounded(e) - e.f).detach();
-}
-
-torch::Tensor LearnedWidthsImpl::activation(const Entry& e, const torch::Tensor& x) const {
-  FixedType type = e.base;
-  type.width = e.base.integer_bits + static_cast<int>(rounded(e).item<float>());
-  const torch::Tensor q = quantize_values(x, type);
-  if (type.overflow == OverflowMode::kWrap) return surrogate_quantize(x, q, e.f, {});
-  const bool symmetric = type.overflow == OverflowMode::kSatSym && type.is_signed;
-  const double hi = type.max();
-  const double lo = symmetric ? -hi : type.min();
-  const torch::Tensor inside = ((x >= lo) & (x <= hi)).to(x.dtype());
-  return surrogate_quantize(x, q, e.f, inside);
+  return torch::clamp(torch::round(slice(e)), e.spec.lo, e.spec.hi);
 }
 
 torch::Tensor LearnedWidthsImpl::quantize(std::size_t layer, QuantRole role,
                                           const torch::Tensor& x) {
-  switch (role) {
-    case QuantRole::kInput:
-      return activation(input_, x);
-    case QuantRole::kResult:
-      return result_[layer].f.defined() ? activation(result_[layer], x) : torch::Tensor();
-    case QuantRole::kWeight:
-    case QuantRole::kBias: {
-      const Entry& e = role == QuantRole::kWeight ? weight_[layer] : bias_[layer];
-      if (!e.f.defined()) return {};
-      const torch::Tensor q = quantize_to_grid(x, rounded(e).view(e.shape), e.base.quant);
-      return surrogate_quantize(x, q, e.f.view(e.shape), {});
-    }
-  }
-  return {};
-}
-
-std::vector<LearnedWidthsImpl::Entry*> LearnedWidthsImpl::entries() {
-  std::vector<Entry*> out{&input_};
-  for (std::size_t i = 0; i < weight_.size(); ++i) {
-    for (Entry* e : {&weight_[i], &bias_[i], &result_[i]}) {
-      if (e->f.defined()) out.push_back(e);
-    }
-  }
-  return out;
+  const Entry& e = entry(role == QuantRole::kInput ? 0 : layer, role);
+  if (!e.defined()) return {};
+  if (!e.spec.activation) return learned_quantize(x, slice(e), e.spec);
+  LearnedQuantSpec spec = e.spec;
+  spec.per = x.numel();
+  return learned_quantize(x, slice(e), spec);
 }
 
 void LearnedWidthsImpl::clamp_() {
   torch::NoGradGuard no_grad;
-  // Half a bit of slack either side, so that a value at a bound can still be pushed back in.
-  for (Entry* e : entries()) e->f.clamp_(e->lo - 0.49, e->hi + 0.49);
+  f_.clamp_(lo_, hi_);
 }
 
 void LearnedWidthsImpl::bind(GraphModuleImpl& module) {
@@ -218,39 +215,104 @@ void LearnedWidthsImpl::bind(GraphModuleImpl& module) {
   weights_.assign(graph_.layers.size(), torch::Tensor());
   masks_.assign(graph_.layers.size(), torch::Tensor());
   for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
-    if (!weight_[i].f.defined()) continue;
+    if (!weight_[i].defined()) continue;
     const std::string& name = graph_.layers[i].name;
     if (const auto* w = parameters.find(name + ".weight")) weights_[i] = *w;
     if (const auto* m = buffers.find(name + ".weight_mask")) masks_[i] = *m;
   }
 }
 
-torch::Tensor LearnedWidthsImpl::value_bits(std::size_t layer) const {
-  const std::int64_t source = source_[layer];
-  const Entry& e = source < 0 ? input_ : result_[static_cast<std::size_t>(source)];
-  if (e.f.defined()) return straight(e) + e.base.integer_bits;
-  const FixedType& type =
-      source < 0 ? calibrated_.input : *calibrated_.layers[static_cast<std::size_t>(source)].result;
-  return torch::full({1}, static_cast<double>(type.width));
-}
-
-torch::Tensor LearnedWidthsImpl::proxy() {
-  torch::Tensor total = torch::zeros({});
+double LearnedWidthsImpl::proxy_value(std::vector<float>& gradient) const {
+  const torch::Tensor fc = f_.detach().contiguous();
+  const float* f = fc.data_ptr<float>();
+  gradient.assign(static_cast<std::size_t>(fc.numel()), 0.0f);
+  const auto fraction = [&](const Entry& e, std::int64_t g) {
+    return std::clamp<double>(std::nearbyint(f[e.offset + g]), e.spec.lo, e.spec.hi);
+  };
+  double total = 0;
   for (std::size_t i = 0; i < weight_.size(); ++i) {
     const Entry& e = weight_[i];
-    if (!e.f.defined() || !weights_[i].defined()) continue;
-    torch::Tensor w = weights_[i].detach();
-    if (masks_[i].defined()) w = w * masks_[i];
-    const torch::Tensor magnitude = torch::log2(w.abs().clamp_min(1e-30));
-    const torch::Tensor bits = torch::relu(magnitude + straight(e).view(e.shape) + 1.0);
-    const torch::Tensor x_bits = value_bits(i);
-    const torch::Tensor nonzero = (bits > 0).sum().to(torch::kFloat32).detach();
+    if (!e.defined() || !weights_[i].defined()) continue;
+    const torch::Tensor w = weights_[i].detach().contiguous();
+    const torch::Tensor m = masks_[i].defined() ? masks_[i].contiguous() : torch::Tensor();
+    const float* wp = w.data_ptr<float>();
+    const float* mp = m.defined() ? m.data_ptr<float>() : nullptr;
+    const double positions = static_cast<double>(positions_[i]);
+    // The values the layer reads: width and fraction bits, learned or calibrated.
+    const std::int64_t s = source_[i];
+    const Entry& x = s < 0 ? input_ : result_[static_cast<std::size_t>(s)];
+    const FixedType& x_type =
+        s < 0 ? calibrated_.input : *calibrated_.layers[static_cast<std::size_t>(s)].result;
+    const double x_fraction = x.defined() ? fraction(x, 0) : x_type.fraction_bits();
+    const double x_bits = x_type.integer_bits + x_fraction;
+    double bits_sum = 0, nonzero = 0, magnitude = -1e9, weight_fraction = -1e9;
+    std::int64_t weight_arg = -1;
+    for (std::int64_t g = 0; g < e.count; ++g) {
+      const double fg = fraction(e, g);
+      bool any = false;
+      for (std::int64_t k = g * e.spec.per; k < (g + 1) * e.spec.per; ++k) {
+        const double a = std::fabs(static_cast<double>(wp[k]) * (mp ? mp[k] : 1.0f));
+        if (a == 0) continue;
+        const double log_a = std::log2(static_cast<float>(a));
+        const double bits = log_a + fg + 1;
+        if (bits <= 0) continue;
+        bits_sum += bits;
+        nonzero += 1;
+        any = true;
+        magnitude = std::max(magnitude, log_a + 1);
+        gradient[static_cast<std::size_t>(e.offset + g)] += static_cast<float>(x_bits * positions);
+      }
+      if (any && fg > weight_fraction) weight_fraction = fg, weight_arg = e.offset + g;
+    }
+    total += positions * bits_sum * x_bits;
+    if (x.defined()) gradient[static_cast<std::size_t>(x.offset)] += positions * bits_sum;
+    if (nonzero == 0) continue;
+    // The accumulator: integer bits of the worst sum, fraction bits of a product or the bias.
     const double fan_in = static_cast<double>(w.numel() / std::max<std::int64_t>(w.size(0), 1));
-    const torch::Tensor accumulator = x_bits + bits.max() + std::log2(std::max(fan_in, 1.0));
-    total = total + static_cast<double>(positions_[i]) *
-                        (bits.sum() * x_bits + nonzero * accumulator).sum();
+    double fraction_bits = x_fraction + weight_fraction;
+    std::int64_t bias_arg = -1;
+    if (const Entry& b = bias_[i]; b.defined()) {
+      for (std::int64_t g = 0; g < b.count; ++g) {
+        if (fraction(b, g) > fraction_bits) fraction_bits = fraction(b, g), bias_arg = b.offset + g;
+      }
+    }
+    const double accumulator =
+        x_type.integer_bits + magnitude + std::log2(std::max(fan_in, 1.0)) + fraction_bits;
+    total += positions * nonzero * accumulator;
+    const float share = static_cast<float>(positions * nonzero);
+    if (bias_arg >= 0) {
+      gradient[static_cast<std::size_t>(bias_arg)] += share;
+    } else {
+      if (x.defined()) gradient[static_cast<std::size_t>(x.offset)] += share;
+      gradient[static_cast<std::size_t>(weight_arg)] += share;
+    }
   }
   return total;
+}
+
+namespace {
+
+// proxy() as one operation: the value and its gradient are computed together in the forward.
+class ProxyFunction : public torch::autograd::Function<ProxyFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor f,
+                               const LearnedWidthsImpl* widths) {
+    std::vector<float> gradient;
+    const double value = widths->proxy_value(gradient);
+    ctx->save_for_backward({torch::tensor(gradient)});
+    (void)f;
+    return torch::full({}, value, torch::kFloat32);
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    return {ctx->get_saved_variables()[0] * grads[0], torch::Tensor()};
+  }
+};
+
+}  // namespace
+
+torch::Tensor LearnedWidthsImpl::proxy() {
+  return ProxyFunction::apply(f_, this);
 }
 
 ModelPrecision LearnedWidthsImpl::apply(Graph& graph, const PrecisionRequest& request) const {
@@ -260,8 +322,8 @@ ModelPrecision LearnedWidthsImpl::apply(Graph& graph, const PrecisionRequest& re
   }
   ModelPrecision precision = calibrated_;
   const auto activation_type = [](const Entry& e, int fraction) {
-    FixedType t = e.base;
-    t.width = e.base.integer_bits + fraction;
+    FixedType t = e.spec.base;
+    t.width = e.spec.base.integer_bits + fraction;
     return t;
   };
   precision.input = activation_type(input_, static_cast<int>(rounded(input_).item<float>()));
@@ -272,16 +334,16 @@ ModelPrecision LearnedWidthsImpl::apply(Graph& graph, const PrecisionRequest& re
       const Entry& e = is_weight ? weight_[i] : bias_[i];
       const char* name = is_weight ? "weight" : "bias";
       const auto it = layer.tensors.find(name);
-      if (!e.f.defined() || it == layer.tensors.end()) continue;
+      if (!e.defined() || it == layer.tensors.end()) continue;
       torch::Tensor value = to_torch(it->second);
       const auto mask = layer.tensors.find(std::string(name) + "_mask");
       if (mask != layer.tensors.end()) value = value * to_torch(mask->second);
       const torch::Tensor grid = rounded(e).view(e.shape).expand_as(value).contiguous();
-      const torch::Tensor q = quantize_to_grid(value, grid, e.base.quant);
+      const torch::Tensor q = quantize_to_grid(value, grid, e.spec.base.quant);
       const std::vector<float> values = float_values(q);
       it->second.values = values;
-      const FixedType type =
-          exact_type(values, float_values(grid), e.base, where + ", " + name + " (learned widths)");
+      const FixedType type = exact_type(values, float_values(grid), e.spec.base,
+                                        where + ", " + name + " (learned widths)");
       *precision.layers[i].role(name) = type;
       if (!is_weight) continue;
       // A weight that learned to be 0 is pruned.
@@ -296,7 +358,7 @@ ModelPrecision LearnedWidthsImpl::apply(Graph& graph, const PrecisionRequest& re
         if (values[k] == 0.0f) m.values[k] = 0.0f;
       }
     }
-    if (result_[i].f.defined()) {
+    if (result_[i].defined()) {
       precision.layers[i].result =
           activation_type(result_[i], static_cast<int>(rounded(result_[i]).item<float>()));
     }
@@ -333,7 +395,7 @@ nlohmann::json LearnedWidthsImpl::summary(const Graph& graph,
     const std::size_t per = values && groups > 0 ? values->size() / groups : 0;
     for (std::size_t g = 0; g < groups; ++g) {
       const int fraction = static_cast<int>(f[g]);
-      int integer = e.base.integer_bits;
+      int integer = e.spec.base.integer_bits;
       if (values) {
         double lo = 0, hi = 0;
         for (std::size_t k = g * per; k < (g + 1) * per; ++k) {
@@ -362,12 +424,12 @@ nlohmann::json LearnedWidthsImpl::summary(const Graph& graph,
       const Entry& e = is_weight ? weight_[i] : bias_[i];
       const char* name = is_weight ? "weight" : "bias";
       const auto it = layer.tensors.find(name);
-      if (!e.f.defined() || it == layer.tensors.end()) continue;
+      if (!e.defined() || it == layer.tensors.end()) continue;
       // Per-weight granularity: one group per value; per channel: the channel's values.
       out.push_back(
           stats(layer.name, name, e, &it->second.values, **precision.layers[i].role(name)));
     }
-    if (result_[i].f.defined()) {
+    if (result_[i].defined()) {
       out.push_back(stats(layer.name, "result", result_[i], nullptr, *precision.layers[i].result));
     }
   }

@@ -89,6 +89,43 @@ TEST(LearnedWidths, PowersOfTwoAndGridRoundingAreExact) {
   EXPECT_EQ(q[1].item<float>(), -0.5f);
 }
 
+// fake_quantize() runs as the fused operation of learned_quantize() on float tensors: every
+// rounding and overflow mode against hlslim_quant's quantize(), with halves and range edges.
+TEST(LearnedWidths, FusedFakeQuantizationEqualsTheFixedPointCoreForEveryMode) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> uniform(-20.0f, 20.0f);
+  std::vector<float> values(3000);
+  for (auto& v : values) v = uniform(rng);
+  for (float v : {0.5f, -0.5f, 1.5f, -1.5f, 2.5f, -2.5f, 0.25f, -0.25f, 3.875f, -4.0f, 4.0f,
+                  3.9375f, -3.9375f, 0.0f, -0.0f}) {
+    values.push_back(v);
+  }
+  const torch::Tensor x = torch::tensor(values);
+  int checked = 0;
+  for (bool is_signed : {true, false}) {
+    for (int width : {3, 8, 16}) {
+      for (int integer_bits : {-1, 0, 3, 6}) {
+        for (int q = 0; q <= static_cast<int>(QuantMode::kRndConv); ++q) {
+          for (int o = 0; o <= static_cast<int>(OverflowMode::kSatSym); ++o) {
+            const FixedType t =
+                *make_fixed_type(is_signed, width, integer_bits, static_cast<QuantMode>(q),
+                                 static_cast<OverflowMode>(o))
+                     .type;
+            const torch::Tensor got = fake_quantize(x, t);
+            for (std::size_t i = 0; i < values.size(); ++i) {
+              ASSERT_EQ(got[static_cast<long>(i)].item<float>(),
+                        static_cast<float>(to_double(quantize(values[i], t), t)))
+                  << t.to_string() << " of " << values[i];
+              ++checked;
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 1'000'000);
+}
+
 // The surrogate: d q / d f = -ln 2 (q - x) per element, summed over a group; d q / d x = 1.
 TEST(LearnedWidths, FractionBitGradientIsMinusLn2TimesTheRoundingError) {
   const Graph g = small_net();
@@ -96,7 +133,7 @@ TEST(LearnedWidths, FractionBitGradientIsMinusLn2TimesTheRoundingError) {
   // Three channels at 1, 3 and 6 fraction bits.
   {
     torch::NoGradGuard no_grad;
-    widths->named_parameters()["fc_weight"].copy_(torch::tensor({1.2f, 2.8f, 6.0f}));
+    widths->fraction_bits(0, QuantRole::kWeight).copy_(torch::tensor({1.2f, 2.8f, 6.0f}));
   }
   const torch::Tensor w = torch::tensor(
       {{0.30f, -0.70f, 0.11f, 0.90f}, {0.30f, -0.70f, 0.11f, 0.90f}, {0.30f, -0.70f, 0.11f, 0.90f}},
@@ -106,7 +143,7 @@ TEST(LearnedWidths, FractionBitGradientIsMinusLn2TimesTheRoundingError) {
   const torch::Tensor q = widths->quantize(0, QuantRole::kWeight, w);
   (q * c).sum().backward();
   const int bits[] = {1, 3, 6};
-  const torch::Tensor fgrad = widths->named_parameters()["fc_weight"].grad();
+  const torch::Tensor fgrad = widths->fraction_bit_gradient(0, QuantRole::kWeight);
   for (int ch = 0; ch < 3; ++ch) {
     const FixedType t =
         *make_fixed_type(true, 8 + bits[ch], 8, QuantMode::kRndConv, OverflowMode::kSat).type;
@@ -130,7 +167,7 @@ TEST(LearnedWidths, ActivationGradientStopsWhereTheTypeSaturates) {
   LearnedWidths widths(g, small_precision(), WidthGranularity::kChannel, -8, 12);
   {
     torch::NoGradGuard no_grad;
-    widths->named_parameters()["relu_result"].fill_(2.0f);  // ufixed<5,3>: 0 .. 7.75
+    widths->fraction_bits(1, QuantRole::kResult).fill_(2.0f);  // ufixed<5,3>: 0 .. 7.75
   }
   const torch::Tensor x =
       torch::tensor({0.1f, 1.3f, 3.6f, 7.7f, 9.0f, 30.0f}, torch::requires_grad());
@@ -145,7 +182,7 @@ TEST(LearnedWidths, ActivationGradientStopsWhereTheTypeSaturates) {
     EXPECT_EQ(x.grad()[k].item<float>(), inside ? 1.0f : 0.0f) << v;
     if (inside) expected += -std::log(2.0) * (to_double(quantize(v, t), t) - v);
   }
-  EXPECT_NEAR(widths->named_parameters()["relu_result"].grad().item<double>(), expected, 1e-6);
+  EXPECT_NEAR(widths->fraction_bit_gradient(1, QuantRole::kResult).item<double>(), expected, 1e-6);
 }
 
 // Per-channel grids exported as one layer type: every value exact in it, zeros masked, and the
@@ -161,9 +198,9 @@ TEST(LearnedWidths, ExportCarriesPerChannelGridsExactlyInOneLayerType) {
   LearnedWidths widths(g, small_precision(), WidthGranularity::kChannel, -8, 12);
   {
     torch::NoGradGuard no_grad;
-    widths->named_parameters()["fc_weight"].copy_(torch::tensor({1.0f, 3.0f, 6.0f}));
-    widths->named_parameters()["relu_result"].fill_(1.0f);
-    widths->named_parameters()["input"].fill_(3.0f);
+    widths->fraction_bits(0, QuantRole::kWeight).copy_(torch::tensor({1.0f, 3.0f, 6.0f}));
+    widths->fraction_bits(1, QuantRole::kResult).fill_(1.0f);
+    widths->fraction_bits(0, QuantRole::kInput).fill_(3.0f);
   }
   PrecisionRequest request;  // accumulators `auto`
   const ModelPrecision p = widths->apply(g, request);

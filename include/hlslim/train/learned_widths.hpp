@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "hlslim/engine/precision_plan.hpp"
+#include "hlslim/train/fake_quant.hpp"
 #include "hlslim/train/learned_widths_options.hpp"
 #include "hlslim/train/torch_model.hpp"
 
@@ -38,12 +39,21 @@ class LearnedWidthsImpl : public torch::nn::Module, public ValueQuantizers {
   void bind(GraphModuleImpl& module);
 
   /// The resource proxy of the bound module's current weights, in bit units, differentiable in
-  /// the fraction bits: per dense/conv layer, output positions times
-  ///   sum over weights of b_w * b_x  +  nonzero weights * (b_x + max b_w + log2 fan_in),
+  /// the fraction bits (one fused operation): per dense/conv layer, output positions times
+  ///   sum over weights of b_w * b_x  +  nonzero weights * accumulator bits,
   /// with b_w = relu(log2|w| + f_w + 1) the bits of a weight, b_x the width of the values the
-  /// layer reads (learned or calibrated); the rounded fraction bits in the value, their
-  /// gradient straight through.
+  /// layer reads (learned or calibrated) and the accumulator bits
+  ///   I_x + max(log2|w| + 1) + log2 fan_in + max(F_x + max f_w, max f_b),
+  /// the rounded fraction bits in the value, their gradient straight through.
   torch::Tensor proxy();
+  /// proxy()'s value, and its gradient with respect to the parameter into `gradient` (its size).
+  double proxy_value(std::vector<float>& gradient) const;
+
+  /// The fraction bits (as trained, unrounded) of one layer's role, a view of the parameter;
+  /// an undefined tensor when the role learns none (kInput: the input's).
+  torch::Tensor fraction_bits(std::size_t layer, QuantRole role) const;
+  /// Their gradient after a backward pass (a view of the parameter's).
+  torch::Tensor fraction_bit_gradient(std::size_t layer, QuantRole role) const;
 
   /// Writes the weights and biases of `graph` (same architecture) quantized onto their learned
   /// grids, sets the weight mask to 0 where a weight became 0, and returns the precision: the
@@ -63,19 +73,20 @@ class LearnedWidthsImpl : public torch::nn::Module, public ValueQuantizers {
 
  private:
   struct Entry {
-    torch::Tensor f;                  // the parameter; undefined: not learned
-    std::vector<std::int64_t> shape;  // f viewed to broadcast over the value
-    int lo = 0, hi = 0;               // bounds on the fraction bits
-    FixedType base;                   // calibrated type: modes, signedness, integer bits
+    std::int64_t offset = -1;         // into the parameter; -1: not learned
+    std::int64_t count = 0;           // groups
+    std::vector<std::int64_t> shape;  // the groups viewed to broadcast over the value
+    LearnedQuantSpec spec;            // calibrated type, bounds, values per group
+    bool defined() const { return offset >= 0; }
   };
-  torch::Tensor rounded(const Entry& e) const;   // clamp(round(f)), no gradient
-  torch::Tensor straight(const Entry& e) const;  // rounded value, gradient of f
-  torch::Tensor activation(const Entry& e, const torch::Tensor& x) const;
-  torch::Tensor value_bits(std::size_t layer) const;  // width of the values `layer` reads
-  std::vector<Entry*> entries();
+  const Entry& entry(std::size_t layer, QuantRole role) const;
+  torch::Tensor slice(const Entry& e) const { return f_.narrow(0, e.offset, e.count); }
+  torch::Tensor rounded(const Entry& e) const;  // clamp(round(f)), no gradient
 
   Graph graph_;
   ModelPrecision calibrated_;
+  torch::Tensor f_;        // every learned fraction bit, one parameter
+  torch::Tensor lo_, hi_;  // its bounds, widened by half a bit
   WidthGranularity granularity_;
   Entry input_;
   std::vector<Entry> weight_, bias_, result_;   // one per layer
