@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "convert.hpp"
+#include "hlslim/engine/exact_sum.hpp"
 #include "hlslim/util/errors.hpp"
 #include "steps.hpp"
 
@@ -284,36 +285,19 @@ void LinearStep::quantize_biases(const StepInput& input) {
   }
 }
 
-// The fast path is exact when nothing inside the sum can round or overflow:
-// - products need no rounding into the accumulator: F_acc >= F_w + F_x;
-// - every product alone fits the accumulator, since HLS assigns it to the accumulator type
-//   before adding it (an unsigned accumulator turns a negative product into an overflow);
-// - every partial sum fits. Each tap contributes between min(w*x_min, w*x_max) <= 0 and
-//   max(...) >= 0 (x_min <= 0 <= x_max for every type), so partial sums, in any order and with
-//   any taps skipped at the borders, lie between the bias plus all negative extremes and the
-//   bias plus all positive ones; a single product lies between those extremes without the bias.
-// All bounds are also kept below 2^62 so that the int64 sum and its scaling cannot overflow.
+// The fast path is exact when nothing inside the sum can round or overflow (sum_is_exact(),
+// the rule the HLS export's adder graphs share).
 bool LinearStep::exact_sum_applies(const StepInput& input) const {
-  const int shift = accum_.type().fraction_bits() - input.require("weight").fraction_bits() -
-                    input.in_type.fraction_bits();
-  if (shift < 0 || shift > 61) return false;
-  const Int128 x_min = input.in_type.raw_min();
-  const Int128 x_max = input.in_type.raw_max();
-  const Int128 limit = (static_cast<Int128>(1) << 62) >> shift;
-  const Int128 scale = static_cast<Int128>(1) << shift;
-  auto fits = [&](Int128 low, Int128 high) { return low >= accum_.lo() && high <= accum_.hi(); };
+  const int product_fraction =
+      input.require("weight").fraction_bits() + input.in_type.fraction_bits();
+  std::vector<std::int64_t> weights;
   for (std::size_t f = 0; f + 1 < tap_begin_.size(); ++f) {
-    Int128 low = 0;
-    Int128 high = 0;
-    for (std::size_t t = tap_begin_[f]; t < tap_begin_[f + 1]; ++t) {
-      const Int128 a = taps_[t].w * x_min;
-      const Int128 b = taps_[t].w * x_max;
-      low += std::min(a, b);
-      high += std::max(a, b);
-      if (high > limit || -low > limit) return false;
+    weights.clear();
+    for (std::size_t t = tap_begin_[f]; t < tap_begin_[f + 1]; ++t) weights.push_back(taps_[t].w);
+    if (!sum_is_exact(accum_.type(), product_fraction, input.in_type.raw_min(),
+                      input.in_type.raw_max(), weights, bias_acc_[f])) {
+      return false;
     }
-    if (!fits(low * scale, high * scale)) return false;
-    if (!fits(bias_acc_[f] + low * scale, bias_acc_[f] + high * scale)) return false;
   }
   return true;
 }
@@ -444,3 +428,32 @@ std::unique_ptr<Step> make_linear_step(const StepInput& input) {
 }
 
 }  // namespace hlslim::engine_detail
+
+namespace hlslim {
+
+bool sum_is_exact(const FixedType& accum, int product_fraction_bits, std::int64_t x_min,
+                  std::int64_t x_max, const std::vector<std::int64_t>& weights,
+                  std::int64_t bias_acc) {
+  using fixed_detail::Int128;
+  const int shift = accum.fraction_bits() - product_fraction_bits;
+  if (shift < 0 || shift > 61) return false;
+  const Int128 hi = accum.raw_max();
+  const Int128 lo =
+      accum.overflow == OverflowMode::kSatSym && accum.is_signed ? -hi : accum.raw_min();
+  const Int128 limit = (static_cast<Int128>(1) << 62) >> shift;
+  const Int128 scale = static_cast<Int128>(1) << shift;
+  Int128 low = 0;
+  Int128 high = 0;
+  for (const std::int64_t w : weights) {
+    const Int128 a = static_cast<Int128>(w) * x_min;
+    const Int128 b = static_cast<Int128>(w) * x_max;
+    low += std::min(a, b);
+    high += std::max(a, b);
+    if (high > limit || -low > limit) return false;
+  }
+  low *= scale;
+  high *= scale;
+  return low >= lo && high <= hi && bias_acc + low >= lo && bias_acc + high <= hi;
+}
+
+}  // namespace hlslim

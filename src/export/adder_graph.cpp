@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -342,6 +344,31 @@ std::int64_t csd_additions(const std::vector<std::int64_t>& matrix, int rows, in
     additions += std::max<std::int64_t>(0, digits - 1);
   }
   return additions;
+}
+
+std::int64_t csd_digit_count(const std::vector<std::int64_t>& matrix) {
+  std::int64_t digits = 0;
+  for (const std::int64_t w : matrix) digits += static_cast<std::int64_t>(csd_digits(w).size());
+  return digits;
+}
+
+AdderGraph cached_adder_graph(const std::vector<std::int64_t>& matrix, int rows, int cols,
+                              std::int64_t in_lo, std::int64_t in_hi) {
+  using Key = std::tuple<std::vector<std::int64_t>, int, int, std::int64_t, std::int64_t>;
+  static std::mutex mutex;
+  static std::map<Key, AdderGraph> cache;
+  constexpr std::size_t kKept = 64;
+  Key key(matrix, rows, cols, in_lo, in_hi);
+  {
+    const std::lock_guard<std::mutex> lock(mutex);
+    const auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+  }
+  AdderGraph g = build_adder_graph(matrix, rows, cols, in_lo, in_hi);
+  const std::lock_guard<std::mutex> lock(mutex);
+  if (cache.size() >= kKept) cache.clear();
+  cache.emplace(std::move(key), g);
+  return g;
 }
 
 }  // namespace hlslim::hls_detail

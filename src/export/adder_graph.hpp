@@ -52,6 +52,19 @@ struct AdderGraph {
 AdderGraph build_adder_graph(const std::vector<std::int64_t>& matrix, int rows, int cols,
                              std::int64_t in_lo, std::int64_t in_hi);
 
+/// Above this many canonical signed digits in a layer's weights (the graph's starting terms),
+/// build_adder_graph() would take too long (its pattern counts grow with the square of the
+/// terms per output): such layers keep csd products.
+constexpr std::int64_t kMaxAdderGraphTerms = 32768;
+
+/// The nonzero canonical signed digits of all the raws in `matrix`.
+std::int64_t csd_digit_count(const std::vector<std::int64_t>& matrix);
+
+/// build_adder_graph(), remembering the last graphs built in this process (thread-safe), so that
+/// an export that plans the same layer for its estimates and for its code builds it once.
+AdderGraph cached_adder_graph(const std::vector<std::int64_t>& matrix, int rows, int cols,
+                              std::int64_t in_lo, std::int64_t in_hi);
+
 /// The number of additions of the canonical-signed-digit form of the same matrix without
 /// sharing: per output, (nonzero digits over its weights) - 1 (0 without digits).
 std::int64_t csd_additions(const std::vector<std::int64_t>& matrix, int rows, int cols);

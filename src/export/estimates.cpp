@@ -179,7 +179,7 @@ void linear_adder_graph(const Context& c, const HlsLayer& l, Schedule& s, LayerE
   for (std::size_t o = 0; o < g.outputs.size(); ++o) {
     const hls_detail::AdderGraph::Output& out = g.outputs[o];
     if (out.signal < 0) continue;
-    const bool final_add = (l.has_bias && l.biases[o] != 0) || out.negative;
+    const bool final_add = (l.has_bias && l.bias_acc[o] != 0) || out.negative;
     finals += final_add ? 1 : 0;
     const auto id = static_cast<std::size_t>(out.signal);
     depth = std::max<std::int64_t>(depth, g.depth[id] + (final_add ? 1 : 0));

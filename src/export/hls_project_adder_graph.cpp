@@ -43,7 +43,7 @@ std::string graph_function(const HlsLayer& l) {
       str(static_cast<std::int64_t>(g.adders.size())) + " adders, depth " + str(g.max_depth()) +
       " (the weights' canonical signed digits alone need " + str(csd) +
       "). Each signal is exact in its type; the sum of output o, times 2^-" + str(weight_fraction) +
-      " (the weight step), and its bias reach acc[o] exactly.");
+      " (the weight step), and its bias converted to the accumulator reach acc[o] exactly.");
   std::string params = "const " + l.in_ctype + " x[" + str(g.inputs) + "], " + l.cname +
                        "_accum_t acc[" + str(rows) + "]";
   if (l.has_bias) params += ", const " + l.cname + "_bias_t b[" + str(rows) + "]";
@@ -58,10 +58,12 @@ std::string graph_function(const HlsLayer& l) {
   }
   for (std::int64_t o = 0; o < rows; ++o) {
     const AdderGraph::Output& out = g.outputs[static_cast<std::size_t>(o)];
-    const std::string bias = l.has_bias ? "b[" + str(o) + "]" : "";
+    // The bias enters converted to the accumulator, as the engine adds it; a zero one not at all.
+    const bool bias_term = l.has_bias && l.bias_acc[static_cast<std::size_t>(o)] != 0;
+    const std::string bias = bias_term ? l.cname + "_accum_t(b[" + str(o) + "])" : "";
     const std::string acc = "  acc[" + str(o) + "] = ";
     if (out.signal < 0) {
-      s += acc + (l.has_bias ? bias : "0") + ";\n";
+      s += acc + (bias_term ? bias : "0") + ";\n";
       continue;
     }
     std::string value = signal_name(g, out.signal);
@@ -76,7 +78,7 @@ std::string graph_function(const HlsLayer& l) {
            signal_name(g, out.signal) + ";\n";
       s += "  " + value + (shift > 0 ? " <<= " : " >>= ") + str(shift > 0 ? shift : -shift) + ";\n";
     }
-    if (l.has_bias) {
+    if (bias_term) {
       s += acc + bias + (out.negative ? " - " : " + ") + value + ";\n";
     } else {
       s += acc + (out.negative ? "-" : "") + value + ";\n";

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "hlslim/engine/exact_sum.hpp"
 #include "hlslim/engine/fixed_engine.hpp"
 #include "hlslim/export/reuse_factor.hpp"
 #include "hlslim/quant/fixed_point.hpp"
@@ -196,42 +197,41 @@ void fill_batch_norm(HlsLayer& l, const std::string& context) {
   l.plane = gamma.empty() ? 1 : l.in_size / static_cast<std::int64_t>(gamma.size());
 }
 
-// Why the engine's sum in `l`'s accumulator could differ from the exact sum (empty when it
-// cannot): a product or the bias with more fraction bits than the accumulator, or a saturating
-// accumulator that a partial sum could leave (a wrapping one gives the exact sum modulo its
-// range in any order).
-std::string inexact_accumulator(const HlsLayer& l) {
+// "output 3" of a dense layer, "filter 3" of a convolution.
+std::string output_name(const HlsLayer& l, std::int64_t f) {
+  return (l.kind == LayerKind::kDense ? "output " : "filter ") + std::to_string(f);
+}
+
+// Why the engine's sum in `l`'s accumulator could differ from the graph's exact sum plus the
+// bias converted to the accumulator (empty when it cannot): a product with more fraction bits
+// than the accumulator, or a saturating accumulator that a product or a partial sum could leave
+// (sum_is_exact(), the engine's own rule; a wrapping one gives the exact sum modulo its range
+// in any order). Fills l.bias_acc.
+std::string inexact_accumulator(HlsLayer& l) {
   const FixedType& acc = *l.precision.accum;
   const int product_fraction = l.precision.weight->fraction_bits() + l.in_type.fraction_bits();
   const std::string what = "its accumulator " + acc.to_string();
   if (acc.fraction_bits() < product_fraction) {
-    return what + " rounds the products (" + std::to_string(product_fraction) + " fraction bits)";
+    return what + " rounds the products (" + std::to_string(product_fraction) +
+           " fraction bits), so the order of the sum matters";
   }
-  if (l.has_bias && acc.fraction_bits() < l.precision.bias->fraction_bits()) {
-    return what + " rounds the bias";
+  const std::int64_t filters = l.geometry.filters;
+  l.bias_acc.assign(static_cast<std::size_t>(filters), 0);
+  if (l.has_bias) {
+    for (std::int64_t f = 0; f < filters; ++f) {
+      const auto i = static_cast<std::size_t>(f);
+      l.bias_acc[i] = requantize(l.biases[i], l.precision.bias->fraction_bits(), acc);
+    }
   }
   if (acc.overflow == OverflowMode::kWrap) return "";
   const std::int64_t cols = l.geometry.channels * l.geometry.kernel_size();
-  const __int128 x_lo = l.in_type.raw_min(), x_hi = l.in_type.raw_max();
-  const int up = acc.fraction_bits() - product_fraction;
-  for (std::int64_t f = 0; f < l.geometry.filters; ++f) {
-    __int128 lo = 0, hi = 0;
-    for (std::int64_t i = 0; i < cols; ++i) {
-      const __int128 w = l.weights[static_cast<std::size_t>(f * cols + i)];
-      lo += std::min({w * x_lo, w * x_hi, __int128{0}});
-      hi += std::max({w * x_lo, w * x_hi, __int128{0}});
-    }
-    lo *= static_cast<__int128>(1) << up;
-    hi *= static_cast<__int128>(1) << up;
-    if (l.has_bias) {
-      const __int128 b =
-          static_cast<__int128>(l.biases[static_cast<std::size_t>(f)]) *
-          (static_cast<__int128>(1) << (acc.fraction_bits() - l.precision.bias->fraction_bits()));
-      lo += b;
-      hi += b;
-    }
-    if (lo < acc.raw_min() || hi > acc.raw_max()) {
-      return what + " could saturate within the sum of output " + std::to_string(f);
+  for (std::int64_t f = 0; f < filters; ++f) {
+    const auto begin = l.weights.begin() + f * cols;
+    const std::vector<std::int64_t> row(begin, begin + cols);
+    if (!sum_is_exact(acc, product_fraction, l.in_type.raw_min(), l.in_type.raw_max(), row,
+                      l.bias_acc[static_cast<std::size_t>(f)])) {
+      return what + " could saturate a product or a partial sum of " + output_name(l, f) +
+             ", so the order of the sum matters";
     }
   }
   return "";
@@ -249,15 +249,27 @@ void plan_adder_graph(HlsLayer& l) {
   }
   const std::string inexact = inexact_accumulator(l);
   if (!inexact.empty()) {
-    l.adder_graph_note = who + inexact +
-                         ", so the order of the sum matters: csd products in the engine's order "
-                         "instead of an adder graph";
+    l.adder_graph_note =
+        who + inexact + ": csd products in the engine's order instead of an adder graph";
     return;
   }
   const Geometry& g = l.geometry;
-  l.graph = build_adder_graph(l.weights, static_cast<int>(g.filters),
-                              static_cast<int>(g.channels * g.kernel_size()), l.in_type.raw_min(),
-                              l.in_type.raw_max());
+  const int rows = static_cast<int>(g.filters);
+  const int cols = static_cast<int>(g.channels * g.kernel_size());
+  const std::int64_t terms = csd_digit_count(l.weights);
+  if (terms > kMaxAdderGraphTerms) {
+    l.adder_graph_note = who + std::to_string(terms) +
+                         " canonical signed digits in its weights, more than the adder graph's "
+                         "limit of " +
+                         std::to_string(kMaxAdderGraphTerms) + ": csd products instead";
+    return;
+  }
+  try {
+    l.graph = cached_adder_graph(l.weights, rows, cols, l.in_type.raw_min(), l.in_type.raw_max());
+  } catch (const Error& e) {
+    l.adder_graph_note = who + e.what() + ": csd products instead";
+    return;
+  }
   for (const AdderGraph::Adder& a : l.graph.adders) {
     if (a.shift > 30) {
       l.adder_graph_note = who + "a shift of " + std::to_string(a.shift) +

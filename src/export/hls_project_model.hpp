@@ -76,6 +76,8 @@ struct HlsLayer {
   /// one shift-and-add graph over raw inputs, instantiated once per output position.
   bool adder_graph = false;
   AdderGraph graph;
+  /// Each bias converted to the accumulator type, as the engine adds it (zeros without a bias).
+  std::vector<std::int64_t> bias_acc;
   /// multiplication "adder_graph" for a layer that keeps the csd products: why (one line).
   std::string adder_graph_note;
 

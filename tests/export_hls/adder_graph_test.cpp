@@ -133,6 +133,13 @@ TEST(AdderGraph, RandomMatricesComputeTheirProductsExactly) {
       EXPECT_EQ(again.adders[k].a, g.adders[k].a);
       EXPECT_EQ(again.adders[k].b, g.adders[k].b);
       EXPECT_EQ(again.adders[k].shift, g.adders[k].shift);
+      EXPECT_EQ(again.adders[k].subtract, g.adders[k].subtract);
+    }
+    ASSERT_EQ(again.outputs.size(), g.outputs.size());
+    for (std::size_t o = 0; o < g.outputs.size(); ++o) {
+      EXPECT_EQ(again.outputs[o].signal, g.outputs[o].signal);
+      EXPECT_EQ(again.outputs[o].shift, g.outputs[o].shift);
+      EXPECT_EQ(again.outputs[o].negative, g.outputs[o].negative);
     }
   }
 }
@@ -207,7 +214,7 @@ Graph conv1d_model(std::mt19937_64& rng) {
        conv("conv2", LayerKind::kConv1d, 4, {3}, {2}, Padding::kValid,
             mixed_weights(rng, 36, 0.9, 1.0 / 8)),
        layer("flatten", LayerKind::kFlatten),
-       dense("out", 21, mixed_weights(rng, 42, 0.9, 1.0 / 16), {0.5f, -0.125f})},
+       dense("out", 21, mixed_weights(rng, 42, 0.9, 1.0 / 16), {0.5f, 0.0f})},
       "fixed<8,2,RND_CONV,SAT>",
       {roles("fixed<6,1>", "fixed<6,1>", "fixed<20,6,RND,SAT>", "fixed<10,4,RND,SAT>"),
        roles(nullptr, nullptr, nullptr, "ufixed<6,2,RND_CONV,SAT>"),
@@ -362,7 +369,10 @@ TEST_F(AdderGraphCsim, OutputsWithoutAdders) {
   options.multiplication = "adder_graph";
   const std::filesystem::path dir = expect_csim_pass(g, options, x, 100, 2);
   const std::string source = read_file(dir / "firmware/edge_ag.cpp");
-  EXPECT_NE(source.find("  acc[0] = b[0];\n"), std::string::npos) << source;
+  EXPECT_NE(source.find("  acc[0] = fc_accum_t(b[0]);\n"), std::string::npos) << source;
+  // Zero biases are not added.
+  EXPECT_EQ(source.find("fc_accum_t(b[1])"), std::string::npos) << source;
+  EXPECT_EQ(source.find("fc_accum_t(b[3])"), std::string::npos) << source;
   EXPECT_EQ(graph_adders_in_code(source, "zero"), 0);
   remove_unless_kept(dir);
 }
@@ -378,19 +388,21 @@ TEST(AdderGraphEstimate, CountsTheAddersOfTheGeneratedCode) {
   const std::string source = read_file(dir / "firmware/conv1d_ag.cpp");
   const ModelEstimate e = estimate_resources(g, options);
   // conv1: 16 positions, 4 filters with nonzero biases; conv2: 7 positions, 3 filters without
-  // bias; out: one position, 2 outputs.
+  // bias; out: one position, 2 outputs, the second with a zero bias (no final addition).
   const std::map<std::string, std::int64_t> positions = {{"conv1", 16}, {"conv2", 7}, {"out", 1}};
   for (const LayerEstimate& l : e.layers) {
     if (!positions.count(l.name)) continue;
     const std::int64_t in_code = graph_adders_in_code(source, l.name);
     ASSERT_GT(in_code, 0) << l.name;
     // The final additions: one per output that adds a nonzero bias or negates its sum.
-    const std::regex final_add(R"(\n  acc\[\d+\] = (b\[\d+\] [+-] |-)[\w\[\]]+;)");
+    const std::regex final_add(R"(\n  acc\[\d+\] = (\w+_accum_t\(b\[\d+\]\) [+-] |-)[\w\[\]]+;)");
     const std::size_t start = source.find("static void " + l.name + "_graph(");
     const std::string body = source.substr(start, source.find("\n}\n", start) - start);
     const std::int64_t finals = std::distance(
         std::sregex_iterator(body.begin(), body.end(), final_add), std::sregex_iterator());
     EXPECT_EQ(l.adders, positions.at(l.name) * (in_code + finals)) << l.name;
+    // out's second bias is zero: not added.
+    if (l.name == "out") EXPECT_EQ(body.find("b[1]"), std::string::npos) << body;
     EXPECT_GT(l.adder_lut, l.adders) << l.name;
     EXPECT_GT(l.adder_depth, 0) << l.name;
   }
@@ -432,6 +444,100 @@ TEST(AdderGraphEstimate, IoStreamIsAConfigurationError) {
                  "multiplication 'adder_graph' needs io_type io_parallel: the io_stream kernels "
                  "compute one window at a time with csd products");
   }
+}
+
+// Accumulators that a single product would saturate (the engine and the csd code saturate
+// each product on its own before adding it, a graph would add the exact sum once): csd
+// products, with a note, and the engine's values. (a) x in [0, 255] times -1 plus the bias 127
+// in fixed<8,8,TRN,SAT>: at x = 200, 127 + sat(-200) = 127 - 128 = -1, not -73. (b) SAT_SYM:
+// -128 * x saturates to -127 (its lower limit is -raw_max), so x = (1, 1) gives -126, not -127.
+TEST_F(AdderGraphCsim, AProductThatSaturatesAloneKeepsCsdProducts) {
+  const Graph a =
+      quantized_chain("sat_product_ag", {1}, {dense("fc", 1, {-1.0f}, {127.0f})}, "ufixed<8,8>",
+                      {roles("fixed<2,2>", "fixed<8,8>", "fixed<8,8,TRN,SAT>", "fixed<8,8>")});
+  std::vector<float> xa;
+  for (int v = 0; v < 256; ++v) xa.push_back(static_cast<float>(v));
+  std::vector<float> ya(256);
+  FixedEngine(a).run(xa.data(), 256, ya.data());
+  EXPECT_EQ(ya[200], -1.0f);
+  HlsProjectOptions options;
+  options.project = "sat_product_ag";
+  options.multiplication = "adder_graph";
+  EXPECT_EQ(estimate_resources(a, options).notes,
+            std::vector<std::string>{
+                "layer 'fc': its accumulator fixed<8,8,TRN,SAT> could saturate a product or a "
+                "partial sum of output 0, so the order of the sum matters: csd products in the "
+                "engine's order instead of an adder graph"});
+  remove_unless_kept(expect_csim_pass(a, options, xa, 256, 1));
+
+  const Graph b =
+      quantized_chain("sat_sym_ag", {2}, {dense("fc", 2, {-128.0f, 1.0f})}, "ufixed<1,1>",
+                      {roles("fixed<9,9>", nullptr, "fixed<8,8,TRN,SAT_SYM>", "fixed<8,8>")});
+  const std::vector<float> xb = {0, 0, 0, 1, 1, 0, 1, 1};
+  std::vector<float> yb(4);
+  FixedEngine(b).run(xb.data(), 4, yb.data());
+  EXPECT_EQ(yb[3], -126.0f);
+  options.project = "sat_sym_ag";
+  EXPECT_EQ(estimate_resources(b, options).notes,
+            std::vector<std::string>{
+                "layer 'fc': its accumulator fixed<8,8,TRN,SAT_SYM> could saturate a product or "
+                "a partial sum of output 0, so the order of the sum matters: csd products in the "
+                "engine's order instead of an adder graph"});
+  remove_unless_kept(expect_csim_pass(b, options, xb, 4, 1));
+}
+
+// An accumulator with fewer fraction bits (5) than the bias (6): the engine converts the bias
+// into it once, then adds the exact products, so the graph adds that converted constant.
+// RND_ZERO rounds by the sign: rounding bias + sum instead would differ (bias -1/64 = -0.5
+// steps and a sum of +1 step: 0 + 1 = 1 step from the bias first, round(0.5) = 0 from the
+// whole).
+TEST_F(AdderGraphCsim, ABiasThatTheAccumulatorRoundsIsAddedConverted) {
+  const Graph g = quantized_chain(
+      "bias_round_ag", {3},
+      {dense("fc", 3, {1, -1, 0.5f, 2, 0, -1, 0.25f, 1, 1, -2, 0.5f, -0.5f},
+             {-0.015625f, 0.390625f, -0.640625f, 0.140625f})},
+      "fixed<6,4,RND,SAT>",
+      {roles("fixed<6,3>", "fixed<8,2>", "fixed<14,9,RND_ZERO,SAT>", "fixed<14,9>")});
+  std::mt19937_64 rng(28);
+  const std::vector<float> x = random_inputs(rng, 200 * 3, -8.0, 7.75, 1.0 / 4);
+  HlsProjectOptions options;
+  options.project = "bias_round_ag";
+  options.multiplication = "adder_graph";
+  const ModelEstimate e = estimate_resources(g, options);
+  EXPECT_TRUE(e.notes.empty()) << e.notes.front();
+  ASSERT_EQ(e.layers.size(), 1u);
+  EXPECT_EQ(e.layers[0].multiplication, "adder_graph");
+  remove_unless_kept(expect_csim_pass(g, options, x, 200, 4));
+}
+
+// A layer whose graph would need a signal beyond 62 bits, and one with more canonical signed
+// digits than the limit: csd products for that layer, with a note naming it.
+TEST(AdderGraphEstimate, LayersBeyondTheGraphLimitsKeepCsdProducts) {
+  HlsProjectOptions options;
+  options.multiplication = "adder_graph";
+  // 8 inputs of 40 bits times -(2^23 - 1): |sum| up to 2^65.
+  const Graph wide = quantized_chain(
+      "wide_ag", {8}, {dense("fc", 8, std::vector<float>(8, -8388607.0f)), dense("fc2", 1, {1.0f})},
+      "fixed<40,40>",
+      {roles("fixed<25,25>", nullptr, "fixed<64,64>", "fixed<53,53>"),
+       roles("fixed<2,2>", nullptr, "fixed<64,64>", "fixed<53,53>")});
+  const ModelEstimate w = estimate_resources(wide, options);
+  EXPECT_EQ(w.notes, std::vector<std::string>{
+                         "layer 'fc': an adder-graph signal needs more than 62 bits: csd "
+                         "products instead"});
+  ASSERT_EQ(w.layers.size(), 2u);
+  EXPECT_EQ(w.layers[0].multiplication, "");
+  EXPECT_EQ(w.layers[1].multiplication, "adder_graph");
+  write_hls_project(wide, options, {}, export_test::fresh_dir("ag_wide"));
+
+  // 2100 x 8 weights of 0.75 = 1 - 0.25: 33600 digits.
+  const Graph big =
+      quantized_chain("big_ag", {2100}, {dense("fc", 2100, std::vector<float>(2100 * 8, 0.75f))},
+                      "fixed<8,3>", {roles("fixed<4,1>", nullptr, "fixed<24,14>", "fixed<12,6>")});
+  const ModelEstimate b = estimate_resources(big, options);
+  EXPECT_EQ(b.notes, std::vector<std::string>{
+                         "layer 'fc': 33600 canonical signed digits in its weights, more than "
+                         "the adder graph's limit of 32768: csd products instead"});
 }
 
 // A measurement rather than a check, skipped unless HLSLIM_ADDER_GRAPH_MODEL names a quantized

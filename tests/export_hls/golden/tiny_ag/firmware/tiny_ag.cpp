@@ -7,7 +7,8 @@
 
 // conv's adder graph: y = W x for one window (2 outputs, 6 inputs) with 8 adders, depth 3 (the
 // weights' canonical signed digits alone need 10). Each signal is exact in its type; the sum of
-// output o, times 2^-4 (the weight step), and its bias reach acc[o] exactly.
+// output o, times 2^-4 (the weight step), and its bias converted to the accumulator reach acc[o]
+// exactly.
 static void conv_graph(const input_t x[6], conv_accum_t acc[2], const conv_bias_t b[2]) {
 #pragma HLS INLINE
   const ap_fixed<10,5> t0 = x[3] - x[0] * 2;
@@ -20,10 +21,10 @@ static void conv_graph(const input_t x[6], conv_accum_t acc[2], const conv_bias_
   const ap_fixed<12,7> t7 = t5 + t6;
   ap_fixed<14,7> v0 = t3;
   v0 >>= 2;
-  acc[0] = b[0] - v0;
+  acc[0] = conv_accum_t(b[0]) - v0;
   ap_fixed<14,7> v1 = t7;
   v1 >>= 2;
-  acc[1] = b[1] + v1;
+  acc[1] = conv_accum_t(b[1]) + v1;
 }
 
 // conv: conv1d [2, 4] -> [2, 4], adder graph (reuse factor 1), one graph per output position on its
@@ -83,7 +84,8 @@ static void pool(const relu_result_t x[8], pool_result_t y[4]) {
 
 // fc's adder graph: y = W x for one input vector (2 outputs, 4 inputs) with 7 adders, depth 3 (the
 // weights' canonical signed digits alone need 9). Each signal is exact in its type; the sum of
-// output o, times 2^-4 (the weight step), and its bias reach acc[o] exactly.
+// output o, times 2^-4 (the weight step), and its bias converted to the accumulator reach acc[o]
+// exactly.
 static void fc_graph(const pool_result_t x[4], fc_accum_t acc[2], const fc_bias_t b[2]) {
 #pragma HLS INLINE
   const ap_fixed<10,5> t0 = x[0] - x[1] * 2;
@@ -95,10 +97,10 @@ static void fc_graph(const pool_result_t x[4], fc_accum_t acc[2], const fc_bias_
   const ap_fixed<13,8> t6 = t1 - t5;
   ap_fixed<14,7> v0 = t2;
   v0 >>= 2;
-  acc[0] = b[0] + v0;
+  acc[0] = fc_accum_t(b[0]) + v0;
   ap_fixed<16,8> v1 = t6;
   v1 >>= 3;
-  acc[1] = b[1] - v1;
+  acc[1] = fc_accum_t(b[1]) - v1;
 }
 
 // fc: dense [4] -> [2], adder graph (reuse factor 1): acc = bias + W x; y = acc.
