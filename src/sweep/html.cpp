@@ -262,6 +262,12 @@ std::string sweep_html(const SweepTable& table) {
       out << "</tr>\n";
     }
     out << "</table>\n";
+    const std::vector<std::string> legend = sweep_detail::group_value_legend(table);
+    if (!legend.empty()) {
+      out << "<ul class=\"legend\">\n";
+      for (const std::string& line : legend) out << "<li>" << report::xml_escape(line) << "</li>\n";
+      out << "</ul>\n";
+    }
   }
 
   if (!table.groups.empty()) {

@@ -13,17 +13,8 @@ namespace hlslim {
 namespace {
 
 constexpr std::size_t kShortValue = 24;  // bytes of a value label
-const std::string kEllipsis = "…";
-
 bool ends_with(const std::string& text, const std::string& end) {
   return text.size() >= end.size() && text.compare(text.size() - end.size(), end.size(), end) == 0;
-}
-
-// At most `size` bytes of `text`, not ending inside a UTF-8 sequence.
-std::string utf8_prefix(const std::string& text, std::size_t size) {
-  if (text.size() <= size) return text;
-  while (size > 0 && (static_cast<unsigned char>(text[size]) & 0xC0) == 0x80) --size;
-  return text.substr(0, size);
 }
 
 // The figure's order: lower is better, or -value for a figure where higher is.
@@ -131,49 +122,59 @@ SeedFrontTable seed_front_table(const SweepTable& table) {
 
 }  // namespace sweep_detail
 
-std::vector<std::string> short_group_values(const SweepTable& table, std::size_t key) {
-  std::vector<std::string> values;
-  for (const SweepGroup& group : table.groups) values.push_back(group.values.at(key));
-  if (values.empty()) return values;
-  // What every value begins and ends with.
-  std::size_t shortest = values[0].size(), prefix = values[0].size(), suffix = values[0].size();
-  for (const std::string& value : values) {
-    shortest = std::min(shortest, value.size());
-    std::size_t p = 0;
-    while (p < prefix && p < value.size() && value[p] == values[0][p]) ++p;
-    prefix = p;
-    std::size_t s = 0;
-    while (s < suffix && s < value.size() &&
-           value[value.size() - 1 - s] == values[0][values[0].size() - 1 - s])
-      ++s;
-    suffix = s;
+namespace sweep_detail {
+
+GroupValueLabels group_value_labels(const SweepTable& table, std::size_t key) {
+  GroupValueLabels out;
+  // The key's distinct values in the order the plan's points first take them (for a grid, the
+  // order of the config's list), then any group's value that no point has.
+  std::vector<std::string> distinct;
+  const auto add = [&](const std::string& value) {
+    if (std::find(distinct.begin(), distinct.end(), value) == distinct.end())
+      distinct.push_back(value);
+  };
+  const auto column = std::find(table.keys.begin(), table.keys.end(), table.group_keys.at(key));
+  if (column != table.keys.end()) {
+    const std::size_t k = static_cast<std::size_t>(column - table.keys.begin());
+    for (const SweepRow& row : table.rows)
+      if (k < row.values.size()) add(row.values[k]);
   }
-  suffix = std::min(suffix, shortest - std::min(prefix, shortest));
-  if (std::all_of(values.begin(), values.end(), [&](const auto& v) { return v == values[0]; }))
-    prefix = suffix = 0;  // nothing tells them apart: only shortened
-  // Cut the beginning after an item's start ("[", "{", ", ") and the end before an item's end
-  // (",", "]", "}"), so that "units: 16" stays whole; the same places in every value.
-  const std::string& first = values[0];
-  while (prefix > 0 && !(first[prefix - 1] == '[' || first[prefix - 1] == '{' ||
-                         (prefix >= 2 && first.compare(prefix - 2, 2, ", ") == 0)))
-    --prefix;
-  while (suffix > 0) {
-    const char c = first[first.size() - suffix];
-    if (c == ',' || c == ']' || c == '}') break;
-    --suffix;
-  }
-  for (std::string& value : values) {
-    if (value.size() <= kShortValue) continue;
-    std::string label = value;
-    if (prefix + suffix < value.size() && prefix + suffix > 0) {
-      label = (prefix > 0 ? kEllipsis : "") + value.substr(prefix, value.size() - prefix - suffix) +
-              (suffix > 0 ? kEllipsis : "");
+  for (const SweepGroup& group : table.groups) add(group.values.at(key));
+  // Distinct values are distinct labels as long as none is shortened (and none could be taken
+  // for a position).
+  const bool positions = std::any_of(distinct.begin(), distinct.end(), [](const std::string& v) {
+    return v.size() > kShortValue || (!v.empty() && v[0] == '#');
+  });
+  for (const SweepGroup& group : table.groups) {
+    const std::string& value = group.values.at(key);
+    if (!positions) {
+      out.labels.push_back(value);
+      continue;
     }
-    if (label.size() > kShortValue)
-      label = utf8_prefix(label, kShortValue - kEllipsis.size()) + kEllipsis;
-    value = label;
+    const auto at = std::find(distinct.begin(), distinct.end(), value) - distinct.begin();
+    out.labels.push_back("#" + std::to_string(at + 1));
   }
-  return values;
+  if (positions) {
+    for (std::size_t i = 0; i < distinct.size(); ++i)
+      out.legend.push_back(table.group_keys[key] + " #" + std::to_string(i + 1) + ": " +
+                           distinct[i]);
+  }
+  return out;
+}
+
+std::vector<std::string> group_value_legend(const SweepTable& table) {
+  std::vector<std::string> legend;
+  for (std::size_t k = 0; k < table.group_keys.size(); ++k) {
+    auto lines = group_value_labels(table, k).legend;
+    legend.insert(legend.end(), lines.begin(), lines.end());
+  }
+  return legend;
+}
+
+}  // namespace sweep_detail
+
+std::vector<std::string> short_group_values(const SweepTable& table, std::size_t key) {
+  return sweep_detail::group_value_labels(table, key).labels;
 }
 
 std::string seed_fronts_markdown(const SweepTable& table) {
@@ -196,6 +197,9 @@ std::string seed_fronts_markdown(const SweepTable& table) {
     }
     out << "\n";
   }
+  const std::vector<std::string> legend = sweep_detail::group_value_legend(table);
+  if (!legend.empty()) out << "\n";
+  for (const std::string& line : legend) out << "- " << line << "\n";
   return out.str() + "\n";
 }
 

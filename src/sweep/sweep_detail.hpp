@@ -46,4 +46,18 @@ struct SeedFrontTable {
 };
 SeedFrontTable seed_front_table(const SweepTable& table);
 
+/// The labels of one group key's values (SweepTable::group_keys[key]), one per group: the
+/// values themselves when none is longer than 24 bytes; else each value's 1-based position
+/// among the key's distinct values ("#2"), in the order the plan's points first take them (for
+/// a grid, the order of the config's list), with a legend line per value
+/// ("models.student.layers #2: VALUE"); no legend when the labels are the values.
+struct GroupValueLabels {
+  std::vector<std::string> labels;
+  std::vector<std::string> legend;
+};
+GroupValueLabels group_value_labels(const SweepTable& table, std::size_t key);
+
+/// The legend lines of every group key whose labels are positions, in key order.
+std::vector<std::string> group_value_legend(const SweepTable& table);
+
 }  // namespace hlslim::sweep_detail

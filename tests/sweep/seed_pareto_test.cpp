@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "../../src/sweep/sweep_detail.hpp"
+#include "hlslim/report/svg.hpp"
 #include "hlslim/results/results.hpp"
 #include "hlslim/sweep/collect.hpp"
 
@@ -203,8 +205,10 @@ TEST_F(SeedPareto, HigherIsBetterFigure) {
             "| models.student.layers | seeds | roc_auc (train) | LUT | latency [ns] | Pareto "
             "(means) |\n"
             "|---|---|---|---|---|---|\n"
-            "| …units: 8… | 2 | 0.9000 ± 0.0141 | 100.0 ± 0.0 | 10.0 ± 0.0 | LUT, latency |\n"
-            "| …units: 16… | 2 | 0.8000 ± 0.0141 | 200.0 ± 0.0 | 10.0 ± 0.0 |  |\n\n");
+            "| #1 | 2 | 0.9000 ± 0.0141 | 100.0 ± 0.0 | 10.0 ± 0.0 | LUT, latency |\n"
+            "| #2 | 2 | 0.8000 ± 0.0141 | 200.0 ± 0.0 | 10.0 ± 0.0 |  |\n\n"
+            "- models.student.layers #1: " +
+                layers(8) + "\n- models.student.layers #2: " + layers(16) + "\n\n");
 }
 
 TEST_F(SeedPareto, HtmlPlotsTheMeansWithErrorBars) {
@@ -234,7 +238,10 @@ TEST_F(SeedPareto, HtmlPlotsTheMeansWithErrorBars) {
                      "means</title>"),
             std::string::npos)
       << lut;
-  EXPECT_NE(lut.find(">…units: 8…</text>"), std::string::npos);
+  EXPECT_NE(lut.find(">#1</text>"), std::string::npos);
+  // The table's legend gives the full values.
+  EXPECT_NE(html.find("<li>models.student.layers #4: " + report::xml_escape(layers(64)) + "</li>"),
+            std::string::npos);
 
   const std::string latency =
       svg_named(html, "pt_spread vs estimated latency [ns], means over seeds");
@@ -255,13 +262,24 @@ TEST_F(SeedPareto, MarkdownTableByMeanLuts) {
       "| models.student.layers | seeds | pt_spread (distill.student) | pt_spread "
       "(distill.baseline) | LUT | latency [ns] | Pareto (means) |\n"
       "|---|---|---|---|---|---|---|\n"
-      "| …units: 8… | 2 | 1.100 ± 0.141 | 1.400 ± 0.141 | 1100 ± 141 | 40.0 ± 0.0 | LUT |\n"
-      "| …units: 16… | 2 | 0.9000 ± 0.0000 | 1.100 ± 0.141 | 2000 ± 0 | 50.0 ± 7.1 | LUT, "
+      "| #1 | 2 | 1.100 ± 0.141 | 1.400 ± 0.141 | 1100 ± 141 | 40.0 ± 0.0 | LUT |\n"
+      "| #2 | 2 | 0.9000 ± 0.0000 | 1.100 ± 0.141 | 2000 ± 0 | 50.0 ± 7.1 | LUT, "
       "latency |\n"
-      "| …units: 64… | 2 | 0.9000 ± 0.0000 | 0.9500 ± 0.0000 | 2000 ± 0 | 50.0 ± 0.0 | LUT, "
+      "| #4 | 2 | 0.9000 ± 0.0000 | 0.9500 ± 0.0000 | 2000 ± 0 | 50.0 ± 0.0 | LUT, "
       "latency |\n"
-      "| …units: 32… | 2 | 1.000 ± 0.000 | 1.100 ± 0.000 | 3000 ± 0 | 30.0 ± 0.0 | latency |\n"
-      "| …units: 128… | 0 |  |  |  |  |  |\n\n";
+      "| #3 | 2 | 1.000 ± 0.000 | 1.100 ± 0.000 | 3000 ± 0 | 30.0 ± 0.0 | latency |\n"
+      "| #5 | 0 |  |  |  |  |  |\n\n"
+      // Positions in the plan's order (8, 16, 32, 64, 128 units), not the table's.
+      "- models.student.layers #1: [{type: dense, units: 8, activation: relu}, {type: dense, "
+      "units: 1}]\n"
+      "- models.student.layers #2: [{type: dense, units: 16, activation: relu}, {type: dense, "
+      "units: 1}]\n"
+      "- models.student.layers #3: [{type: dense, units: 32, activation: relu}, {type: dense, "
+      "units: 1}]\n"
+      "- models.student.layers #4: [{type: dense, units: 64, activation: relu}, {type: dense, "
+      "units: 1}]\n"
+      "- models.student.layers #5: [{type: dense, units: 128, activation: relu}, {type: dense, "
+      "units: 1}]\n\n";
   EXPECT_EQ(seed_fronts_markdown(table), expected);
   // The console's seed tables end with it.
   const std::string all = seed_groups_markdown(table);
@@ -280,30 +298,65 @@ TEST_F(SeedPareto, NothingForOneGroup) {
   EXPECT_EQ(sweep_json(table)["seed_groups"][0]["pareto_lut"], true);
 }
 
-TEST(ShortGroupValues, KeepsWhatTellsTheValuesApart) {
+SweepGroup group_of(std::vector<std::string> values) {
+  SweepGroup g;
+  g.values = std::move(values);
+  return g;
+}
+
+TEST(ShortGroupValues, ShortValuesAreTheirOwnLabels) {
   SweepTable table;
   table.group_keys = {"a", "b"};
-  const auto group = [](std::vector<std::string> values) {
-    SweepGroup g;
-    g.values = std::move(values);
-    return g;
-  };
-  table.groups = {group({"[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]", "0.5"}), group({"{a: 1}", "0.7"}),
-                  group({"[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]", "0.5"})};
-  // Nothing in common with "{a: 1}": the long value is cut at 21 bytes.
-  EXPECT_EQ(
-      short_group_values(table, 0),
-      (std::vector<std::string>{"[1, 2, 3, 4, 5, 6, 7,…", "{a: 1}", "[1, 2, 3, 4, 5, 6, 7,…"}));
+  table.groups = {group_of({"[4, 2]", "0.5"}), group_of({"{a: 1}", "0.7"}),
+                  group_of({"[4, 2]", "0.5"})};
+  EXPECT_EQ(short_group_values(table, 0), (std::vector<std::string>{"[4, 2]", "{a: 1}", "[4, 2]"}));
   EXPECT_EQ(short_group_values(table, 1), (std::vector<std::string>{"0.5", "0.7", "0.5"}));
-  // A long value that every group shares is only shortened.
-  table.groups = {group({"[alpha, beta, gamma, delta, epsilon]", "1"}),
-                  group({"[alpha, beta, gamma, delta, epsilon]", "2"})};
-  EXPECT_EQ(short_group_values(table, 0)[0], "[alpha, beta, gamma, …");
-  // The common beginning and end are cut at item boundaries.
-  table.groups = {group({"{units: 16, activation: relu, bits: 8}", "1"}),
-                  group({"{units: 16, activation: tanh, bits: 8}", "2"})};
-  EXPECT_EQ(short_group_values(table, 0),
-            (std::vector<std::string>{"…activation: relu…", "…activation: tanh…"}));
+  EXPECT_TRUE(sweep_detail::group_value_legend(table).empty());
+  // 24 bytes is still short; 25 is not, and every value of that key becomes a position.
+  table.groups = {group_of({"[100000, 200000, 300000]", "1"}),
+                  group_of({"[100000, 200000, 3000000]", "2"})};
+  EXPECT_EQ(short_group_values(table, 0), (std::vector<std::string>{"#1", "#2"}));
+  EXPECT_EQ(short_group_values(table, 1), (std::vector<std::string>{"1", "2"}));
+  EXPECT_EQ(sweep_detail::group_value_legend(table),
+            (std::vector<std::string>{"a #1: [100000, 200000, 300000]",
+                                      "a #2: [100000, 200000, 3000000]"}));
+}
+
+// Values that differ only deep inside (two quantize settings with the same weight type that
+// differ in a later key, two layer lists that differ in one width): a cut of their beginnings
+// or of common parts would label both alike; positions tell them apart, in the plan's order.
+TEST(ShortGroupValues, ValuesThatDifferDeepInsideGetPositions) {
+  const std::string q8 =
+      "{enabled: true, float_epochs: 12, precision: {input: \"ufixed<1,1,RND_CONV,SAT>\", "
+      "weight: \"fixed<8,auto,RND_CONV,SAT>\", bias: \"fixed<8,auto,RND_CONV,SAT>\"}}";
+  const std::string q8_learned =
+      "{enabled: true, float_epochs: 12, precision: {input: \"ufixed<1,1,RND_CONV,SAT>\", "
+      "weight: \"fixed<8,auto,RND_CONV,SAT>\", bias: \"fixed<8,auto,RND_CONV,SAT>\"}, "
+      "learn_widths: {enabled: true, budget: 4}}";
+  const std::string conv8 =
+      "[{type: flatten}, {type: dense, name: fc1, units: 8}, {type: relu}, {type: dense, name: "
+      "out, units: 2}]";
+  const std::string conv16 =
+      "[{type: flatten}, {type: dense, name: fc1, units: 16}, {type: relu}, {type: dense, name: "
+      "out, units: 2}]";
+  SweepTable table;
+  table.keys = {"distill.quantize", "seed", "models.student.layers"};
+  table.group_keys = {"distill.quantize", "models.student.layers"};
+  // The plan lists q8_learned and conv16 first; the groups come in another order.
+  for (const auto& values : std::vector<std::vector<std::string>>{
+           {q8_learned, "1", conv16}, {q8_learned, "2", conv8}, {q8, "1", conv16}}) {
+    SweepRow row;
+    row.values = values;
+    table.rows.push_back(row);
+  }
+  table.groups = {group_of({q8, conv8}), group_of({q8_learned, conv8}), group_of({q8, conv16}),
+                  group_of({q8_learned, conv16})};
+  EXPECT_EQ(short_group_values(table, 0), (std::vector<std::string>{"#2", "#1", "#2", "#1"}));
+  EXPECT_EQ(short_group_values(table, 1), (std::vector<std::string>{"#2", "#2", "#1", "#1"}));
+  EXPECT_EQ(sweep_detail::group_value_legend(table),
+            (std::vector<std::string>{
+                "distill.quantize #1: " + q8_learned, "distill.quantize #2: " + q8,
+                "models.student.layers #1: " + conv16, "models.student.layers #2: " + conv8}));
 }
 
 }  // namespace

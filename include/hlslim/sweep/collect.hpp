@@ -137,10 +137,10 @@ std::string seed_groups_markdown(const SweepTable& table);
 /// physics figure.
 std::string seed_fronts_markdown(const SweepTable& table);
 
-/// Each group's values for one key (SweepTable::group_keys[key]) as a short label: the value
-/// itself when it has at most 24 characters; else, when the groups' values share a beginning or
-/// an end, those are cut at an item boundary and replaced by "…"; what is still longer than 24
-/// characters ends in "…".
+/// Each group's values for one key (SweepTable::group_keys[key]) as a label: the value itself
+/// when every value of the key has at most 24 bytes; else the value's 1-based position among
+/// the key's values in the plan ("#2"), which seed_fronts_markdown() and the HTML table follow
+/// with a legend of the full values.
 std::vector<std::string> short_group_values(const SweepTable& table, std::size_t key);
 
 /// Writes sweep.csv, sweep.json and sweep.html into the sweep directory (atomically), and
