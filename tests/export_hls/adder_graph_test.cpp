@@ -510,6 +510,22 @@ TEST_F(AdderGraphCsim, ABiasThatTheAccumulatorRoundsIsAddedConverted) {
   remove_unless_kept(expect_csim_pass(g, options, x, 200, 4));
 }
 
+// A convolution's sums are named by filter: filter 1 (weights 1, -1) could saturate
+// fixed<5,5,TRN,SAT> with inputs in [-16, 15], filter 0 (weights 1, 0) cannot.
+TEST(AdderGraphEstimate, AConvolutionNoteNamesTheFilter) {
+  const Graph g = quantized_chain(
+      "conv_note_ag", {1, 4},
+      {conv("conv", LayerKind::kConv1d, 1, {2}, {1}, Padding::kValid, {1, 0, 1, -1})}, "fixed<5,5>",
+      {roles("fixed<2,2>", nullptr, "fixed<5,5,TRN,SAT>", "fixed<5,5>")});
+  HlsProjectOptions options;
+  options.multiplication = "adder_graph";
+  EXPECT_EQ(estimate_resources(g, options).notes,
+            std::vector<std::string>{
+                "layer 'conv': its accumulator fixed<5,5,TRN,SAT> could saturate a product or a "
+                "partial sum of filter 1, so the order of the sum matters: csd products in the "
+                "engine's order instead of an adder graph"});
+}
+
 // A layer whose graph would need a signal beyond 62 bits, and one with more canonical signed
 // digits than the limit: csd products for that layer, with a note naming it.
 TEST(AdderGraphEstimate, LayersBeyondTheGraphLimitsKeepCsdProducts) {
