@@ -1,6 +1,6 @@
 #!/bin/sh
 # The sweeps of the default pipeline scan it as it is: from `models:` to their `sweep:` block,
-# configs/muon_trigger_seeds.yaml and configs/student_sweep.yaml are configs/muon_trigger.yaml
+# configs/muon_trigger_seeds.yaml and configs/student_study.yaml are configs/muon_trigger.yaml
 # line for line (blank lines aside), so the figures they give are the default pipeline's.
 # Usage: sweep_bases_test.sh SOURCE_DIR
 set -eu
@@ -10,7 +10,7 @@ swept=$(mktemp)
 trap 'rm -f "$base" "$swept"' EXIT
 sed -n '/^models:/,$p' "$configs/muon_trigger.yaml" | grep -v '^$' >"$base"
 status=0
-for sweep in muon_trigger_seeds.yaml student_sweep.yaml; do
+for sweep in muon_trigger_seeds.yaml student_study.yaml; do
   sed -n '/^models:/,/^sweep:/p' "$configs/$sweep" | grep -v -e '^$' -e '^sweep:' >"$swept"
   if diff -u "$base" "$swept"; then
     echo "$sweep: the default pipeline"
