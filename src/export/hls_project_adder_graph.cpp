@@ -87,13 +87,6 @@ std::string graph_function(const HlsLayer& l) {
   return s + "}\n";
 }
 
-std::string flat(const std::string& c, std::int64_t h, const std::string& y, std::int64_t w,
-                 const std::string& x) {
-  std::string row = h == 1 ? c : "(" + c + " * " + str(h) + " + " + y + ")";
-  if (w == 1) return row;
-  return row + " * " + str(w) + " + " + x;
-}
-
 std::string layer_body(const HlsLayer& l) {
   const Geometry& g = l.geometry;
   const std::string acc_t = l.cname + "_accum_t";
@@ -136,22 +129,12 @@ std::string layer_body(const HlsLayer& l) {
   }
   s += in + "for (int kx = 0; kx < " + str(g.kernel[1]) + "; kx++) {\n";
   in += "  ";
-  auto position = [&](const char* o, const char* k, int d) {
-    std::string text = o;
-    if (g.stride[d] != 1) text += " * " + str(g.stride[d]);
-    if (g.pad[d] != 0) text += " - " + str(g.pad[d]);
-    return text + " + " + k;
-  };
   std::string inside;
-  if (two_d) {
-    s += in + "const int iy = " + position("oy", "ky", 0) + ";\n";
-    inside = "iy >= 0 && iy < " + str(g.in[0]) + " && ";
-  }
-  s += in + "const int ix = " + position("ox", "kx", 1) + ";\n";
-  inside += "ix >= 0 && ix < " + str(g.in[1]);
-  const std::string w_index = flat("c", g.kernel[0], "ky", g.kernel[1], "kx");
+  s += conv_tap_position(g, in, inside);
+  const std::string w_index = flat_index("c", g.kernel[0], "ky", g.kernel[1], "kx");
   s += in + "if (" + inside + ") {\n";
-  s += in + "  window[" + w_index + "] = x[" + flat("c", g.in[0], "iy", g.in[1], "ix") + "];\n";
+  s += in + "  window[" + w_index + "] = x[" + flat_index("c", g.in[0], "iy", g.in[1], "ix") +
+       "];\n";
   s += in + "} else {\n" + in + "  window[" + w_index + "] = 0;\n" + in + "}\n";
   for (int close = two_d ? 3 : 2; close > 0; --close) {
     in.resize(in.size() - 2);
@@ -161,7 +144,7 @@ std::string layer_body(const HlsLayer& l) {
   s += "#pragma HLS ARRAY_PARTITION variable=acc complete\n";
   s += ind + l.cname + "_graph(window, acc" + call_bias + ");\n";
   s += ind + "for (int f = 0; f < " + str(g.filters) + "; f++) {\n";
-  s += ind + "  y[" + flat("f", g.out[0], "oy", g.out[1], "ox") + "] = acc[f];\n";
+  s += ind + "  y[" + flat_index("f", g.out[0], "oy", g.out[1], "ox") + "] = acc[f];\n";
   s += ind + "}\n";
   for (int close = two_d ? 2 : 1; close > 0; --close) {
     ind.resize(ind.size() - 2);

@@ -13,14 +13,6 @@ std::string str(std::int64_t v) {
   return std::to_string(v);
 }
 
-// The flat channels-first index "(c * h + y) * w + x", leaving out dimensions of size 1.
-std::string flat_index(const std::string& c, std::int64_t h, const std::string& y, std::int64_t w,
-                       const std::string& x) {
-  std::string row = h == 1 ? c : "(" + c + " * " + str(h) + " + " + y + ")";
-  if (w == 1) return row;
-  return row + " * " + str(w) + " + " + x;
-}
-
 // "static void fc1(const input_t x[12], fc1_result_t y[6], ...) {", one parameter per line
 // when that is too long. `extra` lists the further parameters, each starting with ", ".
 std::string signature(const HlsLayer& l, const std::string& extra) {
@@ -123,19 +115,8 @@ std::string linear_shared(const HlsLayer& l) {
   }
   s += ind + "for (int kx = 0; kx < " + str(g.kernel[1]) + "; kx++) {\n";
   ind += step;
-  auto position = [&](const char* o, const char* k, int d) {
-    std::string text = o;
-    if (g.stride[d] != 1) text += " * " + str(g.stride[d]);
-    if (g.pad[d] != 0) text += " - " + str(g.pad[d]);
-    return text + " + " + k;
-  };
   std::string inside;
-  if (two_d) {
-    s += ind + "const int iy = " + position("oy", "ky", 0) + ";\n";
-    inside = "iy >= 0 && iy < " + str(g.in[0]) + " && ";
-  }
-  s += ind + "const int ix = " + position("ox", "kx", 1) + ";\n";
-  inside += "ix >= 0 && ix < " + str(g.in[1]);
+  s += conv_tap_position(g, ind, inside);
   const std::string x_index = flat_index("c", g.in[0], "iy", g.in[1], "ix");
   const std::string w_index =
       flat_index("(f * " + str(g.channels) + " + c)", g.kernel[0], "ky", g.kernel[1], "kx");

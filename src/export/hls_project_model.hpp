@@ -118,6 +118,15 @@ const std::set<std::string>& reserved_words();
 
 // ---- Text helpers shared by the generator files ------------------------------------------
 
+/// The flat channels-first index "(c * h + y) * w + x", leaving out dimensions of size 1.
+std::string flat_index(const std::string& c, std::int64_t h, const std::string& y, std::int64_t w,
+                       const std::string& x);
+
+/// Code at indentation `ind` declaring the input position (iy for 2-d, ix) that kernel tap
+/// (ky, kx) of output position (oy, ox) reads; `inside` gets the condition that the position lies
+/// within the input rather than in the padding.
+std::string conv_tap_position(const Geometry& g, const std::string& ind, std::string& inside);
+
 /// "ap_fixed<8,2,AP_RND_CONV,AP_SAT>", "ap_ufixed<16,6>" (default modes left out).
 std::string c_type(const FixedType& type);
 /// The exact decimal value of a raw of `type` (shortest text that reads back to the same

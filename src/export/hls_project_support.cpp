@@ -327,4 +327,29 @@ class stream {
 )";
 }
 
+std::string flat_index(const std::string& c, std::int64_t h, const std::string& y, std::int64_t w,
+                       const std::string& x) {
+  std::string row = h == 1 ? c : "(" + c + " * " + std::to_string(h) + " + " + y + ")";
+  if (w == 1) return row;
+  return row + " * " + std::to_string(w) + " + " + x;
+}
+
+std::string conv_tap_position(const Geometry& g, const std::string& ind, std::string& inside) {
+  auto position = [&](const char* o, const char* k, int d) {
+    std::string text = o;
+    if (g.stride[d] != 1) text += " * " + std::to_string(g.stride[d]);
+    if (g.pad[d] != 0) text += " - " + std::to_string(g.pad[d]);
+    return text + " + " + k;
+  };
+  std::string s;
+  inside.clear();
+  if (g.dims == 2) {
+    s += ind + "const int iy = " + position("oy", "ky", 0) + ";\n";
+    inside = "iy >= 0 && iy < " + std::to_string(g.in[0]) + " && ";
+  }
+  s += ind + "const int ix = " + position("ox", "kx", 1) + ";\n";
+  inside += "ix >= 0 && ix < " + std::to_string(g.in[1]);
+  return s;
+}
+
 }  // namespace hlslim::hls_detail

@@ -85,7 +85,7 @@ std::vector<float> float_values(const torch::Tensor& t) {
 LearnedWidthsImpl::LearnedWidthsImpl(const Graph& architecture, const ModelPrecision& calibrated,
                                      WidthGranularity granularity, int min_fraction_bits,
                                      int max_fraction_bits)
-    : graph_(architecture), calibrated_(calibrated), granularity_(granularity) {
+    : graph_(architecture), calibrated_(calibrated) {
   if (calibrated.layers.size() != architecture.layers.size()) {
     throw Error("model '" + architecture.name + "': precisions for " +
                 std::to_string(calibrated.layers.size()) + " layers, the model has " +

@@ -87,7 +87,6 @@ class LearnedWidthsImpl : public torch::nn::Module, public ValueQuantizers {
   ModelPrecision calibrated_;
   torch::Tensor f_;        // every learned fraction bit, one parameter
   torch::Tensor lo_, hi_;  // its bounds, widened by half a bit
-  WidthGranularity granularity_;
   Entry input_;
   std::vector<Entry> weight_, bias_, result_;   // one per layer
   std::vector<std::int64_t> source_;            // layer whose result a layer reads; -1: input
