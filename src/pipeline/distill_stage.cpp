@@ -258,6 +258,10 @@ void DistillStage::check(PipelineSketch& sketch, const SourcePos& pos,
   const bool inherits_ce = train_.loss_defaulted && sketch.models.at(teacher_).loss == "ce";
   sketch.models[student_] = {shaped.input_shape, true, quantize_enabled_ || was_quantized,
                              inherits_ce ? "ce" : enum_name(loss_names(), train_.loss)};
+  if (quantize_enabled_ && learn_widths_.enabled() && learn_widths_.budget_lut() > 0) {
+    sketch.models[student_].budget_multiplication = learn_widths_.budget_multiplication();
+    sketch.models[student_].budget_stage = "distill";
+  }
 }
 
 DistillStage::Outcome DistillStage::train_student(StageContext& context, const Graph& initial,

@@ -234,6 +234,14 @@ void ExportStage::check(PipelineSketch& sketch, const SourcePos& pos,
                                "with quantize.enabled) for it before the export");
     return;
   }
+  if (const PipelineSketch::Model& model = sketch.models.at(model_);
+      !model.budget_multiplication.empty() && model.budget_multiplication != multiplication_) {
+    diagnostics.error(pos, kWho + "model '" + model_ + "' learns its bit widths under a LUT " +
+                               "budget that prices multiplication " + model.budget_multiplication +
+                               " (stage '" + model.budget_stage + "'), but this export builds " +
+                               multiplication_ +
+                               ": set learn_widths.budget.multiplication: " + multiplication_);
+  }
   const Graph* architecture = sketch.config->model(model_);
   if (!architecture) return;
 

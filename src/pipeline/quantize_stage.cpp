@@ -69,7 +69,12 @@ void QuantizeStage::check(PipelineSketch& sketch, const SourcePos& pos,
                           sketch.models.at(model_).loss, pos, who + "fine_tune: ", diagnostics);
     }
   }
-  sketch.models.at(model_).quantized = true;
+  PipelineSketch::Model& model = sketch.models.at(model_);
+  model.quantized = true;
+  if (learn_widths_.enabled() && learn_widths_.budget_lut() > 0) {
+    model.budget_multiplication = learn_widths_.budget_multiplication();
+    model.budget_stage = "quantize";
+  }
 }
 
 void QuantizeStage::run(StageContext& context) {

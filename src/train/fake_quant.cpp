@@ -228,8 +228,10 @@ torch::Tensor exact_power_of_two(const torch::Tensor& f) {
 
 torch::Tensor quantize_to_grid(const torch::Tensor& x, const torch::Tensor& f, QuantMode mode) {
   torch::NoGradGuard no_grad;
-  const torch::Tensor scale = exact_power_of_two(f).to(x.dtype());
-  return round_steps(x * scale, mode) / scale;
+  // In double, as the fused kernel rounds: float32 would take y + 0.5 for y = 0.5 - 2^-25 to 1.
+  const torch::Tensor scale = exact_power_of_two(f).to(torch::kFloat64);
+  const torch::Tensor xd = x.to(torch::kFloat64);
+  return (round_steps(xd * scale, mode) / scale).to(x.dtype());
 }
 
 torch::Tensor surrogate_quantize(const torch::Tensor& x, const torch::Tensor& q,

@@ -38,6 +38,10 @@ void LearnWidthsOptions::declare(OptionTable& t) {
                   "A resource target: the penalty weight is adapted after every epoch from the "
                   "LUT estimate, and epochs above the target cannot become the result.");
   budget.add_int("lut", budget_lut_, 0, "LUT target of the estimate (0: none).").min(0);
+  budget.add_choice("multiplication", budget_multiplication_, "csd", {"csd", "adder_graph"},
+                    "The design the estimate prices, as the export stage's `multiplication`: csd "
+                    "(one product per nonzero weight) or adder_graph (each layer's shared "
+                    "shift-and-add graph). Set it to what the export builds.");
   t.add_float("learning_rate", learning_rate_, 0.01,
               "Learning rate of the fraction bits (Adam, no weight decay).")
       .greater_than(0);
@@ -78,6 +82,12 @@ void LearnWidthsOptions::check_model(const Graph& graph, const std::string& mode
                                "; learned widths model the fully unrolled design (reuse factor "
                                "1), where every weight is a constant");
   }
+}
+
+HlsProjectOptions LearnWidthsOptions::estimate_options() const {
+  HlsProjectOptions options;
+  options.multiplication = budget_multiplication_;
+  return options;
 }
 
 double adapted_penalty(double penalty, std::int64_t lut, std::int64_t budget) {

@@ -146,7 +146,7 @@ class LearnWidthsHook : public WidthLearning, public TrainHook {
     const ModelPrecision precision = widths_->apply(graph, request_);
     Graph estimated = graph;
     store_precision(estimated, precision);
-    const std::int64_t lut = estimate_resources(estimated, HlsProjectOptions{}).lut;
+    const std::int64_t lut = estimate_resources(estimated, options_.estimate_options()).lut;
     nlohmann::json history = nlohmann::json::array();
     for (const EpochWidths& e : history_) {
       history.push_back({{"epoch", e.epoch},
@@ -160,6 +160,7 @@ class LearnWidthsHook : public WidthLearning, public TrainHook {
                {"max_fraction_bits", options_.max_fraction_bits()},
                {"penalty", options_.penalty()},
                {"budget_lut", options_.budget_lut()},
+               {"multiplication", options_.budget_multiplication()},
                {"lut_calibrated", lut_start_},
                {"lut", lut},
                {"selected_epoch", epoch},
@@ -168,9 +169,9 @@ class LearnWidthsHook : public WidthLearning, public TrainHook {
                {"layers", widths_->summary(graph, precision)}};
     if (options_.budget_lut() > 0 && lut > options_.budget_lut()) {
       spdlog::warn(
-          "learned widths: no epoch reached the LUT budget of {}; the result (epoch {}) "
-          "estimates {} LUTs",
-          options_.budget_lut(), epoch, lut);
+          "learned widths: no epoch reached the LUT budget of {} ({}); the result is the last "
+          "epoch's widths (epoch {}), estimated at {} LUTs",
+          options_.budget_lut(), options_.budget_multiplication(), epoch, lut);
     }
     return precision;
   }
@@ -251,8 +252,10 @@ class LearnWidthsHook : public WidthLearning, public TrainHook {
       proxy_start_ = widths_->proxy().item<double>();
     }
     spdlog::info(
-        "learning bit widths ({} granularity): LUT estimate {} at calibration, penalty weight {}",
-        enum_name(width_granularity_names(), options_.granularity()), lut_start_, penalty_);
+        "learning bit widths ({} granularity): LUT estimate {} ({}) at calibration, penalty "
+        "weight {}",
+        enum_name(width_granularity_names(), options_.granularity()), lut_start_,
+        options_.budget_multiplication(), penalty_);
   }
 
   // The estimate of the design of the module's current weights with the current widths.
@@ -261,7 +264,7 @@ class LearnWidthsHook : public WidthLearning, public TrainHook {
     module_->store_weights(graph);
     const ModelPrecision precision = widths_->apply(graph, request_);
     store_precision(graph, precision);
-    return estimate_resources(graph, HlsProjectOptions{}).lut;
+    return estimate_resources(graph, options_.estimate_options()).lut;
   }
 
   const LearnWidthsOptions& options_;

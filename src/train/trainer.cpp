@@ -540,7 +540,8 @@ TrainResult Trainer::finish(const LoopState& state) {
                           [](const EpochRecord& r) { return r.selectable; })) {
     spdlog::warn(
         "no epoch was selectable as the result (compression never reached its final "
-        "state during validation); keeping the last epoch's weights");
+        "state during validation, or every epoch was over a resource budget); keeping the "
+        "last epoch's weights");
   } else {
     spdlog::warn(
         "the monitored figure '{}' was never a number on the validation set (not computed for "

@@ -149,7 +149,7 @@ std::vector<Violation> check_tree(const fs::path& root) {
   for (std::size_t i = 0; i < layers.order.size(); ++i) layers.rank[layers.order[i]] = i;
 
   std::vector<Violation> out;
-  for (const fs::path top : {root / "src", root / "include" / "hlslim"}) {
+  for (const fs::path& top : {root / "src", root / "include" / "hlslim"}) {
     for (const auto& entry : fs::directory_iterator(top)) {
       if (!entry.is_directory()) continue;
       const std::string name = entry.path().filename().string();
@@ -161,7 +161,7 @@ std::vector<Violation> check_tree(const fs::path& root) {
     }
   }
   std::vector<fs::path> files;
-  for (const fs::path top : {root / "src", root / "include" / "hlslim"}) {
+  for (const fs::path& top : {root / "src", root / "include" / "hlslim"}) {
     for (const auto& entry : fs::recursive_directory_iterator(top)) {
       const auto ext = entry.path().extension();
       if (entry.is_regular_file() && (ext == ".cpp" || ext == ".hpp")) files.push_back(entry);

@@ -55,8 +55,10 @@ StageRun run(const std::string& name, const std::string& learn_widths) {
           load_model(dir / "out" / "03-quantize" / "state" / "net.hlsm")};
 }
 
-std::int64_t lut_of(const Graph& model) {
-  return estimate_resources(model, HlsProjectOptions{}).lut;
+std::int64_t lut_of(const Graph& model, const std::string& multiplication = "csd") {
+  HlsProjectOptions options;
+  options.multiplication = multiplication;
+  return estimate_resources(model, options).lut;
 }
 
 std::string load_error(const std::string& stages) {
@@ -163,6 +165,32 @@ TEST(LearnedWidthsStage, ABudgetIsMetPerTheEstimator) {
   expect_exact_and_heterogeneous(tight.model);
 }
 
+// budget.multiplication: adder_graph prices the design of shared shift-and-add graphs, which
+// the export builds with `multiplication: adder_graph`, in every estimate the training makes.
+TEST(LearnedWidthsStage, AnAdderGraphBudgetPricesTheAdderGraphDesign) {
+  const StageRun free = run("lw_graph_free",
+                            "    learn_widths: {enabled: true, penalty: 0.02, learning_rate: 0.2, "
+                            "budget: {multiplication: adder_graph}}\n");
+  const json& f = free.metrics["learned_widths"];
+  EXPECT_EQ(f["multiplication"], "adder_graph");
+  EXPECT_EQ(lut_of(free.model, "adder_graph"), f["lut"].get<std::int64_t>());
+  EXPECT_LT(lut_of(free.model, "adder_graph"), lut_of(free.model, "csd"))
+      << "the two designs are priced alike: the option is not used";
+  // Below what the free run reached with the same starting penalty.
+  const std::int64_t budget = f["lut"].get<std::int64_t>() * 2 / 3;
+  const StageRun tight = run("lw_graph_budget",
+                             "    learn_widths: {enabled: true, penalty: 0.02, learning_rate: 0.2, "
+                             "budget: {lut: " +
+                                 std::to_string(budget) + ", multiplication: adder_graph}}\n");
+  const json& w = tight.metrics["learned_widths"];
+  EXPECT_TRUE(w["within_budget"].get<bool>()) << w.dump(1);
+  EXPECT_EQ(lut_of(tight.model, "adder_graph"), w["lut"].get<std::int64_t>());
+  EXPECT_LE(lut_of(tight.model, "adder_graph"), budget);
+  for (const auto& e : w["history"]) {
+    EXPECT_EQ(e["selectable"].get<bool>(), e["lut"].get<std::int64_t>() <= budget);
+  }
+}
+
 TEST(LearnedWidthsStage, ConfigurationErrors) {
   const std::string base = R"(output: out
 models:
@@ -208,6 +236,18 @@ stages:
                               "    quantize: {learn_widths: {enabled: true}}\n"),
             "15:40: error: stage 'distill': quantize.learn_widths needs quantize.enabled: true "
             "(the widths are learned while the student trains quantized)");
+  // The budget must price the design the export builds.
+  const std::string budgeted =
+      base +
+      "  - stage: distill\n"
+      "    teacher: net\n"
+      "    student: net\n"
+      "    quantize: {enabled: true, learn_widths: {enabled: true, budget: {lut: 900}}}\n";
+  EXPECT_EQ(load_error(budgeted + "  - {stage: export, model: net, multiplication: adder_graph}\n"),
+            "16:5: error: stage 'export': model 'net' learns its bit widths under a LUT budget "
+            "that prices multiplication csd (stage 'distill'), but this export builds "
+            "adder_graph: set learn_widths.budget.multiplication: adder_graph");
+  EXPECT_EQ(load_error(budgeted + "  - {stage: export, model: net}\n"), "no error");
 }
 
 }  // namespace

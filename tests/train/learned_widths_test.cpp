@@ -87,6 +87,14 @@ TEST(LearnedWidths, PowersOfTwoAndGridRoundingAreExact) {
   }
   EXPECT_EQ(q[0].item<float>(), 0.5f);
   EXPECT_EQ(q[1].item<float>(), -0.5f);
+  // Just below a half, every rounding mode that rounds halves up keeps 0: the rounding is in
+  // double, where y + 0.5 is exact (float32 would round 1 - 2^-25 to 1).
+  const float below_half = std::nextafter(0.5f, 0.0f);
+  for (const QuantMode mode : {QuantMode::kRnd, QuantMode::kRndInf, QuantMode::kRndConv}) {
+    EXPECT_EQ(
+        quantize_to_grid(torch::tensor({below_half}), torch::tensor({0.0f}), mode).item<float>(),
+        0.0f);
+  }
 }
 
 // fake_quantize() runs as the fused operation of learned_quantize() on float tensors: every

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hlslim/config/options.hpp"
@@ -23,6 +24,13 @@ struct RunSettings;
 /// every stage's preconditions are checked up front.
 struct PipelineSketch {
   struct Model {
+    Model() = default;
+    Model(Shape input_shape, bool trained, bool quantized, std::string loss)
+        : input_shape(std::move(input_shape)),
+          trained(trained),
+          quantized(quantized),
+          loss(std::move(loss)) {}
+
     Shape input_shape;
     bool trained = false;
     /// Carries precisions: quantized by a quantize stage or a distill stage with
@@ -32,6 +40,11 @@ struct PipelineSketch {
     /// model imported as a classifier), which a fine-tuning with a defaulted loss inherits when
     /// it is "ce"; "" when no stage trained it.
     std::string loss;
+    /// Set by a stage that learned the model's bit widths under a LUT budget: the
+    /// `multiplication` of the design its estimates priced, which the export compares with
+    /// its own; "" otherwise.
+    std::string budget_multiplication;
+    std::string budget_stage;  ///< the stage that set it, for the message
   };
   /// The dataset a data stage provides.
   struct Data {

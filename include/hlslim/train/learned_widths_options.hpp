@@ -12,6 +12,7 @@
 
 #include "hlslim/config/options.hpp"
 #include "hlslim/engine/precision_plan.hpp"
+#include "hlslim/export/hls_project.hpp"
 #include "hlslim/graph/graph.hpp"
 #include "hlslim/util/diagnostics.hpp"
 
@@ -28,8 +29,8 @@ const EnumNames<WidthGranularity>& width_granularity_names();
 /// The `learn_widths` block.
 class LearnWidthsOptions {
  public:
-  /// Declares enabled, granularity, min/max_fraction_bits, penalty, budget.lut and
-  /// learning_rate on `t` (the `learn_widths` group).
+  /// Declares enabled, granularity, min/max_fraction_bits, penalty, budget.lut,
+  /// budget.multiplication and learning_rate on `t` (the `learn_widths` group).
   void declare(OptionTable& t);
   /// Checks the values among themselves; `who` prefixes messages and `values` is the group's.
   void configure(const OptionValues& values, Diagnostics& diagnostics, const std::string& who);
@@ -46,6 +47,12 @@ class LearnWidthsOptions {
   double penalty() const { return penalty_; }
   /// LUT target of the estimate; 0: none (the penalty stays fixed).
   std::int64_t budget_lut() const { return budget_lut_; }
+  /// The design every LUT estimate of the training prices (the budget's, the log's and the
+  /// report's): "csd" or "adder_graph", as the export stage's `multiplication`.
+  const std::string& budget_multiplication() const { return budget_multiplication_; }
+  /// The options of the design the estimates price: hlslim's io_parallel project at reuse
+  /// factor 1 with budget_multiplication().
+  HlsProjectOptions estimate_options() const;
   double learning_rate() const { return learning_rate_; }
   /// Position of `enabled` (for errors of the stage that holds the block).
   const SourcePos& enabled_pos() const { return enabled_pos_; }
@@ -57,6 +64,7 @@ class LearnWidthsOptions {
   std::int64_t max_fraction_bits_ = 12;
   double penalty_ = 0.05;
   std::int64_t budget_lut_ = 0;
+  std::string budget_multiplication_ = "csd";
   double learning_rate_ = 0.01;
   SourcePos enabled_pos_;
 };
