@@ -2,22 +2,24 @@
 // relu -> dense 8 -> relu -> dense 2, configs/muon_trigger.yaml) on the simulated muon windows,
 // one optimizer step (forward, loss, backward, Adam) in float, with fixed-type fake quantization
 // (QAT) and with learned widths (per-channel fraction bits, the resource term and their own Adam
-// step). Prints one JSON object with the median time per step of each and the ratios to float.
+// step), all from the default student's precision (binary input, 6-bit weights and ReLUs). Prints
+// one JSON object with the median time per step of each and the ratios to float.
 //
 // Usage: bench_learned_widths [steps (default 300)] [batch (default 256)] [threads (default 1)]
 //                             [rounds (default 5)]
 //
-// The three are measured alternately, `rounds` times each, and the medians are reported (timings
-// on a shared machine vary from run to run).
+// The three are measured alternately, `rounds` times each, in CPU time, and the medians are
+// reported (timings on a shared machine vary from run to run).
 
 #include <algorithm>
-#include <chrono>
+#include <ctime>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "hlslim/config/source.hpp"
 #include "hlslim/data/fragmenter.hpp"
 #include "hlslim/data/simulation.hpp"
+#include "hlslim/engine/precision_plan.hpp"
 #include "hlslim/graph/architecture.hpp"
 #include "hlslim/train/learned_widths_options.hpp"
 #include "hlslim/train/quantize_options.hpp"
@@ -68,8 +70,17 @@ int main(int argc, char** argv) {
                        static_cast<std::int64_t>(windows.columns())};
   torch::manual_seed(1);
   GraphModule(graph)->store_weights(graph);
+  // The default student's precision (configs/muon_trigger.yaml): the binary input as it is,
+  // 6-bit weights, 8-bit biases, ReLUs as wide as the weights (the QAT default).
+  PrecisionRequest request;
+  for (const auto& [role, text] : {std::pair{"input", "ufixed<1,1,RND_CONV,SAT>"},
+                                   std::pair{"weight", "fixed<6,auto,RND_CONV,SAT>"},
+                                   std::pair{"bias", "fixed<8,auto,RND_CONV,SAT>"}}) {
+    request.defaults[role] = *parse_precision_spec(text).spec;
+  }
+  request.activation_width = activation_width_for(request);
   const std::optional<ModelPrecision> calibrated =
-      resolve_precision(graph, PrecisionRequest{}, value_ranges(graph, source, all));
+      resolve_precision(graph, request, value_ranges(graph, source, all));
 
   TrainOptions options;
   OptionTable table;
@@ -89,7 +100,7 @@ int main(int argc, char** argv) {
     std::unique_ptr<WidthLearning> widths;
     TrainHook* hook = nullptr;
     if (mode == Mode::kLearned) {
-      widths = make_width_learning(widths_options, PrecisionRequest{}, &calibrated);
+      widths = make_width_learning(widths_options, request, &calibrated);
       hook = widths->hook();
       hook->on_train_begin(trainer);
     }
@@ -111,10 +122,12 @@ int main(int argc, char** argv) {
       if (hook) hook->after_step(trainer);
     };
     for (std::int64_t s = 0; s < 20; ++s) step(s);  // warm-up
-    const auto start = std::chrono::steady_clock::now();
+    // CPU time of the process: with one LibTorch thread (and OpenBLAS single-threaded) it is
+    // the step's own work, which other jobs on a shared machine barely disturb, unlike wall
+    // time. With more threads it also counts their spinning; compare at one thread.
+    const std::clock_t start = std::clock();
     for (std::int64_t s = 0; s < steps; ++s) step(s);
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
-           static_cast<double>(steps);
+    return static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC / static_cast<double>(steps);
   };
 
   std::vector<double> t_float, t_qat, t_learned, r_qat, r_learned;
@@ -137,6 +150,7 @@ int main(int argc, char** argv) {
       {"batch", batch},
       {"threads", threads},
       {"rounds", rounds},
+      {"clock", "process CPU time"},
       {"float_ms_per_step", median(t_float) * 1e3},
       {"qat_ms_per_step", median(t_qat) * 1e3},
       {"learned_widths_ms_per_step", median(t_learned) * 1e3},

@@ -105,17 +105,19 @@ class LearnedQuant : public torch::autograd::Function<LearnedQuant> {
     const std::int64_t n = xc.numel();
     // What the backward pass needs: where x is inside the range (saturating activations), and
     // the rounding errors (when the fraction bits learn).
-    const bool saturates = spec.activation && spec.base.overflow != OverflowMode::kWrap;
+    // (Not for an x without a gradient, such as the network's input.)
+    const bool saturates =
+        spec.activation && spec.base.overflow != OverflowMode::kWrap && x.requires_grad();
     const bool learns = f.requires_grad();
     torch::Tensor q = torch::empty_like(xc);
     torch::Tensor inside = saturates ? torch::empty_like(xc) : torch::Tensor();
     torch::Tensor delta = learns ? torch::empty_like(xc) : torch::Tensor();
     const float* xp = xc.data_ptr<float>();
-    const float* fp = fc.data_ptr<float>();
+    const float* fp = fc.data_ptr<float>() + spec.offset;
     float* qp = q.data_ptr<float>();
     float* ip = saturates ? inside.data_ptr<float>() : nullptr;
     float* dp = learns ? delta.data_ptr<float>() : nullptr;
-    const std::int64_t groups = fc.numel();
+    const std::int64_t groups = spec.groups >= 0 ? spec.groups : fc.numel() - spec.offset;
     const FixedType& b = spec.base;
     for (std::int64_t g = 0; g < groups; ++g) {
       const int fraction =
@@ -139,6 +141,23 @@ class LearnedQuant : public torch::autograd::Function<LearnedQuant> {
       const double raw_lo = !b.is_signed ? 0.0 : symmetric ? -raw_hi : -std::ldexp(1.0, width - 1);
       const double lo = raw_lo * step, hi = raw_hi * step;
       const double modulus = std::ldexp(1.0, width);
+      if (b.quant == QuantMode::kRndConv && b.overflow == OverflowMode::kSat && !ip && !dp &&
+          raw_hi < 4194304.0 && raw_lo > -4194304.0) {
+        // Values only (no gradient to prepare, e.g. the network's input), raws within 2^22: in
+        // float, which the compiler vectorizes. Scaling by a power of two is exact; clamping
+        // to the integer raw bounds before rounding is the same as after; adding and
+        // subtracting 1.5 * 2^23 rounds |y| < 2^22 to the nearest integer, halves to even.
+        const float fscale = static_cast<float>(scale), fstep = static_cast<float>(step);
+        const float flo = static_cast<float>(raw_lo), fhi = static_cast<float>(raw_hi);
+        constexpr float kShift = 12582912.0f;  // 1.5 * 2^23
+        for (std::int64_t k = begin; k < end; ++k) {
+          float y = xp[k] * fscale;
+          y = y < flo ? flo : y;
+          y = y > fhi ? fhi : y;
+          qp[k] = ((y + kShift) - kShift) * fstep;  // never folded (no -ffast-math)
+        }
+        continue;
+      }
       if (b.quant == QuantMode::kRndConv && b.overflow == OverflowMode::kSat) {
         // The default types' modes, without the switches (the hot loop of training).
         for (std::int64_t k = begin; k < end; ++k) {
@@ -181,6 +200,8 @@ class LearnedQuant : public torch::autograd::Function<LearnedQuant> {
     ctx->save_for_backward({inside, delta});
     ctx->saved_data["per"] = spec.per;
     ctx->saved_data["groups"] = groups;
+    ctx->saved_data["offset"] = spec.offset;
+    ctx->saved_data["f_size"] = fc.numel();
     return q.view(x.sizes());
   }
 
@@ -194,10 +215,12 @@ class LearnedQuant : public torch::autograd::Function<LearnedQuant> {
     }
     const std::int64_t per = ctx->saved_data["per"].toInt();
     const std::int64_t groups = ctx->saved_data["groups"].toInt();
-    torch::Tensor grad_f = torch::empty({groups});
+    const std::int64_t offset = ctx->saved_data["offset"].toInt();
+    const std::int64_t f_size = ctx->saved_data["f_size"].toInt();
+    torch::Tensor grad_f = groups == f_size ? torch::empty({f_size}) : torch::zeros({f_size});
     const float* gp = g.data_ptr<float>();
     const float* dp = saved[1].data_ptr<float>();
-    float* out = grad_f.data_ptr<float>();
+    float* out = grad_f.data_ptr<float>() + offset;
     const std::int64_t n = g.numel();
     for (std::int64_t gr = 0; gr < groups; ++gr) {
       double sum = 0;
@@ -215,6 +238,10 @@ torch::Tensor learned_quantize(const torch::Tensor& x, const torch::Tensor& f,
                                const LearnedQuantSpec& spec) {
   if (x.scalar_type() != torch::kFloat32 || !x.device().is_cpu()) {
     throw std::invalid_argument("learned_quantize: float32 CPU tensors only");
+  }
+  if (spec.offset < 0 || spec.offset > f.numel() ||
+      (spec.groups >= 0 && spec.groups > f.numel() - spec.offset)) {
+    throw std::invalid_argument("learned_quantize: groups outside the fraction bits");
   }
   return LearnedQuant::apply(x, f, spec);
 }

@@ -124,7 +124,12 @@ LearnedWidthsImpl::LearnedWidthsImpl(const Graph& architecture, const ModelPreci
     hi.insert(hi.end(), static_cast<std::size_t>(groups), static_cast<float>(e.spec.hi) + 0.49f);
     return e;
   };
-  input_ = entry(1, {1}, calibrated.input, true, 0);
+  // A one-bit input (binary data, such as the hit images) keeps its type: its fraction bits
+  // could only grow, which a binary value does not use, and skipping it spares the backward
+  // pass the gradient of the input, the largest product of a small network.
+  if (calibrated.input.width > 1 || calibrated.input.is_signed) {
+    input_ = entry(1, {1}, calibrated.input, true, 0);
+  }
   std::int64_t source = -1;
   for (std::size_t i = 0; i < n; ++i) {
     const Layer& layer = architecture.layers[i];
@@ -198,10 +203,12 @@ torch::Tensor LearnedWidthsImpl::quantize(std::size_t layer, QuantRole role,
                                           const torch::Tensor& x) {
   const Entry& e = entry(role == QuantRole::kInput ? 0 : layer, role);
   if (!e.defined()) return {};
-  if (!e.spec.activation) return learned_quantize(x, slice(e), e.spec);
+  // The whole parameter with the entry's offset: no slice (and its backward) per quantizer.
   LearnedQuantSpec spec = e.spec;
-  spec.per = x.numel();
-  return learned_quantize(x, slice(e), spec);
+  spec.offset = e.offset;
+  spec.groups = e.count;
+  if (spec.activation) spec.per = x.numel();
+  return learned_quantize(x, f_, spec);
 }
 
 void LearnedWidthsImpl::clamp_() {
@@ -223,6 +230,10 @@ void LearnedWidthsImpl::bind(GraphModuleImpl& module) {
 }
 
 double LearnedWidthsImpl::proxy_value(std::vector<float>& gradient) const {
+  return proxy_pass(gradient, true);
+}
+
+double LearnedWidthsImpl::proxy_pass(std::vector<float>& gradient, bool with_value) const {
   const torch::Tensor fc = f_.detach().contiguous();
   const float* f = fc.data_ptr<float>();
   gradient.assign(static_cast<std::size_t>(fc.numel()), 0.0f);
@@ -249,17 +260,22 @@ double LearnedWidthsImpl::proxy_value(std::vector<float>& gradient) const {
     std::int64_t weight_arg = -1;
     for (std::int64_t g = 0; g < e.count; ++g) {
       const double fg = fraction(e, g);
+      const double threshold = std::ldexp(1.0, -static_cast<int>(fg) - 1);
       bool any = false;
       for (std::int64_t k = g * e.spec.per; k < (g + 1) * e.spec.per; ++k) {
         const double a = std::fabs(static_cast<double>(wp[k]) * (mp ? mp[k] : 1.0f));
         if (a == 0) continue;
-        const double log_a = std::log2(static_cast<float>(a));
-        const double bits = log_a + fg + 1;
-        if (bits <= 0) continue;
-        bits_sum += bits;
+        if (with_value) {
+          const double log_a = std::log2(static_cast<float>(a));
+          const double bits = log_a + fg + 1;
+          if (bits <= 0) continue;
+          bits_sum += bits;
+          magnitude = std::max(magnitude, log_a + 1);
+        } else if (a <= threshold) {
+          continue;  // log2(a) + fg + 1 <= 0: the weight rounds to 0
+        }
         nonzero += 1;
         any = true;
-        magnitude = std::max(magnitude, log_a + 1);
         gradient[static_cast<std::size_t>(e.offset + g)] += static_cast<float>(x_bits * positions);
       }
       if (any && fg > weight_fraction) weight_fraction = fg, weight_arg = e.offset + g;
@@ -311,6 +327,18 @@ class ProxyFunction : public torch::autograd::Function<ProxyFunction> {
 
 }  // namespace
 
+void LearnedWidthsImpl::add_proxy_gradient(double weight) {
+  torch::NoGradGuard no_grad;
+  std::vector<float> gradient;
+  proxy_pass(gradient, false);
+  torch::Tensor& grad = f_.mutable_grad();
+  if (!grad.defined()) grad = torch::zeros_like(f_);
+  float* out = grad.data_ptr<float>();
+  for (std::size_t k = 0; k < gradient.size(); ++k) {
+    out[k] += static_cast<float>(weight * gradient[k]);
+  }
+}
+
 torch::Tensor LearnedWidthsImpl::proxy() {
   return ProxyFunction::apply(f_, this);
 }
@@ -326,7 +354,9 @@ ModelPrecision LearnedWidthsImpl::apply(Graph& graph, const PrecisionRequest& re
     t.width = e.spec.base.integer_bits + fraction;
     return t;
   };
-  precision.input = activation_type(input_, static_cast<int>(rounded(input_).item<float>()));
+  if (input_.defined()) {
+    precision.input = activation_type(input_, static_cast<int>(rounded(input_).item<float>()));
+  }
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     Layer& layer = graph.layers[i];
     const std::string where = "model '" + graph.name + "', layer '" + layer.name + "'";
@@ -417,7 +447,7 @@ nlohmann::json LearnedWidthsImpl::summary(const Graph& graph,
                           {"mean_total_bits", total_bits / n},
                           {"type", type.to_string()}};
   };
-  out.push_back(stats("input", "input", input_, nullptr, precision.input));
+  if (input_.defined()) out.push_back(stats("input", "input", input_, nullptr, precision.input));
   for (std::size_t i = 0; i < graph.layers.size(); ++i) {
     const Layer& layer = graph.layers[i];
     for (const bool is_weight : {true, false}) {

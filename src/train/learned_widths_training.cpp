@@ -40,14 +40,11 @@ class LearnWidthsHook : public WidthLearning, public TrainHook {
     if (!started_ && calibrated_->has_value()) start(trainer);
   }
 
-  torch::Tensor extra_loss(Trainer&, const std::vector<std::size_t>&,
-                           const torch::Tensor&) override {
-    if (!started_ || penalty_ <= 0 || proxy_start_ <= 0) return {};
-    return widths_->proxy() * (penalty_ / proxy_start_);
-  }
-
+  // The resource term penalty * P / P_0 enters as its gradient, which flows to the fraction
+  // bits alone (the weights get none from it), added before the fraction bits step.
   void after_step(Trainer&) override {
     if (!started_) return;
+    if (penalty_ > 0 && proxy_start_ > 0) widths_->add_proxy_gradient(penalty_ / proxy_start_);
     optimizer_->step();
     optimizer_->zero_grad();
     widths_->clamp_();

@@ -237,6 +237,26 @@ TEST(LearnedWidths, ExportCarriesPerChannelGridsExactlyInOneLayerType) {
   EXPECT_EQ(p.layers[0].result->to_string(), "fixed<16,6,RND_CONV,SAT>");
 }
 
+// A one-bit input (binary data) keeps its type: nothing learns for it, its quantizer is the
+// fixed type's, and the exported input type is the calibrated one.
+TEST(LearnedWidths, AOneBitInputKeepsItsType) {
+  Graph g = small_net();
+  ModelPrecision p = small_precision();
+  p.input = type("ufixed<1,1,RND_CONV,SAT>");
+  LearnedWidths widths(g, p, WidthGranularity::kChannel, -8, 12);
+  EXPECT_FALSE(widths->fraction_bits(0, QuantRole::kInput).defined());
+  EXPECT_FALSE(widths->quantize(0, QuantRole::kInput, torch::ones({2, 4})).defined());
+  EXPECT_TRUE(widths->fraction_bits(0, QuantRole::kWeight).defined());
+  g.layers[0].tensors["weight"] = tensor({3, 4}, std::vector<float>(12, 0.25f));
+  g.layers[0].tensors["bias"] = tensor({3}, std::vector<float>(3, 0.0f));
+  g.layers[2].tensors["weight"] = tensor({1, 3}, std::vector<float>(3, 0.5f));
+  g.layers[2].tensors["bias"] = tensor({1}, std::vector<float>{0.0f});
+  EXPECT_EQ(widths->apply(g, PrecisionRequest{}).input.to_string(), "ufixed<1,1,RND_CONV,SAT>");
+  // A wider input learns.
+  LearnedWidths wider(g, small_precision(), WidthGranularity::kChannel, -8, 12);
+  EXPECT_TRUE(wider->fraction_bits(0, QuantRole::kInput).defined());
+}
+
 TEST(LearnedWidths, PenaltyFollowsTheBudgetRule) {
   EXPECT_DOUBLE_EQ(adapted_penalty(0.1, 2000, 1000), 0.2);  // far above: doubled
   EXPECT_DOUBLE_EQ(adapted_penalty(0.1, 500, 1000), 0.05);  // far below: halved

@@ -42,18 +42,23 @@ torch::Tensor surrogate_quantize(const torch::Tensor& x, const torch::Tensor& q,
 /// (`activation`), the type is `base` with width = base.integer_bits + fraction bits, rounded
 /// and overflowed by its modes; for weights, values are rounded to their grid and never
 /// overflow (the exported integer bits hold them). Fraction bits are round(f) clamped to
-/// [lo, hi]; element k of x (contiguous) belongs to group k / per of f.
+/// [lo, hi]; element k of x (contiguous) belongs to group offset + k / per of f (a 1-D
+/// tensor; with `groups` -1, f from `offset` on).
 struct LearnedQuantSpec {
   FixedType base;
   bool activation = false;
   int lo = -16, hi = 16;
   std::int64_t per = 1;
+  std::int64_t offset = 0;
+  std::int64_t groups = -1;
 };
 
 /// One fused LibTorch operation (float32 on the CPU) with the value and gradients of
 /// quantize_to_grid() / quantize_values() and surrogate_quantize(): forward q exactly, backward
 /// straight-through for x (zero where a saturating activation type clips it) and
-/// -ln 2 sum(grad * (q - x)) for each fraction-bit group over its values inside the range.
+/// -ln 2 sum(grad * (q - x)) for each fraction-bit group over its values inside the range (0
+/// for the elements of f outside the groups, so that many quantizers can share one parameter
+/// without a slice each).
 torch::Tensor learned_quantize(const torch::Tensor& x, const torch::Tensor& f,
                                const LearnedQuantSpec& spec);
 

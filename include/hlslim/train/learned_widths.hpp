@@ -48,6 +48,9 @@ class LearnedWidthsImpl : public torch::nn::Module, public ValueQuantizers {
   torch::Tensor proxy();
   /// proxy()'s value, and its gradient with respect to the parameter into `gradient` (its size).
   double proxy_value(std::vector<float>& gradient) const;
+  /// Adds `weight` times proxy()'s gradient to the parameter's gradient (what the backward
+  /// pass of weight * proxy() in the loss would add), without an autograd node.
+  void add_proxy_gradient(double weight);
 
   /// The fraction bits (as trained, unrounded) of one layer's role, a view of the parameter;
   /// an undefined tensor when the role learns none (kInput: the input's).
@@ -82,6 +85,9 @@ class LearnedWidthsImpl : public torch::nn::Module, public ValueQuantizers {
   const Entry& entry(std::size_t layer, QuantRole role) const;
   torch::Tensor slice(const Entry& e) const { return f_.narrow(0, e.offset, e.count); }
   torch::Tensor rounded(const Entry& e) const;  // clamp(round(f)), no gradient
+  // proxy_value(); without `with_value` only the gradient is exact (no logarithms), and the
+  // value returned is not the proxy.
+  double proxy_pass(std::vector<float>& gradient, bool with_value) const;
 
   Graph graph_;
   ModelPrecision calibrated_;
