@@ -1,4 +1,4 @@
-// The cost of learned bit widths per training step: the default student (flatten -> dense 16 ->
+// The cost of learned bit widths per training step: the default student (flatten -> dense 32 ->
 // relu -> dense 8 -> relu -> dense 2, configs/muon_trigger.yaml) on the simulated muon windows,
 // one optimizer step (forward, loss, backward, Adam) in float, with fixed-type fake quantization
 // (QAT) and with learned widths (per-channel fraction bits, the resource term and their own Adam
@@ -34,7 +34,7 @@ constexpr const char* kStudent = R"(
 student:
   layers:
     - {type: flatten}
-    - {type: dense, name: fc1, units: 16}
+    - {type: dense, name: fc1, units: 32}
     - {type: relu}
     - {type: dense, name: fc2, units: 8}
     - {type: relu}
@@ -111,11 +111,7 @@ int main(int argc, char** argv) {
           torch::from_blob(x.data() + b * batch * source.input_size(), x_shape, torch::kFloat32);
       const torch::Tensor yb = torch::from_blob(y.data() + b * batch * 2, {batch, 2});
       const torch::Tensor out = module->forward_logits(xb);
-      torch::Tensor loss = Trainer::loss(options, out, yb);
-      if (hook) {
-        const torch::Tensor extra = hook->extra_loss(trainer, {}, out);
-        if (extra.defined()) loss = loss + extra;
-      }
+      const torch::Tensor loss = Trainer::loss(options, out, yb);
       trainer.optimizer().zero_grad();
       loss.backward();
       trainer.optimizer().step();
@@ -143,7 +139,7 @@ int main(int argc, char** argv) {
     return v[v.size() / 2];
   };
   const nlohmann::json report = {
-      {"model", "student dense 16-8-2"},
+      {"model", "student dense 32-8-2"},
       {"input_shape", graph.input_shape},
       {"parameters", graph.totals().parameters},
       {"steps", steps},

@@ -256,12 +256,19 @@ void DistillStage::check(PipelineSketch& sketch, const SourcePos& pos,
   prune_.check_model(*student, student_, diagnostics, who + "prune.");
   const bool was_quantized = sketch.models.count(student_) && sketch.models.at(student_).quantized;
   const bool inherits_ce = train_.loss_defaulted && sketch.models.at(teacher_).loss == "ce";
-  sketch.models[student_] = {shaped.input_shape, true, quantize_enabled_ || was_quantized,
-                             inherits_ce ? "ce" : enum_name(loss_names(), train_.loss)};
-  if (quantize_enabled_ && learn_widths_.enabled() && learn_widths_.budget_lut() > 0) {
-    sketch.models[student_].budget_multiplication = learn_widths_.budget_multiplication();
-    sketch.models[student_].budget_stage = "distill";
+  PipelineSketch::Model model(shaped.input_shape, true, quantize_enabled_ || was_quantized,
+                              inherits_ce ? "ce" : enum_name(loss_names(), train_.loss));
+  if (quantize_enabled_) {
+    // New precisions: learned under a budget, or not learned.
+    if (learn_widths_.enabled() && learn_widths_.budget_lut() > 0) {
+      model.budget_multiplication = learn_widths_.budget_multiplication();
+      model.budget_stage = "distill";
+    }
+  } else if (was_quantized) {
+    model.budget_multiplication = sketch.models.at(student_).budget_multiplication;
+    model.budget_stage = sketch.models.at(student_).budget_stage;
   }
+  sketch.models[student_] = model;
 }
 
 DistillStage::Outcome DistillStage::train_student(StageContext& context, const Graph& initial,

@@ -44,7 +44,7 @@ void TrainStage::check(PipelineSketch& sketch, const SourcePos& pos,
       sketch.models.count(model_) ? sketch.models.at(model_).input_shape : graph->input_shape;
   if (input.empty()) input = data.input_shape;
   if (data.input_shape.empty() || input.empty()) {
-    sketch.models[model_] = {input, true, quantized, enum_name(loss_names(), train_.loss)};
+    set_trained(sketch, input, quantized);
     return;  // the data stage reported why its shape is unknown
   }
   if (input != data.input_shape) {
@@ -68,7 +68,17 @@ void TrainStage::check(PipelineSketch& sketch, const SourcePos& pos,
                                std::to_string(train_.loss_weights.size()) +
                                " entries for a model with " + std::to_string(outputs) + " outputs");
   }
-  sketch.models[model_] = {input, true, quantized, enum_name(loss_names(), train_.loss)};
+  set_trained(sketch, input, quantized);
+}
+
+void TrainStage::set_trained(PipelineSketch& sketch, const Shape& input, bool quantized) const {
+  PipelineSketch::Model model(input, true, quantized, enum_name(loss_names(), train_.loss));
+  // A quantized model keeps its precisions, and with them what its widths were learned for.
+  if (quantized && sketch.models.count(model_)) {
+    model.budget_multiplication = sketch.models.at(model_).budget_multiplication;
+    model.budget_stage = sketch.models.at(model_).budget_stage;
+  }
+  sketch.models[model_] = model;
 }
 
 void TrainStage::run(StageContext& context) {

@@ -21,6 +21,10 @@ class TrainStage : public Stage {
   void run(StageContext& context) override;
 
  private:
+  // Records the model as trained by this stage; a quantized model keeps its learned widths'
+  // budget (PipelineSketch::Model::budget_multiplication).
+  void set_trained(PipelineSketch& sketch, const Shape& input, bool quantized) const;
+
   std::string model_;
   TrainOptions train_;
 };

@@ -91,6 +91,32 @@ double round_scalar(double y, QuantMode mode) {
   return std::floor(y);
 }
 
+// The activation loop of the default modes (RND_CONV, SAT) in float, which the compiler
+// vectorizes, for raws within 2^22 and scales far from float's limits; the same values as the
+// double loop: scaling by a power of two is exact, clamping to the integer raw bounds before
+// rounding is the same as after, adding and subtracting 1.5 * 2^23 rounds |y| < 2^22 to the
+// nearest integer with halves to even, and the range bounds lo, hi are exact in float.
+struct RoundSatFloat {
+  float scale, step, raw_lo, raw_hi, lo, hi;
+
+  template <bool kInside, bool kDelta>
+  void run(const float* xp, float* qp, float* ip, float* dp, std::int64_t begin,
+           std::int64_t end) const {
+    constexpr float kShift = 12582912.0f;  // 1.5 * 2^23
+    for (std::int64_t k = begin; k < end; ++k) {
+      const float x = xp[k];
+      float y = x * scale;
+      y = y < raw_lo ? raw_lo : y;
+      y = y > raw_hi ? raw_hi : y;
+      const float v = ((y + kShift) - kShift) * step;  // never folded (no -ffast-math)
+      qp[k] = v;
+      const bool in = x >= lo && x <= hi;
+      if constexpr (kInside) ip[k] = in ? 1.0f : 0.0f;
+      if constexpr (kDelta) dp[k] = in ? v - x : 0.0f;
+    }
+  }
+};
+
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
@@ -141,20 +167,19 @@ class LearnedQuant : public torch::autograd::Function<LearnedQuant> {
       const double raw_lo = !b.is_signed ? 0.0 : symmetric ? -raw_hi : -std::ldexp(1.0, width - 1);
       const double lo = raw_lo * step, hi = raw_hi * step;
       const double modulus = std::ldexp(1.0, width);
-      if (b.quant == QuantMode::kRndConv && b.overflow == OverflowMode::kSat && !ip && !dp &&
-          raw_hi < 4194304.0 && raw_lo > -4194304.0) {
-        // Values only (no gradient to prepare, e.g. the network's input), raws within 2^22: in
-        // float, which the compiler vectorizes. Scaling by a power of two is exact; clamping
-        // to the integer raw bounds before rounding is the same as after; adding and
-        // subtracting 1.5 * 2^23 rounds |y| < 2^22 to the nearest integer, halves to even.
-        const float fscale = static_cast<float>(scale), fstep = static_cast<float>(step);
-        const float flo = static_cast<float>(raw_lo), fhi = static_cast<float>(raw_hi);
-        constexpr float kShift = 12582912.0f;  // 1.5 * 2^23
-        for (std::int64_t k = begin; k < end; ++k) {
-          float y = xp[k] * fscale;
-          y = y < flo ? flo : y;
-          y = y > fhi ? fhi : y;
-          qp[k] = ((y + kShift) - kShift) * fstep;  // never folded (no -ffast-math)
+      if (b.quant == QuantMode::kRndConv && b.overflow == OverflowMode::kSat &&
+          raw_hi < 4194304.0 && raw_lo > -4194304.0 && std::abs(fraction) <= 64) {
+        const RoundSatFloat loop{static_cast<float>(scale),  static_cast<float>(step),
+                                 static_cast<float>(raw_lo), static_cast<float>(raw_hi),
+                                 static_cast<float>(lo),     static_cast<float>(hi)};
+        if (ip && dp) {
+          loop.run<true, true>(xp, qp, ip, dp, begin, end);
+        } else if (ip) {
+          loop.run<true, false>(xp, qp, ip, dp, begin, end);
+        } else if (dp) {
+          loop.run<false, true>(xp, qp, ip, dp, begin, end);
+        } else {
+          loop.run<false, false>(xp, qp, ip, dp, begin, end);
         }
         continue;
       }
@@ -239,9 +264,12 @@ torch::Tensor learned_quantize(const torch::Tensor& x, const torch::Tensor& f,
   if (x.scalar_type() != torch::kFloat32 || !x.device().is_cpu()) {
     throw std::invalid_argument("learned_quantize: float32 CPU tensors only");
   }
-  if (spec.offset < 0 || spec.offset > f.numel() ||
-      (spec.groups >= 0 && spec.groups > f.numel() - spec.offset)) {
+  const std::int64_t groups = spec.groups >= 0 ? spec.groups : f.numel() - spec.offset;
+  if (f.dim() != 1 || spec.offset < 0 || groups < 1 || spec.offset + groups > f.numel()) {
     throw std::invalid_argument("learned_quantize: groups outside the fraction bits");
+  }
+  if (spec.per < 1 || groups * spec.per < x.numel()) {
+    throw std::invalid_argument("learned_quantize: groups that do not cover every value");
   }
   return LearnedQuant::apply(x, f, spec);
 }

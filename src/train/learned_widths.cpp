@@ -256,6 +256,9 @@ double LearnedWidthsImpl::proxy_pass(std::vector<float>& gradient, bool with_val
         s < 0 ? calibrated_.input : *calibrated_.layers[static_cast<std::size_t>(s)].result;
     const double x_fraction = x.defined() ? fraction(x, 0) : x_type.fraction_bits();
     const double x_bits = x_type.integer_bits + x_fraction;
+    // The bits of the weights enter the value and the gradient of a learned x; without
+    // either, the logarithms are skipped.
+    const bool need_bits = with_value || x.defined();
     double bits_sum = 0, nonzero = 0, magnitude = -1e9, weight_fraction = -1e9;
     std::int64_t weight_arg = -1;
     for (std::int64_t g = 0; g < e.count; ++g) {
@@ -264,15 +267,11 @@ double LearnedWidthsImpl::proxy_pass(std::vector<float>& gradient, bool with_val
       bool any = false;
       for (std::int64_t k = g * e.spec.per; k < (g + 1) * e.spec.per; ++k) {
         const double a = std::fabs(static_cast<double>(wp[k]) * (mp ? mp[k] : 1.0f));
-        if (a == 0) continue;
-        if (with_value) {
+        if (a <= threshold) continue;  // log2(a) + fg + 1 <= 0: the weight rounds to 0
+        if (need_bits) {
           const double log_a = std::log2(static_cast<float>(a));
-          const double bits = log_a + fg + 1;
-          if (bits <= 0) continue;
-          bits_sum += bits;
+          bits_sum += std::max(log_a + fg + 1, 0.0);
           magnitude = std::max(magnitude, log_a + 1);
-        } else if (a <= threshold) {
-          continue;  // log2(a) + fg + 1 <= 0: the weight rounds to 0
         }
         nonzero += 1;
         any = true;

@@ -248,6 +248,16 @@ stages:
             "that prices multiplication csd (stage 'distill'), but this export builds "
             "adder_graph: set learn_widths.budget.multiplication: adder_graph");
   EXPECT_EQ(load_error(budgeted + "  - {stage: export, model: net}\n"), "no error");
+  // A later training keeps the widths (and what they were learned for); a later quantize
+  // stage replaces them.
+  EXPECT_EQ(load_error(budgeted + "  - {stage: train, name: tune, model: net, epochs: 1}\n"
+                                  "  - {stage: export, model: net, multiplication: adder_graph}\n"),
+            "17:5: error: stage 'export': model 'net' learns its bit widths under a LUT budget "
+            "that prices multiplication csd (stage 'distill'), but this export builds "
+            "adder_graph: set learn_widths.budget.multiplication: adder_graph");
+  EXPECT_EQ(load_error(budgeted + "  - {stage: quantize, model: net}\n"
+                                  "  - {stage: export, model: net, multiplication: adder_graph}\n"),
+            "no error");
 }
 
 }  // namespace

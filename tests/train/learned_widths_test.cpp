@@ -109,6 +109,7 @@ TEST(LearnedWidths, FusedFakeQuantizationEqualsTheFixedPointCoreForEveryMode) {
     values.push_back(v);
   }
   const torch::Tensor x = torch::tensor(values);
+  const torch::Tensor x_grad = x.clone().requires_grad_();
   int checked = 0;
   for (bool is_signed : {true, false}) {
     for (int width : {3, 8, 16}) {
@@ -120,6 +121,8 @@ TEST(LearnedWidths, FusedFakeQuantizationEqualsTheFixedPointCoreForEveryMode) {
                                  static_cast<OverflowMode>(o))
                      .type;
             const torch::Tensor got = fake_quantize(x, t);
+            // With a gradient to prepare (the range mask), the same values.
+            ASSERT_TRUE(torch::equal(fake_quantize(x_grad, t).detach(), got)) << t.to_string();
             for (std::size_t i = 0; i < values.size(); ++i) {
               ASSERT_EQ(got[static_cast<long>(i)].item<float>(),
                         static_cast<float>(to_double(quantize(values[i], t), t)))
@@ -255,6 +258,37 @@ TEST(LearnedWidths, AOneBitInputKeepsItsType) {
   // A wider input learns.
   LearnedWidths wider(g, small_precision(), WidthGranularity::kChannel, -8, 12);
   EXPECT_TRUE(wider->fraction_bits(0, QuantRole::kInput).defined());
+}
+
+// The resource term's gradient added directly (as training does) equals the backward pass of
+// weight * proxy(), for every fraction bit: weights, biases, ReLU results and the input, and
+// with a one-bit input that learns nothing.
+TEST(LearnedWidths, ProxyGradientAddedDirectlyEqualsTheBackwardPass) {
+  for (const char* input : {"fixed<10,4,RND_CONV,SAT>", "ufixed<1,1,RND_CONV,SAT>"}) {
+    const Graph g = small_net();
+    torch::manual_seed(5);
+    GraphModule module(g);
+    ModelPrecision p = small_precision();
+    p.input = type(input);
+    LearnedWidths widths(g, p, WidthGranularity::kChannel, -8, 12);
+    widths->bind(*module);
+    torch::Tensor f = widths->parameters().at(0);
+    {
+      torch::NoGradGuard no_grad;  // some weights round to 0 at -2 fraction bits
+      widths->fraction_bits(0, QuantRole::kWeight).copy_(torch::tensor({-2.0f, 1.0f, 4.0f}));
+    }
+    const double weight = 0.37;
+    (widths->proxy() * weight).backward();
+    const torch::Tensor expected = f.grad().clone();
+    f.mutable_grad().zero_();
+    widths->add_proxy_gradient(weight);
+    ASSERT_EQ(f.grad().numel(), expected.numel());
+    for (std::int64_t k = 0; k < expected.numel(); ++k) {
+      EXPECT_FLOAT_EQ(f.grad()[k].item<float>(), expected[k].item<float>()) << input << " " << k;
+    }
+    EXPECT_NE(widths->fraction_bit_gradient(1, QuantRole::kResult).item<float>(), 0.0f)
+        << "the ReLU's width gets the bits of the weights that read it";
+  }
 }
 
 TEST(LearnedWidths, PenaltyFollowsTheBudgetRule) {

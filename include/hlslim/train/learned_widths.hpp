@@ -85,8 +85,9 @@ class LearnedWidthsImpl : public torch::nn::Module, public ValueQuantizers {
   const Entry& entry(std::size_t layer, QuantRole role) const;
   torch::Tensor slice(const Entry& e) const { return f_.narrow(0, e.offset, e.count); }
   torch::Tensor rounded(const Entry& e) const;  // clamp(round(f)), no gradient
-  // proxy_value(); without `with_value` only the gradient is exact (no logarithms), and the
-  // value returned is not the proxy.
+  // proxy_value(); without `with_value` the gradient is the same but the value returned is
+  // not the proxy (the logarithms of the weights are taken only where the gradient needs
+  // them: layers that read a learned width).
   double proxy_pass(std::vector<float>& gradient, bool with_value) const;
 
   Graph graph_;
