@@ -183,18 +183,6 @@ class LearnedQuant : public torch::autograd::Function<LearnedQuant> {
         }
         continue;
       }
-      if (b.quant == QuantMode::kRndConv && b.overflow == OverflowMode::kSat) {
-        // The default types' modes, without the switches (the hot loop of training).
-        for (std::int64_t k = begin; k < end; ++k) {
-          const double r = std::clamp(round_half_even(xp[k] * scale), raw_lo, raw_hi);
-          const bool in = xp[k] >= lo && xp[k] <= hi;
-          const float v = static_cast<float>(r * step);
-          qp[k] = v;
-          if (ip) ip[k] = in ? 1.0f : 0.0f;
-          if (dp) dp[k] = in ? v - xp[k] : 0.0f;
-        }
-        continue;
-      }
       for (std::int64_t k = begin; k < end; ++k) {
         double r = round_scalar(xp[k] * scale, b.quant);
         bool in = true;
