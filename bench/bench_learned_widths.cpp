@@ -2,7 +2,7 @@
 // relu -> dense 8 -> relu -> dense 2, configs/muon_trigger.yaml) on the simulated muon windows,
 // one optimizer step (forward, loss, backward, Adam) in float, with fixed-type fake quantization
 // (QAT) and with learned widths (per-channel fraction bits, the resource term and their own Adam
-// step), all from the default student's precision (binary input, 6-bit weights and ReLUs). Prints
+// step), all from the default student's precision (binary input, 8-bit weights and ReLUs). Prints
 // one JSON object with the median time per step of each and the ratios to float.
 //
 // Usage: bench_learned_widths [steps (default 300)] [batch (default 256)] [threads (default 1)]
@@ -71,10 +71,10 @@ int main(int argc, char** argv) {
   torch::manual_seed(1);
   GraphModule(graph)->store_weights(graph);
   // The default student's precision (configs/muon_trigger.yaml): the binary input as it is,
-  // 6-bit weights, 8-bit biases, ReLUs as wide as the weights (the QAT default).
+  // 8-bit weights, 8-bit biases, ReLUs as wide as the weights (the QAT default).
   PrecisionRequest request;
   for (const auto& [role, text] : {std::pair{"input", "ufixed<1,1,RND_CONV,SAT>"},
-                                   std::pair{"weight", "fixed<6,auto,RND_CONV,SAT>"},
+                                   std::pair{"weight", "fixed<8,auto,RND_CONV,SAT>"},
                                    std::pair{"bias", "fixed<8,auto,RND_CONV,SAT>"}}) {
     request.defaults[role] = *parse_precision_spec(text).spec;
   }
