@@ -261,12 +261,10 @@ void DistillStage::check(PipelineSketch& sketch, const SourcePos& pos,
   if (quantize_enabled_) {
     // New precisions: learned under a budget, or not learned.
     if (learn_widths_.enabled() && learn_widths_.budget_lut() > 0) {
-      model.budget_multiplication = learn_widths_.budget_multiplication();
-      model.budget_stage = "distill";
+      model.width_budget = {learn_widths_.budget_multiplication(), "distill"};
     }
   } else if (was_quantized) {
-    model.budget_multiplication = sketch.models.at(student_).budget_multiplication;
-    model.budget_stage = sketch.models.at(student_).budget_stage;
+    model.width_budget = sketch.models.at(student_).width_budget;
   }
   sketch.models[student_] = model;
 }

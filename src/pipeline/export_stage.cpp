@@ -235,12 +235,13 @@ void ExportStage::check(PipelineSketch& sketch, const SourcePos& pos,
     return;
   }
   if (const PipelineSketch::Model& model = sketch.models.at(model_);
-      !model.budget_multiplication.empty() && model.budget_multiplication != multiplication_) {
-    diagnostics.error(pos, kWho + "model '" + model_ + "' learns its bit widths under a LUT " +
-                               "budget that prices multiplication " + model.budget_multiplication +
-                               " (stage '" + model.budget_stage + "'), but this export builds " +
-                               multiplication_ +
-                               ": set learn_widths.budget.multiplication: " + multiplication_);
+      !model.width_budget.multiplication.empty() &&
+      model.width_budget.multiplication != multiplication_) {
+    diagnostics.error(
+        pos, kWho + "model '" + model_ + "' learns its bit widths under a LUT " +
+                 "budget that prices multiplication " + model.width_budget.multiplication +
+                 " (stage '" + model.width_budget.stage + "'), but this export builds " +
+                 multiplication_ + ": set learn_widths.budget.multiplication: " + multiplication_);
   }
   const Graph* architecture = sketch.config->model(model_);
   if (!architecture) return;

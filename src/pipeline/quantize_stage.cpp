@@ -72,9 +72,10 @@ void QuantizeStage::check(PipelineSketch& sketch, const SourcePos& pos,
   PipelineSketch::Model& model = sketch.models.at(model_);
   model.quantized = true;
   // New precisions: learned under a budget, or not learned.
-  const bool budget = learn_widths_.enabled() && learn_widths_.budget_lut() > 0;
-  model.budget_multiplication = budget ? learn_widths_.budget_multiplication() : "";
-  model.budget_stage = budget ? "quantize" : "";
+  model.width_budget = {};
+  if (learn_widths_.enabled() && learn_widths_.budget_lut() > 0) {
+    model.width_budget = {learn_widths_.budget_multiplication(), "quantize"};
+  }
 }
 
 void QuantizeStage::run(StageContext& context) {

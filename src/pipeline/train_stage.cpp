@@ -75,8 +75,7 @@ void TrainStage::set_trained(PipelineSketch& sketch, const Shape& input, bool qu
   PipelineSketch::Model model(input, true, quantized, enum_name(loss_names(), train_.loss));
   // A quantized model keeps its precisions, and with them what its widths were learned for.
   if (quantized && sketch.models.count(model_)) {
-    model.budget_multiplication = sketch.models.at(model_).budget_multiplication;
-    model.budget_stage = sketch.models.at(model_).budget_stage;
+    model.width_budget = sketch.models.at(model_).width_budget;
   }
   sketch.models[model_] = model;
 }

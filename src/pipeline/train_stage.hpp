@@ -22,7 +22,7 @@ class TrainStage : public Stage {
 
  private:
   // Records the model as trained by this stage; a quantized model keeps its learned widths'
-  // budget (PipelineSketch::Model::budget_multiplication).
+  // budget (PipelineSketch::Model::width_budget).
   void set_trained(PipelineSketch& sketch, const Shape& input, bool quantized) const;
 
   std::string model_;

@@ -40,11 +40,14 @@ struct PipelineSketch {
     /// model imported as a classifier), which a fine-tuning with a defaulted loss inherits when
     /// it is "ce"; "" when no stage trained it.
     std::string loss;
-    /// Set by a stage that learned the model's bit widths under a LUT budget: the
-    /// `multiplication` of the design its estimates priced, which the export compares with
-    /// its own; "" otherwise.
-    std::string budget_multiplication;
-    std::string budget_stage;  ///< the stage that set it, for the message
+    /// Set by a stage that learned the model's bit widths under a LUT budget; empty otherwise.
+    struct WidthBudget {
+      /// The `multiplication` of the design its estimates priced, which the export compares
+      /// with its own ("" when no budget priced the widths).
+      std::string multiplication;
+      std::string stage;  ///< the stage that set it, for the message
+    };
+    WidthBudget width_budget;
   };
   /// The dataset a data stage provides.
   struct Data {
